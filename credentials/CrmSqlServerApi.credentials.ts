@@ -1,0 +1,15 @@
+import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+
+import { sqlServerCredentialProperties } from '../nodes/shared/sqlServerCredentialProperties';
+
+export class CrmSqlServerApi implements ICredentialType {
+	name = 'crmSqlServerApi';
+
+	displayName = 'Visma CRM SQL Server API';
+
+	icon: Icon = { light: 'file:../nodes/shared/contracting-crm.svg', dark: 'file:../nodes/shared/contracting-crm.dark.svg' };
+
+	documentationUrl = 'https://github.com/contracting-crm/n8n-nodes-contracting-crm#connect-the-credentials';
+
+	properties: INodeProperties[] = sqlServerCredentialProperties;
+}

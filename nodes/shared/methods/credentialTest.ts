@@ -1,0 +1,49 @@
+import type {
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
+
+import { describeTarget } from '../transport/connectionSettings';
+import { connectWith } from '../transport/connect';
+import { SqlServerRequestError } from '../transport/sqlServerError';
+
+/** OPENJSON, which the CRM node's one-parameter batch path needs, exists from compatibility level 130. */
+export const OPENJSON_MIN_COMPATIBILITY_LEVEL = 130;
+
+export const SERVER_FACTS_QUERY = `SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS productVersion,
+       CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,
+       DB_NAME() AS databaseName,
+       (SELECT compatibility_level FROM sys.databases WHERE database_id = DB_ID()) AS compatibilityLevel;`;
+
+export interface ServerFacts {
+	productVersion: string;
+	edition: string;
+	databaseName: string;
+	compatibilityLevel: number;
+}
+
+export function describeServerFacts(facts: ServerFacts): string {
+	const connected = `Connected to SQL Server ${facts.productVersion} (${facts.edition}), database ${facts.databaseName} at compatibility level ${facts.compatibilityLevel}.`;
+	if (facts.compatibilityLevel >= OPENJSON_MIN_COMPATIBILITY_LEVEL) return connected;
+	return `${connected} Warning: below ${OPENJSON_MIN_COMPATIBILITY_LEVEL} SQL Server has no OPENJSON, so the CRM node sends batches as many small parameters, which is slower. Raise it with ALTER DATABASE [${facts.databaseName}] SET COMPATIBILITY_LEVEL = 130 if nothing else on this database depends on the old level.`;
+}
+
+/** Used as `testedBy` by every node of this package, for both credentials. */
+export async function sqlServerConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const { transport, settings } = connectWith(credential.data ?? {});
+	try {
+		const result = await transport.execute({ text: SERVER_FACTS_QUERY, parameters: [] });
+		const facts = result.recordsets[0]?.[0] as unknown as ServerFacts | undefined;
+		if (!facts) return { status: 'Error', message: `No answer from ${describeTarget(settings)}.` };
+		return { status: 'OK', message: describeServerFacts(facts) };
+	} catch (error) {
+		if (error instanceof SqlServerRequestError) {
+			return { status: 'Error', message: `${error.message}. ${error.advice}` };
+		}
+		return { status: 'Error', message: `Could not connect to ${describeTarget(settings)}: ${(error as Error).message}` };
+	}
+}

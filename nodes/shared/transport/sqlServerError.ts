@@ -1,0 +1,39 @@
+import type { ErrorKind } from './errorClassification';
+import { adviceForSqlServerError, classifySqlServerError } from './errorClassification';
+import type { SqlServerErrorInfo } from './types';
+
+/**
+ * A failed request, with what SQL Server said and what to check. Nodes turn it into a NodeApiError;
+ * stores can inspect `number` (e.g. to find the rows SQL Server refuses).
+ */
+export class SqlServerRequestError extends Error {
+	readonly number?: number;
+	readonly code?: string;
+	readonly kind: ErrorKind;
+	readonly advice: string;
+	readonly attempts: number;
+
+	constructor(info: SqlServerErrorInfo, target: string, attempts: number) {
+		const numberPart = info.number !== undefined ? ` (SQL Server error ${info.number})` : '';
+		super(`${info.message}${numberPart} [${target}]`);
+		this.name = 'SqlServerRequestError';
+		this.number = info.number;
+		this.code = info.code;
+		this.kind = classifySqlServerError(info);
+		this.advice = adviceForSqlServerError(info);
+		this.attempts = attempts;
+	}
+}
+
+/** Reads the error number and driver code from whatever mssql / tedious threw. */
+export function sqlServerErrorInfo(error: unknown): SqlServerErrorInfo {
+	if (typeof error !== 'object' || error === null) return { message: String(error) };
+	const candidate = error as { number?: unknown; code?: unknown; message?: unknown; originalError?: unknown };
+	const inner = (candidate.originalError ?? {}) as { number?: unknown; code?: unknown; info?: { number?: unknown } };
+	const number = [candidate.number, inner.number, inner.info?.number].find((n) => typeof n === 'number') as
+		| number
+		| undefined;
+	const code = [candidate.code, inner.code].find((c) => typeof c === 'string') as string | undefined;
+	const message = typeof candidate.message === 'string' ? candidate.message : String(error);
+	return { number, code, message };
+}

@@ -1,0 +1,239 @@
+/**
+ * Runs workflow JSON in-process with n8n-core's WorkflowExecute, loading this package from dist/ the way
+ * n8n loads a community package, plus the n8n-nodes-base nodes the shipped workflows use.
+ *
+ * The seam: before a run, replace what the nodes talk to with `replaceSeam` (see nodes/shared/seams.ts):
+ * `sqlTransportSeam` for the recording transport double, or a store seam for an in-memory store.
+ */
+import { LazyPackageDirectoryLoader, PackageDirectoryLoader, WorkflowExecute, ExecutionLifecycleHooks } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteWorkflowInfo,
+	INodeExecutionData,
+	INodeType,
+	INodeTypes,
+	IRun,
+	IRunExecutionData,
+	IVersionedNodeType,
+	IWorkflowBase,
+	IWorkflowExecuteAdditionalData,
+	ExecuteWorkflowOptions,
+	WorkflowExecuteMode,
+	ITaskData,
+} from 'n8n-workflow';
+import { ICredentialsHelper, NodeHelpers, Workflow, createRunExecutionData } from 'n8n-workflow';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const PACKAGE_ROOT = path.resolve(__dirname, '../../..');
+export const PACKAGE_NAME = 'n8n-nodes-contracting-crm';
+
+class TestNodeTypes implements INodeTypes {
+	constructor(
+		private readonly ours: PackageDirectoryLoader,
+		private readonly base: LazyPackageDirectoryLoader,
+	) {}
+
+	private loaderFor(type: string): { loader: PackageDirectoryLoader | LazyPackageDirectoryLoader; name: string } {
+		const dot = type.lastIndexOf('.');
+		const packageName = type.slice(0, dot);
+		const name = type.slice(dot + 1);
+		if (packageName === PACKAGE_NAME) return { loader: this.ours, name };
+		if (packageName === 'n8n-nodes-base') return { loader: this.base, name };
+		throw new Error(`Unknown node type ${type}: neither this package nor n8n-nodes-base`);
+	}
+
+	getByName(type: string): INodeType | IVersionedNodeType {
+		const { loader, name } = this.loaderFor(type);
+		return loader.getNode(name).type;
+	}
+
+	getByNameAndVersion(type: string, version?: number): INodeType {
+		return NodeHelpers.getVersionedNodeType(this.getByName(type), version);
+	}
+
+	getKnownTypes() {
+		return {};
+	}
+}
+
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly credentials: Record<string, ICredentialDataDecryptedObject>) {
+		super();
+	}
+
+	getParentTypes() {
+		return [];
+	}
+
+	async authenticate(_c: ICredentialDataDecryptedObject, _t: string, request: never) {
+		return request;
+	}
+
+	async preAuthentication() {
+		return undefined;
+	}
+
+	async runPreAuthentication() {
+		return undefined;
+	}
+
+	async getCredentials(): Promise<never> {
+		throw new Error('The test runner hands out decrypted credentials only');
+	}
+
+	async getDecrypted(_additionalData: unknown, _details: unknown, type: string) {
+		const data = this.credentials[type];
+		if (!data) throw new Error(`The test gave no credential of type ${type}`);
+		return data;
+	}
+
+	async updateCredentials() {}
+
+	async updateCredentialsOauthTokenData() {}
+
+	getCredentialsProperties() {
+		return [];
+	}
+
+	isCredentialUsableByNode() {
+		return true;
+	}
+}
+
+let loaded: Promise<TestNodeTypes> | undefined;
+
+/** Loads this package's built nodes (eagerly, as n8n does for a community package) and n8n-nodes-base lazily, once. */
+export async function loadNodeTypes(): Promise<TestNodeTypes> {
+	loaded ??= (async () => {
+		const ours = new PackageDirectoryLoader(PACKAGE_ROOT);
+		await ours.loadAll();
+		const base = new LazyPackageDirectoryLoader(path.dirname(require.resolve('n8n-nodes-base/package.json')));
+		await base.loadAll();
+		return new TestNodeTypes(ours, base);
+	})();
+	return await loaded;
+}
+
+export interface RunOptions {
+	credentials?: Record<string, ICredentialDataDecryptedObject>;
+	/** Items given to the start node (a trigger's output). */
+	triggerItems?: INodeExecutionData[];
+	mode?: WorkflowExecuteMode;
+	/** Workflows that Execute Workflow nodes may call by id (a workflow may call itself). */
+	workflowsById?: Record<string, IWorkflowBase>;
+	/** Static data of the workflow, kept between runs by passing the same object. */
+	staticData?: IDataObject;
+}
+
+export interface RunResult {
+	run: IRun;
+	/** Output items of a node's first output, all runs concatenated. */
+	output(nodeName: string, outputIndex?: number): INodeExecutionData[];
+	runsOf(nodeName: string): ITaskData[];
+	/** The message of the error that stopped the execution, if any. */
+	errorMessage?: string;
+	executedNodes: string[];
+}
+
+let executionCounter = 0;
+
+export function readWorkflow(file: string): IWorkflowBase {
+	return JSON.parse(readFileSync(path.resolve(PACKAGE_ROOT, file), 'utf8')) as IWorkflowBase;
+}
+
+function triggerNodeOf(workflow: Workflow, data: IWorkflowBase) {
+	const start = workflow.getStartNode();
+	if (start) return start;
+	throw new Error(`Workflow ${data.name} has no start node`);
+}
+
+export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {}): Promise<RunResult> {
+	const nodeTypes = await loadNodeTypes();
+	const workflowId = data.id ?? 'test-workflow';
+	const workflow = new Workflow({
+		id: workflowId,
+		name: data.name,
+		nodes: data.nodes,
+		connections: data.connections,
+		nodeTypes,
+		settings: data.settings,
+		staticData: options.staticData,
+		active: false,
+	});
+	const executionId = String(++executionCounter);
+	const hooks = new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, data as never);
+	const executedNodes: string[] = [];
+	hooks.addHandler('nodeExecuteAfter', (nodeName: string) => void executedNodes.push(nodeName));
+
+	const additionalData = buildAdditionalData(options, hooks, workflowId, executionId);
+	const runExecutionData: IRunExecutionData = createRunExecutionData({
+		executionData: {
+			nodeExecutionStack: [
+				{
+					node: triggerNodeOf(workflow, data),
+					data: { main: [options.triggerItems ?? [{ json: {} }]] },
+					source: null,
+				},
+			],
+		},
+	});
+	const execute = new WorkflowExecute(additionalData, options.mode ?? 'manual', runExecutionData);
+	const run = await execute.processRunExecutionData(workflow);
+	const runData = run.data.resultData.runData;
+	const error = run.data.resultData.error;
+	return {
+		run,
+		executedNodes,
+		errorMessage: error ? [error.message, (error as { description?: string }).description].filter(Boolean).join(' — ') : undefined,
+		runsOf: (nodeName) => runData[nodeName] ?? [],
+		output: (nodeName, outputIndex = 0) =>
+			(runData[nodeName] ?? []).flatMap((task) => task.data?.main?.[outputIndex] ?? []),
+	};
+}
+
+function buildAdditionalData(
+	options: RunOptions,
+	hooks: ExecutionLifecycleHooks,
+	workflowId: string,
+	executionId: string,
+): IWorkflowExecuteAdditionalData {
+	const additionalData = {
+		credentialsHelper: new TestCredentialsHelper(options.credentials ?? {}),
+		hooks,
+		executionId,
+		workflowId,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://localhost:5678/rest',
+		instanceBaseUrl: 'http://localhost:5678',
+		formBaseUrl: 'http://localhost:5678/form',
+		formWaitingBaseUrl: 'http://localhost:5678/form-waiting',
+		formTestBaseUrl: 'http://localhost:5678/form-test',
+		webhookBaseUrl: 'http://localhost:5678/webhook',
+		webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
+		mcpBaseUrl: 'http://localhost:5678/mcp',
+		mcpTestBaseUrl: 'http://localhost:5678/mcp-test',
+		variables: {},
+		logAiEvent: () => undefined,
+		getRunExecutionData: async () => undefined,
+		getRuntimeCredential: async () => undefined,
+		startRunnerTask: async () => {
+			throw new Error('Code nodes need a task runner, which the in-process runner does not have');
+		},
+		executeWorkflow: async (info: IExecuteWorkflowInfo, _parent: unknown, callOptions: ExecuteWorkflowOptions) => {
+			const target = info.code ?? (info.id !== undefined ? options.workflowsById?.[info.id] : undefined);
+			if (!target) throw new Error(`Sub-workflow ${info.id ?? '(inline)'} is not known to the test runner`);
+			const sub = await runWorkflow(
+				{ ...target, id: info.id ?? target.id },
+				{ ...options, triggerItems: callOptions.inputData ?? [{ json: {} }], mode: 'integrated' },
+			);
+			if (sub.errorMessage) throw new Error(sub.errorMessage);
+			const last = sub.run.data.resultData.lastNodeExecuted;
+			const lastTask = last ? sub.runsOf(last).at(-1) : undefined;
+			return { executionId: `sub-${executionId}`, data: lastTask?.data?.main ?? [null] };
+		},
+	};
+	return additionalData as unknown as IWorkflowExecuteAdditionalData;
+}
