@@ -1,0 +1,141 @@
+import type { CatalogColumnType } from './core/sqlTypes';
+import { sqlTypeOfColumn } from './core/sqlTypes';
+import type { QualifiedName } from './core/identifiers';
+import { displayQualifiedName } from './core/identifiers';
+import type { SqlTransport, SqlType } from './transport/types';
+
+export interface CatalogColumn extends CatalogColumnType {
+	name: string;
+	nullable: boolean;
+	isIdentity: boolean;
+	isComputed: boolean;
+	/** The parameter type that matches the column; undefined for types this package does not handle (xml, geography…). */
+	sqlType?: SqlType;
+	/** 1-based position in the primary key, 0 when not part of it. */
+	primaryKeyOrdinal: number;
+	/** Part of a unique index or constraint (the primary key included). */
+	inUniqueIndex: boolean;
+	hasDefault: boolean;
+}
+
+export interface CatalogTable {
+	name: QualifiedName;
+	kind: 'table' | 'view';
+	columns: CatalogColumn[];
+	/** Primary key columns in key order; empty for a heap or a view. */
+	primaryKey: string[];
+	/** Every unique key (primary key, unique constraints, unique indexes) as its column list. */
+	uniqueKeys: string[][];
+	/** Whether SQL Server Change Tracking is on for this table. */
+	changeTracking: boolean;
+}
+
+export const LIST_TABLES_QUERY = `SELECT s.name AS schemaName, o.name AS tableName, CASE o.type WHEN 'V' THEN 'view' ELSE 'table' END AS kind
+FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id
+WHERE o.type IN ('U', 'V') AND o.is_ms_shipped = 0 AND (@filter IS NULL OR s.name + '.' + o.name LIKE '%' + @filter + '%')
+ORDER BY s.name, o.name;`;
+
+export const DESCRIBE_TABLE_QUERY = `DECLARE @object int = OBJECT_ID(QUOTENAME(@schema) + '.' + QUOTENAME(@table));
+SELECT CASE o.type WHEN 'V' THEN 'view' ELSE 'table' END AS kind,
+       CASE WHEN EXISTS (SELECT 1 FROM sys.change_tracking_tables ct WHERE ct.object_id = @object) THEN 1 ELSE 0 END AS changeTracking
+FROM sys.objects o WHERE o.object_id = @object AND o.type IN ('U', 'V');
+SELECT c.name, t.name AS typeName, c.max_length AS maxLength, c.precision, c.scale, c.is_nullable AS nullable,
+       c.is_identity AS isIdentity, c.is_computed AS isComputed, CASE WHEN c.default_object_id <> 0 THEN 1 ELSE 0 END AS hasDefault,
+       ISNULL((SELECT ic.key_ordinal FROM sys.indexes i JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+               WHERE i.object_id = c.object_id AND i.is_primary_key = 1 AND ic.column_id = c.column_id), 0) AS primaryKeyOrdinal
+FROM sys.columns c JOIN sys.types t ON t.user_type_id = c.system_type_id AND t.user_type_id = t.system_type_id
+WHERE c.object_id = @object ORDER BY c.column_id;
+SELECT i.index_id AS indexId, c.name AS columnName
+FROM sys.indexes i JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+WHERE i.object_id = @object AND i.is_unique = 1 AND ic.is_included_column = 0
+ORDER BY i.index_id, ic.key_ordinal;`;
+
+const nameParameter = (name: string, value: string | null) => ({
+	name,
+	type: { name: 'nvarchar' as const, length: 256 },
+	value,
+});
+
+export async function listTables(transport: SqlTransport, filter?: string): Promise<Array<{ name: QualifiedName; kind: string }>> {
+	const result = await transport.execute({
+		text: LIST_TABLES_QUERY,
+		parameters: [nameParameter('filter', filter ? filter : null)],
+	});
+	return (result.recordsets[0] ?? []).map((row) => ({
+		name: { schema: String(row.schemaName), name: String(row.tableName) },
+		kind: String(row.kind),
+	}));
+}
+
+export class UnknownTableError extends Error {
+	constructor(readonly table: QualifiedName) {
+		super(`Table or view ${displayQualifiedName(table)} does not exist, or this login cannot see it`);
+		this.name = 'UnknownTableError';
+	}
+}
+
+/** Reads a table's columns and keys from the catalogue; throws UnknownTableError when SQL Server does not know it. */
+export async function describeTable(transport: SqlTransport, table: QualifiedName): Promise<CatalogTable> {
+	const result = await transport.execute({
+		text: DESCRIBE_TABLE_QUERY,
+		parameters: [nameParameter('schema', table.schema), nameParameter('table', table.name)],
+	});
+	const [objects = [], columnRows = [], uniqueRows = []] = result.recordsets;
+	const object = objects[0];
+	if (!object) throw new UnknownTableError(table);
+	const uniqueByIndex = new Map<number, string[]>();
+	for (const row of uniqueRows) {
+		const id = Number(row.indexId);
+		uniqueByIndex.set(id, [...(uniqueByIndex.get(id) ?? []), String(row.columnName)]);
+	}
+	const uniqueKeys = [...uniqueByIndex.values()];
+	const columns: CatalogColumn[] = columnRows.map((row) => {
+		const type: CatalogColumnType = {
+			typeName: String(row.typeName),
+			maxLength: Number(row.maxLength),
+			precision: Number(row.precision),
+			scale: Number(row.scale),
+		};
+		return {
+			name: String(row.name),
+			...type,
+			nullable: Boolean(row.nullable),
+			isIdentity: Boolean(row.isIdentity),
+			isComputed: Boolean(row.isComputed),
+			hasDefault: Boolean(row.hasDefault),
+			sqlType: sqlTypeOfColumn(type),
+			primaryKeyOrdinal: Number(row.primaryKeyOrdinal),
+			inUniqueIndex: uniqueKeys.some((key) => key.includes(String(row.name))),
+		};
+	});
+	const primaryKey = columns
+		.filter((column) => column.primaryKeyOrdinal > 0)
+		.sort((a, b) => a.primaryKeyOrdinal - b.primaryKeyOrdinal)
+		.map((column) => column.name);
+	return {
+		name: table,
+		kind: object.kind === 'view' ? 'view' : 'table',
+		columns,
+		primaryKey,
+		uniqueKeys,
+		changeTracking: Boolean(object.changeTracking),
+	};
+}
+
+export class UnknownColumnError extends Error {
+	constructor(
+		readonly table: QualifiedName,
+		readonly column: string,
+	) {
+		super(`Column "${column}" does not exist in ${displayQualifiedName(table)}`);
+		this.name = 'UnknownColumnError';
+	}
+}
+
+/** The catalogue's column of that name (SQL Server names compare case-insensitively here), or UnknownColumnError. */
+export function columnNamed(table: CatalogTable, name: string): CatalogColumn {
+	const column = table.columns.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+	if (!column) throw new UnknownColumnError(table.name, name);
+	return column;
+}

@@ -1,0 +1,34 @@
+/**
+ * What travels between the nodes of a sync, on every item, under `_sync`. The Contracting node writes it,
+ * the CRM node passes it through and adds `status`, the Watermark node's Set reads it to decide how far the
+ * watermark may move. The row's own columns stay at the top level of the item, so they can be mapped by name.
+ */
+export const SYNC_FIELD = '_sync';
+
+export type ChangeOperation = 'upsert' | 'delete';
+
+export interface SyncInfo {
+	stream: string;
+	operation: ChangeOperation;
+	/** The row's key, column name to value, as the source has it. */
+	key: Record<string, unknown>;
+	/** The serialized cursor just past this row: storing it means "this row and all before it are written". */
+	cursor: string;
+	/** The cursor the batch was read from (the same on every item of a batch). */
+	batchStartCursor: string;
+	/** 0-based place of this row in its batch; rows come in cursor order. */
+	position: number;
+	/** How many rows the batch had, so that a missing item shows up as a gap. */
+	batchRows: number;
+	/** Whether the source had more rows after this batch. */
+	hasMore: boolean;
+	/** When the row changed, ISO 8601 with offset, in the stream's time zone (absent for rowversion/Change Tracking). */
+	changedAt?: string;
+}
+
+/** What the CRM node did with an item. */
+export type WriteStatus = 'inserted' | 'updated' | 'unchanged' | 'deleted' | 'ignored' | 'failed';
+
+export function isWritten(status: WriteStatus): boolean {
+	return status !== 'failed';
+}
