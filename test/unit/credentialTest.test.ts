@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { ICredentialTestFunctions } from 'n8n-workflow';
+
+import { SERVER_FACTS_QUERY, sqlServerConnectionTest } from '../../nodes/shared/methods/credentialTest';
+import { restoreAllSeams } from '../../nodes/shared/seams';
+import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
+
+const credential = {
+	id: '1',
+	name: 'CRM',
+	type: 'crmSqlServerApi',
+	data: { server: 'sql01', port: 1433, database: 'CRM', user: 'crm', password: 'Hunter2!' },
+};
+
+async function testCredentialAgainst(double: RecordingSqlTransport) {
+	useRecordingTransport(double);
+	return await sqlServerConnectionTest.call({} as ICredentialTestFunctions, credential);
+}
+
+const facts = (compatibilityLevel: number) =>
+	resultOf([{ productVersion: '16.0.4135.4', edition: 'Standard Edition (64-bit)', databaseName: 'CRM', compatibilityLevel }]);
+
+describe('credential test', () => {
+	afterEach(restoreAllSeams);
+
+	it('reports the server version and compatibility level of a good server', async () => {
+		const double = new RecordingSqlTransport(() => facts(150));
+		const result = await testCredentialAgainst(double);
+		assert.equal(result.status, 'OK');
+		assert.equal(
+			result.message,
+			'Connected to SQL Server 16.0.4135.4 (Standard Edition (64-bit)), database CRM at compatibility level 150.',
+		);
+		assert.equal(double.requests[0].text, SERVER_FACTS_QUERY);
+	});
+
+	it('warns in plain words below compatibility level 130', async () => {
+		const result = await testCredentialAgainst(new RecordingSqlTransport(() => facts(120)));
+		assert.equal(result.status, 'OK');
+		assert.match(result.message, /compatibility level 120\. Warning: below 130 SQL Server has no OPENJSON/);
+		assert.match(result.message, /ALTER DATABASE \[CRM\] SET COMPATIBILITY_LEVEL = 130/);
+	});
+
+	it('says what to check on a wrong password, and never shows the password', async () => {
+		const double = new RecordingSqlTransport().failOn(1, {
+			code: 'ELOGIN',
+			message: "Login failed for user 'crm' (password 'Hunter2!').",
+		});
+		const result = await testCredentialAgainst(double);
+		assert.equal(result.status, 'Error');
+		assert.match(result.message, /Login failed for user 'crm'/);
+		assert.match(result.message, /check the user name, password and domain/);
+		assert.doesNotMatch(result.message, /Hunter2!/);
+		assert.equal(double.roundTrips, 1, 'a failed login is not retried');
+	});
+
+	it('names the server when it cannot be reached', async () => {
+		const double = new RecordingSqlTransport();
+		for (let n = 1; n <= 4; n++) double.failOn(n, { code: 'ESOCKET', message: 'Failed to connect to sql01:1433' });
+		const result = await testCredentialAgainst(double);
+		assert.equal(result.status, 'Error');
+		assert.match(result.message, /sql01:1433, database CRM/);
+		assert.match(result.message, /check the server name, port, firewall/);
+	});
+});
