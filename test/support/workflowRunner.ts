@@ -23,7 +23,7 @@ import type {
 	ITaskData,
 } from 'n8n-workflow';
 import { ICredentialsHelper, NodeHelpers, Workflow, createRunExecutionData } from 'n8n-workflow';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const PACKAGE_ROOT = path.resolve(__dirname, '../../..');
@@ -108,6 +108,9 @@ let loaded: Promise<TestNodeTypes> | undefined;
 export async function loadNodeTypes(): Promise<TestNodeTypes> {
 	loaded ??= (async () => {
 		const ours = new PackageDirectoryLoader(PACKAGE_ROOT);
+		// TEMPORARY while the three nodes are being written in parallel: skip node files not built yet.
+		const n8nSection = ours.packageJson.n8n as { nodes?: string[] };
+		n8nSection.nodes = (n8nSection.nodes ?? []).filter((file) => existsSync(path.join(PACKAGE_ROOT, file)));
 		await ours.loadAll();
 		const base = new LazyPackageDirectoryLoader(path.dirname(require.resolve('n8n-nodes-base/package.json')));
 		await base.loadAll();
@@ -125,6 +128,8 @@ export interface RunOptions {
 	workflowsById?: Record<string, IWorkflowBase>;
 	/** Static data of the workflow, kept between runs by passing the same object. */
 	staticData?: IDataObject;
+	/** The node the run starts at; by default n8n's own choice of start node. */
+	startNodeName?: string;
 }
 
 export interface RunResult {
@@ -143,10 +148,12 @@ export function readWorkflow(file: string): IWorkflowBase {
 	return JSON.parse(readFileSync(path.resolve(PACKAGE_ROOT, file), 'utf8')) as IWorkflowBase;
 }
 
-function triggerNodeOf(workflow: Workflow, data: IWorkflowBase) {
-	const start = workflow.getStartNode();
+const SUB_WORKFLOW_TRIGGER = 'n8n-nodes-base.executeWorkflowTrigger';
+
+function startNodeOf(workflow: Workflow, data: IWorkflowBase, startNodeName?: string) {
+	const start = startNodeName ? workflow.getNode(startNodeName) : workflow.getStartNode();
 	if (start) return start;
-	throw new Error(`Workflow ${data.name} has no start node`);
+	throw new Error(`Workflow ${data.name} has no start node ${startNodeName ?? ''}`);
 }
 
 export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {}): Promise<RunResult> {
@@ -172,7 +179,7 @@ export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {})
 		executionData: {
 			nodeExecutionStack: [
 				{
-					node: triggerNodeOf(workflow, data),
+					node: startNodeOf(workflow, data, options.startNodeName),
 					data: { main: [options.triggerItems ?? [{ json: {} }]] },
 					source: null,
 				},
@@ -225,9 +232,15 @@ function buildAdditionalData(
 		executeWorkflow: async (info: IExecuteWorkflowInfo, _parent: unknown, callOptions: ExecuteWorkflowOptions) => {
 			const target = info.code ?? (info.id !== undefined ? options.workflowsById?.[info.id] : undefined);
 			if (!target) throw new Error(`Sub-workflow ${info.id ?? '(inline)'} is not known to the test runner`);
+			const subTrigger = target.nodes.find((node) => node.type === SUB_WORKFLOW_TRIGGER);
 			const sub = await runWorkflow(
 				{ ...target, id: info.id ?? target.id },
-				{ ...options, triggerItems: callOptions.inputData ?? [{ json: {} }], mode: 'integrated' },
+				{
+					...options,
+					triggerItems: callOptions.inputData ?? [{ json: {} }],
+					mode: 'integrated',
+					startNodeName: subTrigger?.name,
+				},
 			);
 			if (sub.errorMessage) throw new Error(sub.errorMessage);
 			const last = sub.run.data.resultData.lastNodeExecuted;
