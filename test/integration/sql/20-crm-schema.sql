@@ -1,0 +1,42 @@
+-- Representative Visma CRM target tables. Run in CrmTest and in CrmLegacyTest (sqlcmd -d <database>).
+--
+-- REPRESENTATIVE, NOT REQUIRED: a customer's CRM database has more tables and columns, under names of its own.
+-- Every table and column is chosen in the node editor; nothing in the nodes is hard-coded to these.
+--   dbo.Company     matched on its natural key CustomerNo (unique), its own identity CompanyId
+--   dbo.SalesOrder  matched on OrderNo (unique); CompanyId is looked up from dbo.Company by CustomerNo
+-- Deleted source rows are kept and marked (IsActive = 0, DeletedAt). Nothing here needs more than compatibility
+-- level 100, so the same script serves the level 120 database.
+-- Safe to run again: it drops the tables first.
+
+IF OBJECT_ID(N'dbo.SalesOrder', N'U') IS NOT NULL DROP TABLE dbo.SalesOrder;
+IF OBJECT_ID(N'dbo.Company', N'U') IS NOT NULL DROP TABLE dbo.Company;
+GO
+
+CREATE TABLE dbo.Company (
+    CompanyId   int            IDENTITY(1,1) NOT NULL CONSTRAINT PK_Company PRIMARY KEY,
+    CustomerNo  int            NOT NULL CONSTRAINT UQ_Company_CustomerNo UNIQUE,
+    Name        nvarchar(100)  NOT NULL,
+    OrgNo       varchar(20)    NULL,
+    Address     nvarchar(200)  NULL,
+    PostCode    varchar(10)    NULL,
+    City        nvarchar(100)  NULL,
+    Email       nvarchar(200)  NULL,
+    Phone       varchar(30)    NULL,
+    IsActive    bit            NOT NULL CONSTRAINT DF_Company_IsActive DEFAULT 1,
+    DeletedAt   datetime2(3)   NULL
+);
+GO
+
+CREATE TABLE dbo.SalesOrder (
+    SalesOrderId int            IDENTITY(1,1) NOT NULL CONSTRAINT PK_SalesOrder PRIMARY KEY,
+    OrderNo      int            NOT NULL CONSTRAINT UQ_SalesOrder_OrderNo UNIQUE,
+    CompanyId    int            NOT NULL CONSTRAINT FK_SalesOrder_Company REFERENCES dbo.Company (CompanyId),
+    Description  nvarchar(200)  NULL,
+    OrderDate    date           NULL,
+    Status       varchar(20)    NULL,
+    Amount       decimal(18,2)  NULL,
+    IsActive     bit            NOT NULL CONSTRAINT DF_SalesOrder_IsActive DEFAULT 1,
+    DeletedAt    datetime2(3)   NULL
+);
+CREATE INDEX IX_SalesOrder_CompanyId ON dbo.SalesOrder (CompanyId);
+GO
