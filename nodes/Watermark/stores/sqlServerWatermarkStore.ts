@@ -1,0 +1,302 @@
+import type { CursorKind } from '../../shared/core/cursor';
+import { parseCursor } from '../../shared/core/cursor';
+import type { HistoryAction } from '../../shared/core/rewind';
+import type { CommitVerdict } from '../../shared/core/watermark';
+import type { CursorLocation } from '../../shared/core/watermarkLocation';
+import {
+	CursorLocationError,
+	cursorOfStoredValue,
+	describeLocation,
+	parseLocation,
+	serializeLocation,
+	storedCursorOf,
+	storedValueOf,
+} from '../../shared/core/watermarkLocation';
+import type { SqlParameter, SqlRow, SqlTransport } from '../../shared/transport/types';
+import type { ResolvedLocation } from './cursorLocationSql';
+import { resolveExistingLocation } from './cursorLocationSql';
+import type {
+	AcquireRequest,
+	AcquireResult,
+	AuditInfo,
+	CommitRequest,
+	CommitResult,
+	HistoryEntry,
+	ReplaceRequest,
+	ReplaceResult,
+	StreamState,
+	WatermarkStore,
+	WatermarkTables,
+} from './watermarkStore';
+import type { ExistingColumn } from './watermarkSql';
+import {
+	HISTORY_COLUMNS,
+	STATE_COLUMNS,
+	WatermarkTableError,
+	acquireSql,
+	commitSql,
+	ensureTablesSql,
+	entryInEffectSql,
+	historySql,
+	packageLocationSql,
+	readLocationSql,
+	readStateSql,
+	replaceSql,
+	rewindsAndUndosSql,
+	streamNamesSql,
+	tableMismatches,
+} from './watermarkSql';
+
+const text = (name: string, value: string | null, length = -1): SqlParameter => ({ name, type: { name: 'nvarchar', length }, value });
+const ascii = (name: string, value: string | null, length: number): SqlParameter => ({ name, type: { name: 'varchar', length }, value });
+const bigint = (name: string, value: number): SqlParameter => ({ name, type: { name: 'bigint' }, value });
+const bit = (name: string, value: boolean): SqlParameter => ({ name, type: { name: 'bit' }, value });
+
+function auditParameters(audit: AuditInfo): SqlParameter[] {
+	return [text('workflowId', audit.workflowId, 100), text('executionId', audit.executionId, 100)];
+}
+
+/** datetime2 as CONVERT(..., 126) gives it, read as UTC. */
+function utcIso(value: unknown): string | null {
+	if (value === null || value === undefined) return null;
+	return new Date(`${String(value)}Z`).toISOString();
+}
+
+function kindOf(cursorText: string | null): CursorKind | null {
+	return cursorText === null ? null : parseCursor(cursorText).kind;
+}
+
+/**
+ * The watermark store on SQL Server, over the SQL transport. Its tables are created on first use; an existing
+ * table of the same name must have the columns this package needs. Each method is one batch in one transaction
+ * (plus, once per store, the table check and, for an existing table as the cursor's place, its catalogue check).
+ */
+export class SqlServerWatermarkStore implements WatermarkStore {
+	private tablesReady?: Promise<void>;
+	private readonly locations = new Map<string, Promise<ResolvedLocation>>();
+
+	constructor(
+		private readonly transport: SqlTransport,
+		private readonly tables: WatermarkTables,
+	) {}
+
+	private async ensureTables(): Promise<void> {
+		this.tablesReady ??= (async () => {
+			const result = await this.transport.execute({ text: ensureTablesSql(this.tables), parameters: [] });
+			const [schemas = [], columns = []] = result.recordsets;
+			for (const [role, table] of [['state', this.tables.state], ['history', this.tables.history]] as const) {
+				if (!Number(schemas[0]?.[`${role}SchemaExists`])) {
+					throw new WatermarkTableError(table, [`schema ${table.schema} does not exist; create it or use dbo`]);
+				}
+				const existing = columns.filter((row) => row.tableRole === role) as unknown as ExistingColumn[];
+				const problems = existing.length === 0 ? ['the table could not be created'] : tableMismatches(role === 'state' ? STATE_COLUMNS : HISTORY_COLUMNS, existing);
+				if (problems.length > 0) throw new WatermarkTableError(table, problems);
+			}
+		})();
+		try {
+			await this.tablesReady;
+		} catch (error) {
+			this.tablesReady = undefined;
+			throw error;
+		}
+	}
+
+	private async resolve(location: CursorLocation): Promise<ResolvedLocation> {
+		if (location.kind === 'packageTable') {
+			return { sql: packageLocationSql(this.tables.state), parameters: [], checkFits: () => undefined };
+		}
+		const key = JSON.stringify(location);
+		let resolved = this.locations.get(key);
+		if (!resolved) {
+			resolved = resolveExistingLocation(this.transport, location);
+			this.locations.set(key, resolved);
+		}
+		try {
+			return await resolved;
+		} catch (error) {
+			this.locations.delete(key);
+			throw error;
+		}
+	}
+
+	private stateOf(row: SqlRow): StreamState {
+		const location = parseLocation((row.cursorLocation as string | null) ?? null);
+		return {
+			stream: String(row.stream),
+			cursor: cursorOfStoredValue((row.storedValue as string | null) ?? null, location, (row.cursorKind as CursorKind | null) ?? null),
+			generation: Number(row.generation),
+			rewoundAtGeneration: Number(row.rewoundAtGeneration),
+			timeZone: String(row.timeZone),
+			leaseOwner: (row.leaseOwner as string | null) ?? null,
+			leaseExpiresAt: utcIso(row.leaseExpiresAt),
+			cursorChangedAt: utcIso(row.cursorChangedAt) as string,
+			location,
+		};
+	}
+
+	async acquire(request: AcquireRequest): Promise<AcquireResult> {
+		await this.ensureTables();
+		const location = await this.resolve(request.location);
+		const startingValue = storedValueOf(request.startingCursor, request.location);
+		location.checkFits(startingValue);
+		const result = await this.transport.execute({
+			text: acquireSql(this.tables, location.sql),
+			parameters: [
+				text('stream', request.stream, 200),
+				text('owner', request.owner, 200),
+				bigint('leaseSeconds', request.leaseSeconds),
+				text('startingValue', startingValue),
+				ascii('startingKind', kindOf(request.startingCursor), 20),
+				text('startingReason', request.startingReason, 1000),
+				ascii('timeZone', request.timeZone, 64),
+				text('location', serializeLocation(request.location)),
+				...auditParameters(request.audit),
+				...location.parameters,
+			],
+		});
+		const row = result.recordsets[0]?.[0];
+		if (!row) throw new Error(`The watermark store gave no answer for stream "${request.stream}"`);
+		if (row.outcome === 'location differs') {
+			throw new CursorLocationError(
+				`Stream "${request.stream}" keeps its watermark in ${describeLocation(parseLocation((row.recordedLocation as string | null) ?? null))}, but this node is set to keep it in ${describeLocation(request.location)}. Set "Store Cursor In" as before, or use a new stream name`,
+			);
+		}
+		const state = this.stateOf(row);
+		if (row.outcome === 'held') {
+			return { kind: 'held', owner: state.leaseOwner as string, until: state.leaseExpiresAt as string };
+		}
+		const previousOwner = (row.previousOwner as string | null) ?? null;
+		return {
+			kind: 'acquired',
+			state,
+			firstUse: Boolean(row.firstUse),
+			takenOverFrom:
+				previousOwner !== null && previousOwner !== request.owner
+					? { owner: previousOwner, expiredAt: utcIso(row.previousExpiry) as string }
+					: undefined,
+		};
+	}
+
+	private async locationOf(stream: string): Promise<CursorLocation | undefined> {
+		const result = await this.transport.execute({ text: readStateSql(this.tables), parameters: [text('stream', stream, 200)] });
+		const row = result.recordsets[0]?.[0];
+		return row ? parseLocation((row.cursorLocation as string | null) ?? null) : undefined;
+	}
+
+	async commit(request: CommitRequest): Promise<CommitResult> {
+		await this.ensureTables();
+		const recorded = await this.locationOf(request.token.stream);
+		if (!recorded) return { verdict: 'unknown stream', previousCursor: null };
+		const location = await this.resolve(recorded);
+		const newValue = request.cursor === undefined ? null : storedValueOf(request.cursor, recorded);
+		location.checkFits(newValue);
+		const result = await this.transport.execute({
+			text: commitSql(this.tables, location.sql),
+			parameters: [
+				text('stream', request.token.stream, 200),
+				text('tokenOwner', request.token.owner, 200),
+				bigint('tokenGeneration', request.token.generation),
+				bit('hasNewCursor', request.cursor !== undefined),
+				text('batchStart', request.batchStartCursor === undefined ? null : storedValueOf(request.batchStartCursor, recorded)),
+				text('newValue', newValue),
+				text('newCursorText', request.cursor === undefined ? null : storedCursorOf(request.cursor, recorded)),
+				ascii('newKind', request.cursor === undefined ? null : kindOf(request.cursor), 20),
+				bit('allowBackwards', request.allowBackwards),
+				bit('releaseLease', request.releaseLease),
+				...auditParameters(request.audit),
+				...location.parameters,
+			],
+		});
+		const row = result.recordsets[0]?.[0] ?? {};
+		const verdict = row.verdict as CommitVerdict;
+		if (row.stream === null || row.stream === undefined) return { verdict, previousCursor: null };
+		return {
+			verdict,
+			previousCursor: cursorOfStoredValue((row.previousValue as string | null) ?? null, recorded, (row.previousKind as CursorKind | null) ?? null),
+			state: this.stateOf(row),
+		};
+	}
+
+	async read(stream: string): Promise<StreamState | undefined> {
+		await this.ensureTables();
+		const result = await this.transport.execute({ text: readStateSql(this.tables), parameters: [text('stream', stream, 200)] });
+		const row = result.recordsets[0]?.[0];
+		if (!row) return undefined;
+		const location = parseLocation((row.cursorLocation as string | null) ?? null);
+		if (location.kind === 'packageTable') return this.stateOf(row);
+		const resolved = await this.resolve(location);
+		const value = await this.transport.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
+		return this.stateOf({ ...row, storedValue: value.recordsets[0]?.[0]?.storedValue ?? null });
+	}
+
+	async streamNames(): Promise<string[]> {
+		await this.ensureTables();
+		const result = await this.transport.execute({ text: streamNamesSql(this.tables), parameters: [] });
+		return (result.recordsets[0] ?? []).map((row) => String(row.stream));
+	}
+
+	async replaceCursor(request: ReplaceRequest): Promise<ReplaceResult> {
+		await this.ensureTables();
+		const recorded = await this.locationOf(request.stream);
+		if (!recorded) return { replaced: false };
+		const location = await this.resolve(recorded);
+		const newValue = storedValueOf(request.cursor, recorded);
+		location.checkFits(newValue);
+		const result = await this.transport.execute({
+			text: replaceSql(this.tables, location.sql),
+			parameters: [
+				text('stream', request.stream, 200),
+				bigint('expectedGeneration', request.expectedGeneration),
+				text('newValue', newValue),
+				text('newCursorText', storedCursorOf(request.cursor, recorded)),
+				ascii('newKind', kindOf(request.cursor), 20),
+				ascii('action', request.action, 20),
+				text('reason', request.reason, 1000),
+				...auditParameters(request.audit),
+				...location.parameters,
+			],
+		});
+		const row = result.recordsets[0]?.[0];
+		if (!row) return { replaced: false };
+		return { replaced: Boolean(row.replaced), state: this.stateOf(row) };
+	}
+
+	private entriesOf(rows: SqlRow[] | undefined): HistoryEntry[] {
+		return (rows ?? []).map((row) => ({
+			id: Number(row.id),
+			stream: String(row.stream),
+			oldCursor: (row.oldCursor as string | null) ?? null,
+			newCursor: (row.newCursor as string | null) ?? null,
+			changedAt: utcIso(row.changedAt) as string,
+			workflowId: (row.workflowId as string | null) ?? null,
+			executionId: (row.executionId as string | null) ?? null,
+			action: row.action as HistoryAction,
+			reason: (row.reason as string | null) ?? null,
+		}));
+	}
+
+	async history(stream: string, limit: number): Promise<HistoryEntry[]> {
+		await this.ensureTables();
+		const result = await this.transport.execute({
+			text: historySql(this.tables),
+			parameters: [text('stream', stream, 200), bigint('limit', limit)],
+		});
+		return this.entriesOf(result.recordsets[0]);
+	}
+
+	async entryInEffectAt(stream: string, at: string): Promise<HistoryEntry | undefined> {
+		await this.ensureTables();
+		const result = await this.transport.execute({
+			text: entryInEffectSql(this.tables),
+			parameters: [text('stream', stream, 200), ascii('at', new Date(at).toISOString().slice(0, 23), 23)],
+		});
+		return this.entriesOf(result.recordsets[0])[0];
+	}
+
+	async rewindsAndUndos(stream: string): Promise<HistoryEntry[]> {
+		await this.ensureTables();
+		const result = await this.transport.execute({ text: rewindsAndUndosSql(this.tables), parameters: [text('stream', stream, 200)] });
+		return this.entriesOf(result.recordsets[0]);
+	}
+}
+

@@ -1,0 +1,307 @@
+/**
+ * The T-SQL of the SQL Server watermark store, as pure builders, so tests can read every statement.
+ * Identifiers are bracket-quoted here and nowhere else; every value is a parameter.
+ */
+import type { QualifiedName } from '../../shared/core/identifiers';
+import { displayQualifiedName, quoteIdentifier, quoteQualifiedName } from '../../shared/core/identifiers';
+import type { WatermarkTables } from './watermarkStore';
+
+interface ColumnSpec {
+	name: string;
+	/** As written in CREATE TABLE. */
+	definition: string;
+	/** sys.types name the existing column must have. */
+	typeName: string;
+	/** sys.columns.max_length the existing column needs at least; -1: must be MAX. */
+	minBytes?: number;
+}
+
+export const STATE_COLUMNS: ColumnSpec[] = [
+	{ name: 'Stream', definition: 'nvarchar(200) NOT NULL', typeName: 'nvarchar', minBytes: 400 },
+	{ name: 'CursorText', definition: 'nvarchar(max) NULL', typeName: 'nvarchar', minBytes: -1 },
+	{ name: 'CursorKind', definition: 'varchar(20) NULL', typeName: 'varchar', minBytes: 20 },
+	{ name: 'Generation', definition: 'bigint NOT NULL', typeName: 'bigint' },
+	{ name: 'RewoundAtGeneration', definition: 'bigint NOT NULL', typeName: 'bigint' },
+	{ name: 'TimeZone', definition: 'varchar(64) NOT NULL', typeName: 'varchar', minBytes: 64 },
+	{ name: 'LeaseOwner', definition: 'nvarchar(200) NULL', typeName: 'nvarchar', minBytes: 400 },
+	{ name: 'LeaseExpiresAt', definition: 'datetime2(3) NULL', typeName: 'datetime2' },
+	{ name: 'CursorChangedAt', definition: 'datetime2(3) NOT NULL', typeName: 'datetime2' },
+	{ name: 'CursorLocation', definition: 'nvarchar(max) NULL', typeName: 'nvarchar', minBytes: -1 },
+];
+
+export const HISTORY_COLUMNS: ColumnSpec[] = [
+	{ name: 'Id', definition: 'bigint IDENTITY(1,1) NOT NULL', typeName: 'bigint' },
+	{ name: 'Stream', definition: 'nvarchar(200) NOT NULL', typeName: 'nvarchar', minBytes: 400 },
+	{ name: 'OldCursor', definition: 'nvarchar(max) NULL', typeName: 'nvarchar', minBytes: -1 },
+	{ name: 'NewCursor', definition: 'nvarchar(max) NULL', typeName: 'nvarchar', minBytes: -1 },
+	{ name: 'ChangedAt', definition: 'datetime2(3) NOT NULL', typeName: 'datetime2' },
+	{ name: 'WorkflowId', definition: 'nvarchar(100) NULL', typeName: 'nvarchar', minBytes: 200 },
+	{ name: 'ExecutionId', definition: 'nvarchar(100) NULL', typeName: 'nvarchar', minBytes: 200 },
+	{ name: 'Action', definition: 'varchar(20) NOT NULL', typeName: 'varchar', minBytes: 20 },
+	{ name: 'Reason', definition: 'nvarchar(1000) NULL', typeName: 'nvarchar', minBytes: 2000 },
+];
+
+function createTableIfMissing(table: QualifiedName, body: string, after = ''): string {
+	return `IF SCHEMA_ID(${literal(table.schema)}) IS NOT NULL AND OBJECT_ID(${literal(quoteQualifiedName(table))}, N'U') IS NULL
+BEGIN
+	BEGIN TRY
+		CREATE TABLE ${quoteQualifiedName(table)} (
+${body}
+		);${after}
+	END TRY
+	BEGIN CATCH
+		-- 2714: another run created it a moment ago.
+		IF ERROR_NUMBER() <> 2714 THROW;
+	END CATCH
+END;`;
+}
+
+/** A name as an N'' literal, only for OBJECT_ID/SCHEMA_ID of names already bracket-quoted; never for values. */
+function literal(text: string): string {
+	return `N'${text.replace(/'/g, "''")}'`;
+}
+
+function columnList(columns: ColumnSpec[]): string {
+	return columns.map((column) => `\t\t\t${quoteIdentifier(column.name)} ${column.definition}`).join(',\n');
+}
+
+/**
+ * Creates both tables when they do not exist (safe when two first runs race), then returns what the
+ * catalogue says of them: whether each schema exists, and each table's columns, to be checked.
+ */
+export function ensureTablesSql(tables: WatermarkTables): string {
+	const state = tables.state;
+	const history = tables.history;
+	return `SET NOCOUNT ON;
+${createTableIfMissing(state, `${columnList(STATE_COLUMNS)},
+			CONSTRAINT ${quoteIdentifier(`PK_${state.name}`)} PRIMARY KEY ([Stream])`)}
+${createTableIfMissing(
+	history,
+	`${columnList(HISTORY_COLUMNS)},
+			CONSTRAINT ${quoteIdentifier(`PK_${history.name}`)} PRIMARY KEY ([Id])`,
+	`
+		CREATE INDEX ${quoteIdentifier(`IX_${history.name}_Stream`)} ON ${quoteQualifiedName(history)} ([Stream], [Id]) INCLUDE ([Action], [ChangedAt]);`,
+)}
+SELECT CASE WHEN SCHEMA_ID(${literal(state.schema)}) IS NULL THEN 0 ELSE 1 END AS stateSchemaExists,
+       CASE WHEN SCHEMA_ID(${literal(history.schema)}) IS NULL THEN 0 ELSE 1 END AS historySchemaExists;
+SELECT CASE c.object_id WHEN OBJECT_ID(${literal(quoteQualifiedName(state))}, N'U') THEN 'state' ELSE 'history' END AS tableRole,
+       c.name, t.name AS typeName, c.max_length AS maxLength
+FROM sys.columns c JOIN sys.types t ON t.user_type_id = c.system_type_id AND t.user_type_id = t.system_type_id
+WHERE c.object_id IN (OBJECT_ID(${literal(quoteQualifiedName(state))}, N'U'), OBJECT_ID(${literal(quoteQualifiedName(history))}, N'U'))
+ORDER BY c.column_id;`;
+}
+
+export interface ExistingColumn {
+	name: string;
+	typeName: string;
+	maxLength: number;
+}
+
+/** What is wrong with an existing table this package would use as its watermark or history table; empty when fine. */
+export function tableMismatches(expected: ColumnSpec[], actual: ExistingColumn[]): string[] {
+	const problems: string[] = [];
+	for (const spec of expected) {
+		const column = actual.find((candidate) => candidate.name.toLowerCase() === spec.name.toLowerCase());
+		if (!column) {
+			problems.push(`column ${spec.name} is missing`);
+			continue;
+		}
+		const wanted = spec.definition.replace(/ (NOT )?NULL$/, '').replace(/ IDENTITY\(1,1\)/, '');
+		if (column.typeName.toLowerCase() !== spec.typeName) {
+			problems.push(`column ${spec.name} is ${column.typeName}, not ${wanted}`);
+		} else if (spec.minBytes === -1 ? column.maxLength !== -1 : spec.minBytes !== undefined && column.maxLength !== -1 && column.maxLength < spec.minBytes) {
+			problems.push(`column ${spec.name} is too short for ${wanted}`);
+		}
+	}
+	return problems;
+}
+
+export class WatermarkTableError extends Error {
+	constructor(table: QualifiedName, problems: string[]) {
+		super(`The table ${displayQualifiedName(table)} exists but is not a watermark table of this package: ${problems.join('; ')}`);
+		this.name = 'WatermarkTableError';
+	}
+}
+
+/** How a statement reads and writes the cursor where it is kept (see cursorLocationSql.ts). */
+export interface LocationSql {
+	/** Assigns @stored (nvarchar(max)) from the location, locking the row for the rest of the transaction. */
+	read: string;
+	/** Writes the stored value held in the given variable (null: from the beginning). */
+	write(valueVariable: string): string;
+	/** The cursor text a stored value stands for, as a T-SQL expression (for the history). */
+	cursorTextOf(valueVariable: string): string;
+}
+
+const PRELUDE = `SET NOCOUNT ON;
+SET XACT_ABORT ON;
+DECLARE @now datetime2(3) = SYSUTCDATETIME();
+DECLARE @stored nvarchar(max), @kind varchar(20);`;
+
+const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
+       w.[RewoundAtGeneration] AS rewoundAtGeneration, w.[TimeZone] AS timeZone, w.[LeaseOwner] AS leaseOwner,
+       CONVERT(varchar(23), w.[LeaseExpiresAt], 126) AS leaseExpiresAt, CONVERT(varchar(23), w.[CursorChangedAt], 126) AS cursorChangedAt,
+       w.[CursorLocation] AS cursorLocation`;
+
+const HISTORY_INSERT = (history: QualifiedName) =>
+	`INSERT INTO ${quoteQualifiedName(history)} ([Stream], [OldCursor], [NewCursor], [ChangedAt], [WorkflowId], [ExecutionId], [Action], [Reason])`;
+
+/** The package's own table as the cursor's place. */
+export function packageLocationSql(state: QualifiedName): LocationSql {
+	const table = quoteQualifiedName(state);
+	return {
+		read: `SELECT @stored = [CursorText] FROM ${table} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;`,
+		write: (value) => `UPDATE ${table} SET [CursorText] = ${value} WHERE [Stream] = @stream;`,
+		cursorTextOf: (value) => value,
+	};
+}
+
+/**
+ * Get in one round trip and one transaction: creates the stream at its starting point the first time, then
+ * takes the lease with one UPDATE whose WHERE admits only a free lease, this owner's lease, or an expired one.
+ * UPDLOCK + HOLDLOCK make a second run started at the same moment wait for the first and then find the lease held.
+ */
+export function acquireSql(tables: WatermarkTables, location: LocationSql): string {
+	const state = quoteQualifiedName(tables.state);
+	return `${PRELUDE}
+DECLARE @firstUse bit = 0, @exists bit = 0, @recordedLocation nvarchar(max);
+DECLARE @taken TABLE (PreviousOwner nvarchar(200) NULL, PreviousExpiry datetime2(3) NULL);
+BEGIN TRANSACTION;
+SELECT @exists = 1, @recordedLocation = [CursorLocation] FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
+IF @exists = 1 AND ISNULL(@recordedLocation, N'') COLLATE Latin1_General_BIN2 <> ISNULL(@location, N'')
+BEGIN
+	ROLLBACK TRANSACTION;
+	SELECT 'location differs' AS outcome, @recordedLocation AS recordedLocation;
+	RETURN;
+END;
+IF @exists = 0
+BEGIN
+	INSERT INTO ${state} ([Stream], [CursorText], [CursorKind], [Generation], [RewoundAtGeneration], [TimeZone], [LeaseOwner], [LeaseExpiresAt], [CursorChangedAt], [CursorLocation])
+	VALUES (@stream, NULL, @startingKind, 0, 0, @timeZone, NULL, NULL, @now, @location);
+	SET @firstUse = 1;
+END;
+SELECT @kind = [CursorKind] FROM ${state} WHERE [Stream] = @stream;
+${location.read}
+IF @firstUse = 1
+BEGIN
+	IF @stored IS NULL AND @startingValue IS NOT NULL
+	BEGIN
+		${location.write('@startingValue')}
+		SET @stored = @startingValue;
+	END;
+	${HISTORY_INSERT(tables.history)}
+	VALUES (@stream, NULL, ${location.cursorTextOf('@stored')}, @now, @workflowId, @executionId, 'first use', @startingReason);
+END;
+UPDATE ${state} WITH (UPDLOCK, HOLDLOCK)
+SET [LeaseOwner] = @owner, [LeaseExpiresAt] = DATEADD(second, @leaseSeconds, @now), [TimeZone] = @timeZone
+OUTPUT deleted.[LeaseOwner], deleted.[LeaseExpiresAt] INTO @taken
+WHERE [Stream] = @stream AND ([LeaseOwner] IS NULL OR [LeaseOwner] COLLATE Latin1_General_BIN2 = @owner OR [LeaseExpiresAt] <= @now);
+${HISTORY_INSERT(tables.history)}
+SELECT @stream, ${location.cursorTextOf('@stored')}, ${location.cursorTextOf('@stored')}, @now, @workflowId, @executionId, 'takeover',
+       CONCAT(N'The lease of "', t.PreviousOwner, N'" had expired at ', CONVERT(varchar(23), t.PreviousExpiry, 126), N' UTC')
+FROM @taken t WHERE t.PreviousOwner IS NOT NULL AND t.PreviousOwner COLLATE Latin1_General_BIN2 <> @owner;
+COMMIT TRANSACTION;
+${STATE_SELECT}, CASE WHEN t.Taken = 1 THEN 'acquired' ELSE 'held' END AS outcome, @firstUse AS firstUse, @stored AS storedValue,
+       t.PreviousOwner AS previousOwner, CONVERT(varchar(23), t.PreviousExpiry, 126) AS previousExpiry
+FROM ${state} w
+OUTER APPLY (SELECT TOP (1) 1 AS Taken, PreviousOwner, PreviousExpiry FROM @taken) t
+WHERE w.[Stream] = @stream;`;
+}
+
+/**
+ * Set in one round trip and one transaction: the compare-and-set of decideCommit (nodes/shared/core/watermark.ts)
+ * stated in T-SQL, the write, the history row, and the lease release of releasesLease. Stored cursors are compared
+ * byte for byte (binary collation), never ordered.
+ */
+export function commitSql(tables: WatermarkTables, location: LocationSql): string {
+	const state = quoteQualifiedName(tables.state);
+	return `${PRELUDE}
+DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdict varchar(40), @previous nvarchar(max);
+BEGIN TRANSACTION;
+SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @kind = [CursorKind]
+FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
+${location.read}
+SET @previous = @stored;
+SET @verdict = CASE
+	WHEN @generation IS NULL THEN 'unknown stream'
+	WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner THEN 'lease lost'
+	WHEN @hasNewCursor = 0 THEN 'nothing to store'
+	WHEN @allowBackwards = 0 AND @rewoundAt > @tokenGeneration THEN 'rewound meanwhile'
+	WHEN @allowBackwards = 0 AND NOT (@stored COLLATE Latin1_General_BIN2 = @batchStart OR (@stored IS NULL AND @batchStart IS NULL)) THEN 'not where the batch started'
+	ELSE 'store' END;
+IF @verdict = 'store'
+BEGIN
+	${location.write('@newValue')}
+	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now WHERE [Stream] = @stream;
+	SET @stored = @newValue;
+	${HISTORY_INSERT(tables.history)}
+	VALUES (@stream, ${location.cursorTextOf('@previous')}, @newCursorText, @now, @workflowId, @executionId, 'set', NULL);
+END;
+IF @verdict IN ('rewound meanwhile', 'not where the batch started') OR (@releaseLease = 1 AND @verdict IN ('store', 'nothing to store'))
+	UPDATE ${state} SET [LeaseOwner] = NULL, [LeaseExpiresAt] = NULL WHERE [Stream] = @stream;
+COMMIT TRANSACTION;
+${STATE_SELECT}, @verdict AS verdict, @previous AS previousValue, @kind AS previousKind, @stored AS storedValue
+FROM (SELECT 1 AS one) AS answer LEFT JOIN ${state} w ON w.[Stream] = @stream;`;
+}
+
+/** Rewind and Undo in one round trip: replaces the cursor only if the stream is still at the expected generation. */
+export function replaceSql(tables: WatermarkTables, location: LocationSql): string {
+	const state = quoteQualifiedName(tables.state);
+	return `${PRELUDE}
+DECLARE @generation bigint, @previous nvarchar(max), @replaced bit = 0;
+BEGIN TRANSACTION;
+SELECT @generation = [Generation], @kind = [CursorKind] FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
+${location.read}
+SET @previous = @stored;
+IF @generation = @expectedGeneration
+BEGIN
+	${location.write('@newValue')}
+	UPDATE ${state} SET [Generation] = [Generation] + 1, [RewoundAtGeneration] = [Generation] + 1,
+	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now
+	WHERE [Stream] = @stream;
+	SET @stored = @newValue;
+	SET @replaced = 1;
+	${HISTORY_INSERT(tables.history)}
+	VALUES (@stream, ${location.cursorTextOf('@previous')}, @newCursorText, @now, @workflowId, @executionId, @action, @reason);
+END;
+COMMIT TRANSACTION;
+${STATE_SELECT}, @replaced AS replaced, @stored AS storedValue
+FROM ${state} w WHERE w.[Stream] = @stream;`;
+}
+
+export function readStateSql(tables: WatermarkTables): string {
+	return `${STATE_SELECT}, w.[CursorText] AS storedValue FROM ${quoteQualifiedName(tables.state)} w WHERE w.[Stream] = @stream;`;
+}
+
+/** Reads the value kept in an existing table for a stream whose cursor lives there. */
+export function readLocationSql(location: LocationSql): string {
+	return `SET NOCOUNT ON;
+DECLARE @stored nvarchar(max);
+${location.read.replace(' WITH (UPDLOCK, HOLDLOCK)', '')}
+SELECT @stored AS storedValue;`;
+}
+
+export function streamNamesSql(tables: WatermarkTables): string {
+	return `SELECT [Stream] AS stream FROM ${quoteQualifiedName(tables.state)} ORDER BY [Stream];`;
+}
+
+const HISTORY_SELECT = `[Id] AS id, [Stream] AS stream, [OldCursor] AS oldCursor, [NewCursor] AS newCursor,
+       CONVERT(varchar(23), [ChangedAt], 126) AS changedAt, [WorkflowId] AS workflowId, [ExecutionId] AS executionId,
+       [Action] AS action, [Reason] AS reason`;
+
+export function historySql(tables: WatermarkTables): string {
+	return `SELECT TOP (@limit) ${HISTORY_SELECT}
+FROM ${quoteQualifiedName(tables.history)} WHERE [Stream] = @stream ORDER BY [Id] DESC;`;
+}
+
+export function entryInEffectSql(tables: WatermarkTables): string {
+	return `SELECT TOP (1) ${HISTORY_SELECT}
+FROM ${quoteQualifiedName(tables.history)}
+WHERE [Stream] = @stream AND [ChangedAt] <= CONVERT(datetime2(3), @at, 126) AND [Action] <> 'takeover'
+ORDER BY [Id] DESC;`;
+}
+
+export function rewindsAndUndosSql(tables: WatermarkTables): string {
+	return `SELECT ${HISTORY_SELECT}
+FROM ${quoteQualifiedName(tables.history)} WHERE [Stream] = @stream AND [Action] IN ('rewind', 'undo') ORDER BY [Id] DESC;`;
+}

@@ -1,0 +1,133 @@
+import type { QualifiedName } from '../../shared/core/identifiers';
+import type { HistoryAction } from '../../shared/core/rewind';
+import type { CommitVerdict, WatermarkToken } from '../../shared/core/watermark';
+import type { CursorLocation } from '../../shared/core/watermarkLocation';
+import { defineSeam } from '../../shared/seams';
+import type { SqlTransport } from '../../shared/transport/types';
+import { SqlServerWatermarkStore } from './sqlServerWatermarkStore';
+
+/** Which workflow and execution made a change; recorded in the history. */
+export interface AuditInfo {
+	workflowId: string | null;
+	executionId: string | null;
+}
+
+/** A stream's watermark as stored. Times are ISO 8601 UTC. */
+export interface StreamState {
+	stream: string;
+	/** The stored cursor (in the form its location keeps it, see watermarkLocation.ts); null: from the beginning. */
+	cursor: string | null;
+	/** Bumped by every Set that stores, every Rewind and every Undo. */
+	generation: number;
+	/** The generation of the latest Rewind or Undo; a token older than this cannot store. */
+	rewoundAtGeneration: number;
+	timeZone: string;
+	leaseOwner: string | null;
+	leaseExpiresAt: string | null;
+	/** When the cursor last changed. */
+	cursorChangedAt: string;
+	location: CursorLocation;
+}
+
+export interface AcquireRequest {
+	stream: string;
+	owner: string;
+	leaseSeconds: number;
+	/** Used the first time only (and, for an existing table, only when its row holds no value yet). */
+	startingCursor: string | null;
+	/** Recorded in the history with the first use, e.g. "Starting point: from the beginning". */
+	startingReason: string;
+	timeZone: string;
+	location: CursorLocation;
+	audit: AuditInfo;
+}
+
+export type AcquireResult =
+	| { kind: 'acquired'; state: StreamState; firstUse: boolean; takenOverFrom?: { owner: string; expiredAt: string } }
+	| { kind: 'held'; owner: string; until: string };
+
+export interface CommitRequest {
+	token: WatermarkToken;
+	/** The cursor the first batch was read from (as the items say); undefined when no item carried one. */
+	batchStartCursor?: string;
+	/** The cursor to store; undefined: nothing may move (the lease may still be released). */
+	cursor?: string;
+	allowBackwards: boolean;
+	releaseLease: boolean;
+	audit: AuditInfo;
+}
+
+export interface CommitResult {
+	verdict: CommitVerdict;
+	/** The stored cursor before this Set. */
+	previousCursor: string | null;
+	/** The state after this Set; undefined for an unknown stream. */
+	state?: StreamState;
+}
+
+export interface ReplaceRequest {
+	stream: string;
+	/** Compare-and-set: replaced only if the stream is still at this generation. */
+	expectedGeneration: number;
+	cursor: string | null;
+	action: 'rewind' | 'undo';
+	reason: string;
+	audit: AuditInfo;
+}
+
+export interface ReplaceResult {
+	replaced: boolean;
+	state?: StreamState;
+}
+
+export interface HistoryEntry {
+	id: number;
+	stream: string;
+	oldCursor: string | null;
+	newCursor: string | null;
+	changedAt: string;
+	workflowId: string | null;
+	executionId: string | null;
+	action: HistoryAction;
+	reason: string | null;
+}
+
+/**
+ * Where the Watermark node keeps streams. Every method is one atomic step: the SQL Server adapter sends one
+ * batch in one transaction, so two runs started together cannot both get a lease, and a Rewind made during
+ * a run is never overwritten by that run's Set.
+ */
+export interface WatermarkStore {
+	/** Takes (or renews) the stream's lease, creating the stream at its starting point the first time. */
+	acquire(request: AcquireRequest): Promise<AcquireResult>;
+	/** Set: stores the cursor if the token still holds (see decideCommit), and releases the lease if asked. */
+	commit(request: CommitRequest): Promise<CommitResult>;
+	read(stream: string): Promise<StreamState | undefined>;
+	streamNames(): Promise<string[]>;
+	/** Rewind and Undo: replaces the cursor if the stream is still at the expected generation. */
+	replaceCursor(request: ReplaceRequest): Promise<ReplaceResult>;
+	/** Newest first. */
+	history(stream: string, limit: number): Promise<HistoryEntry[]>;
+	/** The latest history entry changed at or before `at` (ISO UTC) that set a cursor. */
+	entryInEffectAt(stream: string, at: string): Promise<HistoryEntry | undefined>;
+	/** The stream's rewinds and undos, newest first. */
+	rewindsAndUndos(stream: string): Promise<HistoryEntry[]>;
+}
+
+export interface WatermarkTables {
+	state: QualifiedName;
+	history: QualifiedName;
+}
+
+export const DEFAULT_WATERMARK_TABLES: WatermarkTables = {
+	state: { schema: 'dbo', name: 'ContractingCrmWatermark' },
+	history: { schema: 'dbo', name: 'ContractingCrmWatermarkHistory' },
+};
+
+export type WatermarkStoreFactory = (transport: SqlTransport, tables: WatermarkTables) => WatermarkStore;
+
+/** The store the Watermark node uses: SQL Server in production, the in-memory store in tests. */
+export const watermarkStoreSeam = defineSeam<WatermarkStoreFactory>(
+	'watermarkStore',
+	(transport, tables) => new SqlServerWatermarkStore(transport, tables),
+);

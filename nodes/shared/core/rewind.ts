@@ -1,0 +1,253 @@
+/**
+ * The rules of a rewind: where "two days back" or "to 1 March 08:00" lands, in the stream's time zone.
+ *
+ * Date-time markers are wall-clock times as the source stores them (Contracting keeps local time), so:
+ * - Days are calendar days: the date moves, the time of day stays exactly as it was (fraction included).
+ *   Two days back from Tuesday 02:30 is Sunday 02:30, even on the Sunday the clocks go forward, when 02:30
+ *   never happened; no row can carry that time, so reading from it reads from the first time after the gap.
+ * - Hours are elapsed hours: the wall-clock marker is read as an instant, then moved back.
+ *   A wall-clock time the autumn overlap makes happen twice is read as its first (earlier) occurrence,
+ *   so the rewind never lands later than asked (reading more again is harmless, reading less would skip).
+ *   A wall-clock time in the spring gap is read with the offset before the gap (02:30 = 01:30 UTC in Oslo).
+ * - Days apply first, then hours.
+ * - A date and time typed in is a wall-clock time in the stream's time zone unless it carries an offset.
+ * rowversion and Change Tracking markers are not times: the store's history says which cursor was in effect
+ * at the target time (see cursorTargetTime).
+ */
+import { DateTime, IANAZone } from 'luxon';
+
+import type { Cursor, CursorKind } from './cursor';
+import { parseCursor, serializeCursor } from './cursor';
+
+export class RewindInputError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'RewindInputError';
+	}
+}
+
+export type RewindRequest = { by: 'duration'; days: number; hours: number } | { by: 'dateTime'; dateTime: string };
+
+export const DEFAULT_TIME_ZONE = 'Europe/Oslo';
+
+export function checkTimeZone(zone: string): string {
+	if (!IANAZone.isValidZone(zone)) {
+		throw new RewindInputError(`"${zone}" is not a time zone; use an IANA name such as Europe/Oslo`);
+	}
+	return zone;
+}
+
+const WALL_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{1,7})?$/;
+
+interface WallTime {
+	/** yyyy-MM-ddTHH:mm:ss */
+	wholeSeconds: string;
+	/** ".1234567" or "" */
+	fraction: string;
+}
+
+function splitWallTime(marker: string): WallTime {
+	const match = WALL_TIME.exec(marker);
+	if (!match) throw new RewindInputError(`"${marker}" is not a date-time of the form 2024-03-31T02:30:00`);
+	return { wholeSeconds: `${match[1]}T${match[2]}`, fraction: match[3] ?? '' };
+}
+
+/**
+ * The instant a wall-clock time stands for in `zone`: in the autumn overlap the earlier of the two,
+ * in the spring gap the one with the offset from before the gap.
+ */
+export function earliestInstantOf(wholeSeconds: string, zone: string): DateTime {
+	const asUtc = DateTime.fromISO(wholeSeconds, { zone: 'utc' });
+	if (!asUtc.isValid) throw new RewindInputError(`"${wholeSeconds}" is not a date and time that exists`);
+	const ianaZone = IANAZone.create(zone);
+	const wallMs = asUtc.toMillis();
+	const hour = 3_600_000;
+	const offsetBefore = ianaZone.offset(wallMs - 12 * hour);
+	const offsetAfter = ianaZone.offset(wallMs + 12 * hour);
+	const candidates = [offsetBefore, offsetAfter]
+		.map((offset) => wallMs - offset * 60_000)
+		.filter((instant) => DateTime.fromMillis(instant, { zone }).toFormat("yyyy-MM-dd'T'HH:mm:ss") === wholeSeconds);
+	const instant = candidates.length > 0 ? Math.min(...candidates) : wallMs - offsetBefore * 60_000;
+	return DateTime.fromMillis(instant, { zone });
+}
+
+function wallTimeText(instant: DateTime): string {
+	return instant.toFormat("yyyy-MM-dd'T'HH:mm:ss");
+}
+
+/** A date-time marker moved back by days (calendar, wall-clock) and then hours (elapsed), in `zone`. */
+export function markerMovedBack(marker: string, days: number, hours: number, zone: string): string {
+	const { wholeSeconds, fraction } = splitWallTime(marker);
+	const shifted = DateTime.fromISO(wholeSeconds, { zone: 'utc' }).minus({ days });
+	const afterDays = wallTimeText(shifted);
+	if (hours === 0) return afterDays + fraction;
+	const instant = earliestInstantOf(afterDays, zone).minus({ milliseconds: Math.round(hours * 3_600_000) });
+	return wallTimeText(instant) + fraction;
+}
+
+/**
+ * Reads a date and time typed by a person or given by n8n's date picker: "2025-03-31 08:00", "2025-03-31T08:00:00",
+ * "2025-03-31" (midnight), or an ISO text with an offset. Returns the wall-clock time in `zone`.
+ */
+export function wallTimeOfInput(text: string, zone: string): string {
+	const trimmed = String(text ?? '').trim();
+	if (trimmed === '') throw new RewindInputError('No date and time was given to rewind to');
+	const normalized = trimmed.replace(' ', 'T');
+	const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(normalized) && normalized.includes('T');
+	const parsed = DateTime.fromISO(normalized, hasOffset ? { setZone: true } : { zone: 'utc' });
+	if (!parsed.isValid) {
+		throw new RewindInputError(`"${trimmed}" is not a date and time; write it like 2025-03-31 08:00`);
+	}
+	if (hasOffset) return wallTimeText(parsed.setZone(zone));
+	const wall = wallTimeText(parsed);
+	if (parsed.millisecond > 0) throw new RewindInputError(`"${trimmed}" has fractions of a second; give whole seconds`);
+	return wall;
+}
+
+export function isDateTimeKind(kind: CursorKind): boolean {
+	return kind === 'datetime' || kind === 'dateAndTime';
+}
+
+/** Whether marker `a` comes after marker `b` in the source's order (same kind). */
+export function isMarkerAfter(kind: CursorKind, a: string, b: string): boolean {
+	if (isDateTimeKind(kind)) {
+		const pad = (marker: string) => {
+			const { wholeSeconds, fraction } = splitWallTime(marker);
+			return wholeSeconds + (fraction || '.').padEnd(8, '0');
+		};
+		return pad(a) > pad(b);
+	}
+	return BigInt(a) > BigInt(b);
+}
+
+/** Whether cursor `a` is after cursor `b`: a later marker, or the same marker with a key read past. */
+export function isCursorAfter(a: Cursor, b: Cursor): boolean {
+	if (a.marker === null) return false;
+	if (b.marker === null) return true;
+	if (a.marker === b.marker) return a.key !== null && b.key === null;
+	return isMarkerAfter(a.kind, a.marker, b.marker);
+}
+
+export interface RewindPlan {
+	/** The new cursor text; null: from the beginning. */
+	cursor: string | null;
+	/** How the new cursor was found, in plain words. */
+	how: string;
+}
+
+/** For a date-time cursor: the new cursor, computed from its marker. */
+export function rewindDateTimeCursor(current: Cursor, request: RewindRequest, zone: string, now: Date): RewindPlan {
+	checkTimeZone(zone);
+	if (request.by === 'duration') {
+		checkDuration(request);
+		if (current.marker === null) return { cursor: null, how: 'The stream is at the beginning already; nothing to rewind' };
+		const marker = markerMovedBack(current.marker, request.days, request.hours, zone);
+		return {
+			cursor: serializeCursor({ kind: current.kind, marker, key: null }),
+			how: `${describeDuration(request)} back from ${current.marker} (${zone})`,
+		};
+	}
+	const marker = wallTimeOfInput(request.dateTime, zone);
+	checkNotInFuture(marker, zone, now);
+	const target: Cursor = { kind: current.kind, marker, key: null };
+	if (isCursorAfter(target, current)) {
+		throw new RewindInputError(
+			`${marker} (${zone}) is after where the stream is now (${current.marker ?? 'the beginning'}); a rewind only moves back`,
+		);
+	}
+	return { cursor: serializeCursor(target), how: `To ${marker} (${zone})` };
+}
+
+function checkNotInFuture(wholeSeconds: string, zone: string, now: Date): void {
+	if (earliestInstantOf(wholeSeconds, zone).toMillis() > now.getTime()) {
+		throw new RewindInputError(`${wholeSeconds} (${zone}) is in the future; a rewind only moves back`);
+	}
+}
+
+function checkDuration(request: { days: number; hours: number }): void {
+	const { days, hours } = request;
+	if (!Number.isInteger(days) || days < 0 || !Number.isFinite(hours) || hours < 0 || days + hours <= 0) {
+		throw new RewindInputError(`Rewind by ${days} days and ${hours} hours: give whole days and hours of 0 or more, not both 0`);
+	}
+}
+
+function describeDuration(request: { days: number; hours: number }): string {
+	const parts = [request.days ? `${request.days} day${request.days === 1 ? '' : 's'}` : '', request.hours ? `${request.hours} hour${request.hours === 1 ? '' : 's'}` : ''];
+	return parts.filter(Boolean).join(' and ');
+}
+
+/**
+ * For a rowversion or Change Tracking cursor (or one at the beginning): the time whose cursor to go back to.
+ * By a duration, it counts back from when the current cursor was stored (as the date-time rule counts back
+ * from the marker); to a date and time, it is that time. Returns ISO 8601 UTC.
+ */
+export function cursorTargetTime(request: RewindRequest, cursorStoredAt: string, zone: string, now: Date): string {
+	checkTimeZone(zone);
+	if (request.by === 'duration') {
+		checkDuration(request);
+		const storedWall = wallTimeText(DateTime.fromISO(cursorStoredAt, { zone: 'utc' }).setZone(zone));
+		const target = markerMovedBack(storedWall, request.days, request.hours, zone);
+		return earliestInstantOf(target, zone).toUTC().toISO() as string;
+	}
+	const wall = wallTimeOfInput(request.dateTime, zone);
+	checkNotInFuture(wall, zone, now);
+	return earliestInstantOf(wall, zone).toUTC().toISO() as string;
+}
+
+export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover';
+
+export interface HistoryEntryLike {
+	id: number;
+	action: HistoryAction;
+	oldCursor: string | null;
+	newCursor: string | null;
+	changedAt: string;
+}
+
+/** For a rowversion or Change Tracking cursor: the plan from the history entry in effect at the target time. */
+export function rewindFromHistory(current: string | null, inEffect: HistoryEntryLike | undefined, targetTime: string): RewindPlan {
+	if (!inEffect) {
+		return { cursor: null, how: `The history does not reach back to ${targetTime} (UTC), so the stream starts from the beginning` };
+	}
+	const cursor = inEffect.newCursor;
+	if (current !== null && cursor !== null && isCursorAfter(parseCursor(cursor), parseCursor(current))) {
+		return { cursor: current, how: `At ${targetTime} (UTC) the stream was not behind where it is now; nothing to rewind` };
+	}
+	return { cursor, how: `The watermark stored at ${inEffect.changedAt} (UTC), the last one at or before ${targetTime} (UTC)` };
+}
+
+/**
+ * The rewind an Undo reverses: the latest one not reversed yet. Each undo cancels the latest rewind before
+ * it, so undoing twice reverses the two latest rewinds. `entries` are newest first.
+ */
+export function rewindToUndo<T extends HistoryEntryLike>(entries: T[]): T | undefined {
+	let undone = 0;
+	for (const entry of entries) {
+		if (entry.action === 'undo') undone++;
+		else if (entry.action === 'rewind') {
+			if (undone === 0) return entry;
+			undone--;
+		}
+	}
+	return undefined;
+}
+
+/**
+ * What a rewind needs: a plan computed from the cursor itself (date-time markers, or a stream still at the
+ * beginning), or the time whose cursor the history must supply (rowversion, Change Tracking).
+ */
+export function planRewind(
+	current: string | null,
+	request: RewindRequest,
+	zone: string,
+	cursorStoredAt: string,
+	now: Date,
+): { plan: RewindPlan } | { historyAt: string } {
+	if (current === null) {
+		const beginning = rewindDateTimeCursor({ kind: 'datetime', marker: null, key: null }, request, zone, now);
+		return { plan: beginning };
+	}
+	const cursor = parseCursor(current);
+	if (isDateTimeKind(cursor.kind)) return { plan: rewindDateTimeCursor(cursor, request, zone, now) };
+	return { historyAt: cursorTargetTime(request, cursorStoredAt, zone, now) };
+}

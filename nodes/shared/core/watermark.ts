@@ -1,0 +1,356 @@
+/**
+ * The rules of the watermark: what Get hands out, how far Set may move it, and who holds a stream's lease.
+ * No I/O; the stores apply these decisions (the SQL Server adapter in one atomic T-SQL batch, the in-memory
+ * adapter in one synchronous step), so both mean the same.
+ */
+import type { SyncInfo, WriteStatus } from './syncItem';
+import { SYNC_FIELD, isWritten } from './syncItem';
+
+// ---------------------------------------------------------------------------------------------------------
+// The token Get hands out and Set takes back.
+// ---------------------------------------------------------------------------------------------------------
+
+/** What Set compares with the stored state: the stream, the generation Get saw, and the lease owner. */
+export interface WatermarkToken {
+	stream: string;
+	generation: number;
+	owner: string;
+}
+
+const TOKEN_PREFIX = 'wm1.';
+
+export class WatermarkTokenError extends Error {
+	constructor(reason: string) {
+		super(`The token from Get cannot be read: ${reason}`);
+		this.name = 'WatermarkTokenError';
+	}
+}
+
+/** Opaque to the workflow: it only ever passes the text from Get to Set. */
+export function encodeToken(token: WatermarkToken): string {
+	const json = JSON.stringify({ s: token.stream, g: token.generation, o: token.owner });
+	return TOKEN_PREFIX + Buffer.from(json, 'utf8').toString('base64url');
+}
+
+export function decodeToken(text: string): WatermarkToken {
+	if (typeof text !== 'string' || !text.startsWith(TOKEN_PREFIX)) {
+		throw new WatermarkTokenError('it is not the "token" field of a Watermark Get output');
+	}
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(Buffer.from(text.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'));
+	} catch {
+		throw new WatermarkTokenError('it was cut short or changed');
+	}
+	const { s, g, o } = (parsed ?? {}) as Record<string, unknown>;
+	if (typeof s !== 'string' || s === '' || typeof o !== 'string' || o === '' || !Number.isSafeInteger(g) || (g as number) < 0) {
+		throw new WatermarkTokenError('it was cut short or changed');
+	}
+	return { stream: s, generation: g as number, owner: o };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Leases.
+// ---------------------------------------------------------------------------------------------------------
+
+export interface Lease {
+	owner: string | null;
+	/** ISO 8601 UTC; null when nobody holds the stream. */
+	expiresAt: string | null;
+}
+
+export type LeaseDecision =
+	| { kind: 'free' }
+	| { kind: 'renew' }
+	| { kind: 'takeOver'; previousOwner: string; expiredAt: string }
+	| { kind: 'held'; owner: string; until: string };
+
+/**
+ * Who may take the stream now. A lease that ends exactly now counts as expired (so a lease of 0 seconds
+ * can be taken over at once). The SQL Server adapter states the same rule in its UPDATE's WHERE clause.
+ */
+export function decideLease(lease: Lease, owner: string, now: Date): LeaseDecision {
+	if (lease.owner === null || lease.expiresAt === null) return { kind: 'free' };
+	if (lease.owner === owner) return { kind: 'renew' };
+	if (Date.parse(lease.expiresAt) <= now.getTime()) {
+		return { kind: 'takeOver', previousOwner: lease.owner, expiredAt: lease.expiresAt };
+	}
+	return { kind: 'held', owner: lease.owner, until: lease.expiresAt };
+}
+
+export function heldByAnotherRunMessage(stream: string, owner: string, until: string): string {
+	return `Stream "${stream}" is being synced by another run (lease owner "${owner}") until ${until} (UTC). This run read and wrote nothing; the next scheduled run continues where that one stops.`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Set: how far the items allow the watermark to move.
+// ---------------------------------------------------------------------------------------------------------
+
+export interface WrittenItem {
+	sync?: SyncInfo;
+	status?: WriteStatus;
+	error?: unknown;
+}
+
+export interface WriteCounts {
+	read: number;
+	inserted: number;
+	updated: number;
+	unchanged: number;
+	deleted: number;
+	ignored: number;
+	failed: number;
+}
+
+export interface Failure {
+	key: Record<string, unknown>;
+	error: string;
+}
+
+export type StopReason =
+	| { kind: 'failed'; position: number; failure: Failure }
+	| { kind: 'missing'; position: number };
+
+export interface WrittenProgress {
+	stream?: string;
+	/** The cursor the first batch was read from; undefined when no item carries `_sync`. */
+	startCursor?: string;
+	/** The cursor just past the last row of the gap-free written prefix; undefined when nothing may move. */
+	cursor?: string;
+	/** What stopped the prefix before the end of the items, if anything. */
+	stoppedBy?: StopReason;
+	/** Whether everything was written and the source said there is more to read. */
+	hasMore: boolean;
+	counts: WriteCounts;
+	firstFailure?: Failure;
+}
+
+export class WrittenItemsError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'WrittenItemsError';
+	}
+}
+
+const STATUSES: readonly WriteStatus[] = ['inserted', 'updated', 'unchanged', 'deleted', 'ignored', 'failed'];
+
+function errorText(error: unknown): string {
+	if (typeof error === 'string') return error;
+	if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
+		return (error as { message: string }).message;
+	}
+	return error === undefined ? 'no error message was given' : JSON.stringify(error);
+}
+
+interface Batch {
+	start: string;
+	rows: number;
+	byPosition: Map<number, { sync: SyncInfo; written: boolean; failure?: Failure }>;
+}
+
+function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; counts: WriteCounts; stream?: string } {
+	const counts: WriteCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, ignored: 0, failed: 0 };
+	const batches = new Map<string, Batch>();
+	let stream: string | undefined;
+	items.forEach((item, index) => {
+		const { sync, status } = item;
+		if (!sync) return;
+		if (!STATUSES.includes(status as WriteStatus)) {
+			throw new WrittenItemsError(
+				`Item ${index} has no write status ("${String(status)}"): Set must receive the items the CRM node output, which say whether each row was written`,
+			);
+		}
+		if (stream !== undefined && sync.stream !== stream) {
+			throw new WrittenItemsError(`Items of two streams ("${stream}" and "${sync.stream}") reached one Set; use one Set per stream`);
+		}
+		stream = sync.stream;
+		counts.read++;
+		counts[status as WriteStatus]++;
+		const batch = batches.get(sync.batchStartCursor) ?? { start: sync.batchStartCursor, rows: sync.batchRows, byPosition: new Map() };
+		batches.set(sync.batchStartCursor, batch);
+		const written = isWritten(status as WriteStatus);
+		const failure = written ? undefined : { key: sync.key, error: errorText(item.error) };
+		const earlier = batch.byPosition.get(sync.position);
+		// The same row twice (an item duplicated on the way) counts as written only if every copy was.
+		if (!earlier || (earlier.written && !written)) batch.byPosition.set(sync.position, { sync, written, failure });
+	});
+	return { batches, counts, stream };
+}
+
+/** Batches in the order they were read: each batch starts where the previous one ended. */
+function chainBatches(batches: Map<string, Batch>): Batch[] {
+	const endOf = (batch: Batch) => batch.byPosition.get(batch.rows - 1)?.sync.cursor;
+	const ends = new Set([...batches.values()].map(endOf).filter((end): end is string => end !== undefined));
+	const firsts = [...batches.values()].filter((batch) => !ends.has(batch.start));
+	if (firsts.length !== 1) {
+		throw new WrittenItemsError(
+			'The items come from batches that do not follow one another (each batch must start where the previous one ended); give Set the items of one run only',
+		);
+	}
+	const chain: Batch[] = [firsts[0]];
+	for (;;) {
+		const end = endOf(chain[chain.length - 1]);
+		const next = end === undefined ? undefined : batches.get(end);
+		if (!next || chain.includes(next)) break;
+		chain.push(next);
+	}
+	return chain;
+}
+
+/**
+ * The furthest the watermark may move: to the cursor of the last item of the longest gap-free prefix of
+ * written items (positions 0..k all present, none failed), following batch after batch. A failed or missing
+ * position stops it there, so no row that was not written is ever passed over. Items without `_sync`
+ * (an empty batch) move nothing.
+ */
+export function furthestWrittenCursor(items: WrittenItem[]): WrittenProgress {
+	const { batches, counts, stream } = collectBatches(items);
+	if (batches.size === 0) return { hasMore: false, counts };
+	const chain = chainBatches(batches);
+	const firstFailure = chain
+		.flatMap((batch) => [...batch.byPosition.entries()].sort(([a], [b]) => a - b).map(([, row]) => row.failure))
+		.find((failure): failure is Failure => failure !== undefined);
+	let cursor: string | undefined;
+	let stoppedBy: StopReason | undefined;
+	let lastSync: SyncInfo | undefined;
+	outer: for (const batch of chain) {
+		for (let position = 0; position < batch.rows; position++) {
+			const row = batch.byPosition.get(position);
+			if (!row) {
+				stoppedBy = { kind: 'missing', position };
+				break outer;
+			}
+			if (!row.written) {
+				stoppedBy = { kind: 'failed', position, failure: row.failure as Failure };
+				break outer;
+			}
+			cursor = row.sync.cursor;
+			lastSync = row.sync;
+		}
+	}
+	if (!stoppedBy && chain.length < batches.size) {
+		throw new WrittenItemsError('Some items come from a batch that does not follow the others; give Set the items of one run only');
+	}
+	return {
+		stream,
+		startCursor: chain[0].start,
+		cursor,
+		stoppedBy,
+		hasMore: !stoppedBy && lastSync?.hasMore === true,
+		counts,
+		firstFailure,
+	};
+}
+
+/** Reads `_sync`, `status` and `error` from n8n items as the CRM node outputs them. */
+export function writtenItemOf(json: Record<string, unknown>): WrittenItem {
+	return {
+		sync: json[SYNC_FIELD] as SyncInfo | undefined,
+		status: json.status as WriteStatus | undefined,
+		error: json.error,
+	};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Set: the compare-and-set.
+// ---------------------------------------------------------------------------------------------------------
+
+/** What the store finds when Set arrives, before it writes anything. */
+export interface StoredForSet {
+	exists: boolean;
+	/** The stored cursor, in the form the store keeps it (see watermarkLocation.ts). */
+	storedCursor: string | null;
+	/** The last generation at which a rewind or an undo replaced the cursor. */
+	rewoundAtGeneration: number;
+	leaseOwner: string | null;
+}
+
+export type CommitVerdict = 'store' | 'nothing to store' | 'unknown stream' | 'lease lost' | 'rewound meanwhile' | 'not where the batch started';
+
+/**
+ * The compare-and-set Set makes. Every cursor Set applies came from reading after a stored cursor, so it is
+ * ahead of the stored cursor exactly when the batch was read from that stored cursor and nobody replaced it
+ * since the token was handed out:
+ * - the lease must still be the token's (a run that took over an expired lease owns the stream now);
+ * - no rewind or undo may have happened after the token's generation (this run's own earlier Sets between
+ *   batches bump the generation too, but do not count: they are the run moving forward);
+ * - the stored cursor must be the one the batch was read from (compared in stored form, never ordered as
+ *   text), which also refuses the same batch stored twice or an old execution's items.
+ * "Allow Moving Backwards" waives the last two, never the first.
+ */
+export function decideCommit(
+	stored: StoredForSet,
+	token: WatermarkToken,
+	batchStartStored: string | null | undefined,
+	newCursor: string | undefined,
+	allowBackwards: boolean,
+): CommitVerdict {
+	if (!stored.exists) return 'unknown stream';
+	if (stored.leaseOwner !== token.owner) return 'lease lost';
+	if (newCursor === undefined) return 'nothing to store';
+	if (!allowBackwards && stored.rewoundAtGeneration > token.generation) return 'rewound meanwhile';
+	if (!allowBackwards && batchStartStored !== stored.storedCursor) return 'not where the batch started';
+	return 'store';
+}
+
+/**
+ * Whether Set gives the lease up: when asked, and always when the store refused to move (the run has to stop,
+ * and holding the stream until the lease expires would only make the next run wait). Never a lease it lost.
+ */
+export function releasesLease(verdict: CommitVerdict, releaseRequested: boolean): boolean {
+	if (verdict === 'lease lost' || verdict === 'unknown stream') return false;
+	return releaseRequested || verdict === 'rewound meanwhile' || verdict === 'not where the batch started';
+}
+
+export type SetOutcome =
+	| 'advanced'
+	| 'nothing to store'
+	| 'stopped at a row that failed'
+	| 'stopped at a missing row'
+	| 'not stored: rewound meanwhile'
+	| 'not stored: lease lost'
+	| 'not stored: not where the batch started'
+	| 'not stored: unknown stream';
+
+/** The plain-words outcome of a Set, from the store's verdict and what the items allowed. */
+export function setOutcome(verdict: CommitVerdict, progress: WrittenProgress): SetOutcome {
+	switch (verdict) {
+		case 'unknown stream':
+			return 'not stored: unknown stream';
+		case 'lease lost':
+			return 'not stored: lease lost';
+		case 'rewound meanwhile':
+			return 'not stored: rewound meanwhile';
+		case 'not where the batch started':
+			return 'not stored: not where the batch started';
+		case 'nothing to store':
+		case 'store':
+			if (progress.stoppedBy?.kind === 'failed') return 'stopped at a row that failed';
+			if (progress.stoppedBy?.kind === 'missing') return 'stopped at a missing row';
+			return verdict === 'store' ? 'advanced' : 'nothing to store';
+	}
+}
+
+/** One sentence for the Set output that says what happened and what to do. */
+export function explainSetOutcome(outcome: SetOutcome, stream: string, progress: WrittenProgress, leaseOwner?: string | null): string {
+	switch (outcome) {
+		case 'advanced':
+			return `Stream "${stream}": ${progress.counts.read} rows written, the watermark moved past all of them.`;
+		case 'nothing to store':
+			return `Stream "${stream}": no rows to store; the watermark stays where it was.`;
+		case 'stopped at a row that failed': {
+			const stop = progress.stoppedBy as Extract<StopReason, { kind: 'failed' }>;
+			return `Stream "${stream}": the row ${JSON.stringify(stop.failure.key)} was not written (${stop.failure.error}). The watermark moved only up to the row before it, so that row and everything after it are read again next time.`;
+		}
+		case 'stopped at a missing row':
+			return `Stream "${stream}": row ${(progress.stoppedBy as StopReason).position} of its batch never reached Set (filtered out or lost on the way). The watermark moved only up to the row before it.`;
+		case 'not stored: rewound meanwhile':
+			return `Stream "${stream}" was rewound (or a rewind undone) while this run was working, so this run did not store its position: the rewind wins. The next run starts from the rewound point.`;
+		case 'not stored: lease lost':
+			return `Stream "${stream}" is no longer held by this run${leaseOwner ? ` (now held by "${leaseOwner}")` : ''}, so this run did not store its position. Its lease expired or was released; raise "Lease Seconds" on Get if runs take longer than the lease.`;
+		case 'not stored: not where the batch started':
+			return `Stream "${stream}": the stored watermark is no longer the one these rows were read from (the same batch was stored already, or the items come from an older run), so nothing was stored. Nothing is lost: the stored watermark stays.`;
+		case 'not stored: unknown stream':
+			return `Stream "${stream}" has no watermark yet: run Get first.`;
+	}
+}

@@ -1,0 +1,107 @@
+/**
+ * Where a stream's cursor is kept: in this package's watermark table (the default), or in an existing table
+ * the installation already uses, such as Contracting's system codes with their "last change date" and
+ * "last change time". Leases, generations and history always stay in this package's tables.
+ *
+ * A date + time column pair cannot hold all of a cursor: the key of the last row read and the fraction of a
+ * second are lost, and the marker is cut down (never rounded up) to whole seconds. That is safe: the next
+ * read starts at that second with no key (marker >= @m), so it reads again the rows at or after it, which
+ * were written already; every CRM write is an idempotent upsert, so writing them again changes nothing.
+ */
+import type { QualifiedName } from './identifiers';
+import type { Cursor, CursorKind } from './cursor';
+import { parseCursor, serializeCursor } from './cursor';
+
+export type CursorLocation =
+	| { kind: 'packageTable' }
+	| (ExistingRow & { kind: 'textColumn'; cursorColumn: string })
+	| (ExistingRow & { kind: 'dateAndTimeColumns'; dateColumn: string; timeColumn: string });
+
+export interface ExistingRow {
+	table: QualifiedName;
+	/** The column and value that pick the one row holding the cursor. */
+	filterColumn: string;
+	filterValue: string;
+}
+
+export const PACKAGE_TABLE: CursorLocation = { kind: 'packageTable' };
+
+export class CursorLocationError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'CursorLocationError';
+	}
+}
+
+const WHOLE_SECONDS = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/;
+
+/**
+ * What a location holds for a cursor, as text: the serialized cursor for this package's table and for a text
+ * column, the marker cut to whole seconds ("2024-03-31T02:30:00") for a date + time pair. null: from the beginning.
+ * Comparing these texts for equality is how Set checks that the stored cursor is the one its batch was read from.
+ */
+export function storedValueOf(cursorText: string | null, location: CursorLocation): string | null {
+	if (cursorText === null) return null;
+	const cursor = parseCursor(cursorText);
+	if (location.kind !== 'dateAndTimeColumns') return serializeCursor(cursor);
+	if (cursor.kind !== 'datetime' && cursor.kind !== 'dateAndTime') {
+		throw new CursorLocationError(
+			`A ${cursor.kind} watermark cannot be kept in a date and a time column; keep it in this package's table or in a text column`,
+		);
+	}
+	if (cursor.marker === null) return null;
+	const [, date, time] = WHOLE_SECONDS.exec(cursor.marker) as RegExpExecArray;
+	return `${date}T${time}`;
+}
+
+/** The cursor a location's stored value stands for; `kind` is the cursor kind remembered in this package's table. */
+export function cursorOfStoredValue(value: string | null, location: CursorLocation, kind: CursorKind | null): string | null {
+	if (value === null) return null;
+	if (location.kind !== 'dateAndTimeColumns') return serializeCursor(parseCursor(value));
+	const cursor: Cursor = { kind: kind === 'dateAndTime' ? 'dateAndTime' : 'datetime', marker: value, key: null };
+	return serializeCursor(parseCursor(serializeCursor(cursor)));
+}
+
+/** The stored form of a cursor, as a cursor text: what Get hands out after a Set stored `cursorText`. */
+export function storedCursorOf(cursorText: string | null, location: CursorLocation): string | null {
+	const kind = cursorText === null ? null : parseCursor(cursorText).kind;
+	return cursorOfStoredValue(storedValueOf(cursorText, location), location, kind);
+}
+
+/** The date and time parts of a whole-seconds marker, in the forms the columns take. */
+export function dateAndTimeParts(storedValue: string): { isoDate: string; isoTime: string; yyyymmdd: number; hhmmss: number } {
+	const match = WHOLE_SECONDS.exec(storedValue);
+	if (!match) throw new CursorLocationError(`"${storedValue}" is not a date and time of the form 2024-03-31T02:30:00`);
+	const [, isoDate, isoTime] = match;
+	return {
+		isoDate,
+		isoTime,
+		yyyymmdd: Number(isoDate.replace(/-/g, '')),
+		hhmmss: Number(isoTime.replace(/:/g, '')),
+	};
+}
+
+/** Recorded in this package's table with the stream, so that Set, Rewind and Undo use the place Get used. */
+export function serializeLocation(location: CursorLocation): string | null {
+	return location.kind === 'packageTable' ? null : JSON.stringify(location);
+}
+
+export function parseLocation(text: string | null): CursorLocation {
+	if (text === null || text === '') return PACKAGE_TABLE;
+	const parsed = JSON.parse(text) as CursorLocation;
+	if (parsed.kind !== 'textColumn' && parsed.kind !== 'dateAndTimeColumns') {
+		throw new CursorLocationError(`The recorded cursor location ${text} is not one this package writes`);
+	}
+	return parsed;
+}
+
+export function describeLocation(location: CursorLocation): string {
+	switch (location.kind) {
+		case 'packageTable':
+			return "this package's watermark table";
+		case 'textColumn':
+			return `${location.table.schema}.${location.table.name}.${location.cursorColumn} where ${location.filterColumn} = ${location.filterValue}`;
+		case 'dateAndTimeColumns':
+			return `${location.table.schema}.${location.table.name}.${location.dateColumn} + ${location.timeColumn} where ${location.filterColumn} = ${location.filterValue}`;
+	}
+}

@@ -1,0 +1,207 @@
+import type { CursorKind } from '../../../nodes/shared/core/cursor';
+import { parseCursor } from '../../../nodes/shared/core/cursor';
+import { decideCommit, decideLease, releasesLease } from '../../../nodes/shared/core/watermark';
+import type { CursorLocation } from '../../../nodes/shared/core/watermarkLocation';
+import { CursorLocationError, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
+import type {
+	AcquireRequest,
+	AcquireResult,
+	AuditInfo,
+	CommitRequest,
+	CommitResult,
+	HistoryEntry,
+	ReplaceRequest,
+	ReplaceResult,
+	StreamState,
+	WatermarkStore,
+} from '../../../nodes/Watermark/stores/watermarkStore';
+import type { HistoryAction } from '../../../nodes/shared/core/rewind';
+
+interface Row {
+	stream: string;
+	/** The stored value for the package table; for an existing table it lives in `existingRows`. */
+	value: string | null;
+	kind: CursorKind | null;
+	generation: number;
+	rewoundAtGeneration: number;
+	timeZone: string;
+	leaseOwner: string | null;
+	leaseExpiresAt: string | null;
+	cursorChangedAt: string;
+	location: CursorLocation;
+}
+
+export type Clock = () => Date;
+
+/**
+ * The in-memory watermark store: the same meaning as the SQL Server adapter, each method one synchronous
+ * step (so, like one T-SQL transaction, nothing interleaves inside it), with a clock the test controls.
+ * Existing tables (the "Store Cursor In" option) are modelled as rows the test seeds with `seedExistingRow`.
+ */
+export class MemoryWatermarkStore implements WatermarkStore {
+	private readonly rows = new Map<string, Row>();
+	private readonly entries: HistoryEntry[] = [];
+	private readonly existingRows = new Map<string, string | null>();
+	private nextId = 1;
+
+	constructor(private readonly clock: Clock = () => new Date()) {}
+
+	seedExistingRow(location: CursorLocation, storedValue: string | null): void {
+		this.existingRows.set(describeLocation(location), storedValue);
+	}
+
+	existingRowValue(location: CursorLocation): string | null | undefined {
+		return this.existingRows.get(describeLocation(location));
+	}
+
+	private now(): string {
+		return this.clock().toISOString();
+	}
+
+	private valueOf(row: Row): string | null {
+		return row.location.kind === 'packageTable' ? row.value : (this.existingRows.get(describeLocation(row.location)) ?? null);
+	}
+
+	private write(row: Row, cursor: string | null): void {
+		const value = storedValueOf(cursor, row.location);
+		row.kind = cursor === null ? row.kind : parseCursor(cursor).kind;
+		if (row.location.kind === 'packageTable') row.value = value;
+		else this.existingRows.set(describeLocation(row.location), value);
+	}
+
+	private stateOf(row: Row): StreamState {
+		return {
+			stream: row.stream,
+			cursor: cursorOfStoredValue(this.valueOf(row), row.location, row.kind),
+			generation: row.generation,
+			rewoundAtGeneration: row.rewoundAtGeneration,
+			timeZone: row.timeZone,
+			leaseOwner: row.leaseOwner,
+			leaseExpiresAt: row.leaseExpiresAt,
+			cursorChangedAt: row.cursorChangedAt,
+			location: row.location,
+		};
+	}
+
+	private record(stream: string, oldCursor: string | null, newCursor: string | null, action: HistoryAction, reason: string | null, audit: AuditInfo) {
+		this.entries.push({ id: this.nextId++, stream, oldCursor, newCursor, changedAt: this.now(), ...audit, action, reason });
+	}
+
+	async acquire(request: AcquireRequest): Promise<AcquireResult> {
+		if (request.location.kind !== 'packageTable' && !this.existingRows.has(describeLocation(request.location))) {
+			throw new CursorLocationError(`No row in ${describeLocation(request.location)}`);
+		}
+		const now = this.clock();
+		let row = this.rows.get(request.stream);
+		if (row && JSON.stringify(row.location) !== JSON.stringify(request.location)) {
+			throw new CursorLocationError(
+				`Stream "${request.stream}" keeps its watermark in ${describeLocation(row.location)}, but this node is set to keep it in ${describeLocation(request.location)}. Set "Store Cursor In" as before, or use a new stream name`,
+			);
+		}
+		const firstUse = !row;
+		if (!row) {
+			row = {
+				stream: request.stream,
+				value: null,
+				kind: null,
+				generation: 0,
+				rewoundAtGeneration: 0,
+				timeZone: request.timeZone,
+				leaseOwner: null,
+				leaseExpiresAt: null,
+				cursorChangedAt: this.now(),
+				location: request.location,
+			};
+			if (this.valueOf(row) === null) this.write(row, request.startingCursor);
+			else row.kind = request.startingCursor === null ? null : parseCursor(request.startingCursor).kind;
+			this.rows.set(request.stream, row);
+			this.record(request.stream, null, this.stateOf(row).cursor, 'first use', request.startingReason, request.audit);
+		}
+		const decision = decideLease({ owner: row.leaseOwner, expiresAt: row.leaseExpiresAt }, request.owner, now);
+		if (decision.kind === 'held') return { kind: 'held', owner: decision.owner, until: decision.until };
+		row.leaseOwner = request.owner;
+		row.leaseExpiresAt = new Date(now.getTime() + request.leaseSeconds * 1000).toISOString();
+		row.timeZone = request.timeZone;
+		if (decision.kind === 'takeOver') {
+			const cursor = this.stateOf(row).cursor;
+			this.record(
+				request.stream,
+				cursor,
+				cursor,
+				'takeover',
+				`The lease of "${decision.previousOwner}" had expired at ${decision.expiredAt} UTC`,
+				request.audit,
+			);
+		}
+		return {
+			kind: 'acquired',
+			state: this.stateOf(row),
+			firstUse,
+			takenOverFrom: decision.kind === 'takeOver' ? { owner: decision.previousOwner, expiredAt: decision.expiredAt } : undefined,
+		};
+	}
+
+	async commit(request: CommitRequest): Promise<CommitResult> {
+		const row = this.rows.get(request.token.stream);
+		if (!row) return { verdict: 'unknown stream', previousCursor: null };
+		const storedValue = this.valueOf(row);
+		const previousCursor = this.stateOf(row).cursor;
+		const batchStart = request.batchStartCursor === undefined ? undefined : storedValueOf(request.batchStartCursor, row.location);
+		const verdict = decideCommit(
+			{ exists: true, storedCursor: storedValue, rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner },
+			request.token,
+			batchStart,
+			request.cursor,
+			request.allowBackwards,
+		);
+		if (verdict === 'store') {
+			this.write(row, request.cursor as string);
+			row.generation++;
+			row.cursorChangedAt = this.now();
+			this.record(row.stream, previousCursor, this.stateOf(row).cursor, 'set', null, request.audit);
+		}
+		if (releasesLease(verdict, request.releaseLease)) {
+			row.leaseOwner = null;
+			row.leaseExpiresAt = null;
+		}
+		return { verdict, previousCursor, state: this.stateOf(row) };
+	}
+
+	async read(stream: string): Promise<StreamState | undefined> {
+		const row = this.rows.get(stream);
+		return row ? this.stateOf(row) : undefined;
+	}
+
+	async streamNames(): Promise<string[]> {
+		return [...this.rows.keys()].sort();
+	}
+
+	async replaceCursor(request: ReplaceRequest): Promise<ReplaceResult> {
+		const row = this.rows.get(request.stream);
+		if (!row) return { replaced: false };
+		if (row.generation !== request.expectedGeneration) return { replaced: false, state: this.stateOf(row) };
+		const previous = this.stateOf(row).cursor;
+		this.write(row, request.cursor);
+		row.generation++;
+		row.rewoundAtGeneration = row.generation;
+		row.cursorChangedAt = this.now();
+		this.record(row.stream, previous, this.stateOf(row).cursor, request.action, request.reason, request.audit);
+		return { replaced: true, state: this.stateOf(row) };
+	}
+
+	async history(stream: string, limit: number): Promise<HistoryEntry[]> {
+		return this.newestFirst(stream).slice(0, limit);
+	}
+
+	async entryInEffectAt(stream: string, at: string): Promise<HistoryEntry | undefined> {
+		return this.newestFirst(stream).find((entry) => Date.parse(entry.changedAt) <= Date.parse(at) && entry.action !== 'takeover');
+	}
+
+	async rewindsAndUndos(stream: string): Promise<HistoryEntry[]> {
+		return this.newestFirst(stream).filter((entry) => entry.action === 'rewind' || entry.action === 'undo');
+	}
+
+	private newestFirst(stream: string): HistoryEntry[] {
+		return this.entries.filter((entry) => entry.stream === stream).sort((a, b) => b.id - a.id).map((entry) => ({ ...entry }));
+	}
+}
