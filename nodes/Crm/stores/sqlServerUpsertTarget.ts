@@ -1,0 +1,92 @@
+import type { CatalogTable } from '../../shared/catalog';
+import { describeTable, listTables } from '../../shared/catalog';
+import type { QualifiedName } from '../../shared/core/identifiers';
+import type { DeletePlan, DeleteRow, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
+import { missingLookupMessage } from '../../shared/core/upsertPlan';
+import type { RowsSource, SourceColumn, SourceRow } from '../../shared/core/upsertSql';
+import {
+	COMPATIBILITY_LEVEL_QUERY,
+	OPENJSON_MIN_COMPATIBILITY_LEVEL,
+	assignmentParameters,
+	chunked,
+	deleteSourceColumns,
+	deleteStatement,
+	jsonRowsSource,
+	rowsPerValuesChunk,
+	upsertSourceColumns,
+	upsertSourceRow,
+	upsertStatement,
+	valuesRowsSource,
+} from '../../shared/core/upsertSql';
+import type { SqlParameter, SqlRow, SqlTransport } from '../../shared/transport/types';
+import type { UpsertTarget, WriteOptions } from './upsertTarget';
+
+function isUpsertPlan(plan: UpsertPlan | DeletePlan): plan is UpsertPlan {
+	return 'lookups' in plan;
+}
+
+/** The CRM target over the SQL transport: one request per batch (per chunk below compatibility level 130). */
+export class SqlServerUpsertTarget implements UpsertTarget {
+	private compatibilityLevel?: Promise<number>;
+
+	constructor(private readonly transport: SqlTransport) {}
+
+	async listTables(filter?: string) {
+		return await listTables(this.transport, filter);
+	}
+
+	async describe(table: QualifiedName): Promise<CatalogTable> {
+		return await describeTable(this.transport, table);
+	}
+
+	/** Read once per target, that is once per execution: it decides how every batch of the execution travels. */
+	private async usesJson(): Promise<boolean> {
+		this.compatibilityLevel ??= this.transport
+			.execute({ text: COMPATIBILITY_LEVEL_QUERY, parameters: [] })
+			.then((result) => Number(result.recordsets[0]?.[0]?.compatibilityLevel ?? 0));
+		return (await this.compatibilityLevel) >= OPENJSON_MIN_COMPATIBILITY_LEVEL;
+	}
+
+	async rowsPerRequest(plan: UpsertPlan | DeletePlan): Promise<number> {
+		if (await this.usesJson()) return Number.POSITIVE_INFINITY;
+		if (isUpsertPlan(plan)) return rowsPerValuesChunk(upsertSourceColumns(plan).length);
+		return rowsPerValuesChunk(deleteSourceColumns(plan).length, assignmentParameters(plan).length);
+	}
+
+	private async send(columns: SourceColumn[], rows: SourceRow[], chunkSize: number, statement: (source: RowsSource) => string, fixed: SqlParameter[]): Promise<SqlRow[]> {
+		const json = await this.usesJson();
+		const results: SqlRow[] = [];
+		for (const chunk of json ? [rows] : chunked(rows, chunkSize)) {
+			const source = json ? jsonRowsSource(columns, chunk) : valuesRowsSource(columns, chunk);
+			const result = await this.transport.execute({ text: statement(source), parameters: [...source.parameters, ...fixed] });
+			results.push(...(result.recordsets.at(-1) ?? []));
+		}
+		return results;
+	}
+
+	async upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]> {
+		if (rows.length === 0) return [];
+		const columns = upsertSourceColumns(plan);
+		const byOrdinal = new Map(rows.map((row) => [row.ordinal, row]));
+		const records = await this.send(columns, rows.map(upsertSourceRow), await this.rowsPerRequest(plan), (source) => upsertStatement(plan, source, options.dryRun), []);
+		return records.map((record): RowOutcome => {
+			const ordinal = Number(record.row);
+			if (record.outcome !== 'missing') return { ordinal, status: record.outcome as RowOutcome['status'] };
+			const lookup = plan.lookups[Number(record.missingLookup)];
+			const keyValue = byOrdinal.get(ordinal)?.lookupKeys[Number(record.missingLookup)] ?? null;
+			return { ordinal, status: 'failed', error: { message: missingLookupMessage(lookup, keyValue), column: lookup.target.name } };
+		});
+	}
+
+	async delete(plan: DeletePlan, rows: DeleteRow[], options: WriteOptions): Promise<RowOutcome[]> {
+		if (rows.length === 0 || plan.handling.kind === 'ignore') return rows.map((row) => ({ ordinal: row.ordinal, status: 'ignored' }));
+		const records = await this.send(
+			deleteSourceColumns(plan),
+			rows.map((row) => ({ ordinal: row.ordinal, values: row.key })),
+			await this.rowsPerRequest(plan),
+			(source) => deleteStatement(plan, source, options.dryRun),
+			assignmentParameters(plan),
+		);
+		return records.map((record) => ({ ordinal: Number(record.row), status: record.outcome as RowOutcome['status'] }));
+	}
+}

@@ -1,0 +1,277 @@
+import type { SqlType } from '../transport/types';
+import { sqlTypeText } from './sqlTypes';
+
+/**
+ * What an item's value becomes before it is written to a column: JSON-safe, in the one form SQL Server
+ * converts exactly. Temporal values stay text (ISO 8601) so no precision is lost on the way; decimals stay text
+ * so 0.1 stays 0.1; bigints beyond 2^53 stay text.
+ */
+export type TargetValue = string | number | boolean | null;
+
+export type Conversion = { ok: true; value: TargetValue } | { ok: false; problem: string };
+
+const ok = (value: TargetValue): Conversion => ({ ok: true, value });
+const refused = (problem: string): Conversion => ({ ok: false, problem });
+
+const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
+	tinyint: [0n, 255n],
+	smallint: [-32768n, 32767n],
+	int: [-2147483648n, 2147483647n],
+	bigint: [-9223372036854775808n, 9223372036854775807n],
+};
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const DECIMAL_TEXT = /^([+-])?(\d*)(?:\.(\d*))?$/;
+const GUID_TEXT = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;
+const DATE_TIME_TEXT =
+	/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const TIME_TEXT = /^(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?$/;
+
+function describeValue(value: unknown): string {
+	const text = typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+	return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function numberText(value: number): string {
+	return Number.isInteger(value) && Math.abs(value) < 1e21 ? value.toFixed(0) : String(value);
+}
+
+function convertBit(value: unknown): Conversion {
+	if (typeof value === 'boolean') return ok(value);
+	if (value === 0 || value === 1) return ok(value === 1);
+	if (typeof value === 'string') {
+		const text = value.trim().toLowerCase();
+		if (text === 'true' || text === '1') return ok(true);
+		if (text === 'false' || text === '0') return ok(false);
+	}
+	return refused(`${describeValue(value)} is not a yes/no value (true, false, 1 or 0)`);
+}
+
+function convertInteger(typeName: string, value: unknown): Conversion {
+	let text: string;
+	if (typeof value === 'number' && Number.isFinite(value)) text = numberText(value);
+	else if (typeof value === 'string' && INTEGER_TEXT.test(value.trim())) text = value.trim();
+	else if (typeof value === 'bigint') text = value.toString();
+	else return refused(`${describeValue(value)} is not a whole number`);
+	if (!INTEGER_TEXT.test(text)) return refused(`${describeValue(value)} is not a whole number`);
+	const [min, max] = INTEGER_RANGES[typeName];
+	const parsed = BigInt(text);
+	if (parsed < min || parsed > max) return refused(`${describeValue(value)} is out of range for ${typeName}`);
+	return ok(Number.isSafeInteger(Number(parsed)) ? Number(parsed) : parsed.toString());
+}
+
+function convertDecimal(type: SqlType, value: unknown): Conversion {
+	const text =
+		typeof value === 'number' && Number.isFinite(value)
+			? Math.abs(value) >= 1e21 || String(value).includes('e')
+				? value.toFixed(type.scale ?? 0)
+				: String(value)
+			: typeof value === 'string'
+				? value.trim()
+				: undefined;
+	const parts = text === undefined ? null : DECIMAL_TEXT.exec(text);
+	if (!parts || (parts[2] === '' && (parts[3] ?? '') === '')) return refused(`${describeValue(value)} is not a number`);
+	const integerDigits = parts[2].replace(/^0+/, '').length;
+	const allowed = (type.precision ?? 18) - (type.scale ?? 0);
+	if (integerDigits > allowed) {
+		return refused(`${describeValue(value)} has more digits before the decimal point than ${sqlTypeText(type)} allows (${allowed})`);
+	}
+	return ok(text as string);
+}
+
+/** money's range is ±922,337,203,685,477.5807; a double holds it to the cent. */
+const MONEY_LIMIT = 922337203685477.58;
+
+function convertFloat(typeName: string, value: unknown): Conversion {
+	const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+	if (!Number.isFinite(parsed)) return refused(`${describeValue(value)} is not a number`);
+	if (typeName === 'money' && Math.abs(parsed) > MONEY_LIMIT) return refused(`${describeValue(value)} is out of range for money`);
+	return ok(parsed);
+}
+
+function convertText(type: SqlType, value: unknown): Conversion {
+	if (typeof value === 'object' || typeof value === 'function' || typeof value === 'symbol') {
+		return refused(`${describeValue(value)} is a list or an object, not text`);
+	}
+	const text = String(value);
+	const length = type.length ?? 1;
+	if (length !== -1 && [...text].length > length) {
+		return refused(`${describeValue(value)} is ${[...text].length} characters, longer than ${sqlTypeText(type)} allows`);
+	}
+	return ok(text);
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+interface WallClock {
+	year: number;
+	month: number;
+	day: number;
+	hour: number;
+	minute: number;
+	second: number;
+	/** Fraction of a second as its digits, up to 7 (100 ns). */
+	fraction: string;
+	/** Minutes east of UTC, when the value said; undefined for a local (offset-less) value. */
+	offsetMinutes?: number;
+}
+
+function temporalText(value: unknown): string | undefined {
+	if (typeof value === 'string') return value.trim();
+	if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+	if (typeof value === 'object' && value !== null && typeof (value as { toISO?: unknown }).toISO === 'function') {
+		const iso = (value as { toISO: () => string | null }).toISO();
+		return iso ?? undefined;
+	}
+	return undefined;
+}
+
+function parseOffset(text: string | undefined): number | undefined {
+	if (text === undefined) return undefined;
+	if (text.toUpperCase() === 'Z') return 0;
+	const digits = text.replace(':', '');
+	const minutes = Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5));
+	return digits.startsWith('-') ? -minutes : minutes;
+}
+
+/** Date.UTC reads years below 100 as 19xx; SQL Server's date and datetime2 start at year 1. */
+function utcDate(year: number, month: number, day: number, hour: number, minute: number, second: number): Date {
+	const date = new Date(0);
+	date.setUTCFullYear(year, month - 1, day);
+	date.setUTCHours(hour, minute, second, 0);
+	return date;
+}
+
+function parseWallClock(text: string): WallClock | undefined {
+	const parts = DATE_TIME_TEXT.exec(text);
+	if (!parts) return undefined;
+	const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0));
+	const clock: WallClock = {
+		year,
+		month,
+		day,
+		hour,
+		minute,
+		second,
+		fraction: (parts[7] ?? '').slice(0, 7),
+		offsetMinutes: parseOffset(parts[8]),
+	};
+	const probe = utcDate(year, month, day, hour, minute, second);
+	const valid =
+		probe.getUTCFullYear() === year &&
+		probe.getUTCMonth() === month - 1 &&
+		probe.getUTCDate() === day &&
+		probe.getUTCHours() === hour &&
+		probe.getUTCMinutes() === minute &&
+		second < 60;
+	return valid ? clock : undefined;
+}
+
+/**
+ * The driver reads datetime columns as UTC (useUTC), so a value with an offset is stored as its UTC wall clock:
+ * what this package reads back is then the same instant it was given.
+ */
+function toUtcWallClock(clock: WallClock): WallClock {
+	if (clock.offsetMinutes === undefined || clock.offsetMinutes === 0) return { ...clock, offsetMinutes: undefined };
+	const shifted = utcDate(clock.year, clock.month, clock.day, clock.hour, clock.minute - clock.offsetMinutes, clock.second);
+	return {
+		year: shifted.getUTCFullYear(),
+		month: shifted.getUTCMonth() + 1,
+		day: shifted.getUTCDate(),
+		hour: shifted.getUTCHours(),
+		minute: shifted.getUTCMinutes(),
+		second: shifted.getUTCSeconds(),
+		fraction: clock.fraction,
+	};
+}
+
+const dateText = (c: WallClock) => `${pad(c.year, 4)}-${pad(c.month)}-${pad(c.day)}`;
+const timeText = (c: WallClock, digits: number) =>
+	`${pad(c.hour)}:${pad(c.minute)}:${pad(c.second)}${digits > 0 ? `.${c.fraction.padEnd(7, '0').slice(0, digits)}` : ''}`;
+
+function offsetText(minutes: number): string {
+	const sign = minutes < 0 ? '-' : '+';
+	const absolute = Math.abs(minutes);
+	return `${sign}${pad(Math.floor(absolute / 60))}:${pad(absolute % 60)}`;
+}
+
+function convertTemporal(type: SqlType, value: unknown): Conversion {
+	const text = temporalText(value);
+	const notTemporal = refused(`${describeValue(value)} is not a ${type.name === 'time' ? 'time of day' : 'date'} SQL Server can read (use ISO 8601, e.g. 2024-03-31T14:30:00)`);
+	if (text === undefined) return notTemporal;
+	if (type.name === 'time') {
+		const timeParts = TIME_TEXT.exec(text);
+		const clock = timeParts
+			? { hour: Number(timeParts[1]), minute: Number(timeParts[2]), second: Number(timeParts[3] ?? 0), fraction: (timeParts[4] ?? '').slice(0, 7) }
+			: parseWallClock(text);
+		if (!clock || clock.hour > 23 || clock.minute > 59 || clock.second > 59) return notTemporal;
+		return ok(timeText({ year: 0, month: 0, day: 0, ...clock }, 7));
+	}
+	const parsed = parseWallClock(text);
+	if (!parsed) return notTemporal;
+	if (type.name === 'datetimeoffset') {
+		return ok(`${dateText(parsed)}T${timeText(parsed, 7)}${offsetText(parsed.offsetMinutes ?? 0)}`);
+	}
+	const clock = toUtcWallClock(parsed);
+	switch (type.name) {
+		case 'date':
+			return ok(dateText(clock));
+		case 'datetime':
+			if (clock.year < 1753) return refused(`${describeValue(value)} is before 1753, the earliest datetime`);
+			return ok(`${dateText(clock)}T${timeText(clock, 3)}`);
+		case 'smalldatetime':
+			if (clock.year < 1900 || clock.year > 2079) return refused(`${describeValue(value)} is outside 1900–2079, the range of smalldatetime`);
+			return ok(`${dateText(clock)}T${timeText(clock, 0)}`);
+		default:
+			return ok(`${dateText(clock)}T${timeText(clock, 7)}`);
+	}
+}
+
+/**
+ * Converts an item's value for a column the way SQL Server would accept it, or says in plain words why it
+ * cannot be. Stricter than SQL Server where SQL Server would lose data silently (1.5 into an int).
+ * null stays null; whether the column takes NULL is decided by the caller, which knows the column.
+ */
+export function convertForColumn(type: SqlType, value: unknown): Conversion {
+	if (value === null || value === undefined) return ok(null);
+	switch (type.name) {
+		case 'bit':
+			return convertBit(value);
+		case 'tinyint':
+		case 'smallint':
+		case 'int':
+		case 'bigint':
+			return convertInteger(type.name, value);
+		case 'decimal':
+		case 'numeric':
+			return convertDecimal(type, value);
+		case 'money':
+		case 'float':
+		case 'real':
+			return convertFloat(type.name, value);
+		case 'char':
+		case 'varchar':
+		case 'nchar':
+		case 'nvarchar':
+			return convertText(type, value);
+		case 'uniqueidentifier':
+			return typeof value === 'string' && GUID_TEXT.test(value.trim())
+				? ok(value.trim().replace(/[{}]/g, '').toUpperCase())
+				: refused(`${describeValue(value)} is not a GUID`);
+		case 'date':
+		case 'time':
+		case 'datetime':
+		case 'datetime2':
+		case 'smalldatetime':
+		case 'datetimeoffset':
+			return convertTemporal(type, value);
+		default:
+			return refused(`columns of type ${type.name} cannot be written by this node`);
+	}
+}
+
+const TEMPORAL_TYPE_NAMES = new Set(['date', 'time', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset']);
+
+export function isTemporal(type: SqlType): boolean {
+	return TEMPORAL_TYPE_NAMES.has(type.name);
+}

@@ -1,0 +1,31 @@
+/**
+ * MERGE refuses a source in which two rows match the same target row (error 8672), and a batch that upserts
+ * a key and then deletes it must end deleted. So rows with the same key are merged before the write: the last
+ * one wins, and each earlier one is recorded as superseded by it, to be reported with the winner's outcome
+ * (it was not lost: a later version of the same row was written in its place).
+ */
+export interface MergedBatch<T> {
+	/** One entry per distinct key, each the last of its key, in the order of the input. */
+	winners: T[];
+	/** Position in the input of a superseded entry -> position of the entry that replaced it. */
+	supersededBy: Map<number, number>;
+}
+
+/** Merges entries with equal `keyOf` text; compare keys exactly, so that a case-sensitive collation never loses a row. */
+export function mergeDuplicateKeys<T>(entries: T[], keyOf: (entry: T) => string): MergedBatch<T> {
+	const lastPosition = new Map<string, number>();
+	entries.forEach((entry, position) => lastPosition.set(keyOf(entry), position));
+	const winners: T[] = [];
+	const supersededBy = new Map<number, number>();
+	entries.forEach((entry, position) => {
+		const winner = lastPosition.get(keyOf(entry)) as number;
+		if (winner === position) winners.push(entry);
+		else supersededBy.set(position, winner);
+	});
+	return { winners, supersededBy };
+}
+
+/** A key's comparison text: the values in order, typed (1 and "1" differ, as an int and a varchar column would). */
+export function keyText(values: unknown[]): string {
+	return JSON.stringify(values);
+}

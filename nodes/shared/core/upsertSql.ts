@@ -1,0 +1,305 @@
+/**
+ * The T-SQL the CRM node sends, as text built from a plan: one batch per set of rows, values always as
+ * parameters, identifiers only as the catalogue gave them, bracket-quoted.
+ *
+ * Every write batch has the same shape, whichever way its rows travel:
+ *   1. the rows go into a typed table variable @source (lookups resolved there, once, by a join);
+ *   2. one set-based MERGE / DELETE / UPDATE inside one transaction (SET XACT_ABORT ON: any error rolls it all back);
+ *   3. one result set says, for every row, what happened: inserted, updated, unchanged, deleted or missing (its
+ *      looked-up row is not in CRM).
+ * The rows travel as ONE nvarchar(max) JSON parameter read by OPENJSON (compatibility level 130 and later), or as
+ * a multi-row VALUES list of typed parameters, in chunks that stay under SQL Server's 2,100 parameters.
+ */
+import type { CatalogColumn } from '../catalog';
+import type { SqlParameter, SqlType, SqlValue } from '../transport/types';
+import { quoteIdentifier, quoteQualifiedName } from './identifiers';
+import type { TargetValue } from './mappingValues';
+import { isTemporal } from './mappingValues';
+import { sqlTypeText } from './sqlTypes';
+import type { DeletePlan, UpsertPlan } from './upsertPlan';
+
+/** SQL Server's limit on parameters in one request. */
+export const MAX_PARAMETERS_PER_REQUEST = 2100;
+/** The driver sends a parameterised batch through sp_executesql, whose statement and declaration list are two of the 2,100. */
+export const PARAMETERS_FOR_VALUES = MAX_PARAMETERS_PER_REQUEST - 2;
+/** A VALUES list longer than this is slow to compile; more rows go into the next chunk. */
+export const MAX_ROWS_PER_VALUES_CHUNK = 1000;
+/** OPENJSON exists from this database compatibility level on. */
+export const OPENJSON_MIN_COMPATIBILITY_LEVEL = 130;
+
+export const COMPATIBILITY_LEVEL_QUERY = 'SELECT compatibility_level AS compatibilityLevel FROM sys.databases WHERE database_id = DB_ID();';
+
+/** How many rows fit in one VALUES request when each row takes `parametersPerRow` and the statement `fixedParameters` more. */
+export function rowsPerValuesChunk(parametersPerRow: number, fixedParameters = 0): number {
+	const available = PARAMETERS_FOR_VALUES - fixedParameters;
+	if (parametersPerRow < 1) return MAX_ROWS_PER_VALUES_CHUNK;
+	const rows = Math.floor(available / parametersPerRow);
+	if (rows < 1) {
+		throw new Error(`One row needs ${parametersPerRow + fixedParameters} parameters, more than the ${MAX_PARAMETERS_PER_REQUEST} SQL Server takes in one request`);
+	}
+	return Math.min(rows, MAX_ROWS_PER_VALUES_CHUNK);
+}
+
+export function chunked<T>(entries: T[], size: number): T[][] {
+	const chunks: T[][] = [];
+	for (let start = 0; start < entries.length; start += size) chunks.push(entries.slice(start, start + size));
+	return chunks;
+}
+
+export interface SourceColumn {
+	alias: string;
+	type: SqlType;
+}
+
+/** One row as it travels: its ordinal in the batch, then its values in the order of the source columns. */
+export interface SourceRow {
+	ordinal: number;
+	values: TargetValue[];
+}
+
+/** The FROM clause that yields the rows as `j` with columns [row] and the source columns, and its parameters. */
+export interface RowsSource {
+	clause: string;
+	parameters: SqlParameter[];
+}
+
+const TEXT_CARRIED = new Set(['decimal', 'numeric', 'bigint']);
+
+/**
+ * Types whose values travel as text and are converted by SQL Server: temporal values (the driver would round them
+ * to milliseconds), decimals (a JavaScript number would round them) and bigints (beyond 2^53).
+ */
+function travelsAsText(type: SqlType): boolean {
+	return isTemporal(type) || TEXT_CARRIED.has(type.name);
+}
+
+/** An expression converting a parameter to its column's type when it travels as text. */
+function typedParameter(reference: string, type: SqlType): string {
+	if (!travelsAsText(type)) return reference;
+	return isTemporal(type) ? `CONVERT(${sqlTypeText(type)}, ${reference}, 126)` : `CONVERT(${sqlTypeText(type)}, ${reference})`;
+}
+
+export function parameterFor(name: string, type: SqlType, value: TargetValue): SqlParameter {
+	if (travelsAsText(type)) return { name, type: { name: 'varchar', length: 40 }, value: value === null ? null : String(value) };
+	return { name, type, value: value as SqlValue };
+}
+
+/** The rows as one JSON array of arrays ([ordinal, v0, v1, …] each), read with typed OPENJSON paths. */
+export function jsonRowsSource(columns: SourceColumn[], rows: SourceRow[]): RowsSource {
+	const withClause = [`[row] int '$[0]'`, ...columns.map((column, index) => `${quoteIdentifier(column.alias)} ${sqlTypeText(column.type)} '$[${index + 1}]'`)];
+	return {
+		clause: `OPENJSON(@rows) WITH (${withClause.join(', ')}) AS j`,
+		parameters: [parameterFor('rows', { name: 'nvarchar', length: -1 }, JSON.stringify(rows.map((row) => [row.ordinal, ...row.values])))],
+	};
+}
+
+/** The rows as a VALUES list, each value its own typed parameter; the caller keeps the list within rowsPerValuesChunk. */
+export function valuesRowsSource(columns: SourceColumn[], rows: SourceRow[]): RowsSource {
+	const parameters: SqlParameter[] = [];
+	const lines = rows.map((row, rowIndex) => {
+		const cells = columns.map((column, columnIndex) => {
+			const name = `p${rowIndex}_${columnIndex}`;
+			parameters.push(parameterFor(name, column.type, row.values[columnIndex]));
+			return typedParameter(`@${name}`, column.type);
+		});
+		return `(${[String(row.ordinal), ...cells].join(', ')})`;
+	});
+	const names = ['[row]', ...columns.map((column) => quoteIdentifier(column.alias))];
+	return { clause: `(VALUES ${lines.join(',\n')}) AS j(${names.join(', ')})`, parameters };
+}
+
+const ROW_COLUMN = '[row] int NOT NULL PRIMARY KEY';
+
+const declared = (alias: string, type: SqlType) => `${quoteIdentifier(alias)} ${sqlTypeText(type)} NULL`;
+
+/**
+ * A value comparison that sees a change of case or accent: the CRM's collation is usually case-insensitive,
+ * under which "acme" and "ACME" compare equal and the rename would be reported unchanged and never written.
+ */
+function comparable(expression: string, column: CatalogColumn): string {
+	return ['char', 'varchar', 'nchar', 'nvarchar'].includes(column.sqlType?.name ?? '') ? `${expression} COLLATE Latin1_General_100_BIN2` : expression;
+}
+
+/** The source columns of an upsert: mapped values c0…, then each lookup's natural key k0…. */
+export function upsertSourceColumns(plan: UpsertPlan): SourceColumn[] {
+	return [
+		...plan.columns.map((column, index) => ({ alias: `c${index}`, type: column.sqlType as SqlType })),
+		...plan.lookups.map((lookup, index) => ({ alias: `k${index}`, type: lookup.key.sqlType as SqlType })),
+	];
+}
+
+export function upsertSourceRow(row: { ordinal: number; values: TargetValue[]; lookupKeys: TargetValue[] }): SourceRow {
+	return { ordinal: row.ordinal, values: [...row.values, ...row.lookupKeys] };
+}
+
+interface Written {
+	column: CatalogColumn;
+	alias: string;
+}
+
+function writtenColumns(plan: UpsertPlan): Written[] {
+	return [
+		...plan.columns.map((column, index) => ({ column, alias: `c${index}` })),
+		...plan.lookups.map((lookup, index) => ({ column: lookup.target, alias: `l${index}` })),
+	];
+}
+
+function matchCondition(plan: { matchColumns: CatalogColumn[] }, aliasOf: (column: CatalogColumn) => string): string {
+	return plan.matchColumns.map((column) => `t.${quoteIdentifier(column.name)} = s.${quoteIdentifier(aliasOf(column))}`).join(' AND ');
+}
+
+/** "Some written value differs from CRM's", NULL-safe (EXCEPT treats two NULLs as equal); undefined when only match columns are written. */
+function differs(compared: Written[]): string | undefined {
+	if (compared.length === 0) return undefined;
+	const source = compared.map(({ column, alias }) => comparable(`s.${quoteIdentifier(alias)}`, column)).join(', ');
+	const target = compared.map(({ column }) => comparable(`t.${quoteIdentifier(column.name)}`, column)).join(', ');
+	return `EXISTS (SELECT ${source} EXCEPT SELECT ${target})`;
+}
+
+/** Fills @source from the rows, resolving each lookup by a join; [missingLookup] is the first lookup whose row is not in CRM. */
+function fillUpsertSource(plan: UpsertPlan, source: RowsSource): string {
+	const written = writtenColumns(plan);
+	const declarations = [ROW_COLUMN, ...written.map(({ column, alias }) => declared(alias, column.sqlType as SqlType)), '[missingLookup] int NULL'];
+	const selected = [
+		'j.[row]',
+		...plan.columns.map((_, index) => `j.[c${index}]`),
+		...plan.lookups.map((lookup, index) => `f${index}.${quoteIdentifier(lookup.value.name)}`),
+	];
+	const missing = plan.lookups.map(
+		(lookup, index) => `WHEN j.[k${index}] IS NOT NULL AND f${index}.${quoteIdentifier(lookup.key.name)} IS NULL THEN ${index}`,
+	);
+	const joins = plan.lookups.map(
+		(lookup, index) => `LEFT JOIN ${quoteQualifiedName(lookup.fromTable)} AS f${index} ON f${index}.${quoteIdentifier(lookup.key.name)} = j.[k${index}]`,
+	);
+	return [
+		`DECLARE @source TABLE (${declarations.join(', ')});`,
+		`INSERT INTO @source ([row], ${written.map(({ alias }) => quoteIdentifier(alias)).join(', ')}, [missingLookup])`,
+		`SELECT ${[...selected, missing.length > 0 ? `CASE ${missing.join(' ')} END` : 'NULL'].join(', ')}`,
+		`FROM ${source.clause}${joins.map((join) => `\n${join}`).join('')};`,
+	].join('\n');
+}
+
+/**
+ * The upsert batch: MERGE WITH (HOLDLOCK), so that two writers cannot both insert the same new key; a matched row is
+ * updated only when a written value differs, so re-sent rows cause no update, no trigger and no audit entry.
+ * With `dryRun`, the same comparison as a read-only SELECT.
+ */
+export function upsertStatement(plan: UpsertPlan, source: RowsSource, dryRun: boolean): string {
+	const written = writtenColumns(plan);
+	const aliasOf = (column: CatalogColumn) => (written.find((entry) => entry.column === column) as Written).alias;
+	const on = matchCondition(plan, aliasOf);
+	const updated = written.filter(({ column }) => !plan.matchColumns.includes(column));
+	const change = differs(updated);
+	const target = quoteQualifiedName(plan.table);
+	const outcome = `CASE WHEN s.[missingLookup] IS NOT NULL THEN 'missing'`;
+	if (dryRun) {
+		return [
+			'SET NOCOUNT ON;',
+			fillUpsertSource(plan, source),
+			`SELECT s.[row], ${outcome}`,
+			`  WHEN NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${on}) THEN 'inserted'`,
+			...(change ? [`  WHEN EXISTS (SELECT 1 FROM ${target} AS t WHERE ${on} AND ${change}) THEN 'updated'`] : []),
+			`  ELSE 'unchanged' END AS [outcome], s.[missingLookup]`,
+			'FROM @source AS s ORDER BY s.[row];',
+		].join('\n');
+	}
+	return [
+		'SET NOCOUNT ON;',
+		'SET XACT_ABORT ON;',
+		'DECLARE @result TABLE ([row] int NOT NULL PRIMARY KEY, [action] nvarchar(10) NOT NULL);',
+		'BEGIN TRANSACTION;',
+		fillUpsertSource(plan, source),
+		`MERGE ${target} WITH (HOLDLOCK) AS t`,
+		`USING (SELECT * FROM @source WHERE [missingLookup] IS NULL) AS s`,
+		`ON ${on}`,
+		...(change
+			? [
+					`WHEN MATCHED AND ${change} THEN`,
+					`  UPDATE SET ${updated.map(({ column, alias }) => `t.${quoteIdentifier(column.name)} = s.${quoteIdentifier(alias)}`).join(', ')}`,
+				]
+			: []),
+		'WHEN NOT MATCHED BY TARGET THEN',
+		`  INSERT (${written.map(({ column }) => quoteIdentifier(column.name)).join(', ')}) VALUES (${written.map(({ alias }) => `s.${quoteIdentifier(alias)}`).join(', ')})`,
+		'OUTPUT s.[row], $action INTO @result ([row], [action]);',
+		'COMMIT TRANSACTION;',
+		`SELECT s.[row], ${outcome} WHEN r.[action] = 'INSERT' THEN 'inserted' WHEN r.[action] = 'UPDATE' THEN 'updated' ELSE 'unchanged' END AS [outcome], s.[missingLookup]`,
+		'FROM @source AS s LEFT JOIN @result AS r ON r.[row] = s.[row] ORDER BY s.[row];',
+	].join('\n');
+}
+
+export function deleteSourceColumns(plan: DeletePlan): SourceColumn[] {
+	return plan.matchColumns.map((column, index) => ({ alias: `c${index}`, type: column.sqlType as SqlType }));
+}
+
+/** The parameters of "set columns" deletes, one per fixed value; "now" is SYSUTCDATETIME() in the statement. */
+export function assignmentParameters(plan: DeletePlan): SqlParameter[] {
+	if (plan.handling.kind !== 'markDeleted') return [];
+	return plan.handling.assignments.flatMap((assignment, index) =>
+		assignment.isNow ? [] : [parameterFor(`set${index}`, assignment.column.sqlType as SqlType, assignment.value as TargetValue)],
+	);
+}
+
+function assignedValue(plan: DeletePlan, index: number): string {
+	if (plan.handling.kind !== 'markDeleted') return '';
+	const assignment = plan.handling.assignments[index];
+	return assignment.isNow ? 'SYSUTCDATETIME()' : typedParameter(`@set${index}`, assignment.column.sqlType as SqlType);
+}
+
+/** For "set columns": a row still needs marking when a fixed value differs or a "now" column is still empty. Already-marked rows keep their first DeletedAt. */
+function stillToMark(plan: DeletePlan): string | undefined {
+	if (plan.handling.kind !== 'markDeleted') return undefined;
+	const { assignments } = plan.handling;
+	const fixed = assignments.map((assignment, index) => ({ assignment, index })).filter(({ assignment }) => !assignment.isNow);
+	const conditions = [
+		...(fixed.length > 0
+			? [
+					`EXISTS (SELECT ${fixed.map(({ assignment, index }) => comparable(assignedValue(plan, index), assignment.column)).join(', ')} EXCEPT SELECT ${fixed
+						.map(({ assignment }) => comparable(`t.${quoteIdentifier(assignment.column.name)}`, assignment.column))
+						.join(', ')})`,
+				]
+			: []),
+		...assignments.filter((assignment) => assignment.isNow).map((assignment) => `t.${quoteIdentifier(assignment.column.name)} IS NULL`),
+	];
+	return `(${conditions.join(' OR ')})`;
+}
+
+/** The delete batch: DELETE the matched CRM rows, or UPDATE them with the chosen columns; rows not in CRM (or already marked) are unchanged. */
+export function deleteStatement(plan: DeletePlan, source: RowsSource, dryRun: boolean): string {
+	const on = matchCondition(plan, (column) => `c${plan.matchColumns.indexOf(column)}`);
+	const target = quoteQualifiedName(plan.table);
+	const declarations = [ROW_COLUMN, ...deleteSourceColumns(plan).map((column) => declared(column.alias, column.type))];
+	const fill = [
+		`DECLARE @source TABLE (${declarations.join(', ')});`,
+		`INSERT INTO @source ([row], ${plan.matchColumns.map((_, index) => `[c${index}]`).join(', ')})`,
+		`SELECT j.[row], ${plan.matchColumns.map((_, index) => `j.[c${index}]`).join(', ')} FROM ${source.clause};`,
+	].join('\n');
+	const pending = stillToMark(plan);
+	if (dryRun) {
+		return [
+			'SET NOCOUNT ON;',
+			fill,
+			`SELECT s.[row], CASE WHEN EXISTS (SELECT 1 FROM ${target} AS t WHERE ${on}${pending ? ` AND ${pending}` : ''}) THEN 'deleted' ELSE 'unchanged' END AS [outcome]`,
+			'FROM @source AS s ORDER BY s.[row];',
+		].join('\n');
+	}
+	const change =
+		plan.handling.kind === 'markDeleted'
+			? [
+					`UPDATE t SET ${plan.handling.assignments.map((assignment, index) => `t.${quoteIdentifier(assignment.column.name)} = ${assignedValue(plan, index)}`).join(', ')}`,
+					'OUTPUT s.[row] INTO @result ([row])',
+					`FROM ${target} AS t INNER JOIN @source AS s ON ${on}`,
+					`WHERE ${pending};`,
+				]
+			: ['DELETE t', 'OUTPUT s.[row] INTO @result ([row])', `FROM ${target} AS t INNER JOIN @source AS s ON ${on};`];
+	return [
+		'SET NOCOUNT ON;',
+		'SET XACT_ABORT ON;',
+		'DECLARE @result TABLE ([row] int NOT NULL PRIMARY KEY);',
+		'BEGIN TRANSACTION;',
+		fill,
+		...change,
+		'COMMIT TRANSACTION;',
+		`SELECT s.[row], CASE WHEN r.[row] IS NULL THEN 'unchanged' ELSE 'deleted' END AS [outcome]`,
+		'FROM @source AS s LEFT JOIN @result AS r ON r.[row] = s.[row] ORDER BY s.[row];',
+	].join('\n');
+}
