@@ -44,5 +44,10 @@ export function toNodeError(node: INode, error: unknown, place: ErrorPlace = {})
 		});
 	}
 	const message = error instanceof Error ? error.message : String(error);
-	return new NodeOperationError(node, `${prefix}${message}`, { itemIndex: place.itemIndex });
+	// Errors of the core that know what the partner should do carry it as `advice`.
+	const advice = (error as { advice?: unknown } | null)?.advice;
+	return new NodeOperationError(node, `${prefix}${message}`, {
+		description: typeof advice === 'string' ? advice : undefined,
+		itemIndex: place.itemIndex,
+	});
 }

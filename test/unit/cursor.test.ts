@@ -12,6 +12,8 @@ describe('cursor format', () => {
 		{ kind: 'rowversion', marker: '0x00000000000007D1', key: ['1'] },
 		{ kind: 'changeTracking', marker: '9223372036854775807', key: null },
 		beginningCursor('rowversion'),
+		{ kind: 'datetime', marker: null, key: ['10023'] },
+		{ kind: 'changeTracking', marker: null, key: ['7'], snapshotVersion: '42' },
 	];
 
 	for (const cursor of examples) {
@@ -26,7 +28,8 @@ describe('cursor format', () => {
 		['{"kind":"datetime","marker":"04.06.10 00.00.00","key":null}', /not of the form 2024-03-31T02:30:00/],
 		['{"kind":"rowversion","marker":"0x12","key":null}', /0x followed by 16 hex digits/],
 		['{"kind":"changeTracking","marker":"-5","key":null}', /not a whole number/],
-		['{"kind":"datetime","marker":null,"key":["1"]}', /key without a marker/],
+		['{"kind":"datetime","marker":null,"key":null,"snapshotVersion":"5"}', /snapshotVersion must be/],
+		['{"kind":"changeTracking","marker":"7","key":null,"snapshotVersion":"5"}', /snapshotVersion must be/],
 		['{"kind":"datetime","marker":"2024-01-01T00:00:00","key":[1]}', /list of texts/],
 	];
 

@@ -15,13 +15,23 @@ export type CursorKind = 'datetime' | 'dateAndTime' | 'rowversion' | 'changeTrac
 
 export interface Cursor {
 	kind: CursorKind;
-	/** null: from the beginning (nothing read yet). */
+	/**
+	 * null with a null key: from the beginning (nothing read yet). null with a key: part-way through the rows
+	 * that come before every marker value: rows whose marker is NULL (SQL Server sorts NULL first), or, for
+	 * Change Tracking, the initial full read of the table (see `snapshotVersion`).
+	 */
 	marker: string | null;
 	/**
 	 * The key of the last row read at `marker`, as text, one entry per key column; null when every row at
 	 * `marker` is still to come (so the next read takes marker >= @m rather than > (@m, @k)).
 	 */
 	key: string[] | null;
+	/**
+	 * Change Tracking only, while the initial full read is in progress (marker null): the Change Tracking
+	 * version captured when that read began. Changes since it are read once the full read is done.
+	 * Absent from every other cursor, so their text is unchanged.
+	 */
+	snapshotVersion?: string;
 }
 
 export class CursorFormatError extends Error {
@@ -50,7 +60,8 @@ export function markerProblem(kind: CursorKind, marker: string): string | undefi
 }
 
 export function serializeCursor(cursor: Cursor): string {
-	return JSON.stringify({ kind: cursor.kind, marker: cursor.marker, key: cursor.key });
+	const base = { kind: cursor.kind, marker: cursor.marker, key: cursor.key };
+	return JSON.stringify(cursor.snapshotVersion === undefined ? base : { ...base, snapshotVersion: cursor.snapshotVersion });
 }
 
 export function parseCursor(text: string): Cursor {
@@ -61,7 +72,7 @@ export function parseCursor(text: string): Cursor {
 		throw new CursorFormatError(text, 'it is not the JSON text this package writes');
 	}
 	if (typeof parsed !== 'object' || parsed === null) throw new CursorFormatError(text, 'it is not an object');
-	const { kind, marker, key } = parsed as Record<string, unknown>;
+	const { kind, marker, key, snapshotVersion } = parsed as Record<string, unknown>;
 	if (!KINDS.includes(kind as CursorKind)) {
 		throw new CursorFormatError(text, `its kind must be one of ${KINDS.join(', ')}`);
 	}
@@ -73,10 +84,18 @@ export function parseCursor(text: string): Cursor {
 	if (key !== null && !(Array.isArray(key) && key.every((part) => typeof part === 'string'))) {
 		throw new CursorFormatError(text, 'its key must be a list of texts or null');
 	}
-	if (marker === null && key !== null) throw new CursorFormatError(text, 'a key without a marker means nothing');
-	return { kind: kind as CursorKind, marker, key: key as string[] | null };
+	if (snapshotVersion === undefined) return { kind: kind as CursorKind, marker, key: key as string[] | null };
+	if (kind !== 'changeTracking' || marker !== null || typeof snapshotVersion !== 'string' || !VERSION.test(snapshotVersion)) {
+		throw new CursorFormatError(text, 'its snapshotVersion must be a whole number, on a Change Tracking cursor without a marker');
+	}
+	return { kind, marker, key: key as string[] | null, snapshotVersion };
 }
 
 export function beginningCursor(kind: CursorKind): Cursor {
 	return { kind, marker: null, key: null };
+}
+
+/** Whether nothing has been read yet: the cursor is where a first run or a rewind to the beginning starts. */
+export function isBeginning(cursor: Cursor): boolean {
+	return cursor.marker === null && cursor.key === null && cursor.snapshotVersion === undefined;
 }

@@ -1,0 +1,47 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as readChanges from './actions/readChanges.operation';
+import { router } from './actions/router';
+import { credentialTest, listSearch, loadOptions } from './methods';
+
+export class Contracting implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Contracting',
+		name: 'contracting',
+		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		group: ['input'],
+		version: 1,
+		subtitle: '={{ "Read changes: " + ($parameter["streamPreset"] === "custom" ? $parameter["streamName"] : $parameter["streamPreset"]) }}',
+		description: 'Read the customers and orders changed in Visma Contracting since a watermark',
+		defaults: { name: 'Contracting' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: 'contractingSqlServerApi', required: true, testedBy: 'sqlServerConnectionTest' }],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Read Changes Since Watermark',
+						value: 'readChanges',
+						description: 'Read the rows changed since the watermark, in order, in batches',
+						action: 'Read changes since watermark',
+					},
+				],
+				default: 'readChanges',
+			},
+			...readChanges.description,
+		],
+	};
+
+	methods = { credentialTest, listSearch, loadOptions };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,362 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { FilterCondition, FilterOperator, MarkerSpec, NullMarkerRule, SourceSpec, TimeEncoding } from '../../shared/core/markers';
+import { MAX_LAG_SECONDS } from '../../shared/core/markers';
+import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
+import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
+import { toNodeError } from '../../shared/nodeErrors';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_ROWS, MAX_ROWS_PER_EXECUTION, readChanges } from '../helpers/readChanges';
+import type { ChangeSource } from '../stores/changeSource';
+
+/** The two streams of the CRM link; Custom reads any table as a stream of its own name. */
+export const STREAM_PRESETS: Record<string, { stream: string; table: string }> = {
+	customers: { stream: 'customers', table: 'dbo.Customers' },
+	orders: { stream: 'orders', table: 'dbo.Orders' },
+};
+
+function tableLocator(preset: string, defaultTable: string): INodeProperties {
+	return {
+		displayName: 'Source Table',
+		name: 'table',
+		type: 'resourceLocator',
+		default: { mode: defaultTable ? 'name' : 'list', value: defaultTable },
+		required: true,
+		description: 'The table or view of the Contracting database to read changed rows from',
+		modes: [
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'tableSearch', searchable: true } },
+			{ displayName: 'By Name', name: 'name', type: 'string', placeholder: 'e.g. dbo.Customers' },
+		],
+		displayOptions: { show: { operation: ['readChanges'], streamPreset: [preset] } },
+	};
+}
+
+const COLUMN_CHOICE = {
+	loadOptionsMethod: 'getColumns',
+	loadOptionsDependsOn: ['table.value'],
+};
+
+const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['readChanges'], ...extra } });
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Stream',
+		name: 'streamPreset',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'Customers', value: 'customers', description: 'Stream "customers" from dbo.Customers' },
+			{ name: 'Orders', value: 'orders', description: 'Stream "orders" from dbo.Orders' },
+			{ name: 'Custom', value: 'custom', description: 'Any table or view, as a stream with a name of your own' },
+		],
+		default: 'customers',
+		description: 'Which stream this node reads: it names the watermark and fills in the source table',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Stream Name',
+		name: 'streamName',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. projects',
+		description: 'The name the watermark of this stream is stored under',
+		displayOptions: show({ streamPreset: ['custom'] }),
+	},
+	tableLocator('customers', STREAM_PRESETS.customers.table),
+	tableLocator('orders', STREAM_PRESETS.orders.table),
+	tableLocator('custom', ''),
+	{
+		displayName: 'Key Column Names or IDs',
+		name: 'keyColumns',
+		type: 'multiOptions',
+		typeOptions: COLUMN_CHOICE,
+		default: [],
+		description:
+			'The columns that identify a row. Leave empty for the primary key. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Change Marker',
+		name: 'markerKind',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'Date-Time Column', value: 'datetime', description: 'One datetime, datetime2 or smalldatetime column set on every change' },
+			{
+				name: 'Date Column + Time Column',
+				value: 'dateAndTime',
+				description: 'A date and a time column, as the original CRM link\'s "last change date" and "last change time" (also integer yyyymmdd + hhmmss or hhmm)',
+			},
+			{ name: 'Rowversion Column', value: 'rowversion', description: 'A rowversion (timestamp) column: SQL Server changes it on every update' },
+			{ name: 'Change Tracking', value: 'changeTracking', description: 'SQL Server Change Tracking on the table: also sees deleted rows' },
+		],
+		default: 'datetime',
+		description: 'How the node tells which rows changed since the watermark',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Marker Column Name or ID',
+		name: 'markerColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
+		default: 'ChangedAt',
+		description: 'The column set to the date and time of each change. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		displayOptions: show({ markerKind: ['datetime'] }),
+	},
+	{
+		displayName: 'Date Column Name or ID',
+		name: 'dateColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
+		default: 'LastChangeDate',
+		description: 'The date of each change: a date or datetime column, or an integer holding yyyymmdd. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		displayOptions: show({ markerKind: ['dateAndTime'] }),
+	},
+	{
+		displayName: 'Time Column Name or ID',
+		name: 'timeColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
+		default: 'LastChangeTime',
+		description: 'The time of each change: a time column, or an integer (see Time Encoding). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		displayOptions: show({ markerKind: ['dateAndTime'] }),
+	},
+	{
+		displayName: 'Time Encoding',
+		name: 'timeEncoding',
+		type: 'options',
+		options: [
+			{ name: 'Hhmmss (E.g. 134501)', value: 'hhmmss' },
+			{ name: 'Hhmm (E.g. 1345)', value: 'hhmm' },
+		],
+		default: 'hhmmss',
+		description: 'How an integer time column holds the time (ignored for a time column)',
+		displayOptions: show({ markerKind: ['dateAndTime'] }),
+	},
+	{
+		displayName: 'Rowversion Column Name or ID',
+		name: 'rowversionColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
+		default: 'RowVer',
+		description: 'The rowversion (timestamp) column. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		displayOptions: show({ markerKind: ['rowversion'] }),
+	},
+	{
+		displayName: 'Since',
+		name: 'since',
+		type: 'string',
+		default: '={{ $json.cursor }}',
+		description:
+			'The watermark to read after, as the Watermark node\'s Get gives it. Empty reads from the beginning. A watermark that cannot be read stops the node.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Columns to Output',
+		name: 'outputColumnsMode',
+		type: 'options',
+		options: [
+			{ name: 'All Columns', value: 'all' },
+			{ name: 'Selected Columns', value: 'selected' },
+		],
+		default: 'all',
+		description: 'Which columns of each row to output; the key columns are always output',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Column Names or IDs',
+		name: 'outputColumns',
+		type: 'multiOptions',
+		typeOptions: COLUMN_CHOICE,
+		default: [],
+		description: 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+		displayOptions: show({ outputColumnsMode: ['selected'] }),
+	},
+	{
+		displayName: 'Filter',
+		name: 'filters',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Condition',
+		default: {},
+		description: 'Only rows matching every condition are read. A row that stops matching is not seen again until it matches again.',
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Conditions',
+				name: 'conditions',
+				values: [
+					{
+						displayName: 'Column Name or ID',
+						name: 'column',
+						type: 'options',
+						typeOptions: COLUMN_CHOICE,
+						default: '',
+						description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+					},
+					{
+						displayName: 'Operator',
+						name: 'operator',
+						type: 'options',
+						options: [
+							{ name: 'Equal', value: 'equal' },
+							{ name: 'Greater Than', value: 'greater' },
+							{ name: 'Greater Than or Equal', value: 'greaterOrEqual' },
+							{ name: 'Is Empty', value: 'isNull' },
+							{ name: 'Is Not Empty', value: 'isNotNull' },
+							{ name: 'Less Than', value: 'less' },
+							{ name: 'Less Than or Equal', value: 'lessOrEqual' },
+							{ name: 'Like', value: 'like', description: 'SQL LIKE on a text column: % any text, _ one character' },
+							{ name: 'Not Equal', value: 'notEqual', description: 'Rows where the column is empty (NULL) do not match' },
+						],
+						default: 'equal',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						description: 'Sent to SQL Server as a parameter of the column\'s type, never as SQL text',
+						displayOptions: { hide: { operator: ['isNull', 'isNotNull'] } },
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Batch Size',
+				name: 'batchSize',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE },
+				default: DEFAULT_BATCH_SIZE,
+				description: 'Rows per round trip to SQL Server; each output item tells which batch it came in',
+			},
+			{
+				displayName: 'Max Rows per Execution',
+				name: 'maxRows',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_ROWS_PER_EXECUTION },
+				default: DEFAULT_MAX_ROWS,
+				description: 'Stop after this many rows; the last item\'s _sync.hasMore tells the workflow to run again',
+			},
+			{
+				displayName: 'Rows Without a Change Marker',
+				name: 'nullMarkers',
+				type: 'options',
+				options: [
+					{ name: 'Read on the First Run Only', value: 'firstRunOnly', description: 'Read once when reading from the beginning, before every other row' },
+					{ name: 'Never Read', value: 'never' },
+				],
+				default: 'firstRunOnly',
+				description: 'What to do with rows whose change marker is empty (NULL). After the first run they are not seen until their marker is set.',
+			},
+			{
+				displayName: 'Safety Lag (Seconds)',
+				name: 'lagSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: MAX_LAG_SECONDS },
+				default: 60,
+				description:
+					'Rows changed within this many seconds of the database server\'s clock are left for the next run, so a transaction still in flight is never jumped over. 0 reads right up to now (only safe if nothing writes the marker inside a long transaction).',
+			},
+			{
+				displayName: 'Time Zone',
+				name: 'timeZone',
+				type: 'string',
+				default: 'Europe/Oslo',
+				description: 'The zone the date-time marker\'s wall-clock times are written in (for GETDATE(): the SQL Server machine\'s zone; for UTC columns: UTC)',
+			},
+		],
+	},
+];
+
+function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec {
+	const kind = context.getNodeParameter('markerKind', itemIndex) as MarkerSpec['kind'];
+	switch (kind) {
+		case 'datetime':
+			return { kind, column: context.getNodeParameter('markerColumn', itemIndex) as string };
+		case 'dateAndTime':
+			return {
+				kind,
+				dateColumn: context.getNodeParameter('dateColumn', itemIndex) as string,
+				timeColumn: context.getNodeParameter('timeColumn', itemIndex) as string,
+				timeEncoding: context.getNodeParameter('timeEncoding', itemIndex) as TimeEncoding,
+			};
+		case 'rowversion':
+			return { kind, column: context.getNodeParameter('rowversionColumn', itemIndex) as string };
+		case 'changeTracking':
+			return { kind };
+	}
+}
+
+function streamOf(context: IExecuteFunctions, itemIndex: number): string {
+	const preset = context.getNodeParameter('streamPreset', itemIndex) as string;
+	if (preset !== 'custom') return STREAM_PRESETS[preset].stream;
+	const name = (context.getNodeParameter('streamName', itemIndex) as string).trim();
+	if (name === '') throw new NodeOperationError(context.getNode(), 'Stream Name is empty', { itemIndex, description: 'Give the stream the name its watermark is stored under.' });
+	return name;
+}
+
+export function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec {
+	const tableText = context.getNodeParameter('table', itemIndex, '', { extractValue: true }) as string;
+	if (tableText.trim() === '') throw new NodeOperationError(context.getNode(), 'No source table is chosen', { itemIndex, description: 'Pick the table from the list or type its name, e.g. dbo.Customers.' });
+	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const filters = ((context.getNodeParameter('filters', itemIndex, {}) as IDataObject).conditions ?? []) as IDataObject[];
+	const outputMode = context.getNodeParameter('outputColumnsMode', itemIndex, 'all') as string;
+	return {
+		stream: streamOf(context, itemIndex),
+		table: parseQualifiedName(tableText),
+		keyColumns: context.getNodeParameter('keyColumns', itemIndex, []) as string[],
+		marker: markerSpecOf(context, itemIndex),
+		outputColumns: outputMode === 'all' ? 'all' : (context.getNodeParameter('outputColumns', itemIndex, []) as string[]),
+		filters: filters.map(
+			(condition): FilterCondition => ({
+				column: String(condition.column ?? ''),
+				operator: (condition.operator ?? 'equal') as FilterOperator,
+				value: condition.value as FilterCondition['value'],
+			}),
+		),
+		timeZone: String(options.timeZone ?? 'Europe/Oslo'),
+		lagSeconds: Number(options.lagSeconds ?? 60),
+		nullMarkers: (options.nullMarkers ?? 'firstRunOnly') as NullMarkerRule,
+	};
+}
+
+/** Reads once per input item: the rows changed since that item's watermark, each with its `_sync` info. */
+export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
+	const output: INodeExecutionData[] = [];
+	const items = this.getInputData();
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		let failure: NodeApiError | NodeOperationError | undefined;
+		let tableName = 'the source table';
+		try {
+			const spec = sourceSpecOf(this, itemIndex);
+			tableName = displayQualifiedName(spec.table);
+			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			const rows = await readChanges(source, spec, this.getNodeParameter('since', itemIndex, ''), {
+				batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE),
+				maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS),
+			});
+			output.push(...rows.map((json) => ({ json, pairedItem: { item: itemIndex } })));
+		} catch (error) {
+			failure = toNodeError(this.getNode(), error, { itemIndex, doing: `reading changes from ${tableName}` });
+		}
+		if (!failure) continue;
+		if (!this.continueOnFail()) throw failure;
+		output.push({ json: { error: failure.message, details: failure.description ?? '' }, error: failure, pairedItem: { item: itemIndex } });
+	}
+	return output;
+}

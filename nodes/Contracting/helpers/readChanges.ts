@@ -1,0 +1,86 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { SourceBatch } from '../../shared/core/changeQuery';
+import { MAX_BATCH_SIZE, cursorForSource } from '../../shared/core/changeQuery';
+import type { Cursor } from '../../shared/core/cursor';
+import { CursorFormatError, beginningCursor, parseCursor, serializeCursor } from '../../shared/core/cursor';
+import type { MarkerKind, SourcePlan, SourceSpec } from '../../shared/core/markers';
+import { ChangeSourceError, isLocalTimeMarker } from '../../shared/core/markers';
+import type { SyncInfo } from '../../shared/core/syncItem';
+import { SYNC_FIELD } from '../../shared/core/syncItem';
+import { changedAtInZone } from '../../shared/core/timeZone';
+import type { ChangeSource } from '../stores/changeSource';
+
+export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_MAX_ROWS = 10_000;
+export const MAX_ROWS_PER_EXECUTION = 1_000_000;
+
+export interface ReadLimits {
+	batchSize: number;
+	maxRows: number;
+}
+
+function wholeNumberIn(value: number, min: number, max: number, what: string, advice: string): number {
+	if (!Number.isInteger(value) || value < min || value > max) {
+		throw new ChangeSourceError(`${what} must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}, not ${value}`, advice);
+	}
+	return value;
+}
+
+/** Refuses a batch size or cap that is not a sane whole number, rather than sending it to SQL Server. */
+export function checkReadLimits(limits: ReadLimits): ReadLimits {
+	return {
+		batchSize: wholeNumberIn(limits.batchSize, 1, MAX_BATCH_SIZE, 'Batch Size', 'Use the default of 1,000; larger batches make each CRM write bigger, not the sync safer.'),
+		maxRows: wholeNumberIn(limits.maxRows, 1, MAX_ROWS_PER_EXECUTION, 'Max Rows per Execution', 'Use the default of 10,000: the workflow loops while hasMore is true, so a smaller cap loses nothing.'),
+	};
+}
+
+/**
+ * The "Since" parameter as a cursor: empty means from the beginning; otherwise the text (or object) the
+ * Watermark node gives. A cursor that does not parse is refused, never read as "from the beginning".
+ */
+export function cursorFromSince(since: unknown, kind: MarkerKind): Cursor {
+	if (since === undefined || since === null || (typeof since === 'string' && since.trim() === '')) return beginningCursor(kind);
+	if (typeof since === 'string') return parseCursor(since.trim());
+	if (typeof since === 'object') return parseCursor(JSON.stringify(since));
+	throw new CursorFormatError(String(since), 'it is neither the text nor the object this package writes');
+}
+
+function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor): IDataObject[] {
+	const batchStartCursor = serializeCursor(batchStart);
+	return batch.rows.map((row, position) => {
+		const sync: SyncInfo = {
+			stream: plan.stream,
+			operation: row.operation,
+			key: Object.fromEntries(plan.keys.map((key) => [key.name, row.values[key.name] ?? null])),
+			cursor: serializeCursor(row.cursor),
+			batchStartCursor,
+			position,
+			batchRows: batch.rows.length,
+			hasMore: batch.hasMore,
+		};
+		if (isLocalTimeMarker(plan.marker.kind) && row.marker !== null) sync.changedAt = changedAtInZone(row.marker, plan.zone);
+		return { ...row.values, [SYNC_FIELD]: sync as unknown as IDataObject };
+	});
+}
+
+/**
+ * One execution's read: check the source and the cursor, fix the window, then read batches (one round trip
+ * each) until the source has no more or the cap is reached. Every problem is thrown before any item exists.
+ * Zero rows gives zero items.
+ */
+export async function readChanges(source: ChangeSource, spec: SourceSpec, since: unknown, limits: ReadLimits): Promise<IDataObject[]> {
+	const { batchSize, maxRows } = checkReadLimits(limits);
+	const plan = await source.describe(spec);
+	const from = cursorForSource(plan, cursorFromSince(since, plan.marker.kind));
+	const window = await source.openWindow(plan, from);
+	const items: IDataObject[] = [];
+	let after = from;
+	for (;;) {
+		const limit = Math.min(batchSize, maxRows - items.length);
+		const batch = await source.readBatch(plan, window, after, limit);
+		items.push(...syncItemsOf(plan, batch, after));
+		if (!batch.hasMore || batch.rows.length === 0 || items.length >= maxRows) return items;
+		after = batch.rows[batch.rows.length - 1].cursor;
+	}
+}

@@ -1,0 +1,29 @@
+import type { CatalogTable } from '../../shared/catalog';
+import type { SourceBatch, ReadWindow } from '../../shared/core/changeQuery';
+import type { Cursor } from '../../shared/core/cursor';
+import type { QualifiedName } from '../../shared/core/identifiers';
+import type { SourcePlan, SourceSpec } from '../../shared/core/markers';
+import { defineSeam } from '../../shared/seams';
+import type { SqlTransport } from '../../shared/transport/types';
+import { SqlServerChangeSource } from './sqlServerChangeSource';
+
+/**
+ * Where the Contracting node reads changed rows from. One execution is: `describe` (check the editor's choices
+ * against the catalogue), `openWindow` (fix the upper bound once), then `readBatch` per batch. Every call is
+ * one round trip. The SQL Server adapter and the in-memory adapter (test/support/memory) have the same meaning,
+ * pinned by test/contract/changeSource.contract.ts.
+ */
+export interface ChangeSource {
+	/** The table's catalogue entry, for the editor's lists. Throws UnknownTableError. */
+	describeTable(table: QualifiedName): Promise<CatalogTable>;
+	/** Checks the editor's choices against the catalogue. Throws UnknownTableError, UnknownColumnError, ChangeSourceError. */
+	describe(spec: SourceSpec): Promise<SourcePlan>;
+	/** Fixes the read window for this execution; refuses a cursor the source can no longer continue from. */
+	openWindow(plan: SourcePlan, from: Cursor): Promise<ReadWindow>;
+	/** At most `limit` rows after `after`, in cursor order, and whether more follow within the window. */
+	readBatch(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): Promise<SourceBatch>;
+}
+
+export type ChangeSourceFactory = (transport: SqlTransport) => ChangeSource;
+
+export const changeSourceSeam = defineSeam<ChangeSourceFactory>('changeSource', (transport) => new SqlServerChangeSource(transport));

@@ -1,0 +1,454 @@
+/**
+ * The T-SQL that reads one batch of changes after a cursor, and the rules that relate cursors, the read
+ * window and the rows SQL Server returns. SQL Server does all ordering and comparing: the cursor's marker and
+ * key travel as the exact text SQL Server produced and are CONVERTed back, in the statement, to the column's
+ * own type. No I/O here.
+ */
+import type { CatalogColumn } from '../catalog';
+import type { Cursor } from './cursor';
+import { quoteIdentifier, quoteQualifiedName, displayQualifiedName } from './identifiers';
+import type { FilterOperator, ResolvedMarker, SourcePlan } from './markers';
+import { ChangeSourceError, isBinary, isLocalTimeMarker, isTemporal, typeOf } from './markers';
+import { sqlTypeText } from './sqlTypes';
+import { localUpperBound } from './timeZone';
+import type { ChangeOperation } from './syncItem';
+import type { SqlParameter, SqlRequest, SqlResult, SqlRow } from '../transport/types';
+
+/** Column aliases of the bookkeeping the batch query returns next to the row's own columns. */
+export const MARKER_ALIAS = '__sync_marker';
+export const OPERATION_ALIAS = '__sync_operation';
+export const keyAlias = (index: number): string => `__sync_key_${index}`;
+
+export const MAX_BATCH_SIZE = 50_000;
+
+const param = (name: string, type: SqlParameter['type'], value: SqlParameter['value']): SqlParameter => ({ name, type, value });
+
+// ---------------------------------------------------------------------------------------------------------
+// Cursor against source
+
+/** How far the read window reaches: fixed once per execution, so every batch of it sees the same bound. */
+export interface ReadWindow {
+	/**
+	 * Exclusive upper bound: a local wall-clock reading (date-time markers), a rowversion (MIN_ACTIVE_ROWVERSION),
+	 * or, for Change Tracking, the inclusive CHANGE_TRACKING_CURRENT_VERSION() captured for this execution.
+	 */
+	upperBound: string;
+	/** Change Tracking: the version an initial full read that starts now is anchored at. */
+	snapshotVersion?: string;
+}
+
+/** What the one read-window query returns. */
+export interface ServerFacts {
+	serverUtcNow?: string | null;
+	minActiveRowversion?: string | null;
+	currentVersion?: string | null;
+	minValidVersion?: string | null;
+}
+
+const restartAdvice =
+	'A full re-send is needed: use the Watermark node\'s Rewind "to the beginning" for this stream, then run the sync; every row is read again and written as an upsert, so nothing is doubled.';
+
+/**
+ * The cursor as this source reads it. Date-time and date + time cursors are both local date-times and are
+ * accepted for either marker; anything else that does not fit the source is refused before any row is read.
+ */
+export function cursorForSource(plan: SourcePlan, cursor: Cursor): Cursor {
+	const kind = plan.marker.kind;
+	const compatible = kind === cursor.kind || (isLocalTimeMarker(kind) && isLocalTimeMarker(cursor.kind));
+	if (!compatible) {
+		const what = isLocalTimeMarker(cursor.kind) ? 'a date-time' : cursor.kind === 'rowversion' ? 'a rowversion' : 'a Change Tracking version';
+		throw new ChangeSourceError(
+			`The watermark for stream "${plan.stream}" is ${what}, but ${displayQualifiedName(plan.table.name)} is read by ${markerKindLabel(kind)}`,
+			isLocalTimeMarker(cursor.kind)
+				? `A ${markerKindLabel(kind)} source cannot start from a date. ${restartAdvice}`
+				: `The change marker was changed since the watermark was stored. ${restartAdvice}`,
+		);
+	}
+	if (cursor.key !== null && cursor.key.length !== plan.keys.length) {
+		throw new ChangeSourceError(
+			`The watermark for stream "${plan.stream}" has ${cursor.key.length} key value(s), but the key of ${displayQualifiedName(plan.table.name)} is ${plan.keys.map((key) => key.name).join(', ')}`,
+			`The key columns were changed since the watermark was stored. Rewind the watermark to a date (or to the beginning) to restart from there.`,
+		);
+	}
+	return { ...cursor, kind };
+}
+
+export function markerKindLabel(kind: ResolvedMarker['kind']): string {
+	switch (kind) {
+		case 'datetime':
+			return 'a date-time column';
+		case 'dateAndTime':
+			return 'a date column and a time column';
+		case 'rowversion':
+			return 'rowversion';
+		case 'changeTracking':
+			return 'Change Tracking';
+	}
+}
+
+export function serverFactsRequest(plan: SourcePlan): SqlRequest {
+	switch (plan.marker.kind) {
+		case 'datetime':
+		case 'dateAndTime':
+			return { text: 'SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS serverUtcNow;', parameters: [] };
+		case 'rowversion':
+			return { text: 'SELECT CONVERT(varchar(18), MIN_ACTIVE_ROWVERSION(), 1) AS minActiveRowversion;', parameters: [] };
+		case 'changeTracking':
+			return {
+				text: `SELECT CONVERT(varchar(20), CHANGE_TRACKING_CURRENT_VERSION()) AS currentVersion,
+       CONVERT(varchar(20), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@table))) AS minValidVersion;`,
+				parameters: [param('table', { name: 'nvarchar', length: 520 }, quoteQualifiedName(plan.table.name))],
+			};
+	}
+}
+
+/** The Change Tracking version CHANGETABLE(CHANGES …) is asked from: every change after it is still to come. */
+export function changesAskedFrom(cursor: Cursor): bigint | undefined {
+	if (cursor.marker !== null) return BigInt(cursor.marker) > 0n ? BigInt(cursor.marker) - 1n : 0n;
+	if (cursor.snapshotVersion !== undefined) return BigInt(cursor.snapshotVersion);
+	return undefined;
+}
+
+/** Fixes the read window from the server's facts, and refuses a Change Tracking cursor the server has forgotten. */
+export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Cursor): ReadWindow {
+	const table = displayQualifiedName(plan.table.name);
+	switch (plan.marker.kind) {
+		case 'datetime':
+		case 'dateAndTime':
+			if (!facts.serverUtcNow) throw new Error('SQL Server did not return its time');
+			return { upperBound: localUpperBound(facts.serverUtcNow, plan.lagSeconds, plan.zone) };
+		case 'rowversion':
+			if (!facts.minActiveRowversion) throw new Error('SQL Server did not return MIN_ACTIVE_ROWVERSION()');
+			return { upperBound: facts.minActiveRowversion };
+		case 'changeTracking': {
+			if (!facts.currentVersion || !facts.minValidVersion) {
+				throw new ChangeSourceError(
+					`Change Tracking gives no version for ${table}: it is not enabled on the database or the table, or this login lacks VIEW CHANGE TRACKING on it`,
+					`Ask the database administrator to check Change Tracking on ${table} and to GRANT VIEW CHANGE TRACKING ON ${table} to the login of the Contracting credential.`,
+				);
+			}
+			const askedFrom = changesAskedFrom(from);
+			if (askedFrom !== undefined && askedFrom < BigInt(facts.minValidVersion)) {
+				throw new ChangeSourceError(
+					`Change Tracking on ${table} no longer holds the changes after version ${askedFrom} (the oldest it holds starts at ${facts.minValidVersion}): they were cleaned up after the retention period, so changes since the watermark cannot be listed`,
+					`${restartAdvice} To avoid this, run the sync more often than the Change Tracking retention period, or raise CHANGE_RETENTION on the database.`,
+				);
+			}
+			return { upperBound: facts.currentVersion, snapshotVersion: facts.currentVersion };
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SQL text
+
+/** One position of a keyset tuple: the column side and the parameter side, both T-SQL expressions. */
+interface Term {
+	column: string;
+	value: string;
+}
+
+/** (c1, c2, …) > (v1, v2, …) expanded, since T-SQL has no row-value comparison; `orEqual` adds the equal tuple. */
+export function tupleComparison(terms: Term[], direction: '>' | '<', orEqual: boolean): string {
+	const branches = terms.map((term, index) =>
+		[...terms.slice(0, index).map((before) => `${before.column} = ${before.value}`), `${term.column} ${direction} ${term.value}`].join(' AND '),
+	);
+	if (orEqual) branches.push(terms.map((term) => `${term.column} = ${term.value}`).join(' AND '));
+	return branches.length === 1 ? branches[0] : `(${branches.map((branch) => `(${branch})`).join(' OR ')})`;
+}
+
+const column = (alias: string, catalogColumn: CatalogColumn) => `${alias}.${quoteIdentifier(catalogColumn.name)}`;
+
+/** The local date-time text of a varchar parameter, as datetime2(7). */
+const localDateTimeOf = (parameter: string) => `CONVERT(datetime2(7), ${parameter}, 126)`;
+
+/** The marker's columns in order (what ORDER BY and the tuple comparisons use), with the value each takes from a cursor text. */
+function markerTerms(marker: ResolvedMarker, parameter: string): Term[] {
+	switch (marker.kind) {
+		case 'datetime': {
+			// datetime and smalldatetime cannot read 7 fractional digits from text: go through datetime2(7)
+			// (rounding to the nearest value the column can hold, which leaves no value of the column between).
+			const value =
+				marker.type.name === 'datetime2'
+					? `CONVERT(${sqlTypeText(marker.type)}, ${parameter}, 126)`
+					: `CONVERT(${sqlTypeText(marker.type)}, ${localDateTimeOf(parameter)})`;
+			return [{ column: column('src', marker.column), value }];
+		}
+		case 'dateAndTime': {
+			const local = localDateTimeOf(parameter);
+			const date = marker.date;
+			const dateTerm: Term =
+				date.encoding === 'yyyymmdd'
+					? { column: column('src', date.column), value: `CONVERT(int, CONVERT(char(8), ${local}, 112))` }
+					: date.encoding === 'date'
+						? { column: column('src', date.column), value: `CONVERT(date, ${local})` }
+						: { column: `CONVERT(date, ${column('src', date.column)})`, value: `CONVERT(date, ${local})` };
+			const time = marker.time;
+			const timeTerm: Term =
+				time.encoding === 'time'
+					? { column: `ISNULL(${column('src', time.column)}, '00:00:00')`, value: `CONVERT(time(${time.scale}), ${local})` }
+					: time.encoding === 'hhmmss'
+						? {
+								column: `ISNULL(${column('src', time.column)}, 0)`,
+								value: `(DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`,
+							}
+						: { column: `ISNULL(${column('src', time.column)}, 0)`, value: `(DATEPART(hour, ${local}) * 100 + DATEPART(minute, ${local}))` };
+			return [dateTerm, timeTerm];
+		}
+		case 'rowversion':
+			return [{ column: column('src', marker.column), value: `CONVERT(binary(8), ${parameter}, 1)` }];
+		case 'changeTracking':
+			return [{ column: 'ct.SYS_CHANGE_VERSION', value: `CONVERT(bigint, ${parameter})` }];
+	}
+}
+
+/** The marker as the exact text the cursor carries: CONVERT(varchar(33), m, 126); NULL when the marker is NULL. */
+function markerTextExpression(marker: ResolvedMarker): string {
+	switch (marker.kind) {
+		case 'datetime':
+			return `CONVERT(varchar(33), ${column('src', marker.column)}, 126)`;
+		case 'dateAndTime': {
+			const d = column('src', marker.date.column);
+			const t = column('src', marker.time.column);
+			const asDate =
+				marker.date.encoding === 'yyyymmdd' ? `DATEFROMPARTS(${d} / 10000, ${d} / 100 % 100, ${d} % 100)` : `CONVERT(date, ${d})`;
+			const asTime =
+				marker.time.encoding === 'time'
+					? `CONVERT(time(7), ISNULL(${t}, '00:00:00'))`
+					: marker.time.encoding === 'hhmmss'
+						? `TIMEFROMPARTS(ISNULL(${t}, 0) / 10000, ISNULL(${t}, 0) / 100 % 100, ISNULL(${t}, 0) % 100, 0, 0)`
+						: `TIMEFROMPARTS(ISNULL(${t}, 0) / 100, ISNULL(${t}, 0) % 100, 0, 0, 0)`;
+			return `CONVERT(varchar(33), DATEADD(day, DATEDIFF(day, CONVERT(date, '19000101'), ${asDate}), CONVERT(datetime2(7), ${asTime})), 126)`;
+		}
+		case 'rowversion':
+			return `CONVERT(varchar(18), ${column('src', marker.column)}, 1)`;
+		case 'changeTracking':
+			return 'CONVERT(varchar(20), ct.SYS_CHANGE_VERSION)';
+	}
+}
+
+/** The column whose NULL makes the marker NULL (for a date + time pair: the date; a NULL time counts as 00:00). */
+function markerNullColumn(marker: ResolvedMarker): string | undefined {
+	switch (marker.kind) {
+		case 'datetime':
+		case 'rowversion':
+			return column('src', marker.column);
+		case 'dateAndTime':
+			return column('src', marker.date.column);
+		case 'changeTracking':
+			return undefined;
+	}
+}
+
+/** Date and date-time types take style 126 (ISO 8601); time's default style is already ISO (hh:mm:ss.fffffff). */
+const usesIsoStyle = (catalogColumn: CatalogColumn) => isTemporal(catalogColumn) && typeOf(catalogColumn) !== 'time';
+
+/** A column as text that converts back exactly: date-times in style 126, binary as 0x…, the rest in the default style. */
+function keyTextExpression(key: CatalogColumn, alias: string): string {
+	if (usesIsoStyle(key)) return `CONVERT(nvarchar(34), ${column(alias, key)}, 126)`;
+	if (isBinary(key)) return `CONVERT(nvarchar(4000), CONVERT(varchar(8000), ${column(alias, key)}, 1))`;
+	return `CONVERT(nvarchar(4000), ${column(alias, key)})`;
+}
+
+function keyValueExpression(key: CatalogColumn, parameter: string): string {
+	const type = sqlTypeText(key.sqlType ?? { name: 'nvarchar', length: 4000 });
+	if (usesIsoStyle(key)) return `CONVERT(${type}, ${parameter}, 126)`;
+	if (isBinary(key)) return `CONVERT(${type}, ${parameter}, 1)`;
+	return `CONVERT(${type}, ${parameter})`;
+}
+
+/** How a column is output: date-times as SQL Server's exact ISO text (never a shifted JavaScript Date), binary as 0x…. */
+function outputExpression(outputColumn: CatalogColumn, alias: string): string {
+	const source = column(alias, outputColumn);
+	if (usesIsoStyle(outputColumn)) return `CONVERT(varchar(34), ${source}, 126)`;
+	if (isTemporal(outputColumn)) return `CONVERT(varchar(16), ${source})`;
+	if (isBinary(outputColumn)) return `CONVERT(varchar(max), ${source}, 1)`;
+	if (typeOf(outputColumn) === 'xml') return `CONVERT(nvarchar(max), ${source})`;
+	return source;
+}
+
+const OPERATORS: Record<Exclude<FilterOperator, 'isNull' | 'isNotNull'>, string> = {
+	equal: '=',
+	notEqual: '<>',
+	less: '<',
+	lessOrEqual: '<=',
+	greater: '>',
+	greaterOrEqual: '>=',
+	like: 'LIKE',
+};
+
+function filterConditions(plan: SourcePlan, parameters: SqlParameter[]): string[] {
+	return plan.filters.map((filter, index) => {
+		const target = column('src', filter.column);
+		if (filter.operator === 'isNull') return `${target} IS NULL`;
+		if (filter.operator === 'isNotNull') return `${target} IS NOT NULL`;
+		const name = `f${index}`;
+		const parameter = filter.parameter as NonNullable<typeof filter.parameter>;
+		parameters.push(param(name, parameter.type, parameter.value));
+		const type = filter.column.sqlType ? sqlTypeText(filter.column.sqlType) : '';
+		const value = usesIsoStyle(filter.column) ? `CONVERT(${type}, @${name}, 126)` : isTemporal(filter.column) ? `CONVERT(${type}, @${name})` : `@${name}`;
+		return `${target} ${OPERATORS[filter.operator]} ${value}`;
+	});
+}
+
+function keyTerms(plan: SourcePlan, alias: string, cursor: Cursor, parameters: SqlParameter[]): Term[] {
+	return plan.keys.map((key, index) => {
+		parameters.push(param(`k${index}`, { name: 'nvarchar', length: 4000 }, (cursor.key as string[])[index]));
+		return { column: column(alias, key), value: keyValueExpression(key, `@k${index}`) };
+	});
+}
+
+function selectList(plan: SourcePlan, keyAliasSource: (key: CatalogColumn) => string, extra: string[]): string {
+	const outputs = plan.output.map((outputColumn) => `${outputExpression(outputColumn, keyAliasSource(outputColumn))} AS ${quoteIdentifier(outputColumn.name)}`);
+	const keys = plan.keys.map((key, index) => `${keyTextExpression(key, keyAliasSource(key))} AS ${keyAlias(index)}`);
+	return [...outputs, ...extra, ...keys].join(',\n       ');
+}
+
+const where = (conditions: string[]) => (conditions.length > 0 ? `\nWHERE ${conditions.join('\n  AND ')}` : '');
+
+function checkNoAliasClash(plan: SourcePlan): void {
+	const clash = plan.output.find((outputColumn) => outputColumn.name.toLowerCase().startsWith('__sync_'));
+	if (clash) {
+		throw new ChangeSourceError(
+			`Column "${clash.name}" of ${displayQualifiedName(plan.table.name)} has a name this node keeps for its own bookkeeping (__sync_…)`,
+			'Leave the column out of the columns to output.',
+		);
+	}
+}
+
+/** Rows after the cursor by (marker, key), marker below the window's bound: the date-time, date + time and rowversion kinds. */
+function keysetBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
+	const marker = plan.marker;
+	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
+	const nullColumn = markerNullColumn(marker) as string;
+	const conditions = filterConditions(plan, parameters);
+
+	parameters.push(param('upperBound', { name: 'varchar', length: 34 }, window.upperBound));
+	conditions.push(`(${nullColumn} IS NULL OR ${tupleComparison(markerTerms(marker, '@upperBound'), '<', false)})`);
+	if (plan.nullMarkers === 'never') conditions.push(`${nullColumn} IS NOT NULL`);
+
+	if (after.marker === null && after.key !== null) {
+		conditions.push(`(${nullColumn} IS NOT NULL OR ${tupleComparison(keyTerms(plan, 'src', after, parameters), '>', false)})`);
+	} else if (after.marker !== null) {
+		parameters.push(param('m', { name: 'varchar', length: 34 }, after.marker));
+		const terms = markerTerms(marker, '@m');
+		conditions.push(
+			after.key === null
+				? tupleComparison(terms, '>', true)
+				: tupleComparison([...terms, ...keyTerms(plan, 'src', after, parameters)], '>', false),
+		);
+	}
+	const orderBy = [...markerTerms(marker, '').map((term) => term.column), ...plan.keys.map((key) => column('src', key))];
+	const text = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`${markerTextExpression(marker)} AS ${MARKER_ALIAS}`])}
+FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}
+ORDER BY ${orderBy.join(', ')};`;
+	return { text, parameters };
+}
+
+/** The Change Tracking SELECT of the changes after @since up to the window's version, deletes included. */
+function changesSelect(plan: SourcePlan, cursorCondition: string | undefined, parameters: SqlParameter[]): string {
+	const table = quoteQualifiedName(plan.table.name);
+	const keyNames = new Set(plan.keys.map((key) => key.name));
+	const join = plan.keys.map((key) => `src.${quoteIdentifier(key.name)} = ct.${quoteIdentifier(key.name)}`).join(' AND ');
+	const missing = `src.${quoteIdentifier(plan.keys[0].name)} IS NULL`;
+	const filters = filterConditions(plan, parameters);
+	const conditions = [
+		'ct.SYS_CHANGE_VERSION <= CONVERT(bigint, @upperBound)',
+		...(cursorCondition ? [cursorCondition] : []),
+		...(filters.length > 0 ? [`(${missing} OR (${filters.join(' AND ')}))`] : []),
+	];
+	// Whether the row is there now decides the operation: a row deleted after the window's version reads as a
+	// delete now and again later (harmless), never as an upsert of empty columns.
+	const operation = `CASE WHEN ${missing} THEN 'delete' ELSE 'upsert' END AS ${OPERATION_ALIAS}`;
+	return `SELECT TOP (@take) ${selectList(plan, (outputColumn) => (keyNames.has(outputColumn.name) ? 'ct' : 'src'), [
+		`${markerTextExpression(plan.marker)} AS ${MARKER_ALIAS}`,
+		operation,
+	])}
+FROM CHANGETABLE(CHANGES ${table}, @since) AS ct
+LEFT JOIN ${table} AS src ON ${join}${where(conditions)}
+ORDER BY ct.SYS_CHANGE_VERSION, ${plan.keys.map((key) => `ct.${quoteIdentifier(key.name)}`).join(', ')};`;
+}
+
+function changeTrackingBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
+	const parameters: SqlParameter[] = [
+		param('take', { name: 'int' }, limit + 1),
+		param('upperBound', { name: 'varchar', length: 20 }, window.upperBound),
+	];
+	if (after.marker !== null) {
+		parameters.push(param('sinceText', { name: 'varchar', length: 20 }, String(changesAskedFrom(after))));
+		parameters.push(param('m', { name: 'varchar', length: 20 }, after.marker));
+		const terms = markerTerms(plan.marker, '@m');
+		const cursorCondition =
+			after.key === null
+				? tupleComparison(terms, '>', true)
+				: tupleComparison([...terms, ...keyTerms(plan, 'ct', after, parameters)], '>', false);
+		return {
+			text: `DECLARE @since bigint = CONVERT(bigint, @sinceText);\n${changesSelect(plan, cursorCondition, parameters)}`,
+			parameters,
+		};
+	}
+	// The initial full read, in key order, then in the same round trip, if it ran out, the changes since it began.
+	const snapshotVersion = after.snapshotVersion ?? (window.snapshotVersion as string);
+	parameters.push(param('sinceText', { name: 'varchar', length: 20 }, snapshotVersion));
+	const conditions = filterConditions(plan, parameters);
+	if (after.key !== null) conditions.push(tupleComparison(keyTerms(plan, 'src', after, parameters), '>', false));
+	const snapshot = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`CONVERT(varchar(20), NULL) AS ${MARKER_ALIAS}`, `'upsert' AS ${OPERATION_ALIAS}`])}
+FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}
+ORDER BY ${plan.keys.map((key) => column('src', key)).join(', ')};`;
+	const changes = changesSelect(plan, undefined, []);
+	return {
+		text: `DECLARE @since bigint = CONVERT(bigint, @sinceText);\n${snapshot}\nIF @@ROWCOUNT < @take\n${changes}`,
+		parameters,
+	};
+}
+
+/** The one statement that reads the batch after `after`: at most `limit` rows, plus one to tell whether more follow. */
+export function changeBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
+	checkNoAliasClash(plan);
+	return plan.marker.kind === 'changeTracking'
+		? changeTrackingBatchRequest(plan, window, after, limit)
+		: keysetBatchRequest(plan, window, after, limit);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rows
+
+export interface SourceRow {
+	/** The row's output columns; for a delete, the key columns only. */
+	values: Record<string, unknown>;
+	operation: ChangeOperation;
+	/** The marker as SQL Server's text (null for a NULL marker and during a Change Tracking full read). */
+	marker: string | null;
+	/** The cursor just past this row. */
+	cursor: Cursor;
+}
+
+export interface SourceBatch {
+	rows: SourceRow[];
+	/** Whether the source had rows after this batch (within the read window). */
+	hasMore: boolean;
+}
+
+/** The cursor just past a row: its marker and key, or for a Change Tracking full-read row its key and the read's version. */
+export function cursorAfterRow(plan: SourcePlan, marker: string | null, key: string[], snapshotVersion: string | undefined): Cursor {
+	if (plan.marker.kind === 'changeTracking' && marker === null) {
+		return { kind: 'changeTracking', marker: null, key, snapshotVersion };
+	}
+	return { kind: plan.marker.kind, marker, key };
+}
+
+/** Turns a batch result (one recordset, or a full-read one followed by a changes one) into rows with their cursors. */
+export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult, limit: number): SourceBatch {
+	const snapshotVersion = after.marker === null ? (after.snapshotVersion ?? window.snapshotVersion) : undefined;
+	const rows = result.recordsets.flat().map((row) => sourceRowOf(plan, row, snapshotVersion));
+	return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+function sourceRowOf(plan: SourcePlan, row: SqlRow, snapshotVersion: string | undefined): SourceRow {
+	const marker = row[MARKER_ALIAS] === null || row[MARKER_ALIAS] === undefined ? null : String(row[MARKER_ALIAS]);
+	const key = plan.keys.map((_, index) => String(row[keyAlias(index)]));
+	const operation: ChangeOperation = row[OPERATION_ALIAS] === 'delete' ? 'delete' : 'upsert';
+	const columns = operation === 'delete' ? plan.keys : plan.output;
+	const values = Object.fromEntries(columns.map((outputColumn) => [outputColumn.name, row[outputColumn.name] ?? null]));
+	return { values, operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
+}

@@ -1,0 +1,125 @@
+/**
+ * Naive local date-times (datetime/datetime2 columns without an offset, and the legacy date + time pair) are
+ * wall-clock readings in the stream's time zone. This module relates them to instants, with luxon's IANA zone
+ * rules, around the two daylight-saving changes where a wall-clock reading is not one instant:
+ * - the autumn overlap (e.g. Oslo, last Sunday of October, 02:00–02:59 happens twice), and
+ * - the spring gap (e.g. Oslo, last Sunday of March, 02:00–02:59 never happens).
+ * Only the text is used; the digits SQL Server gave are never re-rendered through a JavaScript Date.
+ */
+import { IANAZone } from 'luxon';
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?$/;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export class TimeZoneError extends Error {
+	readonly advice = 'Use an IANA time zone name such as Europe/Oslo, Europe/Stockholm or UTC.';
+
+	constructor(zone: string) {
+		super(`"${zone}" is not a time zone this node knows`);
+		this.name = 'TimeZoneError';
+	}
+}
+
+export function zoneNamed(name: string): IANAZone {
+	const zone = IANAZone.create(name.trim());
+	if (!zone.isValid) throw new TimeZoneError(name);
+	return zone;
+}
+
+/** The wall-clock reading as if it were UTC, in milliseconds (sub-millisecond digits dropped: offsets are whole minutes). */
+function wallClockMs(local: string): number {
+	const match = LOCAL.exec(local);
+	if (!match) throw new Error(`"${local}" is not a local date-time of the form 2024-03-31T02:30:00`);
+	const [, y, mo, d, h, mi, s, fraction] = match;
+	const ms = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;
+	return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+}
+
+export type LocalTimeSituation = 'normal' | 'overlap' | 'gap';
+
+export interface LocalTimeOffset {
+	situation: LocalTimeSituation;
+	/** Minutes east of UTC chosen for this reading (see `offsetOfLocalTime`). */
+	offsetMinutes: number;
+}
+
+/**
+ * Which UTC offset a wall-clock reading in `zone` has.
+ * - normal: the one offset that makes it a real instant.
+ * - overlap (autumn): both offsets are real; the EARLIER instant (the summer offset, e.g. +02:00) is chosen,
+ *   so a change time is never later than the change, and an ambiguous marker is never presented as newer than it is.
+ * - gap (spring): no offset is real (a clock that was not moved forward, or a hand-typed value); the offset from
+ *   before the change (e.g. +01:00) is chosen, which keeps the database's digits and names the instant the
+ *   reading would have been on the clock that was not moved yet.
+ */
+export function offsetOfLocalTime(local: string, zone: IANAZone): LocalTimeOffset {
+	const wall = wallClockMs(local);
+	const before = zone.offset(wall - DAY_MS);
+	const after = zone.offset(wall + DAY_MS);
+	const candidates = [...new Set([before, after, zone.offset(wall)])];
+	const real = candidates.filter((offset) => zone.offset(wall - offset * 60_000) === offset);
+	if (real.length === 0) return { situation: 'gap', offsetMinutes: before };
+	if (real.length === 1) return { situation: 'normal', offsetMinutes: real[0] };
+	return { situation: 'overlap', offsetMinutes: Math.max(...real) };
+}
+
+export function formatOffset(minutes: number): string {
+	const sign = minutes < 0 ? '-' : '+';
+	const absolute = Math.abs(minutes);
+	return `${sign}${String(Math.floor(absolute / 60)).padStart(2, '0')}:${String(absolute % 60).padStart(2, '0')}`;
+}
+
+/** ISO 8601 with offset, keeping every digit of the local reading: `2024-10-27T02:30:00.1234567+02:00`. */
+export function changedAtInZone(local: string, zone: IANAZone): string {
+	return `${local}${formatOffset(offsetOfLocalTime(local, zone).offsetMinutes)}`;
+}
+
+function pad(value: number, width = 2): string {
+	return String(value).padStart(width, '0');
+}
+
+/** The wall-clock reading of an instant in `zone`, to the millisecond, in the ISO form CONVERT(..., 126) reads. */
+export function localReadingOf(instantMs: number, zone: IANAZone): string {
+	const wall = new Date(instantMs + zone.offset(instantMs) * 60_000);
+	return `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}.${pad(wall.getUTCMilliseconds(), 3)}`;
+}
+
+/** Reads SQL Server's CONVERT(varchar(33), SYSUTCDATETIME(), 126) text as an instant (to the millisecond). */
+export function instantOfUtcText(utc: string): number {
+	return wallClockMs(utc);
+}
+
+/**
+ * The exclusive upper bound, as a local wall-clock reading, for a marker written in local time: rows with a
+ * marker before it are old enough to read. It is the server's clock minus the lag, read in the zone, except
+ * while that reading is inside an autumn overlap: then it stays at the start of the overlap until the overlap
+ * has passed in full. Otherwise a row written in the second 02:xx hour would carry a marker below a cursor
+ * taken in the first one, and be skipped for good. The cost: once a year, rows written in that hour wait
+ * about two hours.
+ */
+export function localUpperBound(serverUtc: string, lagSeconds: number, zone: IANAZone): string {
+	const instant = instantOfUtcText(serverUtc) - lagSeconds * 1000;
+	const reading = localReadingOf(instant, zone);
+	const { situation } = offsetOfLocalTime(reading, zone);
+	if (situation !== 'overlap') return reading;
+	return localReadingOf(startOfOverlapAround(instant, zone), zone);
+}
+
+/**
+ * The instant the clocks went back, for an instant inside an overlap (before it, in the first pass of the
+ * ambiguous hour, or after it, in the second). Read in the zone, it is the first ambiguous wall-clock reading.
+ * An overlap is at most a few hours wide, so the change lies within a day: found by bisection on the offset.
+ */
+function startOfOverlapAround(instant: number, zone: IANAZone): number {
+	const changeIsAhead = zone.offset(instant + DAY_MS) < zone.offset(instant);
+	let low = changeIsAhead ? instant : instant - DAY_MS;
+	let high = changeIsAhead ? instant + DAY_MS : instant;
+	const offsetAfter = zone.offset(high);
+	while (high - low > 1) {
+		const middle = Math.floor((low + high) / 2);
+		if (zone.offset(middle) === offsetAfter) high = middle;
+		else low = middle;
+	}
+	return high;
+}
