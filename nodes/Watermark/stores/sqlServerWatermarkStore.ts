@@ -93,12 +93,11 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				if (problems.length > 0) throw new WatermarkTableError(table, problems);
 			}
 		})();
-		try {
-			await this.tablesReady;
-		} catch (error) {
+		// A failed check is not remembered: the partner may fix the table and run again.
+		await this.tablesReady.catch((error: unknown) => {
 			this.tablesReady = undefined;
-			throw error;
-		}
+			return Promise.reject(error);
+		});
 	}
 
 	private async resolve(location: CursorLocation): Promise<ResolvedLocation> {
@@ -111,12 +110,10 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			resolved = resolveExistingLocation(this.transport, location);
 			this.locations.set(key, resolved);
 		}
-		try {
-			return await resolved;
-		} catch (error) {
+		return await resolved.catch((error: unknown) => {
 			this.locations.delete(key);
-			throw error;
-		}
+			return Promise.reject(error);
+		});
 	}
 
 	private stateOf(row: SqlRow): StreamState {
@@ -188,7 +185,8 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const recorded = await this.locationOf(request.token.stream);
 		if (!recorded) return { verdict: 'unknown stream', previousCursor: null };
 		const location = await this.resolve(recorded);
-		const newValue = request.cursor === undefined ? null : storedValueOf(request.cursor, recorded);
+		const { move } = request;
+		const newValue = move === undefined ? null : storedValueOf(move.to, recorded);
 		location.checkFits(newValue);
 		const result = await this.transport.execute({
 			text: commitSql(this.tables, location.sql),
@@ -196,11 +194,11 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				text('stream', request.token.stream, 200),
 				text('tokenOwner', request.token.owner, 200),
 				bigint('tokenGeneration', request.token.generation),
-				bit('hasNewCursor', request.cursor !== undefined),
-				text('batchStart', request.batchStartCursor === undefined ? null : storedValueOf(request.batchStartCursor, recorded)),
+				bit('hasNewCursor', move !== undefined),
+				text('batchStart', move === undefined ? null : storedValueOf(move.from, recorded)),
 				text('newValue', newValue),
-				text('newCursorText', request.cursor === undefined ? null : storedCursorOf(request.cursor, recorded)),
-				ascii('newKind', request.cursor === undefined ? null : kindOf(request.cursor), 20),
+				text('newCursorText', move === undefined ? null : storedCursorOf(move.to, recorded)),
+				ascii('newKind', move === undefined ? null : kindOf(move.to), 20),
 				bit('allowBackwards', request.allowBackwards),
 				bit('releaseLease', request.releaseLease),
 				...auditParameters(request.audit),

@@ -48,10 +48,11 @@ export type AcquireResult =
 
 export interface CommitRequest {
 	token: WatermarkToken;
-	/** The cursor the first batch was read from (as the items say); undefined when no item carried one. */
-	batchStartCursor?: string;
-	/** The cursor to store; undefined: nothing may move (the lease may still be released). */
-	cursor?: string;
+	/**
+	 * The move the items allow: from the cursor their first batch was read from (null: the beginning) to the
+	 * cursor to store. Undefined: nothing may move (the lease may still be released).
+	 */
+	move?: { from: string | null; to: string };
 	allowBackwards: boolean;
 	releaseLease: boolean;
 	audit: AuditInfo;

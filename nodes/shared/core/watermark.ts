@@ -40,7 +40,7 @@ export function decodeToken(text: string): WatermarkToken {
 	try {
 		parsed = JSON.parse(Buffer.from(text.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'));
 	} catch {
-		throw new WatermarkTokenError('it was cut short or changed');
+		parsed = undefined;
 	}
 	const { s, g, o } = (parsed ?? {}) as Record<string, unknown>;
 	if (typeof s !== 'string' || s === '' || typeof o !== 'string' || o === '' || !Number.isSafeInteger(g) || (g as number) < 0) {
@@ -281,15 +281,14 @@ export type CommitVerdict = 'store' | 'nothing to store' | 'unknown stream' | 'l
 export function decideCommit(
 	stored: StoredForSet,
 	token: WatermarkToken,
-	batchStartStored: string | null | undefined,
-	newCursor: string | undefined,
+	move: { fromStored: string | null; to: string } | undefined,
 	allowBackwards: boolean,
 ): CommitVerdict {
 	if (!stored.exists) return 'unknown stream';
 	if (stored.leaseOwner !== token.owner) return 'lease lost';
-	if (newCursor === undefined) return 'nothing to store';
+	if (move === undefined) return 'nothing to store';
 	if (!allowBackwards && stored.rewoundAtGeneration > token.generation) return 'rewound meanwhile';
-	if (!allowBackwards && batchStartStored !== stored.storedCursor) return 'not where the batch started';
+	if (!allowBackwards && move.fromStored !== stored.storedCursor) return 'not where the batch started';
 	return 'store';
 }
 

@@ -37,19 +37,21 @@ const WHOLE_SECONDS = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/;
 
 /**
  * What a location holds for a cursor, as text: the serialized cursor for this package's table and for a text
- * column, the marker cut to whole seconds ("2024-03-31T02:30:00") for a date + time pair. null: from the beginning.
+ * column, the marker cut to whole seconds ("2024-03-31T02:30:00") for a date + time pair. null: from the beginning
+ * (a cursor without a marker, of any kind, is stored as null).
  * Comparing these texts for equality is how Set checks that the stored cursor is the one its batch was read from.
  */
 export function storedValueOf(cursorText: string | null, location: CursorLocation): string | null {
 	if (cursorText === null) return null;
 	const cursor = parseCursor(cursorText);
+	// A cursor with no marker is the beginning, whatever its kind: stored as null.
+	if (cursor.marker === null) return null;
 	if (location.kind !== 'dateAndTimeColumns') return serializeCursor(cursor);
 	if (cursor.kind !== 'datetime' && cursor.kind !== 'dateAndTime') {
 		throw new CursorLocationError(
 			`A ${cursor.kind} watermark cannot be kept in a date and a time column; keep it in this package's table or in a text column`,
 		);
 	}
-	if (cursor.marker === null) return null;
 	const [, date, time] = WHOLE_SECONDS.exec(cursor.marker) as RegExpExecArray;
 	return `${date}T${time}`;
 }

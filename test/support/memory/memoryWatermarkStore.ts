@@ -146,16 +146,15 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		if (!row) return { verdict: 'unknown stream', previousCursor: null };
 		const storedValue = this.valueOf(row);
 		const previousCursor = this.stateOf(row).cursor;
-		const batchStart = request.batchStartCursor === undefined ? undefined : storedValueOf(request.batchStartCursor, row.location);
+		const { move } = request;
 		const verdict = decideCommit(
 			{ exists: true, storedCursor: storedValue, rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner },
 			request.token,
-			batchStart,
-			request.cursor,
+			move && { fromStored: storedValueOf(move.from, row.location), to: move.to },
 			request.allowBackwards,
 		);
-		if (verdict === 'store') {
-			this.write(row, request.cursor as string);
+		if (verdict === 'store' && move) {
+			this.write(row, move.to);
 			row.generation++;
 			row.cursorChangedAt = this.now();
 			this.record(row.stream, previousCursor, this.stateOf(row).cursor, 'set', null, request.audit);
