@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 
+import { PARAMETERS_FOR_VALUES } from '../../nodes/shared/core/upsertSql';
 import { sqlServerConnectionTest } from '../../nodes/shared/methods/credentialTest';
 import { connectWith } from '../../nodes/shared/transport/connect';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/transport/errorClassification';
@@ -121,6 +122,19 @@ SELECT Name AS name, DATALENGTH(Name) AS bytes FROM dbo.Customers WHERE Customer
 			);
 			assert.deepEqual(row, { name, bytes: 2 * name.length });
 		}
+	});
+
+	suite.test('a request carries as many parameters as the CRM VALUES path counts on, and one more is refused (8003)', async (server) => {
+		const transport = server.transport(TEST_DATABASES.crmLegacy);
+		const parameters = (count: number) => Array.from({ length: count }, (_, index) => int(`p${index}`, index));
+		const last = PARAMETERS_FOR_VALUES - 1;
+		const [row] = await rows(transport, `SELECT @p0 + @p${last} AS total;`, parameters(PARAMETERS_FOR_VALUES));
+		assert.equal(row.total, last);
+		const error = await sqlServerError(
+			transport.execute({ text: `SELECT @p0 + @p${last} AS total;`, parameters: parameters(PARAMETERS_FOR_VALUES + 1) }),
+		);
+		assert.equal(error.number, 8003);
+		assert.equal(error.kind, 'permanent');
 	});
 
 	suite.test('a lock timeout (1222) is retried to the bound, then reported as transient with nothing written', async (server) => {
