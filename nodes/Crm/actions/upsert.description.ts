@@ -1,0 +1,228 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+const showForUpsert = { show: { operation: ['upsert'] } };
+
+export const upsertProperties: INodeProperties[] = [
+	{
+		displayName: 'Target',
+		name: 'target',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: showForUpsert,
+		options: [
+			{
+				name: 'Customers → Dbo.Company',
+				value: 'customers',
+				description: 'Visma CRM companies, matched on CustomerNo',
+			},
+			{
+				name: 'Orders → Dbo.SalesOrder',
+				value: 'orders',
+				description: 'Visma CRM sales orders, matched on OrderNo; CompanyId is looked up in dbo.Company by the item\'s CustomerNo',
+			},
+			{
+				name: 'Other Table',
+				value: 'table',
+				description: 'Any table of the CRM database, picked from the list',
+			},
+		],
+		default: 'customers',
+		description: 'Where the items are written',
+	},
+	{
+		displayName: 'Table',
+		name: 'table',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		displayOptions: { show: { operation: ['upsert'], target: ['table'] } },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select a table…',
+				typeOptions: { searchListMethod: 'tableSearch', searchable: true },
+			},
+			{
+				displayName: 'By Name',
+				name: 'name',
+				type: 'string',
+				placeholder: 'e.g. dbo.Company',
+			},
+		],
+		description: 'The CRM table to upsert into',
+	},
+	{
+		displayName: 'Columns',
+		name: 'columns',
+		type: 'resourceMapper',
+		noDataExpression: true,
+		default: { mappingMode: 'autoMapInputData', value: null },
+		required: true,
+		displayOptions: showForUpsert,
+		typeOptions: {
+			loadOptionsDependsOn: ['target', 'table.value'],
+			resourceMapper: {
+				resourceMapperMethod: 'getMappingColumns',
+				mode: 'upsert',
+				fieldWords: { singular: 'column', plural: 'columns' },
+				addAllFields: true,
+				multiKeyMatch: true,
+				supportAutoMap: true,
+				matchingFieldsLabels: {
+					title: 'Columns to Match On',
+					description: 'The key that finds the CRM row to update; sending the same item again then never adds a second row',
+				},
+			},
+		},
+	},
+	{
+		displayName: 'Deleted in Contracting',
+		name: 'deletes',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: showForUpsert,
+		options: [
+			{
+				name: 'Mark the CRM Row',
+				value: 'markDeleted',
+				description: 'Set columns of the CRM row, e.g. IsActive = 0 and DeletedAt = now; the row and its history stay',
+			},
+			{
+				name: 'Delete the CRM Row',
+				value: 'delete',
+				description: 'Remove the CRM row',
+			},
+			{
+				name: 'Ignore',
+				value: 'ignore',
+				description: 'Leave CRM as it is; the item is reported as ignored',
+			},
+		],
+		default: 'markDeleted',
+		description: 'What to do with items the Contracting node reports as deleted (Change Tracking)',
+	},
+	{
+		displayName: 'Columns to Set on Deleted Rows',
+		name: 'deleteColumns',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Column',
+		displayOptions: { show: { operation: ['upsert'], deletes: ['markDeleted'] } },
+		default: { column: [{ column: 'IsActive', value: '0' }, { column: 'DeletedAt', value: 'now' }] },
+		options: [
+			{
+				displayName: 'Column',
+				name: 'column',
+				values: [
+					{
+						displayName: 'Column Name or ID',
+						name: 'column',
+						type: 'options',
+						typeOptions: { loadOptionsMethod: 'getWritableColumns', loadOptionsDependsOn: ['target', 'table.value'] },
+						default: '',
+						description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						description: 'Converted to the column\'s type; "now" is the time of writing (UTC), "null" is NULL',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Look Up Columns',
+		name: 'lookups',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Lookup',
+		displayOptions: { show: { operation: ['upsert'], target: ['table'] } },
+		default: {},
+		description: 'Fill a column from another CRM table by a natural key, e.g. CompanyId from dbo.Company where CustomerNo is the item\'s CustomerNo',
+		options: [
+			{
+				displayName: 'Lookup',
+				name: 'lookup',
+				values: [
+					{
+						displayName: 'Column Name or ID',
+						name: 'targetColumn',
+						type: 'options',
+						typeOptions: { loadOptionsMethod: 'getWritableColumns', loadOptionsDependsOn: ['target', 'table.value'] },
+						default: '',
+						description: 'The column to fill. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					},
+					{
+						displayName: 'Copy Column',
+						name: 'valueColumn',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. CompanyId',
+						description: 'The column whose value is written; empty: that table\'s primary key',
+					},
+					{
+						displayName: 'Equals Item Field',
+						name: 'itemField',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. CustomerNo',
+						description: 'The item\'s field holding the value; empty: the field named like the column',
+					},
+					{
+						displayName: 'From Table',
+						name: 'fromTable',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. dbo.Company',
+					},
+					{
+						displayName: 'Name in Messages',
+						name: 'label',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. Customer',
+						description: 'How a missing row is named: "Customer 123 is not in CRM yet"',
+					},
+					{
+						displayName: 'Where Column',
+						name: 'keyColumn',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. CustomerNo',
+						description: 'A unique column of that table',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		displayOptions: showForUpsert,
+		default: {},
+		options: [
+			{
+				displayName: 'Batch Size',
+				name: 'batchSize',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1000,
+				description: 'Items written per statement and transaction',
+			},
+			{
+				displayName: 'Dry Run',
+				name: 'dryRun',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to only report what would be inserted, updated, left unchanged or deleted, without writing. Items then carry "wouldBe" instead of "status", so a Watermark node after this one does not move.',
+			},
+		],
+	},
+];

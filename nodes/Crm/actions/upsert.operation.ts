@@ -1,0 +1,207 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { CatalogTable } from '../../shared/catalog';
+import { displayQualifiedName } from '../../shared/core/identifiers';
+import { autoMappedColumns, manuallyMappedColumns } from '../../shared/core/mapping';
+import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
+import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
+import { SYNC_FIELD } from '../../shared/core/syncItem';
+import { writeIsolatingRefusals } from '../../shared/core/upsertBisection';
+import type { DeletePlan, DeleteRow, Prepared, RowError, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
+import { planDelete, planUpsert, rawKeyOf, resolveLookup, rowFailureMessage, prepareDeleteRow, prepareUpsertRow } from '../../shared/core/upsertPlan';
+import { chunked } from '../../shared/core/upsertSql';
+import { toNodeError } from '../../shared/nodeErrors';
+import type { UpsertSettings } from '../helpers/parameters';
+import { targetOf, upsertSettingsOf } from '../helpers/parameters';
+import type { UpsertTarget, WriteOptions } from '../stores/upsertTarget';
+
+interface Plans {
+	table: CatalogTable;
+	upsert: UpsertPlan;
+	/** Undefined while no item is a delete: a table without the columns to mark deletes can still take upserts. */
+	delete?: DeletePlan;
+}
+
+/** What happened to one item. */
+interface ItemResult {
+	key: Record<string, unknown>;
+	status: WriteStatus;
+	error?: RowError;
+	/** Index of the later item with the same key that was written in this one's place. */
+	supersededBy?: number;
+}
+
+type Entry =
+	| { index: number; kind: 'upsert'; prepared: Prepared<UpsertRow> }
+	| { index: number; kind: 'delete'; prepared: Prepared<DeleteRow> }
+	| { index: number; kind: 'ignored'; key: Record<string, unknown> };
+
+const syncOf = (item: INodeExecutionData) => item.json[SYNC_FIELD] as SyncInfo | undefined;
+const isDelete = (item: INodeExecutionData) => syncOf(item)?.operation === 'delete';
+
+async function plansFor(context: IExecuteFunctions, target: UpsertTarget, settings: UpsertSettings, items: INodeExecutionData[]): Promise<Plans> {
+	const { table: tableName, lookups: specs } = targetOf(context);
+	const table = await target.describe(tableName);
+	const lookups = [];
+	for (const spec of specs) lookups.push(resolveLookup(table, spec, await target.describe(spec.fromTable)));
+	const mapped =
+		settings.mappingMode === 'defineBelow'
+			? manuallyMappedColumns(table, settings.mappedNames)
+			: autoMappedColumns(table, items.map((item) => item.json));
+	const upsert = planUpsert(table, mapped, settings.matchingColumns, lookups);
+	const deletePlan = items.some(isDelete) ? planDelete(table, upsert.matchColumns, settings.deletes, settings.deleteAssignments) : undefined;
+	return { table, upsert, delete: deletePlan };
+}
+
+/** The mapped values of an item: the manual mapping (its expressions resolved for this item), or the item itself. */
+function mappedValues(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number): Record<string, unknown> {
+	if (settings.mappingMode !== 'defineBelow') return item.json;
+	return (context.getNodeParameter('columns.value', index, {}) as Record<string, unknown> | null) ?? {};
+}
+
+function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Plans, items: INodeExecutionData[], index: number): Entry {
+	const item = items[index];
+	const values = mappedValues(context, settings, item, index);
+	const deletePlan = plans.delete;
+	if (!isDelete(item) || !deletePlan) return { index, kind: 'upsert', prepared: prepareUpsertRow(plans.upsert, index, values, item.json) };
+	if (deletePlan.handling.kind === 'ignore') return { index, kind: 'ignored', key: rawKeyOf(deletePlan.matchColumns, { ...(syncOf(item)?.key ?? {}), ...values }) };
+	return { index, kind: 'delete', prepared: prepareDeleteRow(deletePlan, index, values, syncOf(item)?.key ?? {}) };
+}
+
+async function writeInRequests<R extends { ordinal: number }>(rows: R[], perRequest: number, write: (rows: R[]) => Promise<RowOutcome[]>): Promise<RowOutcome[]> {
+	const outcomes: RowOutcome[] = [];
+	for (const request of chunked(rows, perRequest)) outcomes.push(...(await writeIsolatingRefusals(request, write)));
+	return outcomes;
+}
+
+/** Writes one batch of items: bad values fail their item before anything is sent, duplicates are merged, the rest goes set-based. */
+async function writeBatch(
+	context: IExecuteFunctions,
+	target: UpsertTarget,
+	settings: UpsertSettings,
+	plans: Plans,
+	items: INodeExecutionData[],
+	indexes: number[],
+): Promise<Map<number, ItemResult>> {
+	const results = new Map<number, ItemResult>();
+	const writable: Array<Extract<Entry, { kind: 'upsert' | 'delete' }> & { prepared: { ok: true } }> = [];
+	for (const index of indexes) {
+		const entry = prepare(context, settings, plans, items, index);
+		if (entry.kind === 'ignored') results.set(index, { key: entry.key, status: 'ignored' });
+		else if (!entry.prepared.ok) results.set(index, { key: entry.prepared.key, status: 'failed', error: entry.prepared.error });
+		else writable.push(entry as (typeof writable)[number]);
+	}
+	const matchNames = plans.upsert.matchColumns.map((column) => column.name);
+	const { winners, supersededBy } = mergeDuplicateKeys(writable, (entry) => keyText(matchNames.map((name) => entry.prepared.key[name])));
+	const options: WriteOptions = { dryRun: settings.dryRun };
+	const upsertRows = winners.flatMap((entry) => (entry.kind === 'upsert' ? [entry.prepared.row as UpsertRow] : []));
+	const deleteRows = winners.flatMap((entry) => (entry.kind === 'delete' ? [entry.prepared.row as DeleteRow] : []));
+	const outcomes = await writeInRequests(upsertRows, await target.rowsPerRequest(plans.upsert), (rows) => target.upsert(plans.upsert, rows, options));
+	const deletePlan = plans.delete;
+	if (deletePlan && deleteRows.length > 0) {
+		outcomes.push(...(await writeInRequests(deleteRows, await target.rowsPerRequest(deletePlan), (rows) => target.delete(deletePlan, rows, options))));
+	}
+	const byOrdinal = new Map(outcomes.map((outcome) => [outcome.ordinal, outcome]));
+	for (const entry of winners) {
+		const outcome = byOrdinal.get(entry.index);
+		results.set(entry.index, {
+			key: entry.prepared.key,
+			status: outcome?.status ?? 'failed',
+			error: outcome ? outcome.error : { message: 'SQL Server did not report this row; it may not have been written' },
+		});
+	}
+	for (const [position, winnerPosition] of supersededBy) {
+		const entry = writable[position];
+		const winner = results.get(writable[winnerPosition].index) as ItemResult;
+		results.set(entry.index, { ...winner, key: entry.prepared.key, supersededBy: writable[winnerPosition].index });
+	}
+	return results;
+}
+
+function describeTotals(table: string, results: ItemResult[], dryRun: boolean): string {
+	const counts = new Map<WriteStatus, number>();
+	for (const result of results) counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+	const statuses: WriteStatus[] = ['inserted', 'updated', 'unchanged', 'deleted', 'ignored', 'failed'];
+	const parts = statuses.map((status) => `${counts.get(status) ?? 0} ${status}`);
+	return dryRun ? `Dry run on ${table}, nothing written: would be ${parts.join(', ')}` : `${table}: ${parts.join(', ')}`;
+}
+
+function failureError(context: IExecuteFunctions, result: ItemResult, index: number): NodeApiError | NodeOperationError {
+	const error = result.error as RowError;
+	const message = rowFailureMessage(result.key, error);
+	const description =
+		'The other rows of this batch were written. Correct this row in Contracting (or the mapping in this node) and run again: re-sent rows are matched, never doubled, and the watermark has not moved past this row.';
+	if (error.number !== undefined) {
+		return new NodeApiError(context.getNode(), { message: error.message, number: error.number } as JsonObject, { message, description, itemIndex: index });
+	}
+	return new NodeOperationError(context.getNode(), message, { description, itemIndex: index });
+}
+
+function outputItem(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number, result: ItemResult): INodeExecutionData {
+	const sync = syncOf(item);
+	const json: IDataObject = { ...(sync ? { [SYNC_FIELD]: sync as unknown as IDataObject } : {}), key: result.key as IDataObject };
+	if (settings.dryRun) {
+		json.dryRun = true;
+		json.wouldBe = result.status;
+	} else {
+		json.status = result.status;
+	}
+	if (result.error) {
+		json.error = rowFailureMessage(result.key, result.error);
+		if (result.error.column) json.errorColumn = result.error.column;
+		if (result.error.number !== undefined) json.sqlServerError = result.error.number;
+	}
+	if (result.supersededBy !== undefined) json.supersededBy = result.supersededBy;
+	const output: INodeExecutionData = { json, pairedItem: { item: index } };
+	if (result.status === 'failed' && !settings.dryRun && context.getNode().onError === 'continueErrorOutput') {
+		output.error = failureError(context, result, index);
+	}
+	return output;
+}
+
+/**
+ * Upserts the items into the CRM table in batches and reports, per item, its key and what happened. A row SQL Server
+ * refuses fails alone; the node then stops with that row's error after the rest of its batch is written, unless
+ * "On Error" continues (failed items then go to the main output with status "failed", or to the error output).
+ */
+export async function execute(this: IExecuteFunctions, target: UpsertTarget): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const settings = upsertSettingsOf(this);
+	const continueOnFail = this.continueOnFail();
+	const results = new Map<number, ItemResult>();
+	let stop: NodeApiError | NodeOperationError | undefined;
+	let plans: Plans | undefined;
+	try {
+		plans = await plansFor(this, target, settings, items);
+	} catch (error) {
+		stop = toNodeError(this.getNode(), error, { doing: 'preparing the upsert into CRM' });
+	}
+	const tableName = plans ? displayQualifiedName(plans.table.name) : displayQualifiedName(targetOf(this).table);
+	const batches = chunked(
+		items.map((_, index) => index),
+		settings.batchSize,
+	);
+	for (const batch of plans && !stop ? batches : []) {
+		try {
+			for (const [index, result] of await writeBatch(this, target, settings, plans as Plans, items, batch)) results.set(index, result);
+		} catch (error) {
+			stop = toNodeError(this.getNode(), error, { doing: `writing to ${tableName}` });
+			break;
+		}
+		const firstFailure = batch.find((index) => results.get(index)?.status === 'failed');
+		if (firstFailure !== undefined && !continueOnFail && !settings.dryRun) {
+			stop = failureError(this, results.get(firstFailure) as ItemResult, firstFailure);
+			break;
+		}
+	}
+	if (stop && !continueOnFail) throw stop;
+	const notWritten = (item: INodeExecutionData): ItemResult => ({
+		key: plans ? rawKeyOf(plans.upsert.matchColumns, { ...(syncOf(item)?.key ?? {}), ...item.json }) : (syncOf(item)?.key ?? {}),
+		status: 'failed',
+		error: { message: stop?.message ?? 'not written' },
+	});
+	const final = items.map((item, index) => results.get(index) ?? notWritten(item));
+	this.addExecutionHints({ message: describeTotals(tableName, final, settings.dryRun), location: 'outputPane' });
+	return [items.map((item, index) => outputItem(this, settings, item, index, final[index]))];
+}

@@ -1,0 +1,24 @@
+import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
+
+import type { CatalogTable } from '../../shared/catalog';
+import { toNodeError } from '../../shared/nodeErrors';
+import { CRM_CREDENTIAL, connect } from '../../shared/transport/connect';
+import type { UpsertTarget } from '../stores/upsertTarget';
+import { upsertTargetSeam } from '../stores/upsertTarget';
+import { targetOf } from './parameters';
+
+/** The CRM target for this execution (or this editor request), through its seam. */
+export async function openTarget(context: IExecuteFunctions | ILoadOptionsFunctions): Promise<UpsertTarget> {
+	const { transport } = await connect(context, CRM_CREDENTIAL);
+	return upsertTargetSeam.current(transport);
+}
+
+/** The chosen table's catalogue, for the editor's lists and mapping. */
+export async function describeTargetTable(context: ILoadOptionsFunctions): Promise<CatalogTable> {
+	const { table } = targetOf(context);
+	try {
+		return await (await openTarget(context)).describe(table);
+	} catch (error) {
+		throw toNodeError(context.getNode(), error, { doing: 'reading the columns of the CRM table' });
+	}
+}

@@ -1,0 +1,56 @@
+import type { IExecuteFunctions, ILoadOptionsFunctions, ResourceMapperField } from 'n8n-workflow';
+
+import type { QualifiedName } from '../../shared/core/identifiers';
+import { parseQualifiedName } from '../../shared/core/identifiers';
+import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
+import type { TargetChoice } from './presets';
+import { TARGET_PRESETS } from './presets';
+
+/** The table and lookups the node writes with: a preset's, or the table and lookups the partner chose. */
+export function targetOf(context: IExecuteFunctions | ILoadOptionsFunctions): { table: QualifiedName; lookups: LookupSpec[] } {
+	const choice = context.getNodeParameter('target', 0, 'customers') as TargetChoice;
+	if (choice !== 'table') return TARGET_PRESETS[choice];
+	const table = parseQualifiedName(String(context.getNodeParameter('table', 0, '', { extractValue: true })));
+	const entries = (context.getNodeParameter('lookups.lookup', 0, []) as Array<Record<string, string>>) ?? [];
+	const lookups = entries.map(
+		(entry): LookupSpec => ({
+			targetColumn: entry.targetColumn,
+			fromTable: parseQualifiedName(entry.fromTable),
+			keyColumn: entry.keyColumn,
+			valueColumn: entry.valueColumn || undefined,
+			itemField: entry.itemField || entry.keyColumn,
+			label: entry.label || undefined,
+		}),
+	);
+	return { table, lookups };
+}
+
+export interface UpsertSettings {
+	mappingMode: 'defineBelow' | 'autoMapInputData';
+	/** Columns the manual mapping names (fields the partner removed are not). */
+	mappedNames: string[];
+	matchingColumns: string[];
+	deletes: DeleteHandling['kind'];
+	deleteAssignments: AssignmentSpec[];
+	batchSize: number;
+	dryRun: boolean;
+}
+
+export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
+	const mappingMode = context.getNodeParameter('columns.mappingMode', 0, 'autoMapInputData') as UpsertSettings['mappingMode'];
+	const schema = (context.getNodeParameter('columns.schema', 0, []) as ResourceMapperField[]) ?? [];
+	const removed = new Set(schema.filter((field) => field.removed).map((field) => field.id));
+	const value = (context.getNodeParameter('columns.value', 0, {}) as Record<string, unknown> | null) ?? {};
+	const options = context.getNodeParameter('options', 0, {}) as { batchSize?: number; dryRun?: boolean };
+	const deletes = context.getNodeParameter('deletes', 0, 'markDeleted') as DeleteHandling['kind'];
+	return {
+		mappingMode,
+		mappedNames: Object.keys(value).filter((name) => !removed.has(name)),
+		matchingColumns: (context.getNodeParameter('columns.matchingColumns', 0, []) as string[]) ?? [],
+		deletes,
+		deleteAssignments:
+			deletes === 'markDeleted' ? ((context.getNodeParameter('deleteColumns.column', 0, []) as AssignmentSpec[]) ?? []) : [],
+		batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
+		dryRun: options.dryRun === true,
+	};
+}
