@@ -3,6 +3,8 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { UnknownColumnError, UnknownTableError } from './catalog';
 import { CursorFormatError } from './core/cursor';
+import { UnwritableColumnError } from './core/mapping';
+import { UpsertConfigurationError } from './core/upsertPlan';
 import { SqlServerRequestError } from './transport/sqlServerError';
 
 export interface ErrorPlace {
@@ -34,6 +36,12 @@ export function toNodeError(node: INode, error: unknown, place: ErrorPlace = {})
 	if (error instanceof UnknownColumnError) {
 		return new NodeOperationError(node, `${prefix}${error.message}`, {
 			description: 'The table has changed since the node was set up: refresh the column list in the node and map or pick the column again.',
+			itemIndex: place.itemIndex,
+		});
+	}
+	if (error instanceof UpsertConfigurationError || error instanceof UnwritableColumnError) {
+		return new NodeOperationError(node, `${prefix}${error.message}`, {
+			description: 'Nothing was written. Change the node\'s settings (columns to match on, mapping, lookups, columns to set on deleted rows) and run again.',
 			itemIndex: place.itemIndex,
 		});
 	}
