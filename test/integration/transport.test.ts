@@ -159,6 +159,8 @@ ROLLBACK TRANSACTION;
 SELECT CASE WHEN EXISTS (SELECT 1 FROM dbo.LockProbeRelease) THEN 1 ELSE 0 END AS released;`,
 			parameters: [],
 		});
+		// Awaited below; until then a failure of the holder must not end the process as an unhandled rejection.
+		holder.catch(() => undefined);
 		try {
 			// READPAST skips a locked row: once row 1 is invisible to it, the holder has its lock.
 			const [probe] = await rows(
