@@ -1,0 +1,344 @@
+/**
+ * The meaning of a ChangeSource, as tests: run against the in-memory adapter in `npm test`
+ * (test/unit/contractingChangeSource.test.ts) and against the SQL Server adapter in the integration suite.
+ * Every scenario makes its own table through the harness, so the suites can share one database.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { ChangeSource } from '../../nodes/Contracting/stores/changeSource';
+import { UnknownColumnError, UnknownTableError } from '../../nodes/shared/catalog';
+import type { SourceRow } from '../../nodes/shared/core/changeQuery';
+import type { Cursor } from '../../nodes/shared/core/cursor';
+import { beginningCursor } from '../../nodes/shared/core/cursor';
+import { parseQualifiedName } from '../../nodes/shared/core/identifiers';
+import type { MarkerSpec, SourceSpec } from '../../nodes/shared/core/markers';
+import { ChangeSourceError } from '../../nodes/shared/core/markers';
+import type { Row, TableDefinition } from '../support/memory/memoryChangeSource';
+
+export interface ChangeSourceHarness {
+	source: ChangeSource;
+	/** Creates the table afresh (dropping one of the same name), Change Tracking on when the definition says so. */
+	createTable(definition: TableDefinition): Promise<void>;
+	/** Values as SQL Server outputs them: date-times as ISO text, numbers as numbers. Rowversion columns are left to the server. */
+	insert(table: string, rows: Row[]): Promise<void>;
+	update(table: string, key: Row, changes: Row): Promise<void>;
+	remove(table: string, key: Row): Promise<void>;
+	/** Makes Change Tracking forget every version so far (the retention cleanup); absent where that cannot be forced. */
+	expireChangeTracking?(table: string): Promise<void>;
+}
+
+export interface ReadResult {
+	rows: SourceRow[];
+	/** Rows per batch, in order. */
+	batches: number[];
+	last: Cursor;
+}
+
+function spec(table: string, marker: MarkerSpec, overrides: Partial<SourceSpec> = {}): SourceSpec {
+	return {
+		stream: 'contract',
+		table: parseQualifiedName(table),
+		keyColumns: [],
+		marker,
+		outputColumns: 'all',
+		filters: [],
+		timeZone: 'Europe/Oslo',
+		lagSeconds: 60,
+		nullMarkers: 'firstRunOnly',
+		...overrides,
+	};
+}
+
+/** Reads as one execution does: describe, one window, batches until the source says there is no more. */
+export async function readEverything(source: ChangeSource, sourceSpec: SourceSpec, from: Cursor, batchSize: number): Promise<ReadResult> {
+	const plan = await source.describe(sourceSpec);
+	const window = await source.openWindow(plan, from);
+	const result: ReadResult = { rows: [], batches: [], last: from };
+	for (;;) {
+		const batch = await source.readBatch(plan, window, result.last, batchSize);
+		result.rows.push(...batch.rows);
+		result.batches.push(batch.rows.length);
+		if (batch.rows.length > 0) result.last = batch.rows[batch.rows.length - 1].cursor;
+		if (!batch.hasMore) return result;
+		assert.equal(batch.rows.length, batchSize, 'a batch that says more follow is full');
+	}
+}
+
+const PAST = '2020-05-01T10:00:00.1234567';
+const FUTURE = '2099-01-01T00:00:00.0000001';
+
+const customersLike = (name: string, marker = 'datetime2(7)'): TableDefinition => ({
+	name,
+	columns: [
+		{ name: 'CustomerNo', type: 'int', nullable: false },
+		{ name: 'Name', type: 'nvarchar(100)', nullable: false },
+		{ name: 'City', type: 'nvarchar(100)' },
+		{ name: 'ChangedAt', type: marker },
+	],
+	primaryKey: ['CustomerNo'],
+});
+
+const keysOf = (rows: SourceRow[], column = 'CustomerNo') => rows.map((row) => row.values[column]);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+export function changeSourceContract(name: string, createHarness: () => Promise<ChangeSourceHarness>): void {
+	let tableCounter = 0;
+	const freshTable = async (definition: (table: string) => TableDefinition) => {
+		const harness = await createHarness();
+		const table = `dbo.ChangeSourceContract${++tableCounter}`;
+		await harness.createTable(definition(table));
+		return { harness, table };
+	};
+
+	describe(`change source contract: ${name}`, () => {
+		it('reads many rows sharing one marker across several batches, each exactly once, in key order', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, range(1, 23).map((n) => ({ CustomerNo: 24 - n, Name: `C${n}`, ChangedAt: PAST })));
+			const read = await readEverything(harness.source, spec(table, { kind: 'datetime', column: 'ChangedAt' }), beginningCursor('datetime'), 5);
+			assert.deepEqual(keysOf(read.rows), range(1, 23));
+			assert.deepEqual(read.batches, [5, 5, 5, 5, 3]);
+			assert.deepEqual(read.last, { kind: 'datetime', marker: PAST, key: ['23'] });
+		});
+
+		it('continues from a stored cursor in the middle of a marker value without repeating or skipping', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, [
+				...range(1, 6).map((n) => ({ CustomerNo: n, Name: `A${n}`, ChangedAt: PAST })),
+				...range(7, 9).map((n) => ({ CustomerNo: n, Name: `B${n}`, ChangedAt: '2020-05-01T10:00:00.1234568' })),
+			]);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const first = await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 4);
+			const afterFour = first.rows[3].cursor;
+			assert.deepEqual(afterFour, { kind: 'datetime', marker: PAST, key: ['4'] });
+			const resumed = await readEverything(harness.source, sourceSpec, afterFour, 100);
+			assert.deepEqual(keysOf(resumed.rows), [5, 6, 7, 8, 9]);
+			assert.equal(resumed.rows[2].marker, '2020-05-01T10:00:00.1234568', 'the 100 ns step is kept, not rounded away');
+		});
+
+		it('orders a composite key column by column and splits it across batches exactly', async () => {
+			const { harness, table } = await freshTable((t) => ({
+				name: t,
+				columns: [
+					{ name: 'OrderNo', type: 'int', nullable: false },
+					{ name: 'LineNo', type: 'int', nullable: false },
+					{ name: 'ChangedAt', type: 'datetime2(7)' },
+				],
+				primaryKey: ['OrderNo', 'LineNo'],
+			}));
+			const lines = [
+				[2, 1],
+				[1, 3],
+				[1, 10],
+				[2, 2],
+				[1, 2],
+				[10, 1],
+			];
+			await harness.insert(table, lines.map(([OrderNo, LineNo]) => ({ OrderNo, LineNo, ChangedAt: PAST })));
+			const read = await readEverything(harness.source, spec(table, { kind: 'datetime', column: 'ChangedAt' }), beginningCursor('datetime'), 2);
+			assert.deepEqual(
+				read.rows.map((row) => [row.values.OrderNo, row.values.LineNo]),
+				[
+					[1, 2],
+					[1, 3],
+					[1, 10],
+					[2, 1],
+					[2, 2],
+					[10, 1],
+				],
+			);
+			assert.deepEqual(read.rows[2].cursor.key, ['1', '10']);
+		});
+
+		it('takes a cursor without a key as "every row at this marker is still to come"', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, [
+				{ CustomerNo: 1, Name: 'before', ChangedAt: '2020-05-01T09:59:59.9999999' },
+				{ CustomerNo: 2, Name: 'at', ChangedAt: PAST },
+				{ CustomerNo: 3, Name: 'after', ChangedAt: '2020-05-02T00:00:00.0000001' },
+			]);
+			const read = await readEverything(harness.source, spec(table, { kind: 'datetime', column: 'ChangedAt' }), { kind: 'datetime', marker: PAST, key: null }, 10);
+			assert.deepEqual(keysOf(read.rows), [2, 3]);
+		});
+
+		it('leaves rows at or after the upper bound (server time minus the lag) for a later run', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, [
+				{ CustomerNo: 1, Name: 'old', ChangedAt: PAST },
+				{ CustomerNo: 2, Name: 'future', ChangedAt: FUTURE },
+			]);
+			const read = await readEverything(harness.source, spec(table, { kind: 'datetime', column: 'ChangedAt' }), beginningCursor('datetime'), 10);
+			assert.deepEqual(keysOf(read.rows), [1]);
+		});
+
+		it('reads rows with a NULL marker first, on the first run only, in key order across batches', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, [
+				...range(1, 5).map((n) => ({ CustomerNo: n * 10, Name: `N${n}`, ChangedAt: null })),
+				{ CustomerNo: 1, Name: 'marked', ChangedAt: PAST },
+			]);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const first = await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 2);
+			assert.deepEqual(keysOf(first.rows), [10, 20, 30, 40, 50, 1]);
+			assert.deepEqual(first.rows[1].cursor, { kind: 'datetime', marker: null, key: ['20'] });
+			const resumedInNulls = await readEverything(harness.source, sourceSpec, first.rows[1].cursor, 10);
+			assert.deepEqual(keysOf(resumedInNulls.rows), [30, 40, 50, 1]);
+			await harness.insert(table, [{ CustomerNo: 5, Name: 'late null', ChangedAt: null }]);
+			const next = await readEverything(harness.source, sourceSpec, first.last, 10);
+			assert.deepEqual(keysOf(next.rows), [], 'after the first run a NULL marker is invisible');
+			const never = await readEverything(harness.source, { ...sourceSpec, nullMarkers: 'never' }, beginningCursor('datetime'), 10);
+			assert.deepEqual(keysOf(never.rows), [1]);
+		});
+
+		it('keeps a legacy datetime column\'s own text in the cursor and compares it in the column\'s type', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t, 'datetime'));
+			await harness.insert(table, [
+				{ CustomerNo: 1, Name: 'a', ChangedAt: '2020-05-01T10:00:00.003' },
+				{ CustomerNo: 2, Name: 'b', ChangedAt: '2020-05-01T10:00:00.007' },
+				{ CustomerNo: 3, Name: 'c', ChangedAt: '2020-05-01T10:00:00.007' },
+			]);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const first = await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 2);
+			assert.deepEqual(first.rows[1].cursor, { kind: 'datetime', marker: '2020-05-01T10:00:00.007', key: ['2'] });
+			const resumed = await readEverything(harness.source, sourceSpec, first.rows[1].cursor, 10);
+			assert.deepEqual(keysOf(resumed.rows), [3]);
+		});
+
+		it('reads a date + time marker held as integers (yyyymmdd, hhmmss) in date-time order', async () => {
+			const { harness, table } = await freshTable((t) => ({
+				name: t,
+				columns: [
+					{ name: 'CustomerNo', type: 'int', nullable: false },
+					{ name: 'LastChangeDate', type: 'int' },
+					{ name: 'LastChangeTime', type: 'int' },
+				],
+				primaryKey: ['CustomerNo'],
+			}));
+			await harness.insert(table, [
+				{ CustomerNo: 1, LastChangeDate: 20100604, LastChangeTime: 93000 },
+				{ CustomerNo: 2, LastChangeDate: 20100603, LastChangeTime: 235959 },
+				{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 101500 },
+				{ CustomerNo: 4, LastChangeDate: 20100604, LastChangeTime: 93000 },
+			]);
+			const sourceSpec = spec(table, { kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+			const read = await readEverything(harness.source, sourceSpec, beginningCursor('dateAndTime'), 3);
+			assert.deepEqual(keysOf(read.rows), [2, 1, 4, 3]);
+			assert.match(read.rows[1].marker ?? '', /^2010-06-04T09:30:00(\.0+)?$/);
+			const fromDate = await readEverything(harness.source, sourceSpec, { kind: 'datetime', marker: '2010-06-04T09:30:00', key: null }, 10);
+			assert.deepEqual(keysOf(fromDate.rows), [1, 4, 3], 'a date-time watermark (a rewind) works for a date + time marker');
+		});
+
+		it('reads by rowversion and sees an updated row again, after the rows already read', async () => {
+			const { harness, table } = await freshTable((t) => ({
+				name: t,
+				columns: [
+					{ name: 'CustomerNo', type: 'int', nullable: false },
+					{ name: 'Name', type: 'nvarchar(100)' },
+					{ name: 'RowVer', type: 'rowversion' },
+				],
+				primaryKey: ['CustomerNo'],
+			}));
+			await harness.insert(table, range(1, 4).map((n) => ({ CustomerNo: n, Name: `R${n}` })));
+			const sourceSpec = spec(table, { kind: 'rowversion', column: 'RowVer' });
+			const first = await readEverything(harness.source, sourceSpec, beginningCursor('rowversion'), 3);
+			assert.deepEqual(keysOf(first.rows), [1, 2, 3, 4]);
+			assert.match(first.last.marker ?? '', /^0x[0-9A-F]{16}$/);
+			await harness.update(table, { CustomerNo: 2 }, { Name: 'R2 changed' });
+			const second = await readEverything(harness.source, sourceSpec, first.last, 3);
+			assert.deepEqual(second.rows.map((row) => row.values.Name), ['R2 changed']);
+		});
+
+		it('reads Change Tracking: a full read first, then changes including a delete with its key only', async () => {
+			const { harness, table } = await freshTable((t) => ({ ...customersLike(t), changeTracking: true }));
+			await harness.insert(table, range(1, 3).map((n) => ({ CustomerNo: n, Name: `T${n}`, ChangedAt: PAST })));
+			const sourceSpec = spec(table, { kind: 'changeTracking' });
+			const initial = await readEverything(harness.source, sourceSpec, beginningCursor('changeTracking'), 2);
+			assert.deepEqual(keysOf(initial.rows), [1, 2, 3]);
+			assert.ok(initial.rows.every((row) => row.operation === 'upsert'));
+			assert.equal(initial.last.marker, null);
+			assert.match(initial.last.snapshotVersion ?? '', /^\d+$/);
+
+			await harness.update(table, { CustomerNo: 3 }, { Name: 'T3 changed' });
+			await harness.remove(table, { CustomerNo: 1 });
+			await harness.insert(table, [{ CustomerNo: 0, Name: 'T0', ChangedAt: PAST }]);
+			const changes = await readEverything(harness.source, sourceSpec, initial.last, 2);
+			assert.deepEqual(
+				changes.rows.map((row) => [row.operation, row.values]),
+				[
+					['upsert', { CustomerNo: 3, Name: 'T3 changed', City: null, ChangedAt: PAST }],
+					['delete', { CustomerNo: 1 }],
+					['upsert', { CustomerNo: 0, Name: 'T0', City: null, ChangedAt: PAST }],
+				],
+				'in the order of their Change Tracking versions',
+			);
+			assert.match(changes.last.marker ?? '', /^\d+$/);
+			const nothingNew = await readEverything(harness.source, sourceSpec, changes.last, 2);
+			assert.deepEqual(nothingNew.rows, []);
+		});
+
+		it('refuses a Change Tracking cursor whose changes were cleaned up, saying a full re-send is needed', async (context) => {
+			const probe = await createHarness();
+			if (!probe.expireChangeTracking) return context.skip('this server cannot be made to forget Change Tracking versions on demand');
+			const { harness, table } = await freshTable((t) => ({ ...customersLike(t), changeTracking: true }));
+			await harness.insert(table, [{ CustomerNo: 1, Name: 'x', ChangedAt: PAST }]);
+			const sourceSpec = spec(table, { kind: 'changeTracking' });
+			const initial = await readEverything(harness.source, sourceSpec, beginningCursor('changeTracking'), 10);
+			await harness.update(table, { CustomerNo: 1 }, { Name: 'y' });
+			const changed = await readEverything(harness.source, sourceSpec, initial.last, 10);
+			await harness.update(table, { CustomerNo: 1 }, { Name: 'z' });
+			await harness.expireChangeTracking?.(table);
+			const plan = await harness.source.describe(sourceSpec);
+			await assert.rejects(harness.source.openWindow(plan, changed.last), (error: unknown) => {
+				assert.ok(error instanceof ChangeSourceError);
+				assert.match(error.message, /no longer holds the changes/);
+				assert.match(error.advice, /full re-send is needed/);
+				assert.match(error.advice, /Rewind "to the beginning"/);
+				return true;
+			});
+			return undefined;
+		});
+
+		it('applies filter conditions with typed values', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, [
+				{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST },
+				{ CustomerNo: 2, Name: 'b', City: 'Bergen', ChangedAt: PAST },
+				{ CustomerNo: 3, Name: 'c', City: null, ChangedAt: PAST },
+				{ CustomerNo: 4, Name: 'd', City: 'Oslo', ChangedAt: PAST },
+			]);
+			const base = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const oslo = await readEverything(harness.source, { ...base, filters: [{ column: 'City', operator: 'equal', value: "Oslo' OR 1=1 --" }] }, beginningCursor('datetime'), 10);
+			assert.deepEqual(keysOf(oslo.rows), [], 'a value is a value, never SQL');
+			const filtered = await readEverything(
+				harness.source,
+				{ ...base, filters: [{ column: 'City', operator: 'equal', value: 'Oslo' }, { column: 'CustomerNo', operator: 'greater', value: '1' }] },
+				beginningCursor('datetime'),
+				10,
+			);
+			assert.deepEqual(keysOf(filtered.rows), [4]);
+			const empty = await readEverything(harness.source, { ...base, filters: [{ column: 'City', operator: 'isNull' }] }, beginningCursor('datetime'), 10);
+			assert.deepEqual(keysOf(empty.rows), [3]);
+		});
+
+		it('outputs the chosen columns plus the key', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await harness.insert(table, [{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST }]);
+			const read = await readEverything(harness.source, spec(table, { kind: 'datetime', column: 'ChangedAt' }, { outputColumns: ['City'] }), beginningCursor('datetime'), 10);
+			assert.deepEqual(read.rows[0].values, { CustomerNo: 1, City: 'Oslo' });
+		});
+
+		it('refuses an unknown table, an unknown column and a marker column of the wrong type by name', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			await assert.rejects(harness.source.describe(spec('dbo.NoSuchTable', { kind: 'datetime', column: 'ChangedAt' })), UnknownTableError);
+			await assert.rejects(harness.source.describe(spec(table, { kind: 'datetime', column: 'ChangedOn' })), (error: unknown) => error instanceof UnknownColumnError && /ChangedOn/.test(error.message));
+			await assert.rejects(harness.source.describe(spec(table, { kind: 'datetime', column: 'Name' })), (error: unknown) => error instanceof ChangeSourceError && /"Name".*nvarchar/.test(error.message));
+			await assert.rejects(harness.source.describe(spec(table, { kind: 'changeTracking' })), (error: unknown) => error instanceof ChangeSourceError && /Change Tracking is not enabled/.test(error.message));
+			const injected = { schema: 'dbo', name: `${table.slice(4)}]; DROP TABLE dbo.Customers; --` };
+			await assert.rejects(harness.source.describe({ ...spec(table, { kind: 'datetime', column: 'ChangedAt' }), table: injected }), UnknownTableError);
+			await assert.rejects(
+				harness.source.describe(spec(table, { kind: 'datetime', column: 'ChangedAt]) FROM sys.objects; --' })),
+				(error: unknown) => error instanceof UnknownColumnError,
+			);
+		});
+	});
+}
