@@ -14,28 +14,33 @@
  * rowversion and Change Tracking markers are not times: the store's history says which cursor was in effect
  * at the target time (see cursorTargetTime).
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import type { IANAZone } from 'luxon';
 
 import type { Cursor, CursorKind } from './cursor';
-import { parseCursor, serializeCursor } from './cursor';
+import { isBeginning, parseCursor, serializeCursor } from './cursor';
+import { localReadingOf, offsetOfLocalTime, zoneNamed } from './timeZone';
 
 export class RewindInputError extends Error {
+	readonly advice = 'Nothing was changed. Correct the rewind settings and run it again; the History operation shows where each stream is.';
+
 	constructor(message: string) {
 		super(message);
 		this.name = 'RewindInputError';
 	}
 }
 
+/** The rewind would move a stream forward (or nowhere): for "all streams" that stream is left as it is. */
+export class NotBehindError extends RewindInputError {
+	constructor(message: string) {
+		super(message);
+		this.name = 'NotBehindError';
+	}
+}
+
 export type RewindRequest = { by: 'duration'; days: number; hours: number } | { by: 'dateTime'; dateTime: string };
 
 export const DEFAULT_TIME_ZONE = 'Europe/Oslo';
-
-export function checkTimeZone(zone: string): string {
-	if (!IANAZone.isValidZone(zone)) {
-		throw new RewindInputError(`"${zone}" is not a time zone; use an IANA name such as Europe/Oslo`);
-	}
-	return zone;
-}
 
 const WALL_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{1,7})?$/;
 
@@ -53,43 +58,36 @@ function splitWallTime(marker: string): WallTime {
 }
 
 /**
- * The instant a wall-clock time stands for in `zone`: in the autumn overlap the earlier of the two,
- * in the spring gap the one with the offset from before the gap.
+ * The instant a wall-clock time stands for in `zone` (by the rule of timeZone.ts: in the autumn overlap the
+ * earlier of the two, in the spring gap the one with the offset from before the gap), in milliseconds.
  */
-export function earliestInstantOf(wholeSeconds: string, zone: string): DateTime {
-	const asUtc = DateTime.fromISO(wholeSeconds, { zone: 'utc' });
-	if (!asUtc.isValid) throw new RewindInputError(`"${wholeSeconds}" is not a date and time that exists`);
-	const ianaZone = IANAZone.create(zone);
-	const wallMs = asUtc.toMillis();
-	const hour = 3_600_000;
-	const offsetBefore = ianaZone.offset(wallMs - 12 * hour);
-	const offsetAfter = ianaZone.offset(wallMs + 12 * hour);
-	const candidates = [offsetBefore, offsetAfter]
-		.map((offset) => wallMs - offset * 60_000)
-		.filter((instant) => DateTime.fromMillis(instant, { zone }).toFormat("yyyy-MM-dd'T'HH:mm:ss") === wholeSeconds);
-	const instant = candidates.length > 0 ? Math.min(...candidates) : wallMs - offsetBefore * 60_000;
-	return DateTime.fromMillis(instant, { zone });
+export function instantOfWallTime(wholeSeconds: string, zone: IANAZone): number {
+	const wallMs = Date.parse(`${wholeSeconds}Z`);
+	if (Number.isNaN(wallMs)) throw new RewindInputError(`"${wholeSeconds}" is not a date and time that exists`);
+	return wallMs - offsetOfLocalTime(wholeSeconds, zone).offsetMinutes * 60_000;
 }
 
-function wallTimeText(instant: DateTime): string {
-	return instant.toFormat("yyyy-MM-dd'T'HH:mm:ss");
+function wallTimeOfInstant(instantMs: number, zone: IANAZone): string {
+	return localReadingOf(instantMs, zone).slice(0, 19);
+}
+
+function calendarDaysBack(wholeSeconds: string, days: number): string {
+	return DateTime.fromISO(wholeSeconds, { zone: 'utc' }).minus({ days }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
 }
 
 /** A date-time marker moved back by days (calendar, wall-clock) and then hours (elapsed), in `zone`. */
-export function markerMovedBack(marker: string, days: number, hours: number, zone: string): string {
+export function markerMovedBack(marker: string, days: number, hours: number, zone: IANAZone): string {
 	const { wholeSeconds, fraction } = splitWallTime(marker);
-	const shifted = DateTime.fromISO(wholeSeconds, { zone: 'utc' }).minus({ days });
-	const afterDays = wallTimeText(shifted);
+	const afterDays = calendarDaysBack(wholeSeconds, days);
 	if (hours === 0) return afterDays + fraction;
-	const instant = earliestInstantOf(afterDays, zone).minus({ milliseconds: Math.round(hours * 3_600_000) });
-	return wallTimeText(instant) + fraction;
+	return wallTimeOfInstant(instantOfWallTime(afterDays, zone) - Math.round(hours * 3_600_000), zone) + fraction;
 }
 
 /**
  * Reads a date and time typed by a person or given by n8n's date picker: "2025-03-31 08:00", "2025-03-31T08:00:00",
  * "2025-03-31" (midnight), or an ISO text with an offset. Returns the wall-clock time in `zone`.
  */
-export function wallTimeOfInput(text: string, zone: string): string {
+export function wallTimeOfInput(text: string, zone: IANAZone): string {
 	const trimmed = String(text ?? '').trim();
 	if (trimmed === '') throw new RewindInputError('No date and time was given to rewind to');
 	const normalized = trimmed.replace(' ', 'T');
@@ -98,10 +96,9 @@ export function wallTimeOfInput(text: string, zone: string): string {
 	if (!parsed.isValid) {
 		throw new RewindInputError(`"${trimmed}" is not a date and time; write it like 2025-03-31 08:00`);
 	}
-	if (hasOffset) return wallTimeText(parsed.setZone(zone));
-	const wall = wallTimeText(parsed);
 	if (parsed.millisecond > 0) throw new RewindInputError(`"${trimmed}" has fractions of a second; give whole seconds`);
-	return wall;
+	if (hasOffset) return wallTimeOfInstant(parsed.toMillis(), zone);
+	return parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss");
 }
 
 export function isDateTimeKind(kind: CursorKind): boolean {
@@ -122,7 +119,8 @@ export function isMarkerAfter(kind: CursorKind, a: string, b: string): boolean {
 
 /** Whether cursor `a` is after cursor `b`: a later marker, or the same marker with a key read past. */
 export function isCursorAfter(a: Cursor, b: Cursor): boolean {
-	if (a.marker === null) return false;
+	// The beginning, then the rows without a marker (or Change Tracking's initial full read), then every marker.
+	if (a.marker === null) return !isBeginning(a) && isBeginning(b);
 	if (b.marker === null) return true;
 	if (a.marker === b.marker) return a.key !== null && b.key === null;
 	return isMarkerAfter(a.kind, a.marker, b.marker);
@@ -136,31 +134,32 @@ export interface RewindPlan {
 }
 
 /** For a date-time cursor: the new cursor, computed from its marker. */
-export function rewindDateTimeCursor(current: Cursor, request: RewindRequest, zone: string, now: Date): RewindPlan {
-	checkTimeZone(zone);
+export function rewindDateTimeCursor(current: Cursor, request: RewindRequest, zoneName: string, now: Date): RewindPlan {
+	const zone = zoneNamed(zoneName);
 	if (request.by === 'duration') {
 		checkDuration(request);
-		if (current.marker === null) return { cursor: null, how: 'The stream is at the beginning already; nothing to rewind' };
+		if (isBeginning(current)) return { cursor: null, how: 'The stream is at the beginning already; nothing to rewind' };
+		if (current.marker === null) return { cursor: null, how: 'Back to the beginning (the stream was still reading rows without a change marker)' };
 		const marker = markerMovedBack(current.marker, request.days, request.hours, zone);
 		return {
 			cursor: serializeCursor({ kind: current.kind, marker, key: null }),
-			how: `${describeDuration(request)} back from ${current.marker} (${zone})`,
+			how: `${describeDuration(request)} back from ${current.marker} (${zoneName})`,
 		};
 	}
 	const marker = wallTimeOfInput(request.dateTime, zone);
 	checkNotInFuture(marker, zone, now);
 	const target: Cursor = { kind: current.kind, marker, key: null };
 	if (isCursorAfter(target, current)) {
-		throw new RewindInputError(
-			`${marker} (${zone}) is after where the stream is now (${current.marker ?? 'the beginning'}); a rewind only moves back`,
+		throw new NotBehindError(
+			`${marker} (${zoneName}) is after where the stream is now (${current.marker ?? 'the beginning'}); a rewind only moves back`,
 		);
 	}
-	return { cursor: serializeCursor(target), how: `To ${marker} (${zone})` };
+	return { cursor: serializeCursor(target), how: `To ${marker} (${zoneName})` };
 }
 
-function checkNotInFuture(wholeSeconds: string, zone: string, now: Date): void {
-	if (earliestInstantOf(wholeSeconds, zone).toMillis() > now.getTime()) {
-		throw new RewindInputError(`${wholeSeconds} (${zone}) is in the future; a rewind only moves back`);
+function checkNotInFuture(wholeSeconds: string, zone: IANAZone, now: Date): void {
+	if (instantOfWallTime(wholeSeconds, zone) > now.getTime()) {
+		throw new RewindInputError(`${wholeSeconds} (${zone.name}) is in the future; a rewind only moves back`);
 	}
 }
 
@@ -181,17 +180,17 @@ function describeDuration(request: { days: number; hours: number }): string {
  * By a duration, it counts back from when the current cursor was stored (as the date-time rule counts back
  * from the marker); to a date and time, it is that time. Returns ISO 8601 UTC.
  */
-export function cursorTargetTime(request: RewindRequest, cursorStoredAt: string, zone: string, now: Date): string {
-	checkTimeZone(zone);
+export function cursorTargetTime(request: RewindRequest, cursorStoredAt: string, zoneName: string, now: Date): string {
+	const zone = zoneNamed(zoneName);
 	if (request.by === 'duration') {
 		checkDuration(request);
-		const storedWall = wallTimeText(DateTime.fromISO(cursorStoredAt, { zone: 'utc' }).setZone(zone));
+		const storedWall = wallTimeOfInstant(Date.parse(cursorStoredAt), zone);
 		const target = markerMovedBack(storedWall, request.days, request.hours, zone);
-		return earliestInstantOf(target, zone).toUTC().toISO() as string;
+		return new Date(instantOfWallTime(target, zone)).toISOString();
 	}
 	const wall = wallTimeOfInput(request.dateTime, zone);
 	checkNotInFuture(wall, zone, now);
-	return earliestInstantOf(wall, zone).toUTC().toISO() as string;
+	return new Date(instantOfWallTime(wall, zone)).toISOString();
 }
 
 export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover';
@@ -243,11 +242,8 @@ export function planRewind(
 	cursorStoredAt: string,
 	now: Date,
 ): { plan: RewindPlan } | { historyAt: string } {
-	if (current === null) {
-		const beginning = rewindDateTimeCursor({ kind: 'datetime', marker: null, key: null }, request, zone, now);
-		return { plan: beginning };
-	}
+	if (current === null) return { plan: rewindDateTimeCursor({ kind: 'datetime', marker: null, key: null }, request, zone, now) };
 	const cursor = parseCursor(current);
-	if (isDateTimeKind(cursor.kind)) return { plan: rewindDateTimeCursor(cursor, request, zone, now) };
+	if (isDateTimeKind(cursor.kind) || isBeginning(cursor)) return { plan: rewindDateTimeCursor(cursor, request, zone, now) };
 	return { historyAt: cursorTargetTime(request, cursorStoredAt, zone, now) };
 }

@@ -10,7 +10,7 @@
  */
 import type { QualifiedName } from './identifiers';
 import type { Cursor, CursorKind } from './cursor';
-import { parseCursor, serializeCursor } from './cursor';
+import { isBeginning, parseCursor, serializeCursor } from './cursor';
 
 export type CursorLocation =
 	| { kind: 'packageTable' }
@@ -27,6 +27,9 @@ export interface ExistingRow {
 export const PACKAGE_TABLE: CursorLocation = { kind: 'packageTable' };
 
 export class CursorLocationError extends Error {
+	readonly advice =
+		'Check "Store Cursor In" on the Get node: the table, the column and value that pick its one row, and the cursor columns. The stored watermark was not changed.';
+
 	constructor(message: string) {
 		super(message);
 		this.name = 'CursorLocationError';
@@ -44,14 +47,17 @@ const WHOLE_SECONDS = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/;
 export function storedValueOf(cursorText: string | null, location: CursorLocation): string | null {
 	if (cursorText === null) return null;
 	const cursor = parseCursor(cursorText);
-	// A cursor with no marker is the beginning, whatever its kind: stored as null.
-	if (cursor.marker === null) return null;
+	// The beginning, whatever its kind, is stored as null.
+	if (isBeginning(cursor)) return null;
 	if (location.kind !== 'dateAndTimeColumns') return serializeCursor(cursor);
 	if (cursor.kind !== 'datetime' && cursor.kind !== 'dateAndTime') {
 		throw new CursorLocationError(
 			`A ${cursor.kind} watermark cannot be kept in a date and a time column; keep it in this package's table or in a text column`,
 		);
 	}
+	// Part-way through the rows without a change date: a date + time pair can only say "from the beginning",
+	// which reads those rows again (harmless, see above).
+	if (cursor.marker === null) return null;
 	const [, date, time] = WHOLE_SECONDS.exec(cursor.marker) as RegExpExecArray;
 	return `${date}T${time}`;
 }
