@@ -1,0 +1,107 @@
+// `npm start`: a real n8n on http://localhost:5678 with this package installed and the shipped workflows
+// imported. The first run installs Node 24 (when needed) and the pinned n8n into .n8n-local/ (a few minutes);
+// later runs reuse them and start in seconds. Options: --reimport-workflows (replace the imported workflows
+// with the files in workflows/, discarding edits made in n8n). Environment: see the README ("Run it in a real n8n").
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import {
+	buildPackage,
+	credentialReferences,
+	credentialsFromEnvironment,
+	defaultUserFolder,
+	ensureN8n,
+	ensureNode,
+	generatePassword,
+	importCredentials,
+	importWorkflows,
+	installPackage,
+	N8N_VERSION,
+	N8nRest,
+	n8nEnvironment,
+	readWorkflow,
+	repoRoot,
+	startN8n,
+	step,
+	waitUntilReady,
+	workflowFiles,
+} from './localN8n.mjs';
+import { createHash } from 'node:crypto';
+
+const started = Date.now();
+const reimportWorkflows = process.argv.includes('--reimport-workflows');
+const userFolder = defaultUserFolder;
+const importsRecord = path.join(userFolder, 'imports.json');
+const ownerRecord = path.join(userFolder, 'owner-login.txt');
+
+const fingerprint = (value) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+const readRecord = () => (existsSync(importsRecord) ? JSON.parse(readFileSync(importsRecord, 'utf8')) : { workflows: {}, credentials: {} });
+
+const node = ensureNode();
+const { n8nBin } = ensureN8n(node);
+buildPackage();
+installPackage(userFolder);
+
+const env = n8nEnvironment({ node, userFolder });
+const runtime = { node, n8nBin, env };
+const baseUrl = `http://localhost:${env.N8N_PORT}`;
+const record = readRecord();
+
+// Workflows are imported once: a later import would overwrite what the partner changed in the editor.
+const workflows = workflowFiles().map((file) => ({ file, workflow: readWorkflow(file) }));
+const toImport = workflows.filter(({ file, workflow }) => reimportWorkflows || !record.workflows[path.relative(repoRoot, file)] || record.workflows[path.relative(repoRoot, file)].id !== workflow.id);
+for (const { file, workflow } of workflows) {
+	const seen = record.workflows[path.relative(repoRoot, file)];
+	if (seen && !toImport.some((candidate) => candidate.file === file) && seen.fingerprint !== fingerprint(workflow)) {
+		step(`${path.relative(repoRoot, file)} changed since it was imported; n8n keeps its copy. To replace it (edits made in n8n are lost): npm start -- --reimport-workflows`);
+	}
+}
+if (toImport.length > 0) {
+	step(`Importing ${toImport.map(({ file }) => path.relative(repoRoot, file)).join(', ')} ...`);
+	importWorkflows(runtime, toImport.map(({ workflow }) => workflow));
+	for (const { file, workflow } of toImport) {
+		record.workflows[path.relative(repoRoot, file)] = { id: workflow.id, fingerprint: fingerprint(workflow) };
+	}
+	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+// Credentials given in the environment are applied whenever they change; only a fingerprint is kept.
+const credentials = credentialsFromEnvironment(process.env, credentialReferences(workflows.map(({ workflow }) => workflow)));
+const changedCredentials = credentials.filter((credential) => record.credentials[credential.type] !== fingerprint(credential));
+if (changedCredentials.length > 0) {
+	step(`Importing credentials from the environment: ${changedCredentials.map(({ name }) => name).join(', ')} ...`);
+	importCredentials(runtime, changedCredentials);
+	for (const credential of changedCredentials) record.credentials[credential.type] = fingerprint(credential);
+	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+step(`Starting n8n ${N8N_VERSION} on ${baseUrl} (user folder .n8n-local/user) ...`);
+const n8n = startN8n(runtime, 'inherit');
+// Ctrl+C reaches n8n directly (same terminal process group); a second SIGINT would make it skip its clean
+// shutdown, so only SIGTERM (sent to this script alone) is passed on.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => n8n.kill('SIGTERM'));
+n8n.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+try {
+	await waitUntilReady(baseUrl, n8n);
+	const owner = await ensureOwner(new N8nRest(baseUrl));
+	step(`Ready in ${((Date.now() - started) / 1000).toFixed(0)} s: open ${baseUrl} and log in as ${owner}`);
+	step('Stop with Ctrl+C.');
+} catch (error) {
+	step(`n8n did not come up: ${error.message}`);
+	n8n.kill('SIGTERM');
+}
+
+async function ensureOwner(rest) {
+	const email = process.env.N8N_OWNER_EMAIL || 'admin@example.com';
+	const givenPassword = process.env.N8N_OWNER_PASSWORD;
+	const password = givenPassword || generatePassword();
+	if (await rest.setupOwner({ email, password })) {
+		if (givenPassword) return `${email} (password from N8N_OWNER_PASSWORD)`;
+		writeFileSync(ownerRecord, `${email}\n${password}\n`, { mode: 0o600 });
+		return `${email} with password ${password} (also saved in .n8n-local/user/owner-login.txt)`;
+	}
+	if (existsSync(ownerRecord)) return `the owner saved in .n8n-local/user/owner-login.txt`;
+	return 'the owner account created earlier (forgotten? see "Reset" in the README)';
+}
