@@ -356,7 +356,7 @@ export async function execute(this: IExecuteFunctions, source: ChangeSource): Pr
 		}
 		if (!failure) continue;
 		if (!this.continueOnFail()) throw failure;
-		output.push({ json: { error: failure.message, details: failure.description ?? '' }, error: failure, pairedItem: { item: itemIndex } });
+		output.push({ json: { error: failure.message }, error: failure, pairedItem: { item: itemIndex } });
 	}
 	return output;
 }

@@ -112,10 +112,16 @@ function describeType(column: CatalogColumn): string {
 	return type === 'timestamp' ? 'rowversion' : type;
 }
 
-function wrongType(table: CatalogTable, column: CatalogColumn, role: string, expected: string): ChangeSourceError {
+function wrongType(
+	table: CatalogTable,
+	column: CatalogColumn,
+	role: string,
+	expected: string,
+	remedy = 'Pick another column, or another change marker kind.',
+): ChangeSourceError {
 	return new ChangeSourceError(
-		`Column "${column.name}" of ${displayQualifiedName(table.name)} is ${describeType(column)}, which cannot be used as ${role}`,
-		`The ${role} must be ${expected}. Pick another column, or another change marker kind.`,
+		`Column "${column.name}" of ${displayQualifiedName(table.name)} is ${describeType(column)}, which cannot be used as the ${role}`,
+		`The ${role} must be ${expected}. ${remedy}`,
 	);
 }
 
@@ -124,7 +130,7 @@ function resolveMarker(table: CatalogTable, spec: MarkerSpec): ResolvedMarker {
 		case 'datetime': {
 			const column = columnNamed(table, spec.column);
 			if (!DATETIME_TYPES.has(typeOf(column)) || !column.sqlType) {
-				throw wrongType(table, column, 'the change marker', 'datetime, datetime2 or smalldatetime');
+				throw wrongType(table, column, 'change marker', 'datetime, datetime2 or smalldatetime');
 			}
 			return { kind: 'datetime', column, type: column.sqlType };
 		}
@@ -134,11 +140,11 @@ function resolveMarker(table: CatalogTable, spec: MarkerSpec): ResolvedMarker {
 			const dateType = typeOf(date);
 			const dateEncoding: DateEncoding | undefined =
 				dateType === 'date' ? 'date' : DATETIME_TYPES.has(dateType) ? 'datetime' : ['int', 'bigint'].includes(dateType) ? 'yyyymmdd' : undefined;
-			if (!dateEncoding) throw wrongType(table, date, 'the change date', 'date, datetime, or an integer holding yyyymmdd');
+			if (!dateEncoding) throw wrongType(table, date, 'change date', 'date, datetime, or an integer holding yyyymmdd');
 			const timeType = typeOf(time);
 			const timeEncoding: TimePartEncoding | undefined =
 				timeType === 'time' ? 'time' : INTEGER_TYPES.has(timeType) ? spec.timeEncoding : undefined;
-			if (!timeEncoding) throw wrongType(table, time, 'the change time', 'time, or an integer holding hhmmss or hhmm');
+			if (!timeEncoding) throw wrongType(table, time, 'change time', 'time, or an integer holding hhmmss or hhmm');
 			return {
 				kind: 'dateAndTime',
 				date: { column: date, encoding: dateEncoding },
@@ -147,7 +153,7 @@ function resolveMarker(table: CatalogTable, spec: MarkerSpec): ResolvedMarker {
 		}
 		case 'rowversion': {
 			const column = columnNamed(table, spec.column);
-			if (!isRowversion(column)) throw wrongType(table, column, 'the change marker', 'a rowversion (timestamp) column');
+			if (!isRowversion(column)) throw wrongType(table, column, 'change marker', 'a rowversion (timestamp) column');
 			return { kind: 'rowversion', column };
 		}
 		case 'changeTracking':
@@ -172,7 +178,7 @@ function resolveKeys(table: CatalogTable, keyColumns: string[], marker: MarkerSp
 	const keys = [...new Set(chosen.map((name) => columnNamed(table, name).name))].map((name) => columnNamed(table, name));
 	for (const key of keys) {
 		if (INEXACT_KEY_TYPES.has(typeOf(key)) || !key.sqlType || isRowversion(key)) {
-			throw wrongType(table, key, 'a key column', 'an integer, text, date-time, decimal or uniqueidentifier column');
+			throw wrongType(table, key, 'key column', 'an integer, text, date-time, decimal or uniqueidentifier column', 'Choose other key columns.');
 		}
 	}
 	if (marker.kind === 'changeTracking') {
