@@ -167,6 +167,19 @@ export function watermarkStoreContract(name: string, factory: WatermarkStoreFact
 			assert.equal(set.state?.cursor, C1);
 		});
 
+		it('takes a batch read by a date + time source from a starting date as read from the stored cursor', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1', { startingCursor: at('2025-01-01T00:00:00') })));
+			const asTheSourceGaveIt = serializeCursor({ kind: 'dateAndTime', marker: '2025-01-01T00:00:00', key: null });
+			const next = serializeCursor({ kind: 'dateAndTime', marker: '2025-01-02T08:00:00', key: ['7'] });
+			const set = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: asTheSourceGaveIt, to: next }, allowBackwards: false, releaseLease: true, audit });
+			assert.equal(set.verdict, 'store');
+			assert.equal(set.state?.cursor, next, 'stored exactly as the source gave it');
+			const other = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: serializeCursor({ kind: 'dateAndTime', marker: '2025-01-01T00:00:01', key: null }), to: next }, allowBackwards: false, releaseLease: true, audit });
+			assert.equal(other.verdict, 'lease lost');
+		});
+
 		it('stores consecutive batches and refuses the same batch twice', async () => {
 			const store = await factory();
 			const stream = newStream();

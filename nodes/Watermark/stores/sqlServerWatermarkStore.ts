@@ -5,6 +5,7 @@ import type { CommitVerdict } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
 import {
 	CursorLocationError,
+	comparableStoredValue,
 	cursorOfStoredValue,
 	describeLocation,
 	parseLocation,
@@ -195,7 +196,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				text('tokenOwner', request.token.owner, 200),
 				bigint('tokenGeneration', request.token.generation),
 				bit('hasNewCursor', move !== undefined),
-				text('batchStart', move === undefined ? null : storedValueOf(move.from, recorded)),
+				text('batchStart', move === undefined ? null : comparableStoredValue(storedValueOf(move.from, recorded))),
 				text('newValue', newValue),
 				text('newCursorText', move === undefined ? null : storedCursorOf(move.to, recorded)),
 				ascii('newKind', move === undefined ? null : kindOf(move.to), 20),

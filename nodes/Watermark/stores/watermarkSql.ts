@@ -216,18 +216,21 @@ WHERE w.[Stream] = @stream;`;
 export function commitSql(tables: WatermarkTables, location: LocationSql): string {
 	const state = quoteQualifiedName(tables.state);
 	return `${PRELUDE}
-DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdict varchar(40), @previous nvarchar(max);
+DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdict varchar(40), @previous nvarchar(max), @comparable nvarchar(max);
 BEGIN TRANSACTION;
 SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @kind = [CursorKind]
 FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
 ${location.read}
 SET @previous = @stored;
+-- comparableStoredValue (watermarkLocation.ts): the two local-time kinds compare as one.
+SET @comparable = CASE WHEN LEFT(@stored, 22) COLLATE Latin1_General_BIN2 = N'{"kind":"dateAndTime",'
+	THEN N'{"kind":"datetime",' + SUBSTRING(@stored, 23, 2147483647) ELSE @stored END;
 SET @verdict = CASE
 	WHEN @generation IS NULL THEN 'unknown stream'
 	WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner THEN 'lease lost'
 	WHEN @hasNewCursor = 0 THEN 'nothing to store'
 	WHEN @allowBackwards = 0 AND @rewoundAt > @tokenGeneration THEN 'rewound meanwhile'
-	WHEN @allowBackwards = 0 AND NOT (@stored COLLATE Latin1_General_BIN2 = @batchStart OR (@stored IS NULL AND @batchStart IS NULL)) THEN 'not where the batch started'
+	WHEN @allowBackwards = 0 AND NOT (@comparable COLLATE Latin1_General_BIN2 = @batchStart OR (@comparable IS NULL AND @batchStart IS NULL)) THEN 'not where the batch started'
 	ELSE 'store' END;
 IF @verdict = 'store'
 BEGIN

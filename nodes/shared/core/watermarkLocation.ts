@@ -62,6 +62,20 @@ export function storedValueOf(cursorText: string | null, location: CursorLocatio
 	return `${date}T${time}`;
 }
 
+const DATE_AND_TIME_PREFIX = '{"kind":"dateAndTime",';
+const DATETIME_PREFIX = '{"kind":"datetime",';
+
+/**
+ * The stored value as Set compares it with the cursor a batch was read from. The two local-time kinds are one
+ * for this purpose: the Contracting node reads a cursor of either kind from a source of either kind (both
+ * markers are the same wall-clock text) and gives it the source's kind, so a starting date or a cursor read
+ * back from a date + time pair comes back from the batch with the other kind. The SQL Server store states the
+ * same with the same prefix (see commitSql).
+ */
+export function comparableStoredValue(value: string | null): string | null {
+	return value !== null && value.startsWith(DATE_AND_TIME_PREFIX) ? DATETIME_PREFIX + value.slice(DATE_AND_TIME_PREFIX.length) : value;
+}
+
 /** The cursor a location's stored value stands for; `kind` is the cursor kind remembered in this package's table. */
 export function cursorOfStoredValue(value: string | null, location: CursorLocation, kind: CursorKind | null): string | null {
 	if (value === null) return null;

@@ -2,7 +2,7 @@ import type { CursorKind } from '../../../nodes/shared/core/cursor';
 import { parseCursor } from '../../../nodes/shared/core/cursor';
 import { decideCommit, decideLease, releasesLease } from '../../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../../nodes/shared/core/watermarkLocation';
-import { CursorLocationError, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
+import { CursorLocationError, comparableStoredValue, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
 import type {
 	AcquireRequest,
 	AcquireResult,
@@ -148,9 +148,9 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		const previousCursor = this.stateOf(row).cursor;
 		const { move } = request;
 		const verdict = decideCommit(
-			{ exists: true, storedCursor: storedValue, rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner },
+			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner },
 			request.token,
-			move && { fromStored: storedValueOf(move.from, row.location), to: move.to },
+			move && { fromStored: comparableStoredValue(storedValueOf(move.from, row.location)), to: move.to },
 			request.allowBackwards,
 		);
 		if (verdict === 'store' && move) {

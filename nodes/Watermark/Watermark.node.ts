@@ -1,0 +1,79 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { databaseProperty, tablesProperty } from './actions/common.descriptions';
+import * as get from './actions/get.operation';
+import * as history from './actions/history.operation';
+import * as rewind from './actions/rewind.operation';
+import { router } from './actions/router';
+import * as set from './actions/set.operation';
+import * as undoLastRewind from './actions/undoLastRewind.operation';
+import { credentialTest, listSearch, loadOptions } from './methods';
+
+/** Get has two outputs: "Acquired", and "Held by Another Run", which the sync workflow leaves unconnected. */
+const outputsOf = (parameters: { operation?: string }) =>
+	parameters.operation === 'get' || parameters.operation === undefined
+		? [
+				{ type: 'main', displayName: 'Acquired' },
+				{ type: 'main', displayName: 'Held by Another Run' },
+			]
+		: [{ type: 'main' }];
+
+export class Watermark implements INodeType {
+		description: INodeTypeDescription = {
+		displayName: 'Watermark',
+		name: 'watermark',
+		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ($parameter["stream"] ? ": " + $parameter["stream"] : "") }}',
+		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',
+		defaults: { name: 'Watermark' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: `={{(${outputsOf.toString()})($parameter)}}`,
+		usableAsTool: true,
+		credentials: [
+			{
+				name: 'crmSqlServerApi',
+				required: true,
+				testedBy: 'sqlServerConnectionTest',
+				displayOptions: { show: { database: ['crm'] } },
+			},
+			{
+				name: 'contractingSqlServerApi',
+				required: true,
+				testedBy: 'sqlServerConnectionTest',
+				displayOptions: { show: { database: ['contracting'] } },
+			},
+		],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Get', value: 'get', description: "Get a stream's watermark and hold the stream for this run", action: 'Get a watermark' },
+					{ name: 'History', value: 'history', description: "List a stream's watermark changes, newest first", action: 'List the history of a watermark' },
+					{ name: 'Rewind', value: 'rewind', description: 'Move one stream or all streams back, so everything since is sent again', action: 'Rewind a watermark' },
+					{ name: 'Set', value: 'set', description: 'Store how far the rows written to CRM reach', action: 'Set a watermark' },
+					{ name: 'Undo Last Rewind', value: 'undoLastRewind', description: 'Put a stream back where it was before its latest rewind', action: 'Undo the last rewind of a watermark' },
+				],
+				default: 'get',
+			},
+			databaseProperty,
+			...get.description,
+			...set.description,
+			...rewind.description,
+			...history.description,
+			...undoLastRewind.description,
+			tablesProperty,
+		],
+	};
+
+	methods = { credentialTest, listSearch, loadOptions };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

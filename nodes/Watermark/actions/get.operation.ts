@@ -1,0 +1,256 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { serializeCursor } from '../../shared/core/cursor';
+import { parseQualifiedName } from '../../shared/core/identifiers';
+import { DEFAULT_TIME_ZONE, wallTimeOfInput } from '../../shared/core/rewind';
+import { zoneNamed } from '../../shared/core/timeZone';
+import { encodeToken, heldByAnotherRunMessage } from '../../shared/core/watermark';
+import type { CursorLocation } from '../../shared/core/watermarkLocation';
+import { CursorLocationError, PACKAGE_TABLE, describeLocation, storedCursorOf } from '../../shared/core/watermarkLocation';
+import type { WatermarkContext } from '../helpers/context';
+import { forEachItem, streamParameter } from '../helpers/context';
+import { streamProperty } from './common.descriptions';
+
+export const DEFAULT_LEASE_SECONDS = 600;
+const MAX_LEASE_SECONDS = 7 * 24 * 3600;
+
+const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['get'], ...extra } });
+const existingTable = { storeCursorIn: ['existingTable'] };
+
+const COLUMN_CHOICE = { loadOptionsMethod: 'getCursorTableColumns', loadOptionsDependsOn: ['cursorTable.value', 'database'] };
+const COLUMN_HINT = ' Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
+
+export const description: INodeProperties[] = [
+	streamProperty(['get']),
+	{
+		displayName: 'Starting Point',
+		name: 'startingPoint',
+		type: 'options',
+		options: [
+			{ name: 'From the Beginning', value: 'beginning', description: 'The first run sends every row' },
+			{ name: 'From a Date', value: 'date', description: 'The first run sends the rows changed since a date and time' },
+		],
+		default: 'beginning',
+		description: 'Where the stream starts the very first time. Ignored once the stream has a watermark.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Starting Date',
+		name: 'startingDate',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		description: 'Wall-clock date and time in the stream\'s time zone. Only for streams read by a date-time change marker.',
+		displayOptions: show({ startingPoint: ['date'] }),
+	},
+	{
+		displayName: 'Time Zone',
+		name: 'timeZone',
+		type: 'string',
+		default: DEFAULT_TIME_ZONE,
+		description: 'The time zone of the stream\'s change dates (IANA name). Rewinds count days and hours in it.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Lease Owner',
+		name: 'leaseOwner',
+		type: 'string',
+		default: '={{ $execution.id }}',
+		description: 'Who holds the stream while this run works. Must differ between runs; the execution ID does.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Lease Seconds',
+		name: 'leaseSeconds',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_LEASE_SECONDS },
+		default: DEFAULT_LEASE_SECONDS,
+		description: 'How long the stream stays held if this run never releases it (it crashed). Longer than the slowest run.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Store Cursor In',
+		name: 'storeCursorIn',
+		type: 'options',
+		options: [
+			{ name: "This Package's Table", value: 'packageTable', description: 'The watermark table under Watermark Tables' },
+			{
+				name: 'An Existing Table',
+				value: 'existingTable',
+				description: 'A row of a table the installation already uses, e.g. the transfer date in Contracting\'s system codes',
+			},
+		],
+		default: 'packageTable',
+		description: 'Where the stream\'s position is kept. Leases and history always stay in the watermark tables. Fixed at the first run.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Table',
+		name: 'cursorTable',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		description: 'The existing table with the row that keeps the position',
+		modes: [
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'tableSearch', searchable: true } },
+			{ displayName: 'By Name', name: 'name', type: 'string', placeholder: 'e.g. dbo.SystemCodes' },
+		],
+		displayOptions: show(existingTable),
+	},
+	{
+		displayName: 'Row Column Name or ID',
+		name: 'rowFilterColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		default: '',
+		required: true,
+		description: `The column that picks the one row to keep the position in.${COLUMN_HINT}`,
+		displayOptions: show(existingTable),
+	},
+	{
+		displayName: 'Row Value',
+		name: 'rowFilterValue',
+		type: 'string',
+		default: '',
+		required: true,
+		description: 'The value of that column in the one row to keep the position in',
+		displayOptions: show(existingTable),
+	},
+	{
+		displayName: 'Cursor Columns',
+		name: 'cursorColumns',
+		type: 'options',
+		options: [
+			{ name: 'One Text Column', value: 'textColumn', description: 'The whole position, as this package writes it' },
+			{
+				name: 'A Date Column and a Time Column',
+				value: 'dateAndTimeColumns',
+				description: 'Like "last change date" and "last change time": whole seconds, for date-time change markers only',
+			},
+		],
+		default: 'dateAndTimeColumns',
+		displayOptions: show(existingTable),
+	},
+	{
+		displayName: 'Cursor Column Name or ID',
+		name: 'cursorColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		default: '',
+		required: true,
+		description: `A text column (nvarchar(max) is best).${COLUMN_HINT}`,
+		displayOptions: show({ ...existingTable, cursorColumns: ['textColumn'] }),
+	},
+	{
+		displayName: 'Date Column Name or ID',
+		name: 'dateColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		default: '',
+		required: true,
+		description: `A date, datetime or integer (yyyymmdd) column.${COLUMN_HINT}`,
+		displayOptions: show({ ...existingTable, cursorColumns: ['dateAndTimeColumns'] }),
+	},
+	{
+		displayName: 'Time Column Name or ID',
+		name: 'timeColumn',
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		default: '',
+		required: true,
+		description: `A time or integer (hhmmss) column.${COLUMN_HINT}`,
+		displayOptions: show({ ...existingTable, cursorColumns: ['dateAndTimeColumns'] }),
+	},
+];
+
+interface StartingPoint {
+	cursor: string | null;
+	/** For the output and the history, e.g. "the beginning", "2025-01-01T00:00:00 (Europe/Oslo)". */
+	label: string;
+}
+
+function startingPointOf(context: IExecuteFunctions, itemIndex: number, zoneName: string): StartingPoint {
+	if (context.getNodeParameter('startingPoint', itemIndex) !== 'date') return { cursor: null, label: 'the beginning' };
+	const marker = wallTimeOfInput(String(context.getNodeParameter('startingDate', itemIndex) ?? ''), zoneNamed(zoneName));
+	return { cursor: serializeCursor({ kind: 'datetime', marker, key: null }), label: `${marker} (${zoneName})` };
+}
+
+function locationOf(context: IExecuteFunctions, itemIndex: number): CursorLocation {
+	if (context.getNodeParameter('storeCursorIn', itemIndex) !== 'existingTable') return PACKAGE_TABLE;
+	const text = (name: string) => String(context.getNodeParameter(name, itemIndex, '', { extractValue: true }) ?? '').trim();
+	const tableText = text('cursorTable');
+	if (!tableText) throw new CursorLocationError('No table was chosen to keep the cursor in');
+	const row = { table: parseQualifiedName(tableText), filterColumn: text('rowFilterColumn'), filterValue: text('rowFilterValue') };
+	if (!row.filterColumn) throw new CursorLocationError('No column was chosen to pick the row that keeps the cursor');
+	if (text('cursorColumns') === 'textColumn') return { kind: 'textColumn', ...row, cursorColumn: text('cursorColumn') };
+	return { kind: 'dateAndTimeColumns', ...row, dateColumn: text('dateColumn'), timeColumn: text('timeColumn') };
+}
+
+function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string; seconds: number } {
+	const owner = String(context.getNodeParameter('leaseOwner', itemIndex) ?? '').trim();
+	if (owner === '') throw new Error('Lease Owner is empty; leave it at {{ $execution.id }}');
+	const seconds = Number(context.getNodeParameter('leaseSeconds', itemIndex));
+	if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_LEASE_SECONDS) {
+		throw new Error(`Lease Seconds must be a whole number from 1 to ${MAX_LEASE_SECONDS}, not ${seconds}`);
+	}
+	return { owner, seconds };
+}
+
+/**
+ * Get: the stream's cursor and a lease on it, on the first output; when another run holds the stream, a
+ * plain-words item on the second output (the shipped sync workflow leaves it unconnected, so that run ends quietly).
+ */
+export async function execute(this: IExecuteFunctions, { store, audit }: WatermarkContext): Promise<INodeExecutionData[][]> {
+	const acquiredItems: INodeExecutionData[] = [];
+	const heldItems: INodeExecutionData[] = [];
+	await forEachItem(
+		this,
+		(itemIndex) => `getting the watermark of stream "${String(this.getNodeParameter('stream', itemIndex, ''))}"`,
+		async (itemIndex) => {
+			const stream = streamParameter(this, itemIndex);
+			const timeZone = String(this.getNodeParameter('timeZone', itemIndex) ?? '').trim();
+			zoneNamed(timeZone);
+			const starting = startingPointOf(this, itemIndex, timeZone);
+			const lease = leaseOf(this, itemIndex);
+			const location = locationOf(this, itemIndex);
+			const result = await store.acquire({
+				stream,
+				owner: lease.owner,
+				leaseSeconds: lease.seconds,
+				startingCursor: starting.cursor,
+				startingReason: `Starting point: ${starting.label}`,
+				timeZone,
+				location,
+				audit,
+			});
+			if (result.kind === 'held') {
+				heldItems.push({
+					json: { stream, heldBy: result.owner, leaseExpiresAt: result.until, message: heldByAnotherRunMessage(stream, result.owner, result.until) },
+					pairedItem: { item: itemIndex },
+				});
+				return;
+			}
+			const { state } = result;
+			let startedFrom = 'the stored watermark';
+			if (result.firstUse) {
+				startedFrom = state.cursor === storedCursorOf(starting.cursor, location) ? starting.label : `the value already in ${describeLocation(location)}`;
+				startedFrom += ' (first run)';
+			}
+			const json: IDataObject = {
+				stream,
+				cursor: state.cursor,
+				token: encodeToken({ stream, generation: state.generation, owner: lease.owner }),
+				generation: state.generation,
+				leaseOwner: state.leaseOwner,
+				leaseExpiresAt: state.leaseExpiresAt,
+				timeZone: state.timeZone,
+				startedFrom,
+				firstRun: result.firstUse,
+			};
+			if (result.takenOverFrom) json.takenOverFrom = { ...result.takenOverFrom };
+			acquiredItems.push({ json, pairedItem: { item: itemIndex } });
+		},
+		(item) => acquiredItems.push(item),
+	);
+	return [acquiredItems, heldItems];
+}

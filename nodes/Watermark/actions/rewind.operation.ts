@@ -1,0 +1,144 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { RewindPlan, RewindRequest } from '../../shared/core/rewind';
+import { NotBehindError, RewindInputError, planRewind, rewindFromHistory } from '../../shared/core/rewind';
+import type { WatermarkContext } from '../helpers/context';
+import { existingStream, forEachItem, isLeaseLive, streamParameter } from '../helpers/context';
+import type { StreamState, WatermarkStore } from '../stores/watermarkStore';
+import { replaceWithRetry } from '../helpers/replace';
+import { streamProperty } from './common.descriptions';
+
+const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['rewind'], ...extra } });
+
+export const DEFAULT_REWIND_REASON = 'Rewound by support';
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Streams',
+		name: 'streams',
+		type: 'options',
+		options: [
+			{ name: 'One Stream', value: 'one' },
+			{ name: 'All Streams', value: 'all', description: 'Every stream with a watermark in these tables' },
+		],
+		default: 'one',
+		displayOptions: show(),
+	},
+	streamProperty(['rewind'], { streams: ['one'] }),
+	{
+		displayName: 'Rewind By',
+		name: 'rewindBy',
+		type: 'options',
+		options: [
+			{ name: 'Duration', value: 'duration', description: 'Days and hours back from where the stream is' },
+			{ name: 'To a Date and Time', value: 'dateTime', description: 'Back to a wall-clock date and time' },
+		],
+		default: 'duration',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Days',
+		name: 'days',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 2,
+		description: 'Calendar days: the same time of day, that many days earlier, in the stream\'s time zone',
+		displayOptions: show({ rewindBy: ['duration'] }),
+	},
+	{
+		displayName: 'Hours',
+		name: 'hours',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Elapsed hours, counted after the days',
+		displayOptions: show({ rewindBy: ['duration'] }),
+	},
+	{
+		displayName: 'Date and Time',
+		name: 'dateTime',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		description: 'Wall-clock date and time in the stream\'s time zone; everything changed since is sent again',
+		displayOptions: show({ rewindBy: ['dateTime'] }),
+	},
+	{
+		displayName: 'Reason',
+		name: 'reason',
+		type: 'string',
+		default: DEFAULT_REWIND_REASON,
+		required: true,
+		description: 'Why, for the history',
+		displayOptions: show(),
+	},
+];
+
+function requestOf(context: IExecuteFunctions, itemIndex: number): RewindRequest {
+	if (context.getNodeParameter('rewindBy', itemIndex) === 'dateTime') {
+		return { by: 'dateTime', dateTime: String(context.getNodeParameter('dateTime', itemIndex) ?? '') };
+	}
+	return { by: 'duration', days: Number(context.getNodeParameter('days', itemIndex)), hours: Number(context.getNodeParameter('hours', itemIndex)) };
+}
+
+async function planFor(store: WatermarkStore, state: StreamState, request: RewindRequest, now: Date): Promise<RewindPlan> {
+	const planned = planRewind(state.cursor, request, state.timeZone, state.cursorChangedAt, now);
+	if ('plan' in planned) return planned.plan;
+	return rewindFromHistory(state.cursor, await store.entryInEffectAt(state.stream, planned.historyAt), planned.historyAt);
+}
+
+/**
+ * Rewind: moves one stream, or every stream, back. Every stream is planned before any is changed, so a bad
+ * date changes nothing. A run holding a stream meanwhile does not overwrite the rewind: its Set finds the
+ * generation moved and stores nothing.
+ */
+export async function execute(this: IExecuteFunctions, { store, audit }: WatermarkContext): Promise<INodeExecutionData[]> {
+	const output: INodeExecutionData[] = [];
+	await forEachItem(
+		this,
+		() => 'rewinding the watermark',
+		async (itemIndex) => {
+			const all = this.getNodeParameter('streams', itemIndex) === 'all';
+			const request = requestOf(this, itemIndex);
+			const reason = String(this.getNodeParameter('reason', itemIndex) ?? '').trim();
+			if (reason === '') throw new RewindInputError('Give a reason for the rewind; it is kept in the history');
+			const names = all ? await store.streamNames() : [streamParameter(this, itemIndex)];
+			if (names.length === 0) throw new RewindInputError('No stream has a watermark in these tables yet, so there is nothing to rewind');
+			const now = new Date();
+			const planned: Array<{ state: StreamState; plan?: RewindPlan; skipped?: string }> = [];
+			for (const name of names) {
+				const state = await existingStream(store, name);
+				const plan = await planFor(store, state, request, now).catch((error: unknown) => {
+					// For all streams, one that is not behind the target is left alone; for one stream it is an error.
+					if (all && error instanceof NotBehindError) return error;
+					return Promise.reject(error);
+				});
+				planned.push(plan instanceof NotBehindError ? { state, skipped: plan.message } : { state, plan });
+			}
+			for (const { state, plan, skipped } of planned) {
+				const result = plan && plan.cursor !== state.cursor ? await replaceWithRetry(store, state, (fresh) => planFor(store, fresh, request, now), 'rewind', reason, audit, plan) : undefined;
+				const runInProgress = isLeaseLive(state, now) ? state.leaseOwner : null;
+				const moved = result !== undefined;
+				const how = result?.plan.how ?? plan?.how ?? skipped ?? '';
+				output.push({
+					json: {
+						stream: state.stream,
+						previousCursor: result?.previous.cursor ?? state.cursor,
+						cursor: result?.state.cursor ?? state.cursor,
+						moved,
+						how,
+						reason,
+						timeZone: state.timeZone,
+						runInProgress,
+						message: moved
+							? `Stream "${state.stream}" rewound. ${how}. The next run sends everything changed since then again; nothing is duplicated in CRM.${runInProgress ? ` A run ("${runInProgress}") holds the stream now: it will not store its position, and the next run starts from here.` : ''}`
+							: `Stream "${state.stream}" was not moved. ${how}.`,
+					},
+					pairedItem: { item: itemIndex },
+				});
+			}
+		},
+		(item) => output.push(item),
+	);
+	return output;
+}

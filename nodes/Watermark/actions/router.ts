@@ -1,0 +1,38 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { toNodeError } from '../../shared/nodeErrors';
+import type { WatermarkContext } from '../helpers/context';
+import { openWatermarkContext } from '../helpers/context';
+import type { WatermarkOperation } from './common.descriptions';
+import * as get from './get.operation';
+import * as history from './history.operation';
+import * as rewind from './rewind.operation';
+import * as set from './set.operation';
+import * as undoLastRewind from './undoLastRewind.operation';
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const operation = this.getNodeParameter('operation', 0) as WatermarkOperation;
+	let context: WatermarkContext | undefined;
+	let failure: unknown;
+	try {
+		context = await openWatermarkContext(this);
+	} catch (error) {
+		failure = error;
+	}
+	if (!context) throw toNodeError(this.getNode(), failure, { doing: 'connecting to the watermark database' });
+	switch (operation) {
+		case 'get':
+			return await get.execute.call(this, context);
+		case 'set':
+			return [await set.execute.call(this, context)];
+		case 'rewind':
+			return [await rewind.execute.call(this, context)];
+		case 'history':
+			return [await history.execute.call(this, context)];
+		case 'undoLastRewind':
+			return [await undoLastRewind.execute.call(this, context)];
+		default:
+			throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
+	}
+}

@@ -1,0 +1,1 @@
+export { sqlServerConnectionTest } from '../../shared/methods/credentialTest';

@@ -1,0 +1,217 @@
+/**
+ * The Watermark node in real workflow JSON, run in-process by n8n-core, with the in-memory store plugged in
+ * through its seam. The CRM node's output is stood in for by n8n's own Set and Split Out nodes, which emit
+ * items with `_sync` and `status` exactly as the item contract (nodes/shared/core/syncItem.ts) describes.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+
+import type { IWorkflowBase } from 'n8n-workflow';
+
+import { serializeCursor } from '../../nodes/shared/core/cursor';
+import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
+import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
+import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
+import { RecordingSqlTransport, useRecordingTransport } from '../support/recordingTransport';
+import { runWorkflow } from '../support/workflowRunner';
+
+const WATERMARK = 'n8n-nodes-contracting-crm.watermark';
+const CRM_CREDENTIAL = { crmSqlServerApi: { id: 'crm', name: 'CRM' } };
+const credentials = { crmSqlServerApi: { server: 'crm.example', database: 'CRM', user: 'n8n', password: 'not-used' } };
+
+const markerOf = (day: number, row: number) => `2025-03-${String(day).padStart(2, '0')}T10:00:0${row}`;
+const cursorOf = (day: number, row: number) => serializeCursor({ kind: 'datetime', marker: markerOf(day, row), key: [String(day * 100 + row)] });
+
+/**
+ * Start → Get Watermark → (Acquired) → Fake CRM (three rows changed on `day` March, read from Get's cursor,
+ * all written but the one at `failAt`) → Split Out → Set Watermark. "Held by Another Run" is left unconnected, as in the sync.
+ */
+function syncWorkflow(day: number, failAt = -1): IWorkflowBase {
+	const rows = `[0, 1, 2].map((row) => ({
+		CustomerNo: ${day} * 100 + row,
+		status: row === ${failAt} ? 'failed' : 'inserted',
+		error: row === ${failAt} ? 'String or binary data would be truncated' : undefined,
+		_sync: {
+			stream: 'customers',
+			operation: 'upsert',
+			key: { CustomerNo: ${day} * 100 + row },
+			cursor: JSON.stringify({ kind: 'datetime', marker: '2025-03-' + String(${day}).padStart(2, '0') + 'T10:00:0' + row, key: [String(${day} * 100 + row)] }),
+			batchStartCursor: $json.cursor ?? JSON.stringify({ kind: 'datetime', marker: null, key: null }),
+			position: row,
+			batchRows: 3,
+			hasMore: false,
+		},
+	}))`;
+	return {
+		id: 'wf-sync',
+		name: 'watermark round trip',
+		active: false,
+		connections: {
+			Start: { main: [[{ node: 'Get Watermark', type: 'main', index: 0 }]] },
+			'Get Watermark': { main: [[{ node: 'Fake CRM', type: 'main', index: 0 }], []] },
+			'Fake CRM': { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
+			'Split Out': { main: [[{ node: 'Set Watermark', type: 'main', index: 0 }]] },
+		},
+		nodes: [
+			{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: '2',
+				name: 'Get Watermark',
+				type: WATERMARK,
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: { operation: 'get', stream: 'customers' },
+				credentials: CRM_CREDENTIAL,
+			},
+			{
+				id: '3',
+				name: 'Fake CRM',
+				type: 'n8n-nodes-base.set',
+				typeVersion: 3.4,
+				position: [400, 0],
+				parameters: { mode: 'raw', jsonOutput: `={{ JSON.stringify({ rows: ${rows} }) }}` },
+			},
+			{ id: '4', name: 'Split Out', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [600, 0], parameters: { fieldToSplitOut: 'rows' } },
+			{
+				id: '5',
+				name: 'Set Watermark',
+				type: WATERMARK,
+				typeVersion: 1,
+				position: [800, 0],
+				parameters: { operation: 'set', token: "={{ $('Get Watermark').first().json.token }}" },
+				credentials: CRM_CREDENTIAL,
+			},
+		],
+	} as unknown as IWorkflowBase;
+}
+
+function supportWorkflow(parameters: Record<string, unknown>): IWorkflowBase {
+	return {
+		id: 'wf-support',
+		name: 'watermark support',
+		active: false,
+		connections: { Start: { main: [[{ node: 'Watermark', type: 'main', index: 0 }]] } },
+		nodes: [
+			{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{ id: '2', name: 'Watermark', type: WATERMARK, typeVersion: 1, position: [200, 0], parameters, credentials: CRM_CREDENTIAL },
+		],
+	} as unknown as IWorkflowBase;
+}
+
+describe('Watermark node in a workflow (in-memory store)', () => {
+	let store: MemoryWatermarkStore;
+	let sql: RecordingSqlTransport;
+
+	beforeEach(() => {
+		store = new MemoryWatermarkStore();
+		replaceSeam(watermarkStoreSeam, () => store);
+		sql = new RecordingSqlTransport();
+		useRecordingTransport(sql);
+	});
+
+	afterEach(() => restoreAllSeams());
+
+	it('first run starts from the beginning, Set stores the last written row, the next run starts there', async () => {
+		const first = await runWorkflow(syncWorkflow(1), { credentials });
+		assert.equal(first.errorMessage, undefined);
+		const got = first.output('Get Watermark')[0].json;
+		assert.equal(got.cursor, null);
+		assert.equal(got.startedFrom, 'the beginning (first run)');
+		assert.equal(got.firstRun, true);
+		const set = first.output('Set Watermark');
+		assert.equal(set.length, 1, 'one item per execution');
+		assert.deepEqual(set[0].pairedItem, [{ item: 0 }, { item: 1 }, { item: 2 }]);
+		assert.equal(set[0].json.outcome, 'advanced');
+		assert.equal(set[0].json.cursor, cursorOf(1, 2));
+		assert.equal(set[0].json.moved, true);
+		assert.deepEqual(set[0].json.counts, { read: 3, inserted: 3, updated: 0, unchanged: 0, deleted: 0, ignored: 0, failed: 0 });
+
+		const second = await runWorkflow(syncWorkflow(2), { credentials });
+		assert.equal(second.errorMessage, undefined);
+		assert.equal(second.output('Get Watermark')[0].json.cursor, cursorOf(1, 2));
+		assert.equal(second.output('Get Watermark')[0].json.startedFrom, 'the stored watermark');
+		assert.equal(second.output('Set Watermark')[0].json.previousCursor, cursorOf(1, 2));
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(2, 2));
+		assert.equal((await store.read('customers'))?.leaseOwner, null, 'Set released the lease');
+		const history = await store.history('customers', 10);
+		assert.deepEqual(history.map((entry) => entry.action), ['set', 'set', 'first use']);
+		assert.equal(history[0].workflowId, 'wf-sync');
+		assert.ok(history[0].executionId, 'the execution is recorded');
+		assert.equal(sql.roundTrips, 0, 'nothing went to SQL Server');
+	});
+
+	it('a run that finds the stream held ends quietly on the second output, reading and storing nothing', async () => {
+		await store.acquire({
+			stream: 'customers',
+			owner: 'execution-77',
+			leaseSeconds: 600,
+			startingCursor: null,
+			startingReason: 'test',
+			timeZone: 'Europe/Oslo',
+			location: PACKAGE_TABLE,
+			audit: { workflowId: 'wf-sync', executionId: '77' },
+		});
+		const run = await runWorkflow(syncWorkflow(1), { credentials });
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual(run.output('Get Watermark'), []);
+		const held = run.output('Get Watermark', 1);
+		assert.equal(held.length, 1);
+		assert.equal(held[0].json.heldBy, 'execution-77');
+		assert.match(String(held[0].json.message), /being synced by another run \(lease owner "execution-77"\) until .* \(UTC\)/);
+		assert.ok(!run.executedNodes.includes('Fake CRM') && !run.executedNodes.includes('Set Watermark'));
+		assert.equal((await store.read('customers'))?.cursor, null);
+	});
+
+	it('stops at a refused row, says so, and the next run reads it again', async () => {
+		const run = await runWorkflow(syncWorkflow(3, 1), { credentials });
+		assert.equal(run.errorMessage, undefined);
+		const set = run.output('Set Watermark')[0].json;
+		assert.equal(set.outcome, 'stopped at a row that failed');
+		assert.equal(set.cursor, cursorOf(3, 0));
+		assert.equal(set.hasMore, false);
+		assert.deepEqual(set.firstFailure, { key: { CustomerNo: 301 }, error: 'String or binary data would be truncated' });
+		assert.match(String(set.message), /\{"CustomerNo":301\} was not written/);
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(3, 0));
+	});
+
+	it('rewinds all streams two days, shows it in History, and undoes it', async () => {
+		await runWorkflow(syncWorkflow(31), { credentials });
+		const rewind = await runWorkflow(supportWorkflow({ operation: 'rewind', streams: 'all' }), { credentials });
+		assert.equal(rewind.errorMessage, undefined);
+		const [rewound] = rewind.output('Watermark');
+		assert.equal(rewound.json.moved, true);
+		assert.equal(rewound.json.cursor, serializeCursor({ kind: 'datetime', marker: '2025-03-29T10:00:02', key: null }));
+		assert.equal(rewound.json.reason, 'Rewound by support');
+
+		const history = await runWorkflow(supportWorkflow({ operation: 'history', stream: 'customers', limit: 2 }), { credentials });
+		assert.deepEqual(
+			history.output('Watermark').map((item) => [item.json.action, item.json.reason]),
+			[
+				['rewind', 'Rewound by support'],
+				['set', null],
+			],
+		);
+
+		const undo = await runWorkflow(supportWorkflow({ operation: 'undoLastRewind', stream: 'customers' }), { credentials });
+		assert.equal(undo.errorMessage, undefined);
+		assert.equal(undo.output('Watermark')[0].json.cursor, cursorOf(31, 2));
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(31, 2));
+	});
+
+	it('bad input stops with a clear error and changes nothing', async () => {
+		await runWorkflow(syncWorkflow(20), { credentials });
+		const cases: Array<[Record<string, unknown>, RegExp]> = [
+			[{ operation: 'rewind', stream: 'customers', rewindBy: 'dateTime', dateTime: 'next tuesday' }, /"next tuesday" is not a date and time/],
+			[{ operation: 'rewind', stream: 'customers', rewindBy: 'dateTime', dateTime: '2999-01-01T00:00:00' }, /in the future/],
+			[{ operation: 'rewind', stream: 'kunder' }, /Stream "kunder" has no watermark — The streams with a watermark here are: customers/],
+			[{ operation: 'undoLastRewind', stream: 'customers' }, /no rewind left to undo/],
+		];
+		for (const [parameters, expected] of cases) {
+			const run = await runWorkflow(supportWorkflow(parameters), { credentials });
+			assert.match(run.errorMessage ?? '', expected);
+		}
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(20, 2));
+		assert.deepEqual((await store.history('customers', 10)).map((entry) => entry.action), ['set', 'first use']);
+	});
+});
