@@ -3,7 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { CatalogTable } from '../../shared/catalog';
 import { displayQualifiedName } from '../../shared/core/identifiers';
-import { autoMappedColumns, manuallyMappedColumns } from '../../shared/core/mapping';
+import { autoMappedColumns, defaultMatchColumns, manuallyMappedColumns } from '../../shared/core/mapping';
 import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
 import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
 import { SYNC_FIELD } from '../../shared/core/syncItem';
@@ -49,7 +49,9 @@ async function plansFor(context: IExecuteFunctions, target: UpsertTarget, settin
 		settings.mappingMode === 'defineBelow'
 			? manuallyMappedColumns(table, settings.mappedNames)
 			: autoMappedColumns(table, items.map((item) => item.json));
-	const upsert = planUpsert(table, mapped, settings.matchingColumns, lookups);
+	// A workflow written by hand, or saved before the key was chosen, matches on the table's key.
+	const matchNames = settings.matchingColumns.length > 0 ? settings.matchingColumns : defaultMatchColumns(table);
+	const upsert = planUpsert(table, mapped, matchNames, lookups);
 	const deletePlan = items.some(isDelete) ? planDelete(table, upsert.matchColumns, settings.deletes, settings.deleteAssignments) : undefined;
 	return { table, upsert, delete: deletePlan };
 }
@@ -57,7 +59,8 @@ async function plansFor(context: IExecuteFunctions, target: UpsertTarget, settin
 /** The mapped values of an item: the manual mapping (its expressions resolved for this item), or the item itself. */
 function mappedValues(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number): Record<string, unknown> {
 	if (settings.mappingMode !== 'defineBelow') return item.json;
-	return (context.getNodeParameter('columns.value', index, {}) as Record<string, unknown> | null) ?? {};
+	// n8n's own check of the values would stop the whole node for one bad value; the node's conversion fails just that row, naming it.
+	return (context.getNodeParameter('columns.value', index, {}, { skipValidation: true }) as Record<string, unknown> | null) ?? {};
 }
 
 function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Plans, items: INodeExecutionData[], index: number): Entry {

@@ -40,7 +40,11 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	const mappingMode = context.getNodeParameter('columns.mappingMode', 0, 'autoMapInputData') as UpsertSettings['mappingMode'];
 	const schema = (context.getNodeParameter('columns.schema', 0, []) as ResourceMapperField[]) ?? [];
 	const removed = new Set(schema.filter((field) => field.removed).map((field) => field.id));
-	const value = (context.getNodeParameter('columns.value', 0, {}) as Record<string, unknown> | null) ?? {};
+	// The names only: expressions are resolved (and values judged) per item, where a bad value fails only its row.
+	const value =
+		mappingMode === 'defineBelow'
+			? ((context.getNodeParameter('columns.value', 0, {}, { rawExpressions: true, skipValidation: true }) as Record<string, unknown> | null) ?? {})
+			: {};
 	const options = context.getNodeParameter('options', 0, {}) as { batchSize?: number; dryRun?: boolean };
 	const deletes = context.getNodeParameter('deletes', 0, 'markDeleted') as DeleteHandling['kind'];
 	return {

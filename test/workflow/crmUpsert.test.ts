@@ -1,0 +1,295 @@
+/**
+ * The CRM node in a workflow, run in-process by n8n-core, writing into the in-memory CRM plugged in through
+ * upsertTargetSeam. The in-memory target passes the same contract suite as the SQL Server one.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { IDataObject, INodeParameters, IWorkflowBase } from 'n8n-workflow';
+
+import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
+import type { SyncInfo } from '../../nodes/shared/core/syncItem';
+import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { COMPANY, COMPANY_CATALOG, CRM_MEMORY_TABLES, SALES_ORDER, catalogTable } from '../contract/upsertTarget.contract';
+import type { MemoryTableDefinition } from '../support/memory/memoryUpsertTarget';
+import { MemoryUpsertTarget } from '../support/memory/memoryUpsertTarget';
+import { readWorkflow, runWorkflow } from '../support/workflowRunner';
+
+const CREDENTIALS = { crmSqlServerApi: { server: 'crm.example', database: 'CRM', user: 'sync', password: 'not-used' } };
+
+function workflow(parameters: IDataObject, onError?: 'continueRegularOutput' | 'continueErrorOutput'): IWorkflowBase {
+	const data = readWorkflow('test/workflow/crmUpsert.workflow.json');
+	const crm = data.nodes.find((node) => node.name === 'CRM');
+	assert.ok(crm);
+	crm.parameters = { ...crm.parameters, ...(parameters as INodeParameters) };
+	if (onError) crm.onError = onError;
+	return data;
+}
+
+function syncInfo(stream: string, position: number, key: Record<string, unknown>, operation: SyncInfo['operation'] = 'upsert'): SyncInfo {
+	return {
+		stream,
+		operation,
+		key,
+		cursor: JSON.stringify({ kind: 'datetime', marker: `2024-05-01T10:00:00.${String(position).padStart(7, '0')}`, key: [String(position)] }),
+		batchStartCursor: '{"kind":"datetime","marker":null,"key":null}',
+		position,
+		batchRows: 0,
+		hasMore: false,
+	};
+}
+
+const customer = (no: number, position: number, fields: IDataObject = {}): IDataObject => ({
+	CustomerNo: no,
+	Name: `Customer ${no}`,
+	City: 'Oslo',
+	Email: `post@${no}.example`,
+	Active: true,
+	_sync: syncInfo('customers', position, { CustomerNo: no }) as unknown as IDataObject,
+	...fields,
+});
+
+const deletedCustomer = (no: number, position: number): IDataObject => ({
+	CustomerNo: no,
+	_sync: syncInfo('customers', position, { CustomerNo: no }, 'delete') as unknown as IDataObject,
+});
+
+async function run(memory: MemoryUpsertTarget, items: IDataObject[], parameters: IDataObject = {}, onError?: 'continueRegularOutput' | 'continueErrorOutput') {
+	replaceSeam(upsertTargetSeam, () => memory);
+	return await runWorkflow(workflow(parameters, onError), {
+		credentials: CREDENTIALS,
+		triggerItems: items.map((json) => ({ json })),
+		startNodeName: 'Changed rows',
+	});
+}
+
+const statusesOf = (items: Array<{ json: IDataObject }>) => items.map((item) => item.json.status);
+const crm = (extra: MemoryTableDefinition[] = []) => new MemoryUpsertTarget([...CRM_MEMORY_TABLES(), ...extra]);
+const range = (count: number, from = 1) => Array.from({ length: count }, (_, index) => from + index);
+
+afterEach(() => restoreAllSeams());
+
+describe('CRM node: Upsert', () => {
+	it('the same 1,000 rows sent twice leave exactly 1,000 rows; the second run reports all unchanged', async () => {
+		const memory = crm();
+		const items = range(1000).map((no, position) => customer(no, position));
+		const first = await run(memory, items);
+		assert.equal(first.errorMessage, undefined);
+		assert.deepEqual(new Set(statusesOf(first.output('CRM'))), new Set(['inserted']));
+		const requestsBefore = memory.requests;
+		const second = await run(memory, items);
+		assert.equal(memory.requests - requestsBefore, 2, 'one describe and one write for the batch of 1,000');
+		const output = second.output('CRM');
+		assert.equal(output.length, 1000);
+		assert.deepEqual(new Set(statusesOf(output)), new Set(['unchanged']));
+		assert.equal(memory.rows(COMPANY).length, 1000);
+		assert.deepEqual(output[17].json.key, { CustomerNo: 18 });
+		assert.deepEqual(output[17].json._sync, items[17]._sync, '_sync is passed through unchanged');
+		assert.deepEqual(output[17].pairedItem, { item: 17 });
+		assert.match(String(second.runsOf('CRM')[0].hints?.[0]?.message), /dbo\.Company: 0 inserted, 0 updated, 1000 unchanged, 0 deleted, 0 ignored, 0 failed/);
+	});
+
+	it('writes one batch per Batch Size items, and updates only the rows that changed', async () => {
+		const memory = crm();
+		await run(memory, range(10).map((no, position) => customer(no, position)));
+		const requestsBefore = memory.requests;
+		const items = range(10).map((no, position) => customer(no, position, no % 3 === 0 ? { City: 'Bergen' } : {}));
+		const result = await run(memory, items, { options: { batchSize: 4 } });
+		assert.equal(memory.requests - requestsBefore, 1 + 3);
+		assert.deepEqual(statusesOf(result.output('CRM')), range(10).map((no) => (no % 3 === 0 ? 'updated' : 'unchanged')));
+	});
+
+	it('merges duplicate keys inside a batch: the last wins, the earlier ones report the winner\'s status', async () => {
+		const memory = crm();
+		const result = await run(memory, [customer(1, 0, { Name: 'First' }), customer(2, 1), customer(1, 2, { Name: 'Last' })]);
+		const output = result.output('CRM');
+		assert.deepEqual(statusesOf(output), ['inserted', 'inserted', 'inserted']);
+		assert.equal(output[0].json.supersededBy, 2);
+		const stored = memory.rows(COMPANY).sort((a, b) => Number(a.CustomerNo) - Number(b.CustomerNo));
+		assert.deepEqual(stored.map((company) => [company.CustomerNo, company.Name]), [
+			[1, 'Last'],
+			[2, 'Customer 2'],
+		]);
+	});
+
+	it('orders: CompanyId is looked up from dbo.Company by CustomerNo; a missing customer fails only its order, saying so', async () => {
+		const memory = crm();
+		memory.seed(COMPANY, [{ CustomerNo: 10, Name: 'Acme' }]);
+		const [acme] = memory.rows(COMPANY);
+		const order = (no: number, customerNo: number, position: number): IDataObject => ({
+			OrderNo: no,
+			CustomerNo: customerNo,
+			Description: `Order ${no}`,
+			OrderDate: '2024-04-30T00:00:00.000Z',
+			Amount: 1250.5,
+			_sync: syncInfo('orders', position, { OrderNo: no }) as unknown as IDataObject,
+		});
+		const result = await run(memory, [order(1, 10, 0), order(2, 123, 1), order(3, 10, 2)], { target: 'orders', columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: [], schema: [] } }, 'continueRegularOutput');
+		const output = result.output('CRM');
+		assert.deepEqual(statusesOf(output), ['inserted', 'failed', 'inserted']);
+		assert.equal(output[1].json.error, 'Row OrderNo 2: Customer 123 is not in CRM yet (dbo.Company.CustomerNo)');
+		assert.equal(output[1].json.errorColumn, 'CompanyId');
+		assert.deepEqual(memory.rows(SALES_ORDER).map((row) => [row.OrderNo, row.CompanyId, row.OrderDate, row.Amount]), [
+			[1, acme.CompanyId, '2024-04-30', '1250.5'],
+			[3, acme.CompanyId, '2024-04-30', '1250.5'],
+		]);
+	});
+
+	describe('a row SQL Server refuses, in a batch of 1,000', () => {
+		/** A CRM with a unique index on OrgNo and a company already holding OrgNo 999000999. */
+		function crmWithUniqueOrgNo() {
+			const companies = { ...COMPANY_CATALOG, uniqueKeys: [...COMPANY_CATALOG.uniqueKeys, ['OrgNo']] };
+			const memory = new MemoryUpsertTarget([{ catalog: companies, defaults: { IsActive: true } }]);
+			memory.seed(COMPANY, [{ CustomerNo: 5000, Name: 'Already there', OrgNo: '999000999' }]);
+			return memory;
+		}
+		const items = range(1000).map((no, position) => customer(no, position, { OrgNo: no === 500 ? '999000999' : String(100000000 + no) }));
+
+		it('with continue-on-fail: 999 rows written, the refused one reported failed with SQL Server\'s message, in bounded round trips', async () => {
+			const memory = crmWithUniqueOrgNo();
+			const result = await run(memory, items, {}, 'continueRegularOutput');
+			const output = result.output('CRM');
+			assert.equal(output.filter((item) => item.json.status === 'inserted').length, 999);
+			const failed = output.filter((item) => item.json.status === 'failed');
+			assert.equal(failed.length, 1);
+			assert.deepEqual(failed[0].json.key, { CustomerNo: 500 });
+			assert.equal(failed[0].json.sqlServerError, 2627);
+			assert.match(String(failed[0].json.error), /^Row CustomerNo 500: Violation of UNIQUE KEY constraint .*duplicate key value is \(999000999\)/);
+			assert.equal(memory.rows(COMPANY).length, 1 + 999);
+			assert.ok(memory.requests <= 1 + 1 + 2 * Math.ceil(Math.log2(1000)), `${memory.requests} requests`);
+		});
+
+		it('with the error output: the refused row goes there, the 999 to the main output', async () => {
+			const result = await run(crmWithUniqueOrgNo(), items, {}, 'continueErrorOutput');
+			assert.equal(result.output('CRM', 0).length, 999);
+			const errors = result.output('CRM', 1);
+			assert.equal(errors.length, 1);
+			assert.match(String(errors[0].json.error), /^Row CustomerNo 500: Violation of UNIQUE KEY constraint/);
+			assert.deepEqual(errors[0].pairedItem, { item: 499 });
+			assert.ok(result.output('CRM', 0).every((item) => item.json.status === 'inserted'));
+		});
+
+		it('with neither: the node stops naming the row and SQL Server\'s message, after writing the other 999', async () => {
+			const memory = crmWithUniqueOrgNo();
+			const result = await run(memory, items);
+			assert.match(String(result.errorMessage), /Row CustomerNo 500: Violation of UNIQUE KEY constraint/);
+			assert.match(String(result.errorMessage), /watermark has not moved past this row/);
+			assert.equal(memory.rows(COMPANY).length, 1 + 999);
+		});
+	});
+
+	it('dry run reports inserted / updated / unchanged and writes nothing; items carry wouldBe, never status', async () => {
+		const memory = crm();
+		await run(memory, [customer(1, 0), customer(2, 1)]);
+		const before = memory.rows(COMPANY);
+		const result = await run(memory, [customer(1, 0), customer(2, 1, { City: 'Tromsø' }), customer(3, 2)], { options: { dryRun: true } });
+		const output = result.output('CRM');
+		assert.deepEqual(output.map((item) => item.json.wouldBe), ['unchanged', 'updated', 'inserted']);
+		assert.ok(output.every((item) => item.json.status === undefined && item.json.dryRun === true));
+		assert.deepEqual(memory.rows(COMPANY), before);
+		assert.match(String(result.runsOf('CRM')[0].hints?.[0]?.message), /^Dry run on dbo\.Company, nothing written: would be 1 inserted, 1 updated, 1 unchanged/);
+	});
+
+	describe('deleted in Contracting', () => {
+		async function afterDeleting(parameters: IDataObject) {
+			const memory = crm();
+			await run(memory, [customer(1, 0), customer(2, 1)]);
+			const result = await run(memory, [deletedCustomer(1, 0), deletedCustomer(7, 1), customer(2, 2, { City: 'Bodø' })], parameters);
+			return { memory, output: result.output('CRM'), error: result.errorMessage };
+		}
+
+		it('marks the CRM row (IsActive = 0, DeletedAt = now) by default; a key CRM does not have is unchanged', async () => {
+			const { memory, output, error } = await afterDeleting({});
+			assert.equal(error, undefined);
+			assert.deepEqual(statusesOf(output), ['deleted', 'unchanged', 'updated']);
+			assert.equal(output[0].json._sync && (output[0].json._sync as IDataObject).operation, 'delete');
+			const [one, two] = memory.rows(COMPANY);
+			assert.equal(one.IsActive, false);
+			assert.match(String(one.DeletedAt), /^\d{4}-\d{2}-\d{2}T/);
+			assert.deepEqual([two.IsActive, two.DeletedAt, two.City], [true, null, 'Bodø']);
+		});
+
+		it('deletes the CRM row', async () => {
+			const { memory, output } = await afterDeleting({ deletes: 'delete' });
+			assert.deepEqual(statusesOf(output), ['deleted', 'unchanged', 'updated']);
+			assert.deepEqual(memory.rows(COMPANY).map((row) => row.CustomerNo), [2]);
+		});
+
+		it('ignores it: CRM keeps the row, the item reports ignored', async () => {
+			const { memory, output } = await afterDeleting({ deletes: 'ignore' });
+			assert.deepEqual(statusesOf(output), ['ignored', 'ignored', 'updated']);
+			assert.deepEqual(output[0].json.key, { CustomerNo: 1 });
+			assert.deepEqual(memory.rows(COMPANY).map((row) => [row.CustomerNo, row.IsActive]), [
+				[1, true],
+				[2, true],
+			]);
+		});
+
+		it('refuses a column to set that the table does not have, naming it, before writing anything', async () => {
+			const { memory, error } = await afterDeleting({ deleteColumns: { column: [{ column: 'Inactive', value: '1' }] } });
+			assert.match(String(error), /Column "Inactive" does not exist in dbo\.Company/);
+			assert.equal(memory.rows(COMPANY)[1].City, 'Oslo');
+		});
+	});
+
+	describe('bad input', () => {
+		const manual = (value: IDataObject, matchingColumns = ['CustomerNo']) => ({
+			columns: { mappingMode: 'defineBelow', value, matchingColumns, schema: [] },
+		});
+
+		it('a mapped column that no longer exists: the node says which, and writes nothing', async () => {
+			const memory = crm();
+			const result = await run(memory, [customer(1, 0)], manual({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name }}', Fax: '={{ $json.Email }}' }));
+			assert.match(String(result.errorMessage), /Column "Fax" does not exist in dbo\.Company/);
+			assert.match(String(result.errorMessage), /refresh the column list/);
+			assert.equal(memory.rows(COMPANY).length, 0);
+		});
+
+		it('a value that does not convert, a NULL for a NOT NULL column: that row fails naming column and key; the rest is written', async () => {
+			const memory = crm();
+			const items = [customer(1, 0), customer(2, 1, { Name: null }), customer(3, 2, { PostCode: 'N-0150 OSLO SENTRUM' }), customer(4, 3)];
+			const mapping = manual({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name }}', PostCode: '={{ $json.PostCode }}' });
+			const result = await run(memory, items, mapping, 'continueRegularOutput');
+			const output = result.output('CRM');
+			assert.deepEqual(statusesOf(output), ['inserted', 'failed', 'failed', 'inserted']);
+			assert.equal(output[1].json.error, 'Row CustomerNo 2: Column "Name" (nvarchar(100)): needs a value (NOT NULL) but the item has none');
+			assert.equal(output[1].json.errorColumn, 'Name');
+			assert.match(String(output[2].json.error), /^Row CustomerNo 3: Column "PostCode" \(varchar\(10\)\): "N-0150 OSLO SENTRUM" is 19 characters/);
+			assert.deepEqual(memory.rows(COMPANY).map((row) => row.CustomerNo), [1, 4]);
+		});
+
+		it('a match column that is not unique: the node names it and writes nothing', async () => {
+			const memory = crm();
+			const result = await run(memory, [customer(1, 0)], { columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: ['City'], schema: [] } });
+			assert.match(String(result.errorMessage), /Column "City" is not a unique key of dbo\.Company/);
+			assert.equal(memory.rows(COMPANY).length, 0);
+		});
+
+		it('a table that is not there: the node names it', async () => {
+			const result = await run(crm(), [customer(1, 0)], { target: 'table', table: { __rl: true, mode: 'name', value: 'dbo.Firma' } });
+			assert.match(String(result.errorMessage), /dbo\.Firma does not exist/);
+		});
+
+		it('with continue-on-fail, a configuration error fails every item instead of stopping the workflow', async () => {
+			const result = await run(crm(), [customer(1, 0), customer(2, 1)], { columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: ['City'], schema: [] } }, 'continueRegularOutput');
+			assert.equal(result.errorMessage, undefined);
+			assert.deepEqual(statusesOf(result.output('CRM')), ['failed', 'failed']);
+			assert.match(String(result.output('CRM')[1].json.error), /^Row CustomerNo 2: .*"City" is not a unique key/);
+		});
+	});
+
+	it('writes into any CRM table picked by name, matching on its key', async () => {
+		const contacts = catalogTable(
+			{ schema: 'crm', name: 'Contact' },
+			{ Email: { typeName: 'nvarchar', maxLength: 400, nullable: false }, FullName: { typeName: 'nvarchar', maxLength: 200 } },
+			[['Email']],
+		);
+		const memory = crm([{ catalog: contacts }]);
+		const result = await run(memory, [{ Email: 'ola@example.no', FullName: 'Ola' }], {
+			target: 'table',
+			table: { __rl: true, mode: 'list', value: 'crm.Contact' },
+			columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: [], schema: [] },
+		});
+		assert.equal(result.errorMessage, undefined);
+		assert.deepEqual(result.output('CRM')[0].json, { key: { Email: 'ola@example.no' }, status: 'inserted' });
+	});
+});
