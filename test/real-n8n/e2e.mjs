@@ -1,0 +1,269 @@
+// `npm run test:e2e`: this package in a real, pinned n8n (installed into .n8n-local/ on first use, see
+// localN8n.mjs), started on free ports with a throw-away user folder and stopped at the end in every case.
+// No SQL Server is needed: the credentials point at a closed port on 127.0.0.1, which is what the failure
+// test wants. The last test saves a screenshot of each workflow in the editor (headless Chromium).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import {
+	buildPackage,
+	ensureN8n,
+	ensureNode,
+	ensureTool,
+	freePort,
+	generatePassword,
+	importCredentials,
+	importWorkflows,
+	installPackage,
+	N8nRest,
+	n8nEnvironment,
+	PACKAGE_NAME,
+	readWorkflow,
+	repoRoot,
+	startN8n,
+	step,
+	waitUntilReady,
+	workflowFiles,
+	CREDENTIALS_FROM_ENV,
+	credentialReferences,
+} from './localN8n.mjs';
+
+const PACKAGE_NODE_TYPES = ['contracting', 'crm', 'watermark'].map((name) => `${PACKAGE_NAME}.${name}`);
+const PACKAGE_CREDENTIAL_TYPES = CREDENTIALS_FROM_ENV.map(({ type }) => type);
+const SCHEDULE_TRIGGER = 'n8n-nodes-base.scheduleTrigger';
+const SCHEDULE_SECONDS = 5;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PLAYWRIGHT_CORE_VERSION = '1.65.1';
+const OWNER = { email: 'e2e-owner@example.com', password: generatePassword() };
+const resultsDir = path.join(repoRoot, 'test-results');
+
+/** The test's copy of the sync workflow runs every few seconds instead of every few minutes, under its own id. */
+function scheduledEverySeconds(workflow) {
+	return {
+		...workflow,
+		id: `${workflow.id.slice(0, 12)}e2e1`,
+		name: `${workflow.name} (e2e: every ${SCHEDULE_SECONDS} s)`,
+		nodes: workflow.nodes.map((node) =>
+			node.type === SCHEDULE_TRIGGER
+				? { ...node, parameters: { ...node.parameters, rule: { interval: [{ field: 'seconds', secondsInterval: SCHEDULE_SECONDS }] } } }
+				: node,
+		),
+	};
+}
+
+/** Each workflow's own credential references, bound to test credentials when a package node has none. */
+function withCredentialsBound(workflow, references) {
+	return {
+		...workflow,
+		nodes: workflow.nodes.map((node) =>
+			node.type.startsWith(`${PACKAGE_NAME}.`) && !node.credentials ? { ...node, credentials: references } : node,
+		),
+	};
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a truthy value; fails with `what` when the deadline passes. */
+async function eventually(what, probe, timeoutMs) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await probe();
+		if (value) return value;
+		if (Date.now() > deadline) assert.fail(`${what} (waited ${timeoutMs / 1000} s)`);
+		await sleep(500);
+	}
+}
+
+describe('this package in a real n8n', { concurrency: 1 }, () => {
+	const userFolder = mkdtempSync(path.join(os.tmpdir(), 'contracting-crm-e2e-'));
+	const logLines = [];
+	let n8n;
+	let rest;
+	let baseUrl;
+	let flatted;
+	let shipped; // [{ file, workflow }]
+	let syncCopy;
+	let closedPort;
+
+	before(async () => {
+		const node = ensureNode();
+		const { n8nBin } = ensureN8n(node);
+		flatted = createRequire(n8nBin)('flatted');
+		buildPackage();
+		installPackage(userFolder);
+
+		const [port, brokerPort] = [await freePort(), await freePort()];
+		closedPort = await freePort();
+		baseUrl = `http://127.0.0.1:${port}`;
+		const env = n8nEnvironment({
+			node,
+			userFolder,
+			forced: { N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_LOG_LEVEL: 'info' },
+		});
+		const runtime = { node, n8nBin, env };
+
+		shipped = workflowFiles().map((file) => ({ file, workflow: readWorkflow(file) }));
+		const references = credentialReferences(shipped.map(({ workflow }) => workflow));
+		const unreachable = { server: '127.0.0.1', port: closedPort, database: 'E2E_NO_SUCH_DB', user: 'e2e', password: 'e2e-not-a-secret', encrypt: false, connectTimeout: 2000 };
+		const credentials = CREDENTIALS_FROM_ENV.map(({ type, defaultId, defaultName }) => ({
+			id: references[type]?.id ?? defaultId,
+			name: references[type]?.name ?? defaultName,
+			type,
+			data: unreachable,
+		}));
+		const boundReferences = Object.fromEntries(credentials.map(({ type, id, name }) => [type, { id, name }]));
+		const sync = shipped.find(({ workflow }) => workflow.nodes.some((node) => node.type === SCHEDULE_TRIGGER));
+		assert.ok(sync, 'one of the workflows starts with a schedule trigger (the sync)');
+		syncCopy = withCredentialsBound(scheduledEverySeconds(sync.workflow), boundReferences);
+
+		step(`Importing credentials and ${shipped.length} workflows (+ the test's fast-schedule copy of the sync) ...`);
+		importCredentials(runtime, credentials);
+		importWorkflows(runtime, [...shipped.map(({ workflow }) => workflow), syncCopy]);
+
+		step(`Starting n8n on ${baseUrl} (user folder ${userFolder}) ...`);
+		n8n = startN8n(runtime, ['ignore', 'pipe', 'pipe']);
+		// Last resort when the test process is torn down without `after` (Ctrl+C, a crash): n8n must not outlive it.
+		process.once('exit', () => n8n.kill('SIGKILL'));
+		for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+		for (const stream of [n8n.stdout, n8n.stderr]) {
+			stream.setEncoding('utf8');
+			stream.on('data', (chunk) => logLines.push(...chunk.split('\n').filter(Boolean)));
+		}
+		await waitUntilReady(baseUrl, n8n);
+		rest = new N8nRest(baseUrl);
+		assert.equal(await rest.setupOwner(OWNER), true, 'a fresh n8n asks for an owner account');
+		await rest.login(OWNER.email, OWNER.password);
+	});
+
+	after(async () => {
+		await stopN8n(n8n);
+		mkdirSync(resultsDir, { recursive: true });
+		writeFileSync(path.join(resultsDir, 'e2e-n8n.log'), `${logLines.join('\n')}\n`);
+		rmSync(userFolder, { recursive: true, force: true });
+	});
+
+	test("the package's three nodes and two credentials load, and every node type the workflows use is known", async () => {
+		const nodeTypes = await rest.request('GET', '/types/nodes.json');
+		const credentialTypes = await rest.request('GET', '/types/credentials.json');
+		const knownNodes = new Set(nodeTypes.map(({ name }) => name));
+		const knownCredentials = new Set(credentialTypes.map(({ name }) => name));
+		assert.deepEqual(PACKAGE_NODE_TYPES.filter((type) => !knownNodes.has(type)), [], 'node types of this package that n8n did not load');
+		assert.deepEqual(PACKAGE_CREDENTIAL_TYPES.filter((type) => !knownCredentials.has(type)), [], 'credential types of this package that n8n did not load');
+		const versions = (name) => nodeTypes.filter((type) => type.name === name).flatMap(({ version }) => [version].flat());
+		const unknownNodes = shipped.flatMap(({ file, workflow }) =>
+			workflow.nodes
+				.filter((node) => !versions(node.type).includes(node.typeVersion))
+				.map((node) => `${path.basename(file)}: "${node.name}" is ${node.type} v${node.typeVersion}; n8n has ${versions(node.type).join(', ') || 'no such type'}`),
+		);
+		assert.deepEqual(unknownNodes, [], 'nodes of the workflows whose type and version n8n does not know');
+		const loadProblems = logLines.filter((line) => /unrecognized node type|unknown node type|failed to load|error loading/i.test(line));
+		assert.deepEqual(loadProblems, [], "n8n's log reports no node type it could not load");
+	});
+
+	test('both workflows import with all their nodes', async () => {
+		assert.ok(shipped.length >= 2, `there are two workflows to import (found ${shipped.map(({ file }) => path.basename(file))})`);
+		for (const { file, workflow } of shipped) {
+			const imported = await rest.request('GET', `/rest/workflows/${workflow.id}`);
+			assert.equal(imported.name, workflow.name, path.basename(file));
+			assert.deepEqual(imported.nodes.map(({ name }) => name).sort(), workflow.nodes.map(({ name }) => name).sort(), path.basename(file));
+			assert.equal(imported.active, false, `${path.basename(file)} is imported switched off`);
+		}
+	});
+
+	const executionsOf = async (workflowId) =>
+		(await rest.request('GET', `/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`)).results;
+
+	test('publishing the sync workflow starts executions on schedule, unpublishing stops them', async () => {
+		const { versionId } = await rest.request('GET', `/rest/workflows/${syncCopy.id}`);
+		const activated = await rest.request('POST', `/rest/workflows/${syncCopy.id}/activate`, { versionId });
+		assert.equal(activated.active, true);
+		const started = await eventually(
+			`two scheduled executions within ${SCHEDULE_SECONDS * 4} s`,
+			async () => {
+				const executions = await executionsOf(syncCopy.id);
+				return executions.length >= 2 && executions;
+			},
+			SCHEDULE_SECONDS * 4000 + 10_000,
+		);
+		assert.ok(started.every(({ mode }) => mode === 'trigger'), 'the executions were started by the schedule');
+
+		const deactivated = await rest.request('POST', `/rest/workflows/${syncCopy.id}/deactivate`, {});
+		assert.equal(deactivated.active, false);
+		const countWhenStopped = (await executionsOf(syncCopy.id)).length;
+		await sleep(SCHEDULE_SECONDS * 3000);
+		assert.equal((await executionsOf(syncCopy.id)).length, countWhenStopped, 'no execution started after unpublishing');
+	});
+
+	test('with no SQL Server reachable, an execution fails naming the server and what to check, and n8n keeps running', async () => {
+		assert.ok((await executionsOf(syncCopy.id)).length > 0, 'the sync has run (see the previous test)');
+		const failed = await eventually(
+			'a finished execution of the sync',
+			async () => (await executionsOf(syncCopy.id)).find(({ status }) => status === 'error' || status === 'success'),
+			60_000,
+		);
+		assert.equal(failed.status, 'error');
+		const execution = await rest.request('GET', `/rest/executions/${failed.id}`);
+		const { resultData } = flatted.parse(execution.data);
+		const error = resultData.error;
+		assert.ok(error, 'the execution records its error');
+		const explained = `${error.message}\n${error.description ?? ''}`;
+		assert.match(explained, /127\.0\.0\.1/, `the message names the server: ${explained}`);
+		assert.match(explained, /check/i, `the message says what to check: ${explained}`);
+		assert.doesNotMatch(explained, /e2e-not-a-secret/, 'the password never appears');
+		assert.equal(n8n.exitCode, null, 'n8n is still running');
+		assert.equal((await fetch(`${baseUrl}/healthz`)).status, 200);
+	});
+
+	test('a screenshot of each workflow in the editor', async (t) => {
+		if (!existsSync(CHROMIUM)) {
+			t.skip(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+			return;
+		}
+		const { chromium } = createRequire(import.meta.url)(ensureTool('playwright-core', PLAYWRIGHT_CORE_VERSION));
+		const browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		});
+		try {
+			const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+			await page.goto(`${baseUrl}/signin`);
+			await page.locator('input[type="email"], input[name="emailOrLdapLoginId"]').first().fill(OWNER.email);
+			await page.locator('input[type="password"]').first().fill(OWNER.password);
+			await page.locator('input[type="password"]').first().press('Enter');
+			await page.waitForURL((url) => !url.pathname.startsWith('/signin'));
+			for (const { file, workflow } of shipped) {
+				await page.goto(`${baseUrl}/workflow/${workflow.id}`);
+				await page.locator('[data-test-id="canvas-node"]').first().waitFor();
+				assert.equal(await page.locator('[data-test-id="canvas-node"]').count(), workflow.nodes.filter((node) => node.type !== 'n8n-nodes-base.stickyNote').length);
+				await page.keyboard.press('1'); // zoom to fit
+				await sleep(1000);
+				const target = screenshotPath(file);
+				mkdirSync(path.dirname(target), { recursive: true });
+				await page.screenshot({ path: target });
+				step(`Screenshot: ${path.relative(repoRoot, target)}`);
+			}
+		} finally {
+			await browser.close();
+		}
+	});
+});
+
+/** workflows/contracting-crm-sync.json -> workflows/screenshots/sync.png; fixtures go to test-results/. */
+function screenshotPath(file) {
+	const name = `${path.basename(file, '.json').replace(/^contracting-crm-/, '')}.png`;
+	const shippedDir = path.join(repoRoot, 'workflows');
+	return path.dirname(file) === shippedDir ? path.join(shippedDir, 'screenshots', name) : path.join(resultsDir, 'screenshots', name);
+}
+
+async function stopN8n(child) {
+	if (!child || child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	child.kill('SIGTERM');
+	const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+	await exited;
+	clearTimeout(timer);
+}
