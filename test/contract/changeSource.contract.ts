@@ -7,14 +7,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { ChangeSource } from '../../nodes/Contracting/stores/changeSource';
+import { SqlServerChangeSource } from '../../nodes/Contracting/stores/sqlServerChangeSource';
 import { UnknownColumnError, UnknownTableError } from '../../nodes/shared/catalog';
 import type { SourceRow } from '../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../nodes/shared/core/cursor';
 import { beginningCursor } from '../../nodes/shared/core/cursor';
-import { parseQualifiedName } from '../../nodes/shared/core/identifiers';
+import { parseQualifiedName, quoteIdentifier, quoteQualifiedName } from '../../nodes/shared/core/identifiers';
 import type { MarkerSpec, SourceSpec } from '../../nodes/shared/core/markers';
-import { ChangeSourceError } from '../../nodes/shared/core/markers';
+import { ChangeSourceError, isRowversion, isTemporal, typeOf } from '../../nodes/shared/core/markers';
+import { sqlTypeText } from '../../nodes/shared/core/sqlTypes';
+import type { SqlParameter, SqlTransport } from '../../nodes/shared/transport/types';
 import type { Row, TableDefinition } from '../support/memory/memoryChangeSource';
+import { catalogColumnOf } from '../support/memory/memoryChangeSource';
 
 export interface ChangeSourceHarness {
 	source: ChangeSource;
@@ -26,6 +30,78 @@ export interface ChangeSourceHarness {
 	remove(table: string, key: Row): Promise<void>;
 	/** Makes Change Tracking forget every version so far (the retention cleanup); absent where that cannot be forced. */
 	expireChangeTracking?(table: string): Promise<void>;
+}
+
+/**
+ * The harness over a real SQL Server (for the integration suite): tables made with CREATE TABLE from the same
+ * definitions, rows written with typed parameters (date-times as text CONVERTed in T-SQL). The database must
+ * have Change Tracking enabled (ALTER DATABASE … SET CHANGE_TRACKING = ON) for the Change Tracking scenarios.
+ */
+export function sqlServerChangeSourceHarness(transport: SqlTransport): ChangeSourceHarness {
+	const definitions = new Map<string, TableDefinition>();
+	const columnsOf = (table: string) => {
+		const definition = definitions.get(table);
+		if (!definition) throw new Error(`The harness did not create ${table}`);
+		return definition.columns.map((column) => catalogColumnOf(column, definition.primaryKey));
+	};
+	/** `[column] = value-expression` pieces with their parameters, for the columns a row gives. */
+	const assignments = (table: string, row: Row, prefix: string) => {
+		const parameters: SqlParameter[] = [];
+		const pieces = columnsOf(table)
+			.filter((column) => column.name in row && !isRowversion(column))
+			.map((column, index) => {
+				const name = `${prefix}${index}`;
+				const value = row[column.name] as SqlParameter['value'];
+				const type = column.sqlType!;
+				if (!isTemporal(column)) {
+					parameters.push({ name, type, value });
+					return { column: quoteIdentifier(column.name), value: `@${name}` };
+				}
+				parameters.push({ name, type: { name: 'varchar', length: 34 }, value });
+				const style = typeOf(column) === 'time' ? '' : ', 126';
+				return { column: quoteIdentifier(column.name), value: `CONVERT(${sqlTypeText(type)}, @${name}${style})` };
+			});
+		return { pieces, parameters };
+	};
+	const where = (table: string, key: Row) => {
+		const { pieces, parameters } = assignments(table, key, 'w');
+		return { text: pieces.map((piece) => `${piece.column} = ${piece.value}`).join(' AND '), parameters };
+	};
+	return {
+		source: new SqlServerChangeSource(transport),
+		async createTable(definition) {
+			const name = quoteQualifiedName(parseQualifiedName(definition.name));
+			definitions.set(definition.name, definition);
+			const columns = definition.columns.map((column) => `${quoteIdentifier(column.name)} ${column.type} ${column.nullable === false || /rowversion/i.test(column.type) ? 'NOT NULL' : 'NULL'}`);
+			const key = `CONSTRAINT ${quoteIdentifier(`PK_${parseQualifiedName(definition.name).name}`)} PRIMARY KEY (${definition.primaryKey.map(quoteIdentifier).join(', ')})`;
+			const tracking = definition.changeTracking ? `\nALTER TABLE ${name} ENABLE CHANGE_TRACKING;` : '';
+			await transport.execute({
+				text: `IF OBJECT_ID(N'${name.replace(/'/g, "''")}', N'U') IS NOT NULL DROP TABLE ${name};\nCREATE TABLE ${name} (${[...columns, key].join(', ')});${tracking}`,
+				parameters: [],
+			});
+		},
+		async insert(table, rows) {
+			for (const row of rows) {
+				const { pieces, parameters } = assignments(table, row, 'v');
+				await transport.execute({
+					text: `INSERT INTO ${quoteQualifiedName(parseQualifiedName(table))} (${pieces.map((piece) => piece.column).join(', ')}) VALUES (${pieces.map((piece) => piece.value).join(', ')});`,
+					parameters,
+				});
+			}
+		},
+		async update(table, key, changes) {
+			const set = assignments(table, changes, 's');
+			const condition = where(table, key);
+			await transport.execute({
+				text: `UPDATE ${quoteQualifiedName(parseQualifiedName(table))} SET ${set.pieces.map((piece) => `${piece.column} = ${piece.value}`).join(', ')} WHERE ${condition.text};`,
+				parameters: [...set.parameters, ...condition.parameters],
+			});
+		},
+		async remove(table, key) {
+			const condition = where(table, key);
+			await transport.execute({ text: `DELETE FROM ${quoteQualifiedName(parseQualifiedName(table))} WHERE ${condition.text};`, parameters: condition.parameters });
+		},
+	};
 }
 
 export interface ReadResult {

@@ -86,6 +86,7 @@ describe('the batch statement for a date-time marker', () => {
 				'((src.[ChangedAt] > CONVERT(datetime2(7), @m, 126)) OR (src.[ChangedAt] = CONVERT(datetime2(7), @m, 126) AND src.[CustomerNo] > CONVERT(int, @k0)))',
 			),
 		);
+		assert.ok(text.includes('AND src.[ChangedAt] >= CONVERT(datetime2(7), @m, 126) AND'), 'a range an index on the marker can seek');
 		assert.ok(text.includes('CONVERT(varchar(33), src.[ChangedAt], 126) AS __sync_marker'));
 		assert.ok(text.includes('CONVERT(nvarchar(4000), src.[CustomerNo]) AS __sync_key_0'));
 		assert.deepEqual(parameter(request, 'take'), { name: 'take', type: { name: 'int' }, value: 1001 });

@@ -332,6 +332,8 @@ function keysetBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor,
 	} else if (after.marker !== null) {
 		parameters.push(param('m', { name: 'varchar', length: 34 }, after.marker));
 		const terms = markerTerms(marker, '@m');
+		// Implied by the tuple comparison; spelled out so SQL Server can seek an index on the marker instead of scanning.
+		conditions.push(`${terms[0].column} >= ${terms[0].value}`);
 		conditions.push(
 			after.key === null
 				? tupleComparison(terms, '>', true)
