@@ -224,6 +224,16 @@ describe('CRM node: Upsert', () => {
 			]);
 		});
 
+		it('finds the key of a deleted row under _sync.key when the item carries nothing else', async () => {
+			const memory = crm();
+			await run(memory, [customer(1, 0), customer(2, 1)]);
+			const bare = { _sync: syncInfo('customers', 0, { CustomerNo: 2 }, 'delete') as unknown as IDataObject };
+			const result = await run(memory, [bare], { deletes: 'delete' });
+			assert.equal(result.errorMessage, undefined);
+			assert.deepEqual(result.output('CRM')[0].json.key, { CustomerNo: 2 });
+			assert.deepEqual(memory.rows(COMPANY).map((row) => row.CustomerNo), [1]);
+		});
+
 		it('refuses a column to set that the table does not have, naming it, before writing anything', async () => {
 			const { memory, error } = await afterDeleting({ deleteColumns: { column: [{ column: 'Inactive', value: '1' }] } });
 			assert.match(String(error), /Column "Inactive" does not exist in dbo\.Company/);
@@ -246,11 +256,18 @@ describe('CRM node: Upsert', () => {
 
 		it('a value that does not convert, a NULL for a NOT NULL column: that row fails naming column and key; the rest is written', async () => {
 			const memory = crm();
-			const items = [customer(1, 0), customer(2, 1, { Name: null }), customer(3, 2, { PostCode: 'N-0150 OSLO SENTRUM' }), customer(4, 3)];
-			const mapping = manual({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name }}', PostCode: '={{ $json.PostCode }}' });
+			const items = [
+				customer(1, 0),
+				customer(2, 1, { Name: null }),
+				customer(3, 2, { PostCode: 'N-0150 OSLO SENTRUM' }),
+				customer(4, 3),
+				customer(5, 4, { Active: 'sometimes' }),
+			];
+			const mapping = manual({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name }}', PostCode: '={{ $json.PostCode }}', IsActive: '={{ $json.Active }}' });
 			const result = await run(memory, items, mapping, 'continueRegularOutput');
 			const output = result.output('CRM');
-			assert.deepEqual(statusesOf(output), ['inserted', 'failed', 'failed', 'inserted']);
+			assert.deepEqual(statusesOf(output), ['inserted', 'failed', 'failed', 'inserted', 'failed']);
+			assert.equal(output[4].json.error, 'Row CustomerNo 5: Column "IsActive" (bit): "sometimes" is not a yes/no value (true, false, 1 or 0)');
 			assert.equal(output[1].json.error, 'Row CustomerNo 2: Column "Name" (nvarchar(100)): needs a value (NOT NULL) but the item has none');
 			assert.equal(output[1].json.errorColumn, 'Name');
 			assert.match(String(output[2].json.error), /^Row CustomerNo 3: Column "PostCode" \(varchar\(10\)\): "N-0150 OSLO SENTRUM" is 19 characters/);

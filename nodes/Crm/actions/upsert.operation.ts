@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import type { CatalogTable } from '../../shared/catalog';
+import type { CatalogColumn, CatalogTable } from '../../shared/catalog';
 import { displayQualifiedName } from '../../shared/core/identifiers';
 import { autoMappedColumns, defaultMatchColumns, manuallyMappedColumns } from '../../shared/core/mapping';
 import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
@@ -9,7 +9,7 @@ import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
 import { SYNC_FIELD } from '../../shared/core/syncItem';
 import { writeIsolatingRefusals } from '../../shared/core/upsertBisection';
 import type { DeletePlan, DeleteRow, Prepared, RowError, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
-import { planDelete, planUpsert, rawKeyOf, resolveLookup, rowFailureMessage, prepareDeleteRow, prepareUpsertRow } from '../../shared/core/upsertPlan';
+import { planDelete, planUpsert, rawKeyOf, resolveLookup, resolveMatchColumns, rowFailureMessage, prepareDeleteRow, prepareUpsertRow } from '../../shared/core/upsertPlan';
 import { chunked } from '../../shared/core/upsertSql';
 import { toNodeError } from '../../shared/nodeErrors';
 import type { UpsertSettings } from '../helpers/parameters';
@@ -18,7 +18,10 @@ import type { UpsertTarget, WriteOptions } from '../stores/upsertTarget';
 
 interface Plans {
 	table: CatalogTable;
-	upsert: UpsertPlan;
+	/** The columns rows are matched on, for upserts and deletes alike. */
+	matchColumns: CatalogColumn[];
+	/** Undefined while no item is an upsert: deleted rows carry their key, not the columns an insert needs. */
+	upsert?: UpsertPlan;
 	/** Undefined while no item is a delete: a table without the columns to mark deletes can still take upserts. */
 	delete?: DeletePlan;
 }
@@ -39,26 +42,29 @@ type Entry =
 
 const syncOf = (item: INodeExecutionData) => item.json[SYNC_FIELD] as SyncInfo | undefined;
 const isDelete = (item: INodeExecutionData) => syncOf(item)?.operation === 'delete';
+/** The item's fields, with the source key under `_sync.key` as a fallback: a deleted row may carry nothing but its key there. */
+const fieldsOf = (item: INodeExecutionData): Record<string, unknown> => ({ ...(syncOf(item)?.key ?? {}), ...item.json });
 
 async function plansFor(context: IExecuteFunctions, target: UpsertTarget, settings: UpsertSettings, items: INodeExecutionData[]): Promise<Plans> {
 	const { table: tableName, lookups: specs } = targetOf(context);
 	const table = await target.describe(tableName);
 	const lookups = [];
 	for (const spec of specs) lookups.push(resolveLookup(table, spec, await target.describe(spec.fromTable)));
-	const mapped =
-		settings.mappingMode === 'defineBelow'
-			? manuallyMappedColumns(table, settings.mappedNames)
-			: autoMappedColumns(table, items.map((item) => item.json));
+	const mappedFor = (some: INodeExecutionData[]) =>
+		settings.mappingMode === 'defineBelow' ? manuallyMappedColumns(table, settings.mappedNames) : autoMappedColumns(table, some.map(fieldsOf));
 	// A workflow written by hand, or saved before the key was chosen, matches on the table's key.
 	const matchNames = settings.matchingColumns.length > 0 ? settings.matchingColumns : defaultMatchColumns(table);
-	const upsert = planUpsert(table, mapped, matchNames, lookups);
-	const deletePlan = items.some(isDelete) ? planDelete(table, upsert.matchColumns, settings.deletes, settings.deleteAssignments) : undefined;
-	return { table, upsert, delete: deletePlan };
+	const upserts = items.filter((item) => !isDelete(item));
+	const deletes = items.filter(isDelete);
+	const upsert = upserts.length > 0 ? planUpsert(table, mappedFor(upserts), matchNames, lookups) : undefined;
+	const matchColumns = upsert?.matchColumns ?? resolveMatchColumns(table, mappedFor(deletes), matchNames);
+	const deletePlan = deletes.length > 0 ? planDelete(table, matchColumns, settings.deletes, settings.deleteAssignments) : undefined;
+	return { table, matchColumns, upsert, delete: deletePlan };
 }
 
 /** The mapped values of an item: the manual mapping (its expressions resolved for this item), or the item itself. */
 function mappedValues(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number): Record<string, unknown> {
-	if (settings.mappingMode !== 'defineBelow') return item.json;
+	if (settings.mappingMode !== 'defineBelow') return fieldsOf(item);
 	// n8n's own check of the values would stop the whole node for one bad value; the node's conversion fails just that row, naming it.
 	return (context.getNodeParameter('columns.value', index, {}, { skipValidation: true }) as Record<string, unknown> | null) ?? {};
 }
@@ -67,8 +73,8 @@ function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Pl
 	const item = items[index];
 	const values = mappedValues(context, settings, item, index);
 	const deletePlan = plans.delete;
-	if (!isDelete(item) || !deletePlan) return { index, kind: 'upsert', prepared: prepareUpsertRow(plans.upsert, index, values, item.json) };
-	if (deletePlan.handling.kind === 'ignore') return { index, kind: 'ignored', key: rawKeyOf(deletePlan.matchColumns, { ...(syncOf(item)?.key ?? {}), ...values }) };
+	if (!isDelete(item) || !deletePlan) return { index, kind: 'upsert', prepared: prepareUpsertRow(plans.upsert as UpsertPlan, index, values, item.json) };
+	if (deletePlan.handling.kind === 'ignore') return { index, kind: 'ignored', key: rawKeyOf(deletePlan.matchColumns, { ...fieldsOf(item), ...values }) };
 	return { index, kind: 'delete', prepared: prepareDeleteRow(deletePlan, index, values, syncOf(item)?.key ?? {}) };
 }
 
@@ -95,12 +101,16 @@ async function writeBatch(
 		else if (!entry.prepared.ok) results.set(index, { key: entry.prepared.key, status: 'failed', error: entry.prepared.error });
 		else writable.push(entry as (typeof writable)[number]);
 	}
-	const matchNames = plans.upsert.matchColumns.map((column) => column.name);
+	const matchNames = plans.matchColumns.map((column) => column.name);
 	const { winners, supersededBy } = mergeDuplicateKeys(writable, (entry) => keyText(matchNames.map((name) => entry.prepared.key[name])));
 	const options: WriteOptions = { dryRun: settings.dryRun };
 	const upsertRows = winners.flatMap((entry) => (entry.kind === 'upsert' ? [entry.prepared.row as UpsertRow] : []));
 	const deleteRows = winners.flatMap((entry) => (entry.kind === 'delete' ? [entry.prepared.row as DeleteRow] : []));
-	const outcomes = await writeInRequests(upsertRows, await target.rowsPerRequest(plans.upsert), (rows) => target.upsert(plans.upsert, rows, options));
+	const outcomes: RowOutcome[] = [];
+	const upsertPlan = plans.upsert;
+	if (upsertPlan && upsertRows.length > 0) {
+		outcomes.push(...(await writeInRequests(upsertRows, await target.rowsPerRequest(upsertPlan), (rows) => target.upsert(upsertPlan, rows, options))));
+	}
 	const deletePlan = plans.delete;
 	if (deletePlan && deleteRows.length > 0) {
 		outcomes.push(...(await writeInRequests(deleteRows, await target.rowsPerRequest(deletePlan), (rows) => target.delete(deletePlan, rows, options))));
@@ -200,7 +210,7 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 	}
 	if (stop && !continueOnFail) throw stop;
 	const notWritten = (item: INodeExecutionData): ItemResult => ({
-		key: plans ? rawKeyOf(plans.upsert.matchColumns, { ...(syncOf(item)?.key ?? {}), ...item.json }) : (syncOf(item)?.key ?? {}),
+		key: plans ? rawKeyOf(plans.matchColumns, fieldsOf(item)) : (syncOf(item)?.key ?? {}),
 		status: 'failed',
 		error: { message: stop?.message ?? 'not written' },
 	});
