@@ -198,7 +198,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.equal((await executionsOf(syncCopy.id)).length, countWhenStopped, 'no execution started after unpublishing');
 	});
 
-	test('with no SQL Server reachable, an execution fails naming the server and what to check, and n8n keeps running', async () => {
+	test('with no SQL Server reachable, an execution fails naming the server and what to check, and n8n keeps running', async (t) => {
 		assert.ok((await executionsOf(syncCopy.id)).length > 0, 'the sync has run (see the previous test)');
 		const failed = await eventually(
 			'a finished execution of the sync',
@@ -211,6 +211,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		const error = resultData.error;
 		assert.ok(error, 'the execution records its error');
 		const explained = `${error.message}\n${error.description ?? ''}`;
+		t.diagnostic(`what the partner sees: ${explained.replace(/\n/g, ' | ')}`);
 		assert.match(explained, /127\.0\.0\.1/, `the message names the server: ${explained}`);
 		assert.match(explained, /check/i, `the message says what to check: ${explained}`);
 		assert.doesNotMatch(explained, /e2e-not-a-secret/, 'the password never appears');
