@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { IDataObject, INodeParameters, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
 
 import type { CatalogTable } from '../../nodes/shared/catalog';
 import { DESCRIBE_TABLE_QUERY } from '../../nodes/shared/catalog';
@@ -60,13 +60,7 @@ function crmDatabase(level: number) {
 const customers = (count: number): Array<{ json: IDataObject }> =>
 	Array.from({ length: count }, (_, index) => ({ json: { CustomerNo: index + 1, Name: `Customer ${index + 1}`, City: 'Oslo', Email: null } }));
 
-function workflow(options: IDataObject = {}): IWorkflowBase {
-	const data = readWorkflow('test/workflow/crmUpsert.workflow.json');
-	const crm = data.nodes.find((node) => node.name === 'CRM');
-	assert.ok(crm);
-	crm.parameters = { ...crm.parameters, options: options as INodeParameters };
-	return data;
-}
+const workflow = (): IWorkflowBase => readWorkflow('test/workflow/crmUpsert.workflow.json');
 
 afterEach(() => restoreAllSeams());
 
