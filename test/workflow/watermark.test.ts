@@ -27,7 +27,7 @@ const cursorOf = (day: number, row: number) => serializeCursor({ kind: 'datetime
  * Start → Get Watermark → (Acquired) → Fake CRM (three rows changed on `day` March, read from Get's cursor,
  * all written but the one at `failAt`) → Split Out → Set Watermark. "Held by Another Run" is left unconnected, as in the sync.
  */
-function syncWorkflow(day: number, failAt = -1): IWorkflowBase {
+function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}): IWorkflowBase {
 	const rows = `[0, 1, 2].map((row) => ({
 		CustomerNo: ${day} * 100 + row,
 		status: row === ${failAt} ? 'failed' : 'inserted',
@@ -37,7 +37,7 @@ function syncWorkflow(day: number, failAt = -1): IWorkflowBase {
 			operation: 'upsert',
 			key: { CustomerNo: ${day} * 100 + row },
 			cursor: JSON.stringify({ kind: 'datetime', marker: '2025-03-' + String(${day}).padStart(2, '0') + 'T10:00:0' + row, key: [String(${day} * 100 + row)] }),
-			batchStartCursor: $json.cursor ?? JSON.stringify({ kind: 'datetime', marker: null, key: null }),
+			batchStartCursor: $('Get Watermark').first().json.cursor ?? JSON.stringify({ kind: 'datetime', marker: null, key: null }),
 			position: row,
 			batchRows: 3,
 			hasMore: false,
@@ -61,7 +61,7 @@ function syncWorkflow(day: number, failAt = -1): IWorkflowBase {
 				type: WATERMARK,
 				typeVersion: 1,
 				position: [200, 0],
-				parameters: { operation: 'get', stream: 'customers' },
+				parameters: { operation: 'get', stream: 'customers', ...getParameters },
 				credentials: CRM_CREDENTIAL,
 			},
 			{
@@ -84,6 +84,23 @@ function syncWorkflow(day: number, failAt = -1): IWorkflowBase {
 			},
 		],
 	} as unknown as IWorkflowBase;
+}
+
+/** The sync with support's rewind landing between Get and Set, as when support rewinds during a run. */
+function syncWithRewindDuringRun(day: number): IWorkflowBase {
+	const workflow = syncWorkflow(day) as unknown as { nodes: Array<Record<string, unknown>>; connections: Record<string, unknown> };
+	workflow.nodes.push({
+		id: '6',
+		name: 'Rewind By Support',
+		type: WATERMARK,
+		typeVersion: 1,
+		position: [300, 200],
+		parameters: { operation: 'rewind', stream: 'customers' },
+		credentials: CRM_CREDENTIAL,
+	});
+	workflow.connections['Get Watermark'] = { main: [[{ node: 'Rewind By Support', type: 'main', index: 0 }], []] };
+	workflow.connections['Rewind By Support'] = { main: [[{ node: 'Fake CRM', type: 'main', index: 0 }]] };
+	return workflow as unknown as IWorkflowBase;
 }
 
 function supportWorkflow(parameters: Record<string, unknown>): IWorkflowBase {
@@ -173,6 +190,46 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.deepEqual(set.firstFailure, { key: { CustomerNo: 301 }, error: 'String or binary data would be truncated' });
 		assert.match(String(set.message), /\{"CustomerNo":301\} was not written/);
 		assert.equal((await store.read('customers'))?.cursor, cursorOf(3, 0));
+	});
+
+	it('starts the first run from a configured date, in the stream\'s time zone', async () => {
+		const run = await runWorkflow(syncWorkflow(5, -1, { startingPoint: 'date', startingDate: '2025-03-01T00:00:00', timeZone: 'Europe/Stockholm' }), { credentials });
+		assert.equal(run.errorMessage, undefined);
+		const got = run.output('Get Watermark')[0].json;
+		assert.equal(got.cursor, serializeCursor({ kind: 'datetime', marker: '2025-03-01T00:00:00', key: null }));
+		assert.equal(got.startedFrom, '2025-03-01T00:00:00 (Europe/Stockholm) (first run)');
+		assert.equal(got.timeZone, 'Europe/Stockholm');
+		assert.equal(run.output('Set Watermark')[0].json.outcome, 'advanced');
+		assert.equal((await store.history('customers', 5)).at(-1)?.reason, 'Starting point: 2025-03-01T00:00:00 (Europe/Stockholm)');
+	});
+
+	it('a rewind made while a run works survives that run\'s Set, and the next run starts from it', async () => {
+		await runWorkflow(syncWorkflow(10), { credentials });
+		const run = await runWorkflow(syncWithRewindDuringRun(11), { credentials });
+		assert.equal(run.errorMessage, undefined);
+		const rewound = serializeCursor({ kind: 'datetime', marker: '2025-03-08T10:00:02', key: null });
+		assert.match(String(run.output('Rewind By Support')[0].json.message), /A run \("\d+"\) holds the stream now/);
+		const set = run.output('Set Watermark')[0].json;
+		assert.equal(set.outcome, 'not stored: rewound meanwhile');
+		assert.equal(set.moved, false);
+		assert.equal(set.cursor, rewound);
+		assert.equal(set.hasMore, false);
+		assert.equal((await store.read('customers'))?.cursor, rewound);
+		const next = await runWorkflow(syncWorkflow(12), { credentials });
+		assert.equal(next.output('Get Watermark')[0].json.cursor, rewound, 'the refused run gave its lease up');
+	});
+
+	it('with Continue On Fail, a Set with a broken token gives an error item instead of stopping', async () => {
+		const workflow = syncWorkflow(1) as unknown as { nodes: Array<{ name: string; parameters: Record<string, unknown>; onError?: string }> };
+		const set = workflow.nodes.find((node) => node.name === 'Set Watermark');
+		if (!set) throw new Error('the workflow has a Set Watermark node');
+		set.parameters.token = 'not a token';
+		set.onError = 'continueRegularOutput';
+		const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
+		assert.equal(run.errorMessage, undefined);
+		const [item] = run.output('Set Watermark');
+		assert.match(String(item.json.error), /The token from Get cannot be read/);
+		assert.equal((await store.read('customers'))?.cursor, null);
 	});
 
 	it('rewinds all streams two days, shows it in History, and undoes it', async () => {

@@ -117,6 +117,9 @@ export function tableMismatches(expected: ColumnSpec[], actual: ExistingColumn[]
 }
 
 export class WatermarkTableError extends Error {
+	readonly advice =
+		'Choose another name under "Watermark Tables" (the node then creates its own tables), or rename the existing table. This package never changes a table it did not create. Nothing was changed.';
+
 	constructor(table: QualifiedName, problems: string[]) {
 		super(`The table ${displayQualifiedName(table)} exists but is not a watermark table of this package: ${problems.join('; ')}`);
 		this.name = 'WatermarkTableError';

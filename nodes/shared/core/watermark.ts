@@ -20,6 +20,9 @@ export interface WatermarkToken {
 const TOKEN_PREFIX = 'wm1.';
 
 export class WatermarkTokenError extends Error {
+	readonly advice =
+		"Set \"Token From Get\" to the token the Get operation of this run output, e.g. {{ $('Get Watermark').first().json.token }}. Nothing was stored.";
+
 	constructor(reason: string) {
 		super(`The token from Get cannot be read: ${reason}`);
 		this.name = 'WatermarkTokenError';
@@ -126,6 +129,9 @@ export interface WrittenProgress {
 }
 
 export class WrittenItemsError extends Error {
+	readonly advice =
+		'Connect Set to the output of the CRM node of the same run and stream, without merging in items of other runs or streams. Nothing was stored.';
+
 	constructor(message: string) {
 		super(message);
 		this.name = 'WrittenItemsError';
