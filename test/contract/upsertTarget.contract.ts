@@ -9,12 +9,15 @@ import { describe, it } from 'node:test';
 
 import type { CatalogColumn, CatalogTable } from '../../nodes/shared/catalog';
 import type { QualifiedName } from '../../nodes/shared/core/identifiers';
+import { quoteQualifiedName } from '../../nodes/shared/core/identifiers';
 import { defaultMatchColumns, manuallyMappedColumns } from '../../nodes/shared/core/mapping';
 import type { TargetValue } from '../../nodes/shared/core/mappingValues';
 import { sqlTypeOfColumn } from '../../nodes/shared/core/sqlTypes';
 import type { DeleteHandling, LookupSpec, RowOutcome, UpsertPlan, UpsertRow } from '../../nodes/shared/core/upsertPlan';
 import { planDelete, planUpsert, resolveLookup } from '../../nodes/shared/core/upsertPlan';
+import { SqlServerUpsertTarget } from '../../nodes/Crm/stores/sqlServerUpsertTarget';
 import type { UpsertTarget } from '../../nodes/Crm/stores/upsertTarget';
+import type { SqlTransport } from '../../nodes/shared/transport/types';
 
 export const COMPANY: QualifiedName = { schema: 'dbo', name: 'Company' };
 export const SALES_ORDER: QualifiedName = { schema: 'dbo', name: 'SalesOrder' };
@@ -116,6 +119,21 @@ export interface UpsertTargetUnderTest {
 	target: UpsertTarget;
 	/** A table's rows with their values as the driver gives them (bit as boolean, int as number). */
 	rows(table: QualifiedName): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * The contract's harness on a SQL Server database made by test/integration/sql/20-crm-schema.sql: empties the two
+ * tables before each test and reads them back through the same transport. For the integration suite:
+ *   upsertTargetContract(`SQL Server, ${database}`, upsertTargetOnSqlServer(server.transport(database)))
+ */
+export function upsertTargetOnSqlServer(transport: SqlTransport): () => Promise<UpsertTargetUnderTest> {
+	return async () => {
+		await transport.execute({ text: 'DELETE FROM dbo.SalesOrder; DELETE FROM dbo.Company;', parameters: [] });
+		return {
+			target: new SqlServerUpsertTarget(transport),
+			rows: async (table) => (await transport.execute({ text: `SELECT * FROM ${quoteQualifiedName(table)};`, parameters: [] })).recordsets[0] ?? [],
+		};
+	};
 }
 
 async function companyPlan(target: UpsertTarget, columns = ['CustomerNo', 'Name', 'City']): Promise<UpsertPlan> {

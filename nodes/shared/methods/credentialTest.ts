@@ -4,12 +4,13 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
+import { OPENJSON_MIN_COMPATIBILITY_LEVEL } from '../core/upsertSql';
 import { describeTarget } from '../transport/connectionSettings';
 import { connectWith } from '../transport/connect';
 import { SqlServerRequestError } from '../transport/sqlServerError';
 
-/** OPENJSON, which the CRM node's one-parameter batch path needs, exists from compatibility level 130. */
-export const OPENJSON_MIN_COMPATIBILITY_LEVEL = 130;
+// OPENJSON, which the CRM node's one-parameter batch path needs, exists from compatibility level 130.
+export { OPENJSON_MIN_COMPATIBILITY_LEVEL };
 
 export const SERVER_FACTS_QUERY = `SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS productVersion,
        CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,
