@@ -64,13 +64,17 @@ export function serializeCursor(cursor: Cursor): string {
 	return JSON.stringify(cursor.snapshotVersion === undefined ? base : { ...base, snapshotVersion: cursor.snapshotVersion });
 }
 
-export function parseCursor(text: string): Cursor {
-	let parsed: unknown;
+function parsedJson(text: string): unknown {
 	try {
-		parsed = JSON.parse(text);
+		return JSON.parse(text);
 	} catch {
-		throw new CursorFormatError(text, 'it is not the JSON text this package writes');
+		return undefined;
 	}
+}
+
+export function parseCursor(text: string): Cursor {
+	const parsed = parsedJson(text);
+	if (parsed === undefined) throw new CursorFormatError(text, 'it is not the JSON text this package writes');
 	if (typeof parsed !== 'object' || parsed === null) throw new CursorFormatError(text, 'it is not an object');
 	const { kind, marker, key, snapshotVersion } = parsed as Record<string, unknown>;
 	if (!KINDS.includes(kind as CursorKind)) {
