@@ -134,6 +134,30 @@ describe('CRM node: Upsert', () => {
 		]);
 	});
 
+	it('a lookup set up by hand on another table: its item field and its name in messages', async () => {
+		const memory = crm();
+		memory.seed(COMPANY, [{ CustomerNo: 10, Name: 'Acme' }]);
+		const [acme] = memory.rows(COMPANY);
+		const result = await run(
+			memory,
+			[
+				{ OrderNo: 1, CustNo: 10 },
+				{ OrderNo: 2, CustNo: 77 },
+			],
+			{
+				target: 'table',
+				table: { __rl: true, mode: 'name', value: 'dbo.SalesOrder' },
+				columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: ['OrderNo'], schema: [] },
+				lookups: { lookup: [{ targetColumn: 'CompanyId', fromTable: 'dbo.Company', keyColumn: 'CustomerNo', itemField: 'CustNo', label: 'Kunde' }] },
+			},
+			'continueRegularOutput',
+		);
+		const output = result.output('CRM');
+		assert.deepEqual(statusesOf(output), ['inserted', 'failed']);
+		assert.equal(output[1].json.error, 'Row OrderNo 2: Kunde 77 is not in CRM yet (dbo.Company.CustomerNo)');
+		assert.deepEqual(memory.rows(SALES_ORDER).map((row) => [row.OrderNo, row.CompanyId]), [[1, acme.CompanyId]]);
+	});
+
 	describe('a row SQL Server refuses, in a batch of 1,000', () => {
 		/** A CRM with a unique index on OrgNo and a company already holding OrgNo 999000999. */
 		function crmWithUniqueOrgNo() {

@@ -190,7 +190,7 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 	} catch (error) {
 		stop = toNodeError(this.getNode(), error, { doing: 'preparing the upsert into CRM' });
 	}
-	const tableName = plans ? displayQualifiedName(plans.table.name) : displayQualifiedName(targetOf(this).table);
+	const tableName = plans ? displayQualifiedName(plans.table.name) : 'the CRM table';
 	const batches = chunked(
 		items.map((_, index) => index),
 		settings.batchSize,

@@ -3,6 +3,7 @@ import type { IExecuteFunctions, ILoadOptionsFunctions, ResourceMapperField } fr
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
+import { UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
 import { TARGET_PRESETS } from './presets';
 
@@ -10,18 +11,23 @@ import { TARGET_PRESETS } from './presets';
 export function targetOf(context: IExecuteFunctions | ILoadOptionsFunctions): { table: QualifiedName; lookups: LookupSpec[] } {
 	const choice = context.getNodeParameter('target', 0, 'customers') as TargetChoice;
 	if (choice !== 'table') return TARGET_PRESETS[choice];
-	const table = parseQualifiedName(String(context.getNodeParameter('table', 0, '', { extractValue: true })));
+	const tableText = String(context.getNodeParameter('table', 0, '', { extractValue: true }) ?? '');
+	if (tableText.trim() === '') throw new UpsertConfigurationError('No CRM table is chosen: pick one from the list, or type its name as schema.table');
+	const table = parseQualifiedName(tableText);
 	const entries = (context.getNodeParameter('lookups.lookup', 0, []) as Array<Record<string, string>>) ?? [];
-	const lookups = entries.map(
-		(entry): LookupSpec => ({
+	const lookups = entries.map((entry): LookupSpec => {
+		if (!entry.targetColumn || !entry.fromTable || !entry.keyColumn) {
+			throw new UpsertConfigurationError('A lookup needs its column, the table to look in and the column to look up by: fill them in or remove the lookup');
+		}
+		return {
 			targetColumn: entry.targetColumn,
 			fromTable: parseQualifiedName(entry.fromTable),
 			keyColumn: entry.keyColumn,
 			valueColumn: entry.valueColumn || undefined,
 			itemField: entry.itemField || entry.keyColumn,
 			label: entry.label || undefined,
-		}),
-	);
+		};
+	});
 	return { table, lookups };
 }
 
