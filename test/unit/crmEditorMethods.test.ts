@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { ILoadOptionsFunctions, INode } from 'n8n-workflow';
+
+import { tableSearch } from '../../nodes/Crm/methods/listSearch';
+import { getWritableColumns } from '../../nodes/Crm/methods/loadOptions';
+import { getMappingColumns } from '../../nodes/Crm/methods/resourceMapping';
+import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
+import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { CRM_MEMORY_TABLES } from '../contract/upsertTarget.contract';
+import { MemoryUpsertTarget } from '../support/memory/memoryUpsertTarget';
+
+const node: INode = { id: 'n', name: 'CRM', type: 'n8n-nodes-contracting-crm.crm', typeVersion: 1, position: [0, 0], parameters: {} };
+
+/** What the editor's requests see: the node's parameters so far and the CRM credential. */
+function editor(parameters: Record<string, unknown>): ILoadOptionsFunctions {
+	return {
+		getNode: () => node,
+		getCredentials: async () => ({ server: 'crm.example', database: 'CRM', user: 'sync', password: 'x' }),
+		getNodeParameter: (name: string, fallback?: unknown) => {
+			const [first, ...rest] = name.split('.');
+			let value: unknown = parameters[first];
+			for (const part of rest) value = (value as Record<string, unknown> | undefined)?.[part];
+			if (value && typeof value === 'object' && '__rl' in value) return (value as unknown as { value: unknown }).value;
+			return value ?? fallback;
+		},
+	} as unknown as ILoadOptionsFunctions;
+}
+
+afterEach(() => restoreAllSeams());
+
+describe('CRM node in the editor', () => {
+	it('lists the CRM tables to pick from, filtered by what the partner types', async () => {
+		replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
+		assert.deepEqual((await tableSearch.call(editor({}), 'order')).results, [{ name: 'dbo.SalesOrder', value: 'dbo.SalesOrder' }]);
+		assert.equal((await tableSearch.call(editor({}))).results.length, 2);
+	});
+
+	it('loads the mapping fields of the preset\'s table; a looked-up column is not required of the mapping', async () => {
+		replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
+		const { fields } = await getMappingColumns.call(editor({ target: 'orders' }));
+		const companyId = fields.find((field) => field.id === 'CompanyId');
+		assert.equal(companyId?.required, false);
+		assert.deepEqual(fields.filter((field) => field.defaultMatch).map((field) => field.id), ['OrderNo']);
+		assert.equal(fields.some((field) => field.id === 'SalesOrderId'), false);
+	});
+
+	it('offers the writable columns of a table picked from the list, with their types', async () => {
+		replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
+		const options = await getWritableColumns.call(editor({ target: 'table', table: { __rl: true, mode: 'list', value: 'dbo.Company' } }));
+		assert.deepEqual(options.find((option) => option.value === 'DeletedAt'), { name: 'DeletedAt', value: 'DeletedAt', description: 'datetime2(3)' });
+		assert.deepEqual(options.find((option) => option.value === 'Name')?.description, 'nvarchar(100), NOT NULL');
+		assert.equal(options.some((option) => option.value === 'CompanyId'), false);
+	});
+
+	it('says which table it could not find', async () => {
+		replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
+		await assert.rejects(getMappingColumns.call(editor({ target: 'table', table: { __rl: true, mode: 'name', value: 'dbo.Kunde' } })), /dbo\.Kunde does not exist/);
+	});
+});
