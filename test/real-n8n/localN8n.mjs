@@ -7,7 +7,7 @@
 // Plain Node ESM without dependencies, so it runs on the machine's Node 20 before anything is installed.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -170,9 +170,31 @@ export function ensureTool(name, version) {
 	return path.join(moduleDir, readJson(path.join(moduleDir, 'package.json'), {}).main ?? 'index.js');
 }
 
-/** Installs the dependencies when needed and builds this package into dist/. */
+const buildStamp = path.join(localDir, 'build.stamp');
+const BUILD_INPUTS = ['nodes', 'credentials', 'package.json', 'package-lock.json', 'tsconfig.json'];
+
+function newestChange(entry) {
+	const stats = statSync(entry);
+	if (!stats.isDirectory()) return stats.mtimeMs;
+	return Math.max(stats.mtimeMs, ...readdirSync(entry).map((name) => newestChange(path.join(entry, name))));
+}
+
+/**
+ * Installs the dependencies when needed and builds this package into dist/ (test/support/prepare.mjs);
+ * skipped when nothing the package is built from changed since the last build made here.
+ */
 export function buildPackage() {
+	const newestInput = Math.max(...BUILD_INPUTS.map((entry) => path.join(repoRoot, entry)).filter(existsSync).map(newestChange));
+	const builtAt = existsSync(buildStamp) && existsSync(path.join(repoRoot, 'dist')) ? statSync(buildStamp).mtimeMs : 0;
+	if (newestInput < builtAt) {
+		step('Package unchanged since the last build');
+		return;
+	}
+	const startedAt = new Date();
 	withSeconds('Package built', () => run(process.execPath, [path.join(repoRoot, 'test/support/prepare.mjs')], { cwd: repoRoot }));
+	mkdirSync(localDir, { recursive: true });
+	writeFileSync(buildStamp, '');
+	utimesSync(buildStamp, startedAt, startedAt);
 }
 
 /**
