@@ -17,11 +17,12 @@ function editor(parameters: Record<string, unknown>): ILoadOptionsFunctions {
 	return {
 		getNode: () => node,
 		getCredentials: async () => ({ server: 'crm.example', database: 'CRM', user: 'sync', password: 'x' }),
-		getNodeParameter: (name: string, fallback?: unknown) => {
+		// ILoadOptionsFunctions.getNodeParameter(name, fallback, options): no item index in the editor.
+		getNodeParameter: (name: string, fallback?: unknown, options?: { extractValue?: boolean }) => {
 			const [first, ...rest] = name.split('.');
 			let value: unknown = parameters[first];
 			for (const part of rest) value = (value as Record<string, unknown> | undefined)?.[part];
-			if (value && typeof value === 'object' && '__rl' in value) return (value as unknown as { value: unknown }).value;
+			if (options?.extractValue && value && typeof value === 'object' && '__rl' in value) return (value as unknown as { value: unknown }).value;
 			return value ?? fallback;
 		},
 	} as unknown as ILoadOptionsFunctions;

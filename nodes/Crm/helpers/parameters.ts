@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, ILoadOptionsFunctions, ResourceMapperField } from 'n8n-workflow';
+import type { IExecuteFunctions, IGetNodeParameterOptions, ILoadOptionsFunctions, ResourceMapperField } from 'n8n-workflow';
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
@@ -7,14 +7,23 @@ import { UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
 import { TARGET_PRESETS } from './presets';
 
+type ParameterReader = (name: string, fallback: unknown, options?: IGetNodeParameterOptions) => unknown;
+
+/** Node-wide parameters, read the same in an execution (item 0) and in the editor's requests (which have no items). */
+function readerOf(context: IExecuteFunctions | ILoadOptionsFunctions): ParameterReader {
+	if ('getInputData' in context) return (name, fallback, options) => context.getNodeParameter(name, 0, fallback, options);
+	return (name, fallback, options) => context.getNodeParameter(name, fallback, options);
+}
+
 /** The table and lookups the node writes with: a preset's, or the table and lookups the partner chose. */
 export function targetOf(context: IExecuteFunctions | ILoadOptionsFunctions): { table: QualifiedName; lookups: LookupSpec[] } {
-	const choice = context.getNodeParameter('target', 0, 'customers') as TargetChoice;
+	const read = readerOf(context);
+	const choice = read('target', 'customers') as TargetChoice;
 	if (choice !== 'table') return TARGET_PRESETS[choice];
-	const tableText = String(context.getNodeParameter('table', 0, '', { extractValue: true }) ?? '');
+	const tableText = String(read('table', '', { extractValue: true }) ?? '');
 	if (tableText.trim() === '') throw new UpsertConfigurationError('No CRM table is chosen: pick one from the list, or type its name as schema.table');
 	const table = parseQualifiedName(tableText);
-	const entries = (context.getNodeParameter('lookups.lookup', 0, []) as Array<Record<string, string>>) ?? [];
+	const entries = (read('lookups.lookup', []) as Array<Record<string, string>>) ?? [];
 	const lookups = entries.map((entry): LookupSpec => {
 		if (!entry.targetColumn || !entry.fromTable || !entry.keyColumn) {
 			throw new UpsertConfigurationError('A lookup needs its column, the table to look in and the column to look up by: fill them in or remove the lookup');
