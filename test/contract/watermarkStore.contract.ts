@@ -197,6 +197,20 @@ export function watermarkStoreContract(name: string, factory: WatermarkStoreFact
 			assert.equal(replay.state?.generation, 2);
 		});
 
+		it('extends the lease by the lease seconds of Get at every Set that keeps it, so a long run keeps the stream', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1', { leaseSeconds: 0 })));
+			const kept = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: null, to: C1 }, allowBackwards: false, releaseLease: false, audit });
+			assert.equal(kept.state?.leaseOwner, 'run-1');
+			const renewed = acquired(await store.acquire(acquireRequest(stream, 'run-1', { leaseSeconds: 3600 })));
+			const extended = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: C1, to: C2 }, allowBackwards: false, releaseLease: false, audit });
+			assert.ok(Date.parse(extended.state?.leaseExpiresAt as string) >= Date.parse(renewed.state.leaseExpiresAt as string));
+			assert.ok(Date.parse(extended.state?.leaseExpiresAt as string) >= Date.parse(extended.state?.cursorChangedAt as string) + 3_599_000);
+			const other = await store.acquire(acquireRequest(stream, 'run-2'));
+			assert.equal(other.kind, 'held');
+		});
+
 		it('with Allow Moving Backwards, stores even after a rewind, but never without the lease', async () => {
 			const store = await factory();
 			const stream = newStream();

@@ -13,6 +13,7 @@ import {
 	encodeToken,
 	furthestWrittenCursor,
 	releasesLease,
+	renewsLease,
 	setOutcome,
 } from '../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
@@ -151,6 +152,16 @@ describe('decideCommit: the compare-and-set of Set', () => {
 				releasesLease(verdict, true),
 			]),
 			[[false, true], [false, true], [true, true], [true, true], [false, false], [false, false]],
+		);
+	});
+
+	it('extends the lease when it keeps it after storing or finding nothing to store', () => {
+		assert.deepEqual(
+			(['store', 'nothing to store', 'rewound meanwhile', 'not where the batch started', 'lease lost', 'unknown stream'] as const).map((verdict) => [
+				renewsLease(verdict, false),
+				renewsLease(verdict, true),
+			]),
+			[[true, false], [true, false], [false, false], [false, false], [false, false], [false, false]],
 		);
 	});
 });

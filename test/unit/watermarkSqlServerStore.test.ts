@@ -150,7 +150,7 @@ describe('SQL Server watermark store: Get takes the lease in one atomic round tr
 		assert.match(lease.text, /'takeover'/);
 		assert.deepEqual(parameter(lease, 'stream').type, { name: 'nvarchar', length: 200 });
 		assert.deepEqual(parameter(lease, 'owner'), { name: 'owner', type: { name: 'nvarchar', length: 200 }, value: '42' });
-		assert.deepEqual(parameter(lease, 'leaseSeconds'), { name: 'leaseSeconds', type: { name: 'bigint' }, value: 600 });
+		assert.deepEqual(parameter(lease, 'leaseSeconds'), { name: 'leaseSeconds', type: { name: 'int' }, value: 600 });
 		assert.deepEqual(parameter(lease, 'startingValue'), { name: 'startingValue', type: { name: 'nvarchar', length: -1 }, value: C1 });
 		assert.deepEqual(parameter(lease, 'startingKind'), { name: 'startingKind', type: { name: 'varchar', length: 20 }, value: 'datetime' });
 		assert.deepEqual(parameter(lease, 'timeZone'), { name: 'timeZone', type: { name: 'varchar', length: 64 }, value: 'Europe/Oslo' });
@@ -203,6 +203,7 @@ describe('SQL Server watermark store: Set is one compare-and-set', () => {
 		assert.match(cas.text, /UPDATE \[dbo\]\.\[ContractingCrmWatermark\] SET \[CursorText\] = @newValue WHERE \[Stream\] = @stream;/);
 		assert.match(cas.text, /SET \[Generation\] = \[Generation\] \+ 1/);
 		assert.match(cas.text, /IF @verdict IN \('rewound meanwhile', 'not where the batch started'\) OR \(@releaseLease = 1 AND @verdict IN \('store', 'nothing to store'\)\)/);
+		assert.match(cas.text, /ELSE IF @verdict IN \('store', 'nothing to store'\)\n\tUPDATE \[dbo\]\.\[ContractingCrmWatermark\] SET \[LeaseExpiresAt\] = DATEADD\(second, \[LeaseSeconds\], @now\)/);
 		assert.deepEqual(parameter(cas, 'tokenGeneration'), { name: 'tokenGeneration', type: { name: 'bigint' }, value: 3 });
 		assert.deepEqual(parameter(cas, 'hasNewCursor'), { name: 'hasNewCursor', type: { name: 'bit' }, value: true });
 		assert.deepEqual(parameter(cas, 'batchStart').value, C1);

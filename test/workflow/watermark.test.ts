@@ -232,6 +232,18 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.equal((await store.read('customers'))?.cursor, null);
 	});
 
+	it('with Continue On Fail, a failed Get goes to the second output, so nothing is read without a lease', async () => {
+		const workflow = syncWorkflow(1, -1, { timeZone: 'Europe/Olso' }) as unknown as { nodes: Array<{ name: string; onError?: string }> };
+		const get = workflow.nodes.find((node) => node.name === 'Get Watermark');
+		if (!get) throw new Error('the workflow has a Get Watermark node');
+		get.onError = 'continueRegularOutput';
+		const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual(run.output('Get Watermark'), []);
+		assert.match(String(run.output('Get Watermark', 1)[0].json.error), /"Europe\/Olso" is not a time zone/);
+		assert.ok(!run.executedNodes.includes('Fake CRM'));
+	});
+
 	it('rewinds all streams two days, shows it in History, and undoes it', async () => {
 		await runWorkflow(syncWorkflow(31), { credentials });
 		const rewind = await runWorkflow(supportWorkflow({ operation: 'rewind', streams: 'all' }), { credentials });

@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { serializeCursor } from '../../shared/core/cursor';
 import { parseQualifiedName } from '../../shared/core/identifiers';
@@ -188,10 +189,18 @@ function locationOf(context: IExecuteFunctions, itemIndex: number): CursorLocati
 
 function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string; seconds: number } {
 	const owner = String(context.getNodeParameter('leaseOwner', itemIndex) ?? '').trim();
-	if (owner === '') throw new Error('Lease Owner is empty; leave it at {{ $execution.id }}');
+	if (owner === '' || owner.length > 200) {
+		throw new NodeOperationError(context.getNode(), `Lease Owner must be 1 to 200 characters, not ${owner.length}`, {
+			itemIndex,
+			description: 'Leave it at {{ $execution.id }}: every run then has an owner of its own.',
+		});
+	}
 	const seconds = Number(context.getNodeParameter('leaseSeconds', itemIndex));
 	if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_LEASE_SECONDS) {
-		throw new Error(`Lease Seconds must be a whole number from 1 to ${MAX_LEASE_SECONDS}, not ${seconds}`);
+		throw new NodeOperationError(context.getNode(), `Lease Seconds must be a whole number from 1 to ${MAX_LEASE_SECONDS}, not ${seconds}`, {
+			itemIndex,
+			description: `The default of ${DEFAULT_LEASE_SECONDS} seconds suits a run of a few minutes; use more than your slowest run takes.`,
+		});
 	}
 	return { owner, seconds };
 }
@@ -199,6 +208,8 @@ function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string
 /**
  * Get: the stream's cursor and a lease on it, on the first output; when another run holds the stream, a
  * plain-words item on the second output (the shipped sync workflow leaves it unconnected, so that run ends quietly).
+ * With "Continue On Fail" an error item goes to the second output too: the first output only ever carries a
+ * lease, so nothing downstream reads or stores without one.
  */
 export async function execute(this: IExecuteFunctions, { store, audit }: WatermarkContext): Promise<INodeExecutionData[][]> {
 	const acquiredItems: INodeExecutionData[] = [];
@@ -250,7 +261,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			if (result.takenOverFrom) json.takenOverFrom = { ...result.takenOverFrom };
 			acquiredItems.push({ json, pairedItem: { item: itemIndex } });
 		},
-		(item) => acquiredItems.push(item),
+		(item) => heldItems.push(item),
 	);
 	return [acquiredItems, heldItems];
 }

@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
@@ -67,9 +68,18 @@ export function errorJson(error: { message: string; description?: string | null 
 	return { error: error.message, ...(error.description ? { errorDescription: error.description } : {}) };
 }
 
+/** Stream names are kept in nvarchar(200) columns. */
+export const MAX_STREAM_NAME_LENGTH = 200;
+
 export function streamParameter(context: IExecuteFunctions, itemIndex: number): string {
 	const stream = String(context.getNodeParameter('stream', itemIndex) ?? '').trim();
 	if (stream === '') throw new UnknownStreamError('', []);
+	if (stream.length > MAX_STREAM_NAME_LENGTH) {
+		throw new NodeOperationError(context.getNode(), `The stream name is ${stream.length} characters long; at most ${MAX_STREAM_NAME_LENGTH} fit`, {
+			itemIndex,
+			description: 'Use the stream name the Contracting node uses, e.g. customers or orders.',
+		});
+	}
 	return stream;
 }
 

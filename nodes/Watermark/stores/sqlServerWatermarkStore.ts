@@ -51,6 +51,8 @@ import {
 const text = (name: string, value: string | null, length = -1): SqlParameter => ({ name, type: { name: 'nvarchar', length }, value });
 const ascii = (name: string, value: string | null, length: number): SqlParameter => ({ name, type: { name: 'varchar', length }, value });
 const bigint = (name: string, value: number): SqlParameter => ({ name, type: { name: 'bigint' }, value });
+// DATEADD takes an int, not a bigint.
+const int = (name: string, value: number): SqlParameter => ({ name, type: { name: 'int' }, value });
 const bit = (name: string, value: boolean): SqlParameter => ({ name, type: { name: 'bit' }, value });
 
 function auditParameters(audit: AuditInfo): SqlParameter[] {
@@ -142,7 +144,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			parameters: [
 				text('stream', request.stream, 200),
 				text('owner', request.owner, 200),
-				bigint('leaseSeconds', request.leaseSeconds),
+				int('leaseSeconds', request.leaseSeconds),
 				text('startingValue', startingValue),
 				ascii('startingKind', kindOf(request.startingCursor), 20),
 				text('startingReason', request.startingReason, 1000),

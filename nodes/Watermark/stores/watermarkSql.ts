@@ -25,6 +25,7 @@ export const STATE_COLUMNS: ColumnSpec[] = [
 	{ name: 'TimeZone', definition: 'varchar(64) NOT NULL', typeName: 'varchar', minBytes: 64 },
 	{ name: 'LeaseOwner', definition: 'nvarchar(200) NULL', typeName: 'nvarchar', minBytes: 400 },
 	{ name: 'LeaseExpiresAt', definition: 'datetime2(3) NULL', typeName: 'datetime2' },
+	{ name: 'LeaseSeconds', definition: 'int NOT NULL', typeName: 'int' },
 	{ name: 'CursorChangedAt', definition: 'datetime2(3) NOT NULL', typeName: 'datetime2' },
 	{ name: 'CursorLocation', definition: 'nvarchar(max) NULL', typeName: 'nvarchar', minBytes: -1 },
 ];
@@ -179,8 +180,8 @@ BEGIN
 END;
 IF @exists = 0
 BEGIN
-	INSERT INTO ${state} ([Stream], [CursorText], [CursorKind], [Generation], [RewoundAtGeneration], [TimeZone], [LeaseOwner], [LeaseExpiresAt], [CursorChangedAt], [CursorLocation])
-	VALUES (@stream, NULL, @startingKind, 0, 0, @timeZone, NULL, NULL, @now, @location);
+	INSERT INTO ${state} ([Stream], [CursorText], [CursorKind], [Generation], [RewoundAtGeneration], [TimeZone], [LeaseOwner], [LeaseExpiresAt], [LeaseSeconds], [CursorChangedAt], [CursorLocation])
+	VALUES (@stream, NULL, @startingKind, 0, 0, @timeZone, NULL, NULL, @leaseSeconds, @now, @location);
 	SET @firstUse = 1;
 END;
 SELECT @kind = [CursorKind] FROM ${state} WHERE [Stream] = @stream;
@@ -196,7 +197,7 @@ BEGIN
 	VALUES (@stream, NULL, ${location.cursorTextOf('@stored')}, @now, @workflowId, @executionId, 'first use', @startingReason);
 END;
 UPDATE ${state} WITH (UPDLOCK, HOLDLOCK)
-SET [LeaseOwner] = @owner, [LeaseExpiresAt] = DATEADD(second, @leaseSeconds, @now), [TimeZone] = @timeZone
+SET [LeaseOwner] = @owner, [LeaseExpiresAt] = DATEADD(second, @leaseSeconds, @now), [LeaseSeconds] = @leaseSeconds, [TimeZone] = @timeZone
 OUTPUT deleted.[LeaseOwner], deleted.[LeaseExpiresAt] INTO @taken
 WHERE [Stream] = @stream AND ([LeaseOwner] IS NULL OR [LeaseOwner] COLLATE Latin1_General_BIN2 = @owner OR [LeaseExpiresAt] <= @now);
 ${HISTORY_INSERT(tables.history)}
@@ -213,7 +214,7 @@ WHERE w.[Stream] = @stream;`;
 
 /**
  * Set in one round trip and one transaction: the compare-and-set of decideCommit (nodes/shared/core/watermark.ts)
- * stated in T-SQL, the write, the history row, and the lease release of releasesLease. Stored cursors are compared
+ * stated in T-SQL, the write, the history row, and the lease release or renewal of releasesLease / renewsLease. Stored cursors are compared
  * byte for byte (binary collation), never ordered.
  */
 export function commitSql(tables: WatermarkTables, location: LocationSql): string {
@@ -245,6 +246,8 @@ BEGIN
 END;
 IF @verdict IN ('rewound meanwhile', 'not where the batch started') OR (@releaseLease = 1 AND @verdict IN ('store', 'nothing to store'))
 	UPDATE ${state} SET [LeaseOwner] = NULL, [LeaseExpiresAt] = NULL WHERE [Stream] = @stream;
+ELSE IF @verdict IN ('store', 'nothing to store')
+	UPDATE ${state} SET [LeaseExpiresAt] = DATEADD(second, [LeaseSeconds], @now) WHERE [Stream] = @stream;
 COMMIT TRANSACTION;
 ${STATE_SELECT}, @verdict AS verdict, @previous AS previousValue, @kind AS previousKind, @stored AS storedValue
 FROM (SELECT 1 AS one) AS answer LEFT JOIN ${state} w ON w.[Stream] = @stream;`;

@@ -307,6 +307,14 @@ export function releasesLease(verdict: CommitVerdict, releaseRequested: boolean)
 	return releaseRequested || verdict === 'rewound meanwhile' || verdict === 'not where the batch started';
 }
 
+/**
+ * Whether Set extends the lease (by the lease seconds Get asked for): when it keeps the lease between the
+ * batches of a run, so a long run (a full re-send after a rewind) never loses the stream between batches.
+ */
+export function renewsLease(verdict: CommitVerdict, releaseRequested: boolean): boolean {
+	return !releaseRequested && (verdict === 'store' || verdict === 'nothing to store');
+}
+
 export type SetOutcome =
 	| 'advanced'
 	| 'nothing to store'

@@ -1,6 +1,6 @@
 import type { CursorKind } from '../../../nodes/shared/core/cursor';
 import { parseCursor } from '../../../nodes/shared/core/cursor';
-import { decideCommit, decideLease, releasesLease } from '../../../nodes/shared/core/watermark';
+import { decideCommit, decideLease, releasesLease, renewsLease } from '../../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../../nodes/shared/core/watermarkLocation';
 import { CursorLocationError, comparableStoredValue, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
 import type {
@@ -27,6 +27,7 @@ interface Row {
 	timeZone: string;
 	leaseOwner: string | null;
 	leaseExpiresAt: string | null;
+	leaseSeconds: number;
 	cursorChangedAt: string;
 	location: CursorLocation;
 }
@@ -52,6 +53,10 @@ export class MemoryWatermarkStore implements WatermarkStore {
 
 	existingRowValue(location: CursorLocation): string | null | undefined {
 		return this.existingRows.get(describeLocation(location));
+	}
+
+	private leaseEndFrom(now: Date, seconds: number): string {
+		return new Date(now.getTime() + seconds * 1000).toISOString();
 	}
 
 	private now(): string {
@@ -109,6 +114,7 @@ export class MemoryWatermarkStore implements WatermarkStore {
 				timeZone: request.timeZone,
 				leaseOwner: null,
 				leaseExpiresAt: null,
+				leaseSeconds: request.leaseSeconds,
 				cursorChangedAt: this.now(),
 				location: request.location,
 			};
@@ -120,7 +126,8 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		const decision = decideLease({ owner: row.leaseOwner, expiresAt: row.leaseExpiresAt }, request.owner, now);
 		if (decision.kind === 'held') return { kind: 'held', owner: decision.owner, until: decision.until };
 		row.leaseOwner = request.owner;
-		row.leaseExpiresAt = new Date(now.getTime() + request.leaseSeconds * 1000).toISOString();
+		row.leaseSeconds = request.leaseSeconds;
+		row.leaseExpiresAt = this.leaseEndFrom(now, row.leaseSeconds);
 		row.timeZone = request.timeZone;
 		if (decision.kind === 'takeOver') {
 			const cursor = this.stateOf(row).cursor;
@@ -162,6 +169,8 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		if (releasesLease(verdict, request.releaseLease)) {
 			row.leaseOwner = null;
 			row.leaseExpiresAt = null;
+		} else if (renewsLease(verdict, request.releaseLease)) {
+			row.leaseExpiresAt = this.leaseEndFrom(this.clock(), row.leaseSeconds);
 		}
 		return { verdict, previousCursor, state: this.stateOf(row) };
 	}
