@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 
+import { markerProblem } from '../../nodes/shared/core/cursor';
 import { PARAMETERS_FOR_VALUES } from '../../nodes/shared/core/upsertSql';
 import { sqlServerConnectionTest } from '../../nodes/shared/methods/credentialTest';
 import { connectWith } from '../../nodes/shared/transport/connect';
@@ -61,6 +62,27 @@ FROM dbo.Customers WHERE CustomerNo = @no;`,
 			);
 			assert.deepEqual(row, { marker, atMarker: 1, afterMarker: 0 });
 		}
+	});
+
+	suite.test('a whole-second datetime2(7) marker, in whatever form style 126 gives it, is a valid marker that selects its row again', async (server) => {
+		const transport = server.transport(TEST_DATABASES.contracting);
+		const [row] = await rows(
+			transport,
+			`INSERT INTO dbo.Customers (CustomerNo, Name, Active, ChangedAt) VALUES (@no, N'Whole second', 1, CONVERT(datetime2(7), @at, 126));
+SELECT CONVERT(varchar(33), ChangedAt, 126) AS marker FROM dbo.Customers WHERE CustomerNo = @no;`,
+			[int('no', 1100), isoText('at', '2024-10-27T02:30:00')],
+		);
+		const marker = String(row.marker);
+		assert.equal(markerProblem('datetime', marker), undefined, marker);
+		assert.ok(marker.startsWith('2024-10-27T02:30:00'), marker);
+		const [again] = await rows(
+			transport,
+			`SELECT CASE WHEN ChangedAt = CONVERT(datetime2(7), @marker, 126) THEN 1 ELSE 0 END AS atMarker,
+       CASE WHEN ChangedAt > CONVERT(datetime2(7), @marker, 126) THEN 1 ELSE 0 END AS afterMarker
+FROM dbo.Customers WHERE CustomerNo = @no;`,
+			[int('no', 1100), isoText('marker', marker)],
+		);
+		assert.deepEqual(again, { atMarker: 1, afterMarker: 0 });
 	});
 
 	suite.test('a legacy datetime rounds to 1/300 s, and the rounded text is what selects the row again', async (server) => {
