@@ -193,6 +193,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 
 		const deactivated = await rest.request('POST', `/rest/workflows/${syncCopy.id}/deactivate`, {});
 		assert.equal(deactivated.active, false);
+		await sleep(1000); // lets a run the schedule fired just before unpublishing record itself first
 		const countWhenStopped = (await executionsOf(syncCopy.id)).length;
 		await sleep(SCHEDULE_SECONDS * 3000);
 		assert.equal((await executionsOf(syncCopy.id)).length, countWhenStopped, 'no execution started after unpublishing');

@@ -325,6 +325,7 @@ export function credentialsFromEnvironment(env, references) {
 export function n8nEnvironment({ node, userFolder, forced = {} }) {
 	return {
 		N8N_PORT: '5678',
+		N8N_RUNNERS_BROKER_PORT: '5679',
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
@@ -382,6 +383,15 @@ export function freePort() {
 			const { port } = server.address();
 			server.close(() => resolve(port));
 		});
+	});
+}
+
+/** Whether nothing listens on `port` yet (n8n listens on all interfaces by default). */
+export function portIsFree(port) {
+	return new Promise((resolve) => {
+		const server = createServer();
+		server.once('error', () => resolve(false));
+		server.listen(port, () => server.close(() => resolve(true)));
 	});
 }
 

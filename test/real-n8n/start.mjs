@@ -2,6 +2,7 @@
 // imported. The first run installs Node 24 (when needed) and the pinned n8n into .n8n-local/ (a few minutes);
 // later runs reuse them and start in seconds. Options: --reimport-workflows (replace the imported workflows
 // with the files in workflows/, discarding edits made in n8n). Environment: see the README ("Run it in a real n8n").
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -19,6 +20,7 @@ import {
 	N8N_VERSION,
 	N8nRest,
 	n8nEnvironment,
+	portIsFree,
 	readWorkflow,
 	repoRoot,
 	startN8n,
@@ -26,7 +28,6 @@ import {
 	waitUntilReady,
 	workflowFiles,
 } from './localN8n.mjs';
-import { createHash } from 'node:crypto';
 
 const started = Date.now();
 const reimportWorkflows = process.argv.includes('--reimport-workflows');
@@ -45,23 +46,28 @@ installPackage(userFolder);
 const env = n8nEnvironment({ node, userFolder });
 const runtime = { node, n8nBin, env };
 const baseUrl = `http://localhost:${env.N8N_PORT}`;
+for (const [variable, what] of [['N8N_PORT', 'n8n'], ['N8N_RUNNERS_BROKER_PORT', "n8n's task broker"]]) {
+	const port = Number(env[variable]);
+	if (!(await portIsFree(port))) {
+		step(`Port ${port} (${what}) is already in use: is another n8n running? Stop it, or choose another port: ${variable}=<port> npm start`);
+		process.exit(1);
+	}
+}
 const record = readRecord();
 
 // Workflows are imported once: a later import would overwrite what the partner changed in the editor.
-const workflows = workflowFiles().map((file) => ({ file, workflow: readWorkflow(file) }));
-const toImport = workflows.filter(({ file, workflow }) => reimportWorkflows || !record.workflows[path.relative(repoRoot, file)] || record.workflows[path.relative(repoRoot, file)].id !== workflow.id);
-for (const { file, workflow } of workflows) {
-	const seen = record.workflows[path.relative(repoRoot, file)];
-	if (seen && !toImport.some((candidate) => candidate.file === file) && seen.fingerprint !== fingerprint(workflow)) {
-		step(`${path.relative(repoRoot, file)} changed since it was imported; n8n keeps its copy. To replace it (edits made in n8n are lost): npm start -- --reimport-workflows`);
+const workflows = workflowFiles().map((file) => ({ file, name: path.relative(repoRoot, file), workflow: readWorkflow(file) }));
+const alreadyImported = ({ name, workflow }) => !reimportWorkflows && record.workflows[name]?.id === workflow.id;
+for (const entry of workflows.filter(alreadyImported)) {
+	if (record.workflows[entry.name].fingerprint !== fingerprint(entry.workflow)) {
+		step(`${entry.name} changed since it was imported; n8n keeps its copy. To replace it (edits made in n8n are lost): npm start -- --reimport-workflows`);
 	}
 }
+const toImport = workflows.filter((entry) => !alreadyImported(entry));
 if (toImport.length > 0) {
-	step(`Importing ${toImport.map(({ file }) => path.relative(repoRoot, file)).join(', ')} ...`);
+	step(`Importing ${toImport.map(({ name }) => name).join(', ')} ...`);
 	importWorkflows(runtime, toImport.map(({ workflow }) => workflow));
-	for (const { file, workflow } of toImport) {
-		record.workflows[path.relative(repoRoot, file)] = { id: workflow.id, fingerprint: fingerprint(workflow) };
-	}
+	for (const { name, workflow } of toImport) record.workflows[name] = { id: workflow.id, fingerprint: fingerprint(workflow) };
 	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`);
 }
 
