@@ -79,8 +79,8 @@ function convertDecimal(type: SqlType, value: unknown): Conversion {
 	return ok(text as string);
 }
 
-/** money's range is ±922,337,203,685,477.5807; a double holds it to the cent. */
-const MONEY_LIMIT = 922337203685477.58;
+/** money's range is ±922,337,203,685,477.5807; a double near it is only exact to the eighth of a unit. */
+const MONEY_LIMIT = 922337203685477.5;
 
 function convertFloat(typeName: string, value: unknown): Conversion {
 	const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
