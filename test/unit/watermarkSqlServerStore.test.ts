@@ -353,6 +353,21 @@ describe('SQL Server watermark store: the cursor in an existing table', () => {
 		assert.equal(parameter(lease, 'startingValue').value, C1);
 	});
 
+	it('reads a stream kept in an existing table from that table, without locking it', async () => {
+		const answer = systemCodes(legacyColumns);
+		const sql = double((request) => {
+			if (request.text.includes('w.[CursorText] AS storedValue')) return resultOf([stateRow({ storedValue: null, cursorKind: 'dateAndTime', cursorLocation: JSON.stringify(pairLocation) })]);
+			if (request.text.includes('SELECT @stored AS storedValue')) return resultOf([{ storedValue: '2025-03-30T23:59:59' }]);
+			return answer(request);
+		});
+		const state = await new SqlServerWatermarkStore(sql, DEFAULT_WATERMARK_TABLES).read('customers');
+		assert.equal(state?.cursor, serializeCursor({ kind: 'dateAndTime', marker: '2025-03-30T23:59:59', key: null }));
+		const last = sql.requests.at(-1) as SqlRequest;
+		assert.ok(!last.text.includes('UPDLOCK'));
+		assert.match(last.text, /FROM \[dbo\]\.\[SystemCodes\] WHERE \[CompanyNo\] = @filterValue;/);
+		assert.equal(parameter(last, 'filterValue').value, 1);
+	});
+
 	it('refuses columns that do not exist or do not fit, a filter that picks no row or many, and a cursor too long for its column', async () => {
 		const store = (columns = legacyColumns, rows = 1) => new SqlServerWatermarkStore(double(systemCodes(columns, rows)), DEFAULT_WATERMARK_TABLES);
 		await assert.rejects(store().acquire(acquireRequest({ location: { ...pairLocation, timeColumn: 'LastChangeTid' } })), UnknownColumnError);

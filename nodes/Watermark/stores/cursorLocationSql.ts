@@ -83,7 +83,7 @@ export function existingLocationSql(table: CatalogTable, location: ExistingLocat
 		return {
 			parameters: [filter],
 			sql: {
-				read: `SELECT @stored = CONVERT(nvarchar(max), ${quoted}) FROM ${target} WITH (UPDLOCK, HOLDLOCK) ${where};`,
+				read: (hints) => `SELECT @stored = CONVERT(nvarchar(max), ${quoted}) FROM ${target}${hints} ${where};`,
 				write: (value) => `UPDATE ${target} SET ${quoted} = ${value} ${where};`,
 				cursorTextOf: (value) => value,
 			},
@@ -108,8 +108,8 @@ export function existingLocationSql(table: CatalogTable, location: ExistingLocat
 	return {
 		parameters: [filter],
 		sql: {
-			read: `SELECT @stored = CASE WHEN ${noDate} THEN NULL ELSE ${dateTextOf(date, dateType)} + 'T' + ISNULL(${timeTextOf(time, timeType)}, '00:00:00') END
-FROM ${target} WITH (UPDLOCK, HOLDLOCK) ${where};`,
+			read: (hints) => `SELECT @stored = CASE WHEN ${noDate} THEN NULL ELSE ${dateTextOf(date, dateType)} + 'T' + ISNULL(${timeTextOf(time, timeType)}, '00:00:00') END
+FROM ${target}${hints} ${where};`,
 			write: (value) => `UPDATE ${target} SET ${date} = ${dateValueOf(value, dateType)}, ${time} = ${timeValueOf(value, timeType)} ${where};`,
 			cursorTextOf: (value) =>
 				`CASE WHEN ${value} IS NULL THEN NULL ELSE CONCAT(N'{"kind":"', CASE WHEN @kind = 'dateAndTime' THEN 'dateAndTime' ELSE 'datetime' END, N'","marker":"', ${value}, N'","key":null}') END`,

@@ -129,13 +129,16 @@ export class WatermarkTableError extends Error {
 
 /** How a statement reads and writes the cursor where it is kept (see cursorLocationSql.ts). */
 export interface LocationSql {
-	/** Assigns @stored (nvarchar(max)) from the location, locking the row for the rest of the transaction. */
-	read: string;
+	/** Assigns @stored (nvarchar(max)) from the location, with the given table hints (LOCKING_READ inside a transaction). */
+	read(hints: string): string;
 	/** Writes the stored value held in the given variable (null: from the beginning). */
 	write(valueVariable: string): string;
 	/** The cursor text a stored value stands for, as a T-SQL expression (for the history). */
 	cursorTextOf(valueVariable: string): string;
 }
+
+/** Holds the row read until the transaction ends, so nothing changes between the compare and the set. */
+export const LOCKING_READ = ' WITH (UPDLOCK, HOLDLOCK)';
 
 const PRELUDE = `SET NOCOUNT ON;
 SET XACT_ABORT ON;
@@ -154,7 +157,7 @@ const HISTORY_INSERT = (history: QualifiedName) =>
 export function packageLocationSql(state: QualifiedName): LocationSql {
 	const table = quoteQualifiedName(state);
 	return {
-		read: `SELECT @stored = [CursorText] FROM ${table} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;`,
+		read: (hints) => `SELECT @stored = [CursorText] FROM ${table}${hints} WHERE [Stream] = @stream;`,
 		write: (value) => `UPDATE ${table} SET [CursorText] = ${value} WHERE [Stream] = @stream;`,
 		cursorTextOf: (value) => value,
 	};
@@ -185,7 +188,7 @@ BEGIN
 	SET @firstUse = 1;
 END;
 SELECT @kind = [CursorKind] FROM ${state} WHERE [Stream] = @stream;
-${location.read}
+${location.read(LOCKING_READ)}
 IF @firstUse = 1
 BEGIN
 	IF @stored IS NULL AND @startingValue IS NOT NULL
@@ -224,7 +227,7 @@ DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdi
 BEGIN TRANSACTION;
 SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @kind = [CursorKind]
 FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
-${location.read}
+${location.read(LOCKING_READ)}
 SET @previous = @stored;
 -- comparableStoredValue (watermarkLocation.ts): the two local-time kinds compare as one.
 SET @comparable = CASE WHEN LEFT(@stored, 22) COLLATE Latin1_General_BIN2 = N'{"kind":"dateAndTime",'
@@ -260,7 +263,7 @@ export function replaceSql(tables: WatermarkTables, location: LocationSql): stri
 DECLARE @generation bigint, @previous nvarchar(max), @replaced bit = 0;
 BEGIN TRANSACTION;
 SELECT @generation = [Generation], @kind = [CursorKind] FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
-${location.read}
+${location.read(LOCKING_READ)}
 SET @previous = @stored;
 IF @generation = @expectedGeneration
 BEGIN
@@ -286,7 +289,7 @@ export function readStateSql(tables: WatermarkTables): string {
 export function readLocationSql(location: LocationSql): string {
 	return `SET NOCOUNT ON;
 DECLARE @stored nvarchar(max);
-${location.read.replace(' WITH (UPDLOCK, HOLDLOCK)', '')}
+${location.read('')}
 SELECT @stored AS storedValue;`;
 }
 
