@@ -284,3 +284,52 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.deepEqual((await store.history('customers', 10)).map((entry) => entry.action), ['set', 'first use']);
 	});
 });
+
+describe('Watermark node in a workflow (SQL Server store behind the transport double)', () => {
+	afterEach(() => restoreAllSeams());
+
+	const stateColumns = ['Stream', 'CursorText', 'CursorKind', 'Generation', 'RewoundAtGeneration', 'TimeZone', 'LeaseOwner', 'LeaseExpiresAt', 'LeaseSeconds', 'CursorChangedAt', 'CursorLocation'];
+	const historyColumns = ['Id', 'Stream', 'OldCursor', 'NewCursor', 'ChangedAt', 'WorkflowId', 'ExecutionId', 'Action', 'Reason'];
+	const typeOf = (name: string) =>
+		/Generation/.test(name) || name === 'Id' ? 'bigint' : name === 'LeaseSeconds' ? 'int' : /At$/.test(name) ? 'datetime2' : /Kind|TimeZone|Action/.test(name) ? 'varchar' : 'nvarchar';
+	const catalogue = (role: string, names: string[]) => names.map((name) => ({ tableRole: role, name, typeName: typeOf(name), maxLength: -1 }));
+
+	it('takes the lease in two round trips on first use (tables, then one atomic statement) and hands out the token', async () => {
+		const sql = new RecordingSqlTransport((request) => {
+			if (request.text.includes('CREATE TABLE')) return { recordsets: [[{ stateSchemaExists: 1, historySchemaExists: 1 }], [...catalogue('state', stateColumns), ...catalogue('history', historyColumns)]], rowsAffected: [] };
+			return {
+				recordsets: [[{ stream: 'customers', cursorKind: null, generation: 0, rewoundAtGeneration: 0, timeZone: 'Europe/Oslo', leaseOwner: 'x', leaseExpiresAt: '2025-03-30T01:10:00.000', cursorChangedAt: '2025-03-30T01:00:00.000', cursorLocation: null, outcome: 'acquired', firstUse: 1, storedValue: null }]],
+				rowsAffected: [],
+			};
+		});
+		useRecordingTransport(sql);
+		const run = await runWorkflow(supportWorkflow({ operation: 'get', stream: 'customers' }), { credentials });
+		assert.equal(run.errorMessage, undefined);
+		assert.equal(sql.roundTrips, 2);
+		const got = run.output('Watermark')[0].json;
+		assert.equal(got.startedFrom, 'the beginning (first run)');
+		const owner = parameterValue(sql.requests[1].parameters, 'owner');
+		assert.ok(typeof owner === 'string' && owner !== '');
+		assert.equal(owner, parameterValue(sql.requests[1].parameters, 'executionId'), 'the lease owner defaults to the execution id');
+		assert.equal(typeof got.token, 'string');
+		assert.equal(parameterValue(sql.requests[1].parameters, 'workflowId'), 'wf-support');
+	});
+
+	it('stops with a clear error when the watermark table exists with other columns, and writes nothing', async () => {
+		const sql = new RecordingSqlTransport((request) => {
+			if (request.text.includes('CREATE TABLE')) {
+				return { recordsets: [[{ stateSchemaExists: 1, historySchemaExists: 1 }], [...catalogue('state', ['Stream', 'LastDate']), ...catalogue('history', historyColumns)]], rowsAffected: [] };
+			}
+			throw new Error('nothing may be sent after the table check failed');
+		});
+		useRecordingTransport(sql);
+		const run = await runWorkflow(supportWorkflow({ operation: 'get', stream: 'customers' }), { credentials });
+		assert.match(run.errorMessage ?? '', /The table dbo\.ContractingCrmWatermark exists but is not a watermark table of this package: column CursorText is missing/);
+		assert.match(run.errorMessage ?? '', /Choose another name under "Watermark Tables"/);
+		assert.equal(sql.roundTrips, 1);
+	});
+});
+
+function parameterValue(parameters: Array<{ name: string; value: unknown }>, name: string): unknown {
+	return parameters.find((parameter) => parameter.name === name)?.value;
+}
