@@ -73,6 +73,12 @@ describe('the rows as one OPENJSON parameter', () => {
 		assert.equal(source.parameters[0].value, '[[0,5,"2024-01-31","12.50",10],[1,6,null,null,11]]');
 		assert.equal(source.clause, `OPENJSON(@rows) WITH ([row] int '$[0]', [c0] int '$[1]', [c1] date '$[2]', [c2] decimal(18,2) '$[3]', [k0] int '$[4]') AS j`);
 	});
+
+	it('reads text as nvarchar(max), so a value too long for its column is refused by @source instead of cut by OPENJSON', () => {
+		const source = jsonRowsSource(upsertSourceColumns(companyPlan), []);
+		assert.equal(source.clause, `OPENJSON(@rows) WITH ([row] int '$[0]', [c0] int '$[1]', [c1] nvarchar(max) '$[2]', [c2] nvarchar(max) '$[3]') AS j`);
+		assert.match(upsertStatement(companyPlan, source, false), /\[c1\] nvarchar\(100\) NULL/);
+	});
 });
 
 describe('the rows as typed VALUES parameters (compatibility level below 130)', () => {

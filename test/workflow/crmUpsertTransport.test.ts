@@ -77,7 +77,7 @@ describe('CRM node over the SQL transport', () => {
 		for (const write of writes) {
 			assert.deepEqual(write.parameters.map((parameter) => parameter.name), ['rows']);
 			assert.match(write.text, /MERGE \[dbo\]\.\[Company\] WITH \(HOLDLOCK\) AS t/);
-			assert.match(write.text, /OPENJSON\(@rows\) WITH \(\[row\] int '\$\[0\]', \[c0\] int '\$\[1\]', \[c1\] nvarchar\(100\) '\$\[2\]', \[c2\] nvarchar\(100\) '\$\[3\]', \[c3\] nvarchar\(200\) '\$\[4\]'\)/);
+			assert.match(write.text, /OPENJSON\(@rows\) WITH \(\[row\] int '\$\[0\]', \[c0\] int '\$\[1\]', \[c1\] nvarchar\(max\) '\$\[2\]', \[c2\] nvarchar\(max\) '\$\[3\]', \[c3\] nvarchar\(max\) '\$\[4\]'\)/);
 		}
 		assert.ok(double.requests.every((request) => !JSON.stringify(request).includes('Secret-123')), 'the password never travels in a statement');
 	});

@@ -84,9 +84,19 @@ export function parameterFor(name: string, type: SqlType, value: TargetValue): S
 	return { name, type, value: value as SqlValue };
 }
 
+const TEXT_TYPES = new Set(['char', 'varchar', 'nchar', 'nvarchar']);
+
+/**
+ * How OPENJSON reads a column: text as nvarchar(max), because OPENJSON cuts a longer string to the declared length
+ * without a word; @source, typed like the column, then refuses it as an INSERT would (string truncation).
+ */
+function jsonReadType(type: SqlType): string {
+	return TEXT_TYPES.has(type.name) ? 'nvarchar(max)' : sqlTypeText(type);
+}
+
 /** The rows as one JSON array of arrays ([ordinal, v0, v1, …] each), read with typed OPENJSON paths. */
 export function jsonRowsSource(columns: SourceColumn[], rows: SourceRow[]): RowsSource {
-	const withClause = [`[row] int '$[0]'`, ...columns.map((column, index) => `${quoteIdentifier(column.alias)} ${sqlTypeText(column.type)} '$[${index + 1}]'`)];
+	const withClause = [`[row] int '$[0]'`, ...columns.map((column, index) => `${quoteIdentifier(column.alias)} ${jsonReadType(column.type)} '$[${index + 1}]'`)];
 	return {
 		clause: `OPENJSON(@rows) WITH (${withClause.join(', ')}) AS j`,
 		parameters: [parameterFor('rows', { name: 'nvarchar', length: -1 }, JSON.stringify(rows.map((row) => [row.ordinal, ...row.values])))],
@@ -117,7 +127,7 @@ const declared = (alias: string, type: SqlType) => `${quoteIdentifier(alias)} ${
  * under which "acme" and "ACME" compare equal and the rename would be reported unchanged and never written.
  */
 function comparable(expression: string, column: CatalogColumn): string {
-	return ['char', 'varchar', 'nchar', 'nvarchar'].includes(column.sqlType?.name ?? '') ? `${expression} COLLATE Latin1_General_100_BIN2` : expression;
+	return TEXT_TYPES.has(column.sqlType?.name ?? '') ? `${expression} COLLATE Latin1_General_100_BIN2` : expression;
 }
 
 /** The source columns of an upsert: mapped values c0…, then each lookup's natural key k0…. */
