@@ -1,9 +1,10 @@
 // `npm start`: a real n8n on http://localhost:5678 with this package installed and the shipped workflows
 // imported. The first run installs Node 24 (when needed) and the pinned n8n into .n8n-local/ (a few minutes);
 // later runs reuse them and start in seconds. Options: --reimport-workflows (replace the imported workflows
-// with the files in workflows/, discarding edits made in n8n). Environment: see the README ("Run it in a real n8n").
+// with the files in workflows/, discarding edits made in n8n); --reset-owner (forget the owner account and
+// create it again; workflows and credentials stay). Environment: see the README ("Run it in a real n8n").
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -19,6 +20,7 @@ import {
 	installPackage,
 	N8N_VERSION,
 	N8nRest,
+	n8nCli,
 	n8nEnvironment,
 	portIsFree,
 	readWorkflow,
@@ -31,6 +33,7 @@ import {
 
 const started = Date.now();
 const reimportWorkflows = process.argv.includes('--reimport-workflows');
+const resetOwner = process.argv.includes('--reset-owner');
 const userFolder = defaultUserFolder;
 const importsRecord = path.join(userFolder, 'imports.json');
 const ownerRecord = path.join(userFolder, 'owner-login.txt');
@@ -81,6 +84,12 @@ if (changedCredentials.length > 0) {
 	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`);
 }
 
+if (resetOwner) {
+	step('Resetting the owner account (workflows and credentials stay) ...');
+	n8nCli(runtime, ['user-management:reset']);
+	rmSync(ownerRecord, { force: true });
+}
+
 step(`Starting n8n ${N8N_VERSION} on ${baseUrl} (user folder .n8n-local/user) ...`);
 const n8n = startN8n(runtime, 'inherit');
 // Ctrl+C reaches n8n directly (same terminal process group); a second SIGINT would make it skip its clean
@@ -108,6 +117,6 @@ async function ensureOwner(rest) {
 		writeFileSync(ownerRecord, `${email}\n${password}\n`, { mode: 0o600 });
 		return `${email} with password ${password} (also saved in .n8n-local/user/owner-login.txt)`;
 	}
-	if (existsSync(ownerRecord)) return `the owner saved in .n8n-local/user/owner-login.txt`;
-	return 'the owner account created earlier (forgotten? see "Reset" in the README)';
+	if (existsSync(ownerRecord)) return `${readFileSync(ownerRecord, 'utf8').split('\n')[0]} (password in .n8n-local/user/owner-login.txt)`;
+	return 'the owner account created earlier (password forgotten? npm start -- --reset-owner)';
 }
