@@ -122,6 +122,25 @@ describe('rewind to a date and time', () => {
 	});
 });
 
+describe('rewind to the beginning, and repairing a watermark that cannot be read', () => {
+	it('goes to the beginning from any cursor, even one that cannot be read', () => {
+		for (const current of [rowversion('0x00000000000007D1'), datetime('2025-03-31T10:00:00'), 'edited by hand', null]) {
+			assert.deepEqual(planRewind(current, { by: 'beginning' }, 'Europe/Oslo', NOW.toISOString(), NOW), {
+				plan: { cursor: null, how: 'To the beginning: everything is sent again' },
+			});
+		}
+	});
+
+	it('replaces an unreadable watermark with a date, but cannot count a duration back from it', () => {
+		const planned = planRewind('edited by hand', { by: 'dateTime', dateTime: '2025-03-01 06:00' }, 'Europe/Oslo', NOW.toISOString(), NOW);
+		assert.ok('plan' in planned);
+		assert.equal(planned.plan.cursor, datetime('2025-03-01T06:00:00'));
+		assert.match(planned.plan.how, /replacing a stored watermark that could not be read/);
+		assert.throws(() => planRewind('edited by hand', twoDays, 'Europe/Oslo', NOW.toISOString(), NOW), /cannot be read/);
+		assert.throws(() => planRewind('edited by hand', { by: 'dateTime', dateTime: '2999-01-01' }, 'Europe/Oslo', NOW.toISOString(), NOW), /in the future/);
+	});
+});
+
 describe('rewind of rowversion and Change Tracking cursors: from the history', () => {
 	it('asks the history for the cursor in effect two calendar days before the current one was stored', () => {
 		const planned = planRewind(rowversion('0x00000000000007D1'), twoDays, 'Europe/Oslo', '2025-03-31T08:00:00.000Z', NOW);

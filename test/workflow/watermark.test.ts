@@ -268,6 +268,22 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.equal((await store.read('customers'))?.cursor, cursorOf(31, 2));
 	});
 
+	it('a watermark edited by hand is handed on as it is, and Rewind to a date repairs it', async () => {
+		await runWorkflow(syncWorkflow(15), { credentials });
+		store.editByHand('customers', '15.03.2025');
+		const get = await runWorkflow(supportWorkflow({ operation: 'get', stream: 'customers' }), { credentials });
+		assert.equal(get.output('Watermark')[0].json.cursor, '15.03.2025', 'the Contracting node refuses it with a clear error');
+		const byDuration = await runWorkflow(supportWorkflow({ operation: 'rewind', stream: 'customers' }), { credentials });
+		assert.match(byDuration.errorMessage ?? '', /"15\.03\.2025" cannot be read/);
+		const toDate = await runWorkflow(supportWorkflow({ operation: 'rewind', stream: 'customers', rewindBy: 'dateTime', dateTime: '2025-03-14T00:00:00' }), { credentials });
+		assert.equal(toDate.errorMessage, undefined);
+		assert.equal((await store.read('customers'))?.cursor, serializeCursor({ kind: 'datetime', marker: '2025-03-14T00:00:00', key: null }));
+		const toBeginning = await runWorkflow(supportWorkflow({ operation: 'rewind', stream: 'customers', rewindBy: 'beginning', reason: 'Full re-send' }), { credentials });
+		assert.equal(toBeginning.output('Watermark')[0].json.how, 'To the beginning: everything is sent again');
+		assert.equal((await store.read('customers'))?.cursor, null);
+		assert.equal((await store.history('customers', 1))[0].reason, 'Full re-send');
+	});
+
 	it('bad input stops with a clear error and changes nothing', async () => {
 		await runWorkflow(syncWorkflow(20), { credentials });
 		const cases: Array<[Record<string, unknown>, RegExp]> = [

@@ -32,6 +32,7 @@ export const description: INodeProperties[] = [
 		options: [
 			{ name: 'Duration', value: 'duration', description: 'Days and hours back from where the stream is' },
 			{ name: 'To a Date and Time', value: 'dateTime', description: 'Back to a wall-clock date and time' },
+			{ name: 'To the Beginning', value: 'beginning', description: 'Everything is sent again (a full re-send)' },
 		],
 		default: 'duration',
 		displayOptions: show(),
@@ -75,7 +76,9 @@ export const description: INodeProperties[] = [
 ];
 
 function requestOf(context: IExecuteFunctions, itemIndex: number): RewindRequest {
-	if (context.getNodeParameter('rewindBy', itemIndex) === 'dateTime') {
+	const by = context.getNodeParameter('rewindBy', itemIndex);
+	if (by === 'beginning') return { by: 'beginning' };
+	if (by === 'dateTime') {
 		return { by: 'dateTime', dateTime: String(context.getNodeParameter('dateTime', itemIndex) ?? '') };
 	}
 	return { by: 'duration', days: Number(context.getNodeParameter('days', itemIndex)), hours: Number(context.getNodeParameter('hours', itemIndex)) };

@@ -18,7 +18,7 @@ import { DateTime } from 'luxon';
 import type { IANAZone } from 'luxon';
 
 import type { Cursor, CursorKind } from './cursor';
-import { isBeginning, parseCursor, serializeCursor } from './cursor';
+import { CursorFormatError, isBeginning, parseCursor, serializeCursor } from './cursor';
 import { localReadingOf, offsetOfLocalTime, zoneNamed } from './timeZone';
 
 export class RewindInputError extends Error {
@@ -38,7 +38,11 @@ export class NotBehindError extends RewindInputError {
 	}
 }
 
-export type RewindRequest = { by: 'duration'; days: number; hours: number } | { by: 'dateTime'; dateTime: string };
+/** Back by a duration, or to a date and time: computed in the stream's time zone. */
+export type TimedRewind = { by: 'duration'; days: number; hours: number } | { by: 'dateTime'; dateTime: string };
+
+/** To the beginning: everything is sent again, whatever the stored cursor is (even one that cannot be read). */
+export type RewindRequest = TimedRewind | { by: 'beginning' };
 
 export const DEFAULT_TIME_ZONE = 'Europe/Oslo';
 
@@ -134,7 +138,7 @@ export interface RewindPlan {
 }
 
 /** For a date-time cursor: the new cursor, computed from its marker. */
-export function rewindDateTimeCursor(current: Cursor, request: RewindRequest, zoneName: string, now: Date): RewindPlan {
+export function rewindDateTimeCursor(current: Cursor, request: TimedRewind, zoneName: string, now: Date): RewindPlan {
 	const zone = zoneNamed(zoneName);
 	if (request.by === 'duration') {
 		checkDuration(request);
@@ -146,8 +150,7 @@ export function rewindDateTimeCursor(current: Cursor, request: RewindRequest, zo
 			how: `${describeDuration(request)} back from ${current.marker} (${zoneName})`,
 		};
 	}
-	const marker = wallTimeOfInput(request.dateTime, zone);
-	checkNotInFuture(marker, zone, now);
+	const marker = checkedDateTimeTarget(request, zone, now);
 	const target: Cursor = { kind: current.kind, marker, key: null };
 	if (isCursorAfter(target, current)) {
 		throw new NotBehindError(
@@ -155,6 +158,13 @@ export function rewindDateTimeCursor(current: Cursor, request: RewindRequest, zo
 		);
 	}
 	return { cursor: serializeCursor(target), how: `To ${marker} (${zoneName})` };
+}
+
+/** The wall-clock time typed in, refused when it does not parse or lies in the future. */
+function checkedDateTimeTarget(request: { dateTime: string }, zone: IANAZone, now: Date): string {
+	const marker = wallTimeOfInput(request.dateTime, zone);
+	checkNotInFuture(marker, zone, now);
+	return marker;
 }
 
 function checkNotInFuture(wholeSeconds: string, zone: IANAZone, now: Date): void {
@@ -180,7 +190,7 @@ function describeDuration(request: { days: number; hours: number }): string {
  * By a duration, it counts back from when the current cursor was stored (as the date-time rule counts back
  * from the marker); to a date and time, it is that time. Returns ISO 8601 UTC.
  */
-export function cursorTargetTime(request: RewindRequest, cursorStoredAt: string, zoneName: string, now: Date): string {
+export function cursorTargetTime(request: TimedRewind, cursorStoredAt: string, zoneName: string, now: Date): string {
 	const zone = zoneNamed(zoneName);
 	if (request.by === 'duration') {
 		checkDuration(request);
@@ -188,9 +198,7 @@ export function cursorTargetTime(request: RewindRequest, cursorStoredAt: string,
 		const target = markerMovedBack(storedWall, request.days, request.hours, zone);
 		return new Date(instantOfWallTime(target, zone)).toISOString();
 	}
-	const wall = wallTimeOfInput(request.dateTime, zone);
-	checkNotInFuture(wall, zone, now);
-	return new Date(instantOfWallTime(wall, zone)).toISOString();
+	return new Date(instantOfWallTime(checkedDateTimeTarget(request, zone, now), zone)).toISOString();
 }
 
 export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover';
@@ -242,8 +250,34 @@ export function planRewind(
 	cursorStoredAt: string,
 	now: Date,
 ): { plan: RewindPlan } | { historyAt: string } {
+	if (request.by === 'beginning') return { plan: { cursor: null, how: 'To the beginning: everything is sent again' } };
 	if (current === null) return { plan: rewindDateTimeCursor({ kind: 'datetime', marker: null, key: null }, request, zone, now) };
-	const cursor = parseCursor(current);
+	const cursor = readableCursor(current, request);
+	if (!cursor) {
+		const marker = checkedDateTimeTarget(request as Extract<TimedRewind, { by: 'dateTime' }>, zoneNamed(zone), now);
+		return {
+			plan: {
+				cursor: serializeCursor({ kind: 'datetime', marker, key: null }),
+				how: `To ${marker} (${zone}), replacing a stored watermark that could not be read`,
+			},
+		};
+	}
 	if (isDateTimeKind(cursor.kind) || isBeginning(cursor)) return { plan: rewindDateTimeCursor(cursor, request, zone, now) };
 	return { historyAt: cursorTargetTime(request, cursorStoredAt, zone, now) };
+}
+
+/**
+ * The stored cursor, or undefined when it cannot be read and the rewind goes to a date and time: then the date
+ * replaces it (which is how support repairs a watermark edited by hand). By a duration there is nothing to count
+ * back from, so the format error stands.
+ */
+function readableCursor(current: string, request: TimedRewind): Cursor | undefined {
+	let failure: unknown;
+	try {
+		return parseCursor(current);
+	} catch (error) {
+		failure = error;
+	}
+	if (request.by === 'dateTime' && failure instanceof CursorFormatError) return undefined;
+	throw failure;
 }

@@ -78,10 +78,11 @@ export function comparableStoredValue(value: string | null): string | null {
 
 /** The cursor a location's stored value stands for; `kind` is the cursor kind remembered in this package's table. */
 export function cursorOfStoredValue(value: string | null, location: CursorLocation, kind: CursorKind | null): string | null {
-	if (value === null) return null;
-	if (location.kind !== 'dateAndTimeColumns') return serializeCursor(parseCursor(value));
+	// Not parsed here: a stored value that cannot be read is handed on as it is, so the Contracting node refuses
+	// it with a clear error, and Rewind (to a date or to the beginning) can still replace it.
+	if (value === null || location.kind !== 'dateAndTimeColumns') return value;
 	const cursor: Cursor = { kind: kind === 'dateAndTime' ? 'dateAndTime' : 'datetime', marker: value, key: null };
-	return serializeCursor(parseCursor(serializeCursor(cursor)));
+	return serializeCursor(cursor);
 }
 
 /** The stored form of a cursor, as a cursor text: what Get hands out after a Set stored `cursorText`. */

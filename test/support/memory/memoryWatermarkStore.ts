@@ -51,6 +51,13 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		this.existingRows.set(describeLocation(location), storedValue);
 	}
 
+	/** What someone editing the table by hand would leave: a stored value this package did not write. */
+	editByHand(stream: string, storedValue: string): void {
+		const row = this.rows.get(stream);
+		if (!row) throw new Error(`no stream ${stream}`);
+		row.value = storedValue;
+	}
+
 	existingRowValue(location: CursorLocation): string | null | undefined {
 		return this.existingRows.get(describeLocation(location));
 	}
