@@ -26,7 +26,8 @@ export class Watermark implements INodeType {
 		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ($parameter["stream"] ? ": " + $parameter["stream"] : "") }}',
+		subtitle:
+			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : $parameter["operation"] === "rewind" && $parameter["streams"] === "all" ? ": all streams" : ": " + $parameter["stream"]) }}',
 		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',
 		defaults: { name: 'Watermark' },
 		inputs: [NodeConnectionTypes.Main],

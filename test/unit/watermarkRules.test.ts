@@ -17,7 +17,7 @@ import {
 	setOutcome,
 } from '../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
-import { CursorLocationError, PACKAGE_TABLE, dateAndTimeParts, storedCursorOf, storedValueOf } from '../../nodes/shared/core/watermarkLocation';
+import { CursorLocationError, PACKAGE_TABLE, storedCursorOf, storedValueOf } from '../../nodes/shared/core/watermarkLocation';
 
 const cursorAt = (n: number) => serializeCursor({ kind: 'datetime', marker: `2025-03-01T10:00:${String(n).padStart(2, '0')}`, key: [String(n)] });
 
@@ -213,7 +213,6 @@ describe('where the cursor is kept', () => {
 	it('cuts a date + time pair down to whole seconds (never up), without the key', () => {
 		assert.equal(storedValueOf(full, pair), '2025-03-30T23:59:59');
 		assert.equal(storedCursorOf(full, pair), serializeCursor({ kind: 'dateAndTime', marker: '2025-03-30T23:59:59', key: null }));
-		assert.deepEqual(dateAndTimeParts('2025-03-30T23:59:59'), { isoDate: '2025-03-30', isoTime: '23:59:59', yyyymmdd: 20250330, hhmmss: 235959 });
 		assert.equal(storedValueOf(serializeCursor({ kind: 'datetime', marker: null, key: ['3'] }), pair), null, 'rows without a date: from the beginning');
 	});
 

@@ -10,7 +10,7 @@ import { streamProperty } from './common.descriptions';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['rewind'], ...extra } });
 
-export const DEFAULT_REWIND_REASON = 'Rewound by support';
+const DEFAULT_REWIND_REASON = 'Rewound by support';
 
 export const description: INodeProperties[] = [
 	{

@@ -91,19 +91,6 @@ export function storedCursorOf(cursorText: string | null, location: CursorLocati
 	return cursorOfStoredValue(storedValueOf(cursorText, location), location, kind);
 }
 
-/** The date and time parts of a whole-seconds marker, in the forms the columns take. */
-export function dateAndTimeParts(storedValue: string): { isoDate: string; isoTime: string; yyyymmdd: number; hhmmss: number } {
-	const match = WHOLE_SECONDS.exec(storedValue);
-	if (!match) throw new CursorLocationError(`"${storedValue}" is not a date and time of the form 2024-03-31T02:30:00`);
-	const [, isoDate, isoTime] = match;
-	return {
-		isoDate,
-		isoTime,
-		yyyymmdd: Number(isoDate.replace(/-/g, '')),
-		hhmmss: Number(isoTime.replace(/:/g, '')),
-	};
-}
-
 /** Recorded in this package's table with the stream, so that Set, Rewind and Undo use the place Get used. */
 export function serializeLocation(location: CursorLocation): string | null {
 	return location.kind === 'packageTable' ? null : JSON.stringify(location);
