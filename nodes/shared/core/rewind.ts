@@ -130,6 +130,8 @@ export function isCursorAfter(a: Cursor, b: Cursor): boolean {
 	return isMarkerAfter(a.kind, a.marker, b.marker);
 }
 
+const AT_THE_BEGINNING = 'The stream is at the beginning already; nothing to rewind';
+
 export interface RewindPlan {
 	/** The new cursor text; null: from the beginning. */
 	cursor: string | null;
@@ -142,7 +144,7 @@ export function rewindDateTimeCursor(current: Cursor, request: TimedRewind, zone
 	const zone = zoneNamed(zoneName);
 	if (request.by === 'duration') {
 		checkDuration(request);
-		if (isBeginning(current)) return { cursor: null, how: 'The stream is at the beginning already; nothing to rewind' };
+		if (isBeginning(current)) return { cursor: null, how: AT_THE_BEGINNING };
 		if (current.marker === null) return { cursor: null, how: 'Back to the beginning (the stream was still reading rows without a change marker)' };
 		const marker = markerMovedBack(current.marker, request.days, request.hours, zone);
 		return {
@@ -250,7 +252,9 @@ export function planRewind(
 	cursorStoredAt: string,
 	now: Date,
 ): { plan: RewindPlan } | { historyAt: string } {
-	if (request.by === 'beginning') return { plan: { cursor: null, how: 'To the beginning: everything is sent again' } };
+	if (request.by === 'beginning') {
+		return { plan: { cursor: null, how: current === null ? AT_THE_BEGINNING : 'To the beginning: everything is sent again' } };
+	}
 	if (current === null) return { plan: rewindDateTimeCursor({ kind: 'datetime', marker: null, key: null }, request, zone, now) };
 	const cursor = readableCursor(current, request);
 	if (!cursor) {
