@@ -127,7 +127,8 @@ SELECT 101 - i, CONCAT(N'C', i), 1, CONVERT(datetime2(7), '2024-11-30T10:00:00.1
 		const parameters = customers({ markerKind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
 		const items = await read(parameters, JSON.stringify({ kind: 'datetime', marker: '2010-06-04T00:00:00', key: null }));
 		assert.deepEqual(items.map((item) => item.json.Name), ['new']);
-		assert.equal(sync(items[0]).changedAt, '2010-06-04T00:00:00.0000000+02:00');
+		// A whole-second marker: whether style 126 writes its zero fraction is shown by the transport test's diagnostic.
+		assert.match(String(sync(items[0]).changedAt), /^2010-06-04T00:00:00(\.0000000)?\+02:00$/);
 	});
 
 	suite.test('reads by rowversion: a row updated after the cursor comes again, nothing else', async (server) => {

@@ -64,7 +64,7 @@ FROM dbo.Customers WHERE CustomerNo = @no;`,
 		}
 	});
 
-	suite.test('a whole-second datetime2(7) marker, in whatever form style 126 gives it, is a valid marker that selects its row again', async (server) => {
+	suite.test('a whole-second datetime2(7) marker, in whatever form style 126 gives it, is a valid marker that selects its row again', async (server, context) => {
 		const transport = server.transport(TEST_DATABASES.contracting);
 		const [row] = await rows(
 			transport,
@@ -73,6 +73,8 @@ SELECT CONVERT(varchar(33), ChangedAt, 126) AS marker FROM dbo.Customers WHERE C
 			[int('no', 1100), isoText('at', '2024-10-27T02:30:00')],
 		);
 		const marker = String(row.marker);
+		// The in-memory adapters write whole seconds as .0000000; this line shows what SQL Server writes.
+		context.diagnostic(`CONVERT(varchar(33), <whole-second datetime2(7)>, 126) gives "${marker}"`);
 		assert.equal(markerProblem('datetime', marker), undefined, marker);
 		assert.ok(marker.startsWith('2024-10-27T02:30:00'), marker);
 		const [again] = await rows(

@@ -6,6 +6,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { after, before, describe, it } from 'node:test';
 
 import { connectWith } from '../../../nodes/shared/transport/connect';
@@ -97,7 +98,7 @@ function announceSkip(): void {
 
 export interface SqlServerSuite {
 	/** A test against the server; without MSSQL_URL it is registered as skipped. */
-	test(name: string, run: (server: SqlServerUnderTest) => Promise<void>): void;
+	test(name: string, run: (server: SqlServerUnderTest, context: TestContext) => Promise<void>): void;
 	/**
 	 * Tests that another function registers (a store contract suite), in a describe block of their own; without
 	 * MSSQL_URL one skipped test stands for them.
@@ -125,7 +126,7 @@ export function describeAgainstSqlServer(title: string, body: (suite: SqlServerS
 		before(async () => await recreateTestDatabases(server));
 		after(async () => await closeAllPools());
 		body({
-			test: (name, run) => it(name, async () => await run(server)),
+			test: (name, run) => it(name, async (context) => await run(server, context)),
 			tests: (name, register) => describe(name, () => register(server)),
 		});
 	});
