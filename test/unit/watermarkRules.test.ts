@@ -12,6 +12,7 @@ import {
 	decodeToken,
 	encodeToken,
 	furthestWrittenCursor,
+	leaseGoesWithThisSet,
 	releasesLease,
 	renewsLease,
 	setOutcome,
@@ -218,5 +219,21 @@ describe('where the cursor is kept', () => {
 
 	it('refuses to keep a rowversion in a date + time pair', () => {
 		assert.throws(() => storedValueOf(serializeCursor({ kind: 'rowversion', marker: '0x0000000000000001', key: null }), pair), CursorLocationError);
+	});
+});
+
+describe('leaseGoesWithThisSet: whether a Set told to keep the lease still gives it up', () => {
+	it('keeps the lease only while another batch of the run follows', () => {
+		assert.equal(leaseGoesWithThisSet(false, furthestWrittenCursor(batch(0, ['inserted', 'inserted'], { hasMore: true }))), false);
+	});
+
+	it('gives it up when the stream is caught up, nothing was read, or a row failed', () => {
+		assert.equal(leaseGoesWithThisSet(false, furthestWrittenCursor(batch(0, ['inserted'], { hasMore: false }))), true);
+		assert.equal(leaseGoesWithThisSet(false, furthestWrittenCursor([])), true);
+		assert.equal(leaseGoesWithThisSet(false, furthestWrittenCursor(batch(0, ['inserted', 'failed'], { hasMore: true }))), true);
+	});
+
+	it('always gives it up when asked', () => {
+		assert.equal(leaseGoesWithThisSet(true, furthestWrittenCursor(batch(0, ['inserted'], { hasMore: true }))), true);
 	});
 });

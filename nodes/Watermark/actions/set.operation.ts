@@ -5,6 +5,7 @@ import {
 	decodeToken,
 	explainSetOutcome,
 	furthestWrittenCursor,
+	leaseGoesWithThisSet,
 	releasesLease,
 	setOutcome,
 	writtenItemOf,
@@ -40,7 +41,8 @@ export const description: INodeProperties[] = [
 				name: 'releaseLease',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to give the stream up for the next run. Turn off between the batches of one run.',
+				description:
+					'Whether to give the stream up for the next run now. Off keeps it only while another batch of this run follows (the rows reached the end of a batch and more wait); a run that is caught up, read nothing or stopped at a failed row always gives it up.',
 			},
 			{
 				displayName: 'Allow Moving Backwards',
@@ -65,8 +67,8 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 	try {
 		const token = decodeToken(String(this.getNodeParameter('token', 0) ?? ''));
 		const options = this.getNodeParameter('setOptions', 0, {}) as { releaseLease?: boolean; allowMovingBackwards?: boolean };
-		const releaseLease = options.releaseLease ?? true;
 		const progress = furthestWrittenCursor(items.map((item) => writtenItemOf(item.json)));
+		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress);
 		if (progress.stream !== undefined && progress.stream !== token.stream) {
 			throw new WrittenItemsError(`The rows are of stream "${progress.stream}", but the token from Get is for stream "${token.stream}"`);
 		}

@@ -308,6 +308,14 @@ export function releasesLease(verdict: CommitVerdict, releaseRequested: boolean)
 }
 
 /**
+ * Whether Set gives the lease up, as asked, or because no batch of this run follows: holding a stream that
+ * the run will not read again would only make the next scheduled run wait for the lease to expire.
+ */
+export function leaseGoesWithThisSet(releaseRequested: boolean, progress: WrittenProgress): boolean {
+	return releaseRequested || !progress.hasMore;
+}
+
+/**
  * Whether Set extends the lease (by the lease seconds Get asked for): when it keeps the lease between the
  * batches of a run, so a long run (a full re-send after a rewind) never loses the stream between batches.
  */
