@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { INodeTypeDescription } from 'n8n-workflow';
 
-import { runWorkflow } from '../support/workflowRunner';
+import { loadNodeTypes, runWorkflow } from '../support/workflowRunner';
 
 describe('in-process workflow runner', () => {
+	it('loads every node and credential package.json lists, as n8n loads a community package', async () => {
+		const { ours } = await loadNodeTypes();
+		assert.deepEqual(Object.keys(ours.nodeTypes).sort(), ['contracting', 'crm', 'watermark']);
+		assert.deepEqual(Object.keys(ours.credentialTypes).sort(), ['contractingSqlServerApi', 'crmSqlServerApi']);
+		for (const name of ['contracting', 'crm', 'watermark']) {
+			const description = ours.getNode(name).type.description as INodeTypeDescription;
+			const tested = (description.credentials ?? []).filter((credential) => credential.testedBy === 'sqlServerConnectionTest');
+			assert.ok(tested.length > 0, `${name} asks for a credential it can test`);
+		}
+	});
+
 	it('runs n8n-nodes-base nodes with expressions', async () => {
 		const result = await runWorkflow({
 			name: 'smoke',
