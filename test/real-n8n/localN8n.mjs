@@ -118,7 +118,9 @@ function nodeGypScript() {
  * compiled against the Node headers instead.
  */
 export function ensureN8n(node) {
-	const wanted = { n8n: N8N_VERSION, node: execFileSync(node.nodeBin, ['--version'], { encoding: 'utf8' }).trim() };
+	// sqlite3 is built on Node-API, so any Node of the same major line runs it: a Node update does not reinstall n8n.
+	const nodeMajor = execFileSync(node.nodeBin, ['--version'], { encoding: 'utf8' }).trim().split('.')[0];
+	const wanted = { n8n: N8N_VERSION, node: nodeMajor };
 	const marker = readJson(n8nInstallMarker, {});
 	const n8nBin = path.join(n8nInstallDir, 'node_modules', 'n8n', 'bin', 'n8n');
 	if (marker.n8n === wanted.n8n && marker.node === wanted.node && existsSync(n8nBin)) {
