@@ -1,0 +1,126 @@
+// The decisions in localN8n.mjs that need no n8n: run with `node --test test/real-n8n/localN8n.test.mjs` (milliseconds).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+
+import { credentialReferences, credentialsFromEnvironment, generatePassword, n8nEnvironment, readWorkflow } from './localN8n.mjs';
+
+const workflowUsing = (credentials) => ({ nodes: [{ name: 'A', type: 'x.y', credentials }] });
+
+describe('credentialReferences', () => {
+	test('takes the first {id, name} each credential type is referenced by', () => {
+		const references = credentialReferences([
+			workflowUsing({ crmSqlServerApi: { id: 'crm1', name: 'Visma CRM' } }),
+			workflowUsing({ crmSqlServerApi: { id: 'crm2', name: 'Other' }, contractingSqlServerApi: { id: 'con1', name: 'Visma Contracting' } }),
+		]);
+		assert.deepEqual(references, {
+			crmSqlServerApi: { id: 'crm1', name: 'Visma CRM' },
+			contractingSqlServerApi: { id: 'con1', name: 'Visma Contracting' },
+		});
+	});
+
+	test('ignores references without an id (n8n would ask the user to pick one)', () => {
+		assert.deepEqual(credentialReferences([workflowUsing({ crmSqlServerApi: { id: null, name: 'x' } }), { nodes: [{ name: 'B' }] }]), {});
+	});
+});
+
+describe('credentialsFromEnvironment', () => {
+	test('builds only the credentials whose SERVER is set, with the ids the workflows use', () => {
+		const credentials = credentialsFromEnvironment(
+			{ CRM_SQL_SERVER: 'sql02', CRM_SQL_DATABASE: 'CRM', CRM_SQL_USER: 'u', CRM_SQL_PASSWORD: 'p', CONTRACTING_SQL_DATABASE: 'ignored without a server' },
+			{ crmSqlServerApi: { id: 'VismaCrm1', name: 'Visma CRM' } },
+		);
+		assert.deepEqual(credentials, [
+			{
+				id: 'VismaCrm1',
+				name: 'Visma CRM',
+				type: 'crmSqlServerApi',
+				data: { server: 'sql02', port: 1433, database: 'CRM', user: 'u', password: 'p', domain: '', encrypt: true, trustServerCertificate: false },
+			},
+		]);
+	});
+
+	test('reads port, booleans and timeouts from text; falls back to its own id and name', () => {
+		const [credential] = credentialsFromEnvironment(
+			{
+				CONTRACTING_SQL_SERVER: 'sql01\\VISMA',
+				CONTRACTING_SQL_PORT: '1434',
+				CONTRACTING_SQL_ENCRYPT: 'false',
+				CONTRACTING_SQL_TRUST_SERVER_CERTIFICATE: 'yes',
+				CONTRACTING_SQL_DOMAIN: 'CUSTOMER',
+				CONTRACTING_SQL_CONNECT_TIMEOUT: '5000',
+				CONTRACTING_SQL_REQUEST_TIMEOUT: '120000',
+			},
+			{},
+		);
+		assert.equal(credential.id, 'contractingSqlSrv');
+		assert.equal(credential.name, 'Contracting SQL Server');
+		assert.deepEqual(credential.data, {
+			server: 'sql01\\VISMA',
+			port: 1434,
+			database: '',
+			user: '',
+			password: '',
+			domain: 'CUSTOMER',
+			encrypt: false,
+			trustServerCertificate: true,
+			connectTimeout: 5000,
+			requestTimeout: 120000,
+		});
+	});
+});
+
+describe('readWorkflow', () => {
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'local-n8n-test-'));
+	const write = (name, workflow) => {
+		const file = path.join(dir, name);
+		writeFileSync(file, JSON.stringify(workflow));
+		return file;
+	};
+
+	test('keeps the id a workflow file has', () => {
+		assert.equal(readWorkflow(write('a.json', { id: 'Given1', nodes: [] })).id, 'Given1');
+	});
+
+	test('gives a file without an id the same 16-character id every time, different per file name', () => {
+		const first = readWorkflow(write('sync.json', { nodes: [] })).id;
+		assert.match(first, /^[a-zA-Z0-9]{16}$/);
+		assert.equal(readWorkflow(write('sync.json', { name: 'changed', nodes: [] })).id, first);
+		assert.notEqual(readWorkflow(write('rewind.json', { nodes: [] })).id, first);
+		rmSync(dir, { recursive: true, force: true });
+	});
+});
+
+test('generatePassword meets n8n\'s rule (8 to 64 characters, a digit, an upper-case letter) and differs each time', () => {
+	const passwords = Array.from({ length: 50 }, generatePassword);
+	for (const password of passwords) {
+		assert.ok(password.length >= 8 && password.length <= 64, password);
+		assert.match(password, /\d/);
+		assert.match(password, /[A-Z]/);
+	}
+	assert.equal(new Set(passwords).size, passwords.length);
+});
+
+describe('n8nEnvironment', () => {
+	const node = { nodeBin: '/opt/node24/bin/node' };
+
+	test("lets the caller's own n8n variables win over the defaults, and `forced` and the user folder over both", () => {
+		const saved = { ...process.env };
+		Object.assign(process.env, { N8N_PORT: '5680', N8N_DIAGNOSTICS_ENABLED: 'true', N8N_USER_FOLDER: '/elsewhere', npm_config_nodedir: '/usr' });
+		try {
+			const env = n8nEnvironment({ node, userFolder: '/data/user', forced: { N8N_RUNNERS_BROKER_PORT: '7000' } });
+			assert.equal(env.N8N_PORT, '5680');
+			assert.equal(env.N8N_DIAGNOSTICS_ENABLED, 'true');
+			assert.equal(env.N8N_RUNNERS_BROKER_PORT, '7000');
+			assert.equal(env.N8N_USER_FOLDER, '/data/user');
+			assert.equal(env.N8N_VERSION_NOTIFICATIONS_ENABLED, 'false');
+			assert.equal(env.npm_config_nodedir, undefined, "npm's own settings for the machine's Node are not passed on");
+			assert.ok(env.PATH.startsWith(`/opt/node24/bin${path.delimiter}`), 'n8n and its children find Node 24 first');
+		} finally {
+			for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+			Object.assign(process.env, saved);
+		}
+	});
+});
