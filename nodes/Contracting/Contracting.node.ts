@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import * as countChanges from './actions/countChanges.operation';
 import * as readChanges from './actions/readChanges.operation';
 import { router } from './actions/router';
 import { credentialTest, listSearch, loadOptions } from './methods';
@@ -12,7 +13,8 @@ export class Contracting implements INodeType {
 		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
 		group: ['input'],
 		version: 1,
-		subtitle: '={{ "Read changes: " + ($parameter["streamPreset"] === "custom" ? $parameter["streamName"] : $parameter["streamPreset"]) }}',
+		subtitle:
+			'={{ ($parameter["operation"] === "countChanges" ? "Count changes: " : "Read changes: ") + ($parameter["streamPreset"] === "custom" ? $parameter["streamName"] : $parameter["streamPreset"]) }}',
 		description: 'Read the customers and orders changed in Visma Contracting since a watermark',
 		defaults: { name: 'Contracting' },
 		inputs: [NodeConnectionTypes.Main],
@@ -27,6 +29,12 @@ export class Contracting implements INodeType {
 				noDataExpression: true,
 				options: [
 					{
+						name: 'Count Changes Since Watermark',
+						value: 'countChanges',
+						description: 'Count the rows Read Changes would send from the watermark now, without reading them',
+						action: 'Count changes since watermark',
+					},
+					{
 						name: 'Read Changes Since Watermark',
 						value: 'readChanges',
 						description: 'Read the rows changed since the watermark, in order, in batches',
@@ -36,6 +44,7 @@ export class Contracting implements INodeType {
 				default: 'readChanges',
 			},
 			...readChanges.description,
+			...countChanges.description,
 		],
 	};
 

@@ -141,6 +141,20 @@ export async function readEverything(source: ChangeSource, sourceSpec: SourceSpe
 	}
 }
 
+/** Counts as the Count Changes operation does: describe, one window, one count. */
+export async function countEverything(source: ChangeSource, sourceSpec: SourceSpec, from: Cursor): Promise<number> {
+	const plan = await source.describe(sourceSpec);
+	const window = await source.openWindow(plan, from);
+	return await source.countChanges(plan, window, from);
+}
+
+/** The count from `from`, checked against what reading every batch from there gives. */
+async function countAndRead(source: ChangeSource, sourceSpec: SourceSpec, from: Cursor): Promise<{ counted: number; read: number }> {
+	const counted = await countEverything(source, sourceSpec, from);
+	const read = await readEverything(source, sourceSpec, from, 2);
+	return { counted, read: read.rows.length };
+}
+
 const PAST = '2020-05-01T10:00:00.1234567';
 const FUTURE = '2099-01-01T00:00:00.0000001';
 
@@ -415,6 +429,85 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 				harness.source.describe(spec(table, { kind: 'datetime', column: 'ChangedAt]) FROM sys.objects; --' })),
 				(error: unknown) => error instanceof UnknownColumnError,
 			);
+		});
+
+		describe('counting what a read would send', () => {
+			it('counts a date-time read from the beginning, from a marker and from the middle of a marker, as the read gives', async () => {
+				const { harness, table } = await freshTable((t) => customersLike(t));
+				await harness.insert(table, [
+					...range(1, 3).map((n) => ({ CustomerNo: n * 10, Name: `N${n}`, ChangedAt: null })),
+					...range(1, 5).map((n) => ({ CustomerNo: n, Name: `A${n}`, ChangedAt: PAST })),
+					{ CustomerNo: 6, Name: 'later', ChangedAt: '2020-05-02T00:00:00' },
+					{ CustomerNo: 7, Name: 'future', ChangedAt: FUTURE },
+				]);
+				const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+				const cases: Array<[string, Cursor, number]> = [
+					['from the beginning: NULL markers first, the future left out', beginningCursor('datetime'), 9],
+					['part-way through the NULL markers', { kind: 'datetime', marker: null, key: ['10'] }, 8],
+					['from a marker without a key: every row at it', { kind: 'datetime', marker: PAST, key: null }, 6],
+					['from the middle of a marker', { kind: 'datetime', marker: PAST, key: ['3'] }, 3],
+					['from past the last row', { kind: 'datetime', marker: '2020-05-03T00:00:00', key: null }, 0],
+				];
+				for (const [what, from, expected] of cases) {
+					assert.deepEqual(await countAndRead(harness.source, sourceSpec, from), { counted: expected, read: expected }, what);
+				}
+				assert.deepEqual(await countAndRead(harness.source, { ...sourceSpec, nullMarkers: 'never' }, beginningCursor('datetime')), { counted: 6, read: 6 }, 'NULL markers never read');
+			});
+
+			it('counts with the filter applied, values still parameters', async () => {
+				const { harness, table } = await freshTable((t) => customersLike(t));
+				await harness.insert(table, [
+					{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST },
+					{ CustomerNo: 2, Name: 'b', City: 'Bergen', ChangedAt: PAST },
+					{ CustomerNo: 3, Name: 'c', City: null, ChangedAt: PAST },
+					{ CustomerNo: 4, Name: 'd', City: 'Oslo', ChangedAt: PAST },
+				]);
+				const base = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+				const oslo = { ...base, filters: [{ column: 'City', operator: 'equal' as const, value: 'Oslo' }] };
+				assert.deepEqual(await countAndRead(harness.source, oslo, beginningCursor('datetime')), { counted: 2, read: 2 });
+				const injected = { ...base, filters: [{ column: 'City', operator: 'equal' as const, value: "Oslo' OR 1=1 --" }] };
+				assert.deepEqual(await countAndRead(harness.source, injected, beginningCursor('datetime')), { counted: 0, read: 0 });
+			});
+
+			it('counts a date + time marker and a rowversion marker as the read gives', async () => {
+				const { harness, table } = await freshTable((t) => ({
+					name: t,
+					columns: [
+						{ name: 'CustomerNo', type: 'int', nullable: false },
+						{ name: 'LastChangeDate', type: 'int' },
+						{ name: 'LastChangeTime', type: 'int' },
+						{ name: 'RowVer', type: 'rowversion' },
+					],
+					primaryKey: ['CustomerNo'],
+				}));
+				await harness.insert(table, [
+					{ CustomerNo: 1, LastChangeDate: 20100604, LastChangeTime: 93000 },
+					{ CustomerNo: 2, LastChangeDate: 20100603, LastChangeTime: 235959 },
+					{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 101500 },
+				]);
+				const dateAndTime = spec(table, { kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+				assert.deepEqual(await countAndRead(harness.source, dateAndTime, { kind: 'datetime', marker: '2010-06-04T09:30:00', key: null }), { counted: 2, read: 2 });
+				const rowversion = spec(table, { kind: 'rowversion', column: 'RowVer' });
+				const first = await readEverything(harness.source, rowversion, beginningCursor('rowversion'), 10);
+				assert.deepEqual(await countAndRead(harness.source, rowversion, beginningCursor('rowversion')), { counted: 3, read: 3 });
+				await harness.update(table, { CustomerNo: 2 }, { LastChangeTime: 0 });
+				assert.deepEqual(await countAndRead(harness.source, rowversion, first.last), { counted: 1, read: 1 }, 'the updated row only');
+			});
+
+			it('counts Change Tracking: the full read from the beginning (and part-way), then the changes, a delete included', async () => {
+				const { harness, table } = await freshTable((t) => ({ ...customersLike(t), changeTracking: true }));
+				await harness.insert(table, range(1, 4).map((n) => ({ CustomerNo: n, Name: `T${n}`, ChangedAt: PAST })));
+				const sourceSpec = spec(table, { kind: 'changeTracking' });
+				assert.deepEqual(await countAndRead(harness.source, sourceSpec, beginningCursor('changeTracking')), { counted: 4, read: 4 });
+				const initial = await readEverything(harness.source, sourceSpec, beginningCursor('changeTracking'), 3);
+				const partWay = (await readEverything(harness.source, sourceSpec, beginningCursor('changeTracking'), 2)).rows[1].cursor;
+				assert.deepEqual(await countAndRead(harness.source, sourceSpec, partWay), { counted: 2, read: 2 }, 'the rest of the full read');
+				await harness.update(table, { CustomerNo: 3 }, { Name: 'T3 changed' });
+				await harness.remove(table, { CustomerNo: 1 });
+				assert.deepEqual(await countAndRead(harness.source, sourceSpec, initial.last), { counted: 2, read: 2 });
+				const filtered = { ...sourceSpec, filters: [{ column: 'Name', operator: 'like' as const, value: 'T3%' }] };
+				assert.deepEqual(await countAndRead(harness.source, filtered, initial.last), { counted: 2, read: 2 }, 'a delete passes any filter (the row is gone)');
+			});
 		});
 	});
 }

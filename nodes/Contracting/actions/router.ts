@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { CONTRACTING_CREDENTIAL, connect } from '../../shared/transport/connect';
 import { changeSourceSeam } from '../stores/changeSource';
+import * as countChanges from './countChanges.operation';
 import * as readChanges from './readChanges.operation';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -12,6 +13,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	switch (operation) {
 		case 'readChanges':
 			return [await readChanges.execute.call(this, source)];
+		case 'countChanges':
+			return [await countChanges.execute.call(this, source)];
 		default:
 			throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`);
 	}

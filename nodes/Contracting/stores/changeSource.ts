@@ -22,6 +22,8 @@ export interface ChangeSource {
 	openWindow(plan: SourcePlan, from: Cursor): Promise<ReadWindow>;
 	/** At most `limit` rows after `after`, in cursor order, and whether more follow within the window. */
 	readBatch(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): Promise<SourceBatch>;
+	/** How many rows reading every batch from `from` within the window would give, in one round trip. */
+	countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number>;
 }
 
 export type ChangeSourceFactory = (transport: SqlTransport) => ChangeSource;

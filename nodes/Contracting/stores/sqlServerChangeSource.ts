@@ -1,7 +1,7 @@
 import type { CatalogTable } from '../../shared/catalog';
 import { describeTable } from '../../shared/catalog';
 import type { ReadWindow, ServerFacts, SourceBatch } from '../../shared/core/changeQuery';
-import { batchFromResult, changeBatchRequest, readWindowFrom, serverFactsRequest } from '../../shared/core/changeQuery';
+import { batchFromResult, changeBatchRequest, changeCountRequest, countFromResult, readWindowFrom, serverFactsRequest } from '../../shared/core/changeQuery';
 import type { Cursor } from '../../shared/core/cursor';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { SourcePlan, SourceSpec } from '../../shared/core/markers';
@@ -30,5 +30,9 @@ export class SqlServerChangeSource implements ChangeSource {
 	async readBatch(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): Promise<SourceBatch> {
 		const result = await this.transport.execute(changeBatchRequest(plan, window, after, limit));
 		return batchFromResult(plan, window, after, result, limit);
+	}
+
+	async countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number> {
+		return countFromResult(await this.transport.execute(changeCountRequest(plan, window, from)));
 	}
 }

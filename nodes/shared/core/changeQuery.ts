@@ -316,10 +316,12 @@ function checkNoAliasClash(plan: SourcePlan): void {
 	}
 }
 
-/** Rows after the cursor by (marker, key), marker below the window's bound: the date-time, date + time and rowversion kinds. */
-function keysetBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
+/**
+ * Which rows a keyset read sends after the cursor: marker below the window's bound, after (marker, key), the
+ * NULL-marker rule and the filter. The date-time, date + time and rowversion kinds; the read and the count share it.
+ */
+function keysetConditions(plan: SourcePlan, window: ReadWindow, after: Cursor, parameters: SqlParameter[]): string[] {
 	const marker = plan.marker;
-	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
 	const nullColumn = markerNullColumn(marker) as string;
 	const conditions = filterConditions(plan, parameters);
 
@@ -340,6 +342,14 @@ function keysetBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor,
 				: tupleComparison([...terms, ...keyTerms(plan, 'src', after, parameters)], '>', false),
 		);
 	}
+	return conditions;
+}
+
+/** Rows after the cursor by (marker, key), marker below the window's bound: the date-time, date + time and rowversion kinds. */
+function keysetBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
+	const marker = plan.marker;
+	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
+	const conditions = keysetConditions(plan, window, after, parameters);
 	const orderBy = [...markerTerms(marker, '').map((term) => term.column), ...plan.keys.map((key) => column('src', key))];
 	const text = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`${markerTextExpression(marker)} AS ${MARKER_ALIAS}`])}
 FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}
@@ -347,35 +357,45 @@ ORDER BY ${orderBy.join(', ')};`;
 	return { text, parameters };
 }
 
-/** The Change Tracking SELECT of the changes after @since up to the window's version, deletes included. */
-function changesSelect(plan: SourcePlan, cursorCondition: string | undefined, parameters: SqlParameter[]): string {
+/** FROM … WHERE of the Change Tracking changes after @since up to the window's version, deletes included. */
+function changesFromWhere(plan: SourcePlan, cursorCondition: string | undefined, parameters: SqlParameter[]): string {
 	const table = quoteQualifiedName(plan.table.name);
-	const keyNames = new Set(plan.keys.map((key) => key.name));
 	const join = plan.keys.map((key) => `src.${quoteIdentifier(key.name)} = ct.${quoteIdentifier(key.name)}`).join(' AND ');
-	const missing = `src.${quoteIdentifier(plan.keys[0].name)} IS NULL`;
 	const filters = filterConditions(plan, parameters);
 	const conditions = [
 		'ct.SYS_CHANGE_VERSION <= CONVERT(bigint, @upperBound)',
 		...(cursorCondition ? [cursorCondition] : []),
-		...(filters.length > 0 ? [`(${missing} OR (${filters.join(' AND ')}))`] : []),
+		...(filters.length > 0 ? [`(${missingRow(plan)} OR (${filters.join(' AND ')}))`] : []),
 	];
+	return `FROM CHANGETABLE(CHANGES ${table}, @since) AS ct
+LEFT JOIN ${table} AS src ON ${join}${where(conditions)}`;
+}
+
+/** A change whose row is not in the table now: a delete. */
+const missingRow = (plan: SourcePlan) => `src.${quoteIdentifier(plan.keys[0].name)} IS NULL`;
+
+/** The Change Tracking SELECT of the changes after @since up to the window's version, deletes included. */
+function changesSelect(plan: SourcePlan, cursorCondition: string | undefined, parameters: SqlParameter[]): string {
+	const keyNames = new Set(plan.keys.map((key) => key.name));
 	// Whether the row is there now decides the operation: a row deleted after the window's version reads as a
 	// delete now and again later (harmless), never as an upsert of empty columns.
-	const operation = `CASE WHEN ${missing} THEN 'delete' ELSE 'upsert' END AS ${OPERATION_ALIAS}`;
+	const operation = `CASE WHEN ${missingRow(plan)} THEN 'delete' ELSE 'upsert' END AS ${OPERATION_ALIAS}`;
 	return `SELECT TOP (@take) ${selectList(plan, (outputColumn) => (keyNames.has(outputColumn.name) ? 'ct' : 'src'), [
 		`${markerTextExpression(plan.marker)} AS ${MARKER_ALIAS}`,
 		operation,
 	])}
-FROM CHANGETABLE(CHANGES ${table}, @since) AS ct
-LEFT JOIN ${table} AS src ON ${join}${where(conditions)}
+${changesFromWhere(plan, cursorCondition, parameters)}
 ORDER BY ct.SYS_CHANGE_VERSION, ${plan.keys.map((key) => `ct.${quoteIdentifier(key.name)}`).join(', ')};`;
 }
 
-function changeTrackingBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
-	const parameters: SqlParameter[] = [
-		param('take', { name: 'int' }, limit + 1),
-		param('upperBound', { name: 'varchar', length: 20 }, window.upperBound),
-	];
+/**
+ * What a Change Tracking read sends after the cursor: the changes after it, or the rest of the initial full read
+ * (in key order) and then the changes since the full read began. The read and the count share it.
+ */
+type ChangeTrackingRead = { kind: 'changes'; cursorCondition: string } | { kind: 'fullRead'; snapshotFromWhere: string };
+
+function changeTrackingRead(plan: SourcePlan, window: ReadWindow, after: Cursor, parameters: SqlParameter[]): ChangeTrackingRead {
+	parameters.push(param('upperBound', { name: 'varchar', length: 20 }, window.upperBound));
 	if (after.marker !== null) {
 		parameters.push(param('sinceText', { name: 'varchar', length: 20 }, String(changesAskedFrom(after))));
 		parameters.push(param('m', { name: 'varchar', length: 20 }, after.marker));
@@ -384,22 +404,27 @@ function changeTrackingBatchRequest(plan: SourcePlan, window: ReadWindow, after:
 			after.key === null
 				? tupleComparison(terms, '>', true)
 				: tupleComparison([...terms, ...keyTerms(plan, 'ct', after, parameters)], '>', false);
-		return {
-			text: `DECLARE @since bigint = CONVERT(bigint, @sinceText);\n${changesSelect(plan, cursorCondition, parameters)}`,
-			parameters,
-		};
+		return { kind: 'changes', cursorCondition };
 	}
-	// The initial full read, in key order, then in the same round trip, if it ran out, the changes since it began.
 	const snapshotVersion = after.snapshotVersion ?? (window.snapshotVersion as string);
 	parameters.push(param('sinceText', { name: 'varchar', length: 20 }, snapshotVersion));
 	const conditions = filterConditions(plan, parameters);
 	if (after.key !== null) conditions.push(tupleComparison(keyTerms(plan, 'src', after, parameters), '>', false));
+	return { kind: 'fullRead', snapshotFromWhere: `FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}` };
+}
+
+const DECLARE_SINCE = 'DECLARE @since bigint = CONVERT(bigint, @sinceText);';
+
+function changeTrackingBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
+	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
+	const read = changeTrackingRead(plan, window, after, parameters);
+	if (read.kind === 'changes') return { text: `${DECLARE_SINCE}\n${changesSelect(plan, read.cursorCondition, parameters)}`, parameters };
+	// The full read, then in the same round trip, if it ran out, the changes since it began (the filter's parameters are sent once).
 	const snapshot = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`CONVERT(varchar(20), NULL) AS ${MARKER_ALIAS}`, `'upsert' AS ${OPERATION_ALIAS}`])}
-FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}
+${read.snapshotFromWhere}
 ORDER BY ${plan.keys.map((key) => column('src', key)).join(', ')};`;
-	const changes = changesSelect(plan, undefined, []);
 	return {
-		text: `DECLARE @since bigint = CONVERT(bigint, @sinceText);\n${snapshot}\nIF @@ROWCOUNT < @take\n${changes}`,
+		text: `${DECLARE_SINCE}\n${snapshot}\nIF @@ROWCOUNT < @take\n${changesSelect(plan, undefined, [])}`,
 		parameters,
 	};
 }
@@ -410,6 +435,40 @@ export function changeBatchRequest(plan: SourcePlan, window: ReadWindow, after: 
 	return plan.marker.kind === 'changeTracking'
 		? changeTrackingBatchRequest(plan, window, after, limit)
 		: keysetBatchRequest(plan, window, after, limit);
+}
+
+/** The column the count statement returns. */
+export const COUNT_ALIAS = 'changeCount';
+
+/**
+ * The one statement that counts what a read from `from` would send within the window, every batch together:
+ * COUNT_BIG(*) under the same conditions the batch statement reads with (bound, cursor, NULL-marker rule,
+ * filter). For Change Tracking from the beginning: the full read's rows plus the changes since it began.
+ */
+export function changeCountRequest(plan: SourcePlan, window: ReadWindow, from: Cursor): SqlRequest {
+	const parameters: SqlParameter[] = [];
+	if (plan.marker.kind !== 'changeTracking') {
+		const conditions = keysetConditions(plan, window, from, parameters);
+		return { text: `SELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\nFROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)};`, parameters };
+	}
+	const read = changeTrackingRead(plan, window, from, parameters);
+	if (read.kind === 'changes') {
+		return { text: `${DECLARE_SINCE}\nSELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${changesFromWhere(plan, read.cursorCondition, parameters)};`, parameters };
+	}
+	return {
+		text: `${DECLARE_SINCE}\nSELECT (SELECT COUNT_BIG(*)\n${read.snapshotFromWhere})\n     + (SELECT COUNT_BIG(*)\n${changesFromWhere(plan, undefined, [])}) AS ${COUNT_ALIAS};`,
+		parameters,
+	};
+}
+
+/** The count SQL Server returned: COUNT_BIG arrives as text (bigint), read as a number (exact below 2^53). */
+export function countFromResult(result: SqlResult): number {
+	const value = result.recordsets[0]?.[0]?.[COUNT_ALIAS];
+	const count = Number(value);
+	if (value === null || value === undefined || !Number.isSafeInteger(count) || count < 0) {
+		throw new Error(`SQL Server did not return a row count (got ${String(value)})`);
+	}
+	return count;
 }
 
 // ---------------------------------------------------------------------------------------------------------

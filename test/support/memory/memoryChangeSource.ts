@@ -314,6 +314,16 @@ export class MemoryChangeSource implements ChangeSource {
 		return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 	}
 
+	async countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number> {
+		this.roundTrips++;
+		const table = this.tables.get(displayQualifiedName(plan.table.name).toLowerCase()) as MemoryTable;
+		const rows =
+			plan.marker.kind === 'changeTracking'
+				? this.changeTrackingRows(plan, table, window, from, Number.POSITIVE_INFINITY)
+				: this.keysetRows(plan, table, window, from);
+		return rows.length;
+	}
+
 	private passesFilters(plan: SourcePlan, row: Row): boolean {
 		return plan.filters.every((filter) => matchesFilter(row[filter.column.name], filter.operator, filter.parameter?.value, filter.column));
 	}

@@ -1,0 +1,63 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { displayQualifiedName } from '../../shared/core/identifiers';
+import { toNodeError } from '../../shared/nodeErrors';
+import { countChanges } from '../helpers/countChanges';
+import type { ChangeSource } from '../stores/changeSource';
+import * as readChanges from './readChanges.operation';
+
+/** The parameters that decide which rows a read sends; how it outputs them (columns, batches) does not change the count. */
+const SOURCE_PARAMETERS = new Set([
+	'streamPreset',
+	'streamName',
+	'table',
+	'keyColumns',
+	'markerKind',
+	'markerColumn',
+	'dateColumn',
+	'timeColumn',
+	'timeEncoding',
+	'rowversionColumn',
+	'since',
+	'filters',
+]);
+const SOURCE_OPTIONS = new Set(['nullMarkers', 'lagSeconds', 'timeZone']);
+
+/** Read Changes' own source parameters, shown for this operation: one description, so the two never drift apart. */
+function sourceParameters(): INodeProperties[] {
+	return readChanges.description.flatMap((property): INodeProperties[] => {
+		if (SOURCE_PARAMETERS.has(property.name)) return [property];
+		if (property.name !== 'options') return [];
+		const options = (property.options as INodeProperties[]).filter((option) => SOURCE_OPTIONS.has(option.name));
+		return [{ ...property, options }];
+	});
+}
+
+export const description: INodeProperties[] = updateDisplayOptions({ show: { operation: ['countChanges'] } }, sourceParameters());
+
+/**
+ * One item per input item: how many rows Read Changes would send from that item's watermark now, and the
+ * bound it counted up to. One COUNT statement per item, whatever the number of rows.
+ */
+export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
+	const output: INodeExecutionData[] = [];
+	const items = this.getInputData();
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		let failure: unknown;
+		let tableName = 'the source table';
+		try {
+			const spec = readChanges.sourceSpecOf(this, itemIndex);
+			tableName = displayQualifiedName(spec.table);
+			const count = await countChanges(source, spec, this.getNodeParameter('since', itemIndex, ''));
+			output.push({ json: { ...count } as IDataObject, pairedItem: { item: itemIndex } });
+			continue;
+		} catch (error) {
+			failure = error;
+		}
+		const nodeError = toNodeError(this.getNode(), failure, { itemIndex, doing: `counting the changes in ${tableName}` });
+		if (!this.continueOnFail()) throw nodeError;
+		output.push({ json: { error: nodeError.message }, error: nodeError, pairedItem: { item: itemIndex } });
+	}
+	return output;
+}
