@@ -6,6 +6,7 @@ import type { WatermarkContext } from '../helpers/context';
 import { existingStream, forEachItem, isLeaseLive, streamParameter } from '../helpers/context';
 import type { StreamState, WatermarkStore } from '../stores/watermarkStore';
 import { replaceWithRetry } from '../helpers/replace';
+import { storedCursorOf } from '../../shared/core/watermarkLocation';
 import { streamProperty } from './common.descriptions';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['rewind'], ...extra } });
@@ -73,6 +74,15 @@ export const description: INodeProperties[] = [
 		description: 'Why, for the history',
 		displayOptions: show(),
 	},
+	{
+		displayName: 'Preview Only',
+		name: 'previewOnly',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to only show where each stream would move, changing nothing: no watermark, history or lease is touched. The output has one item per stream, with the cursor a rewind would store.',
+		displayOptions: show(),
+	},
 ];
 
 function requestOf(context: IExecuteFunctions, itemIndex: number): RewindRequest {
@@ -90,10 +100,55 @@ async function planFor(store: WatermarkStore, state: StreamState, request: Rewin
 	return rewindFromHistory(state.cursor, await store.entryInEffectAt(state.stream, planned.historyAt), planned.historyAt);
 }
 
+interface PlannedStream {
+	state: StreamState;
+	plan?: RewindPlan;
+	/** Why a stream of "all streams" is left as it is. */
+	skipped?: string;
+}
+
+/** Every stream planned before any is changed, so a bad date changes nothing. */
+async function planEvery(store: WatermarkStore, names: string[], request: RewindRequest, all: boolean, now: Date): Promise<PlannedStream[]> {
+	const planned: PlannedStream[] = [];
+	for (const name of names) {
+		const state = await existingStream(store, name);
+		const plan = await planFor(store, state, request, now).catch((error: unknown) => {
+			// For all streams, one that is not behind the target is left alone; for one stream it is an error.
+			if (all && error instanceof NotBehindError) return error;
+			return Promise.reject(error);
+		});
+		planned.push(plan instanceof NotBehindError ? { state, skipped: plan.message } : { state, plan });
+	}
+	return planned;
+}
+
+/** What Preview Only outputs for a stream: the cursor the rewind would store, in the form its location keeps it. */
+function previewJson({ state, plan, skipped }: PlannedStream, reason: string, now: Date) {
+	// The same test the rewind makes before it stores.
+	const wouldMove = plan !== undefined && plan.cursor !== state.cursor;
+	const cursor = wouldMove ? storedCursorOf(plan.cursor, state.location) : state.cursor;
+	const how = plan?.how ?? skipped ?? '';
+	const runInProgress = isLeaseLive(state, now) ? state.leaseOwner : null;
+	return {
+		stream: state.stream,
+		previousCursor: state.cursor,
+		cursor,
+		moved: false,
+		wouldMove,
+		how,
+		reason,
+		timeZone: state.timeZone,
+		runInProgress,
+		message: wouldMove
+			? `Stream "${state.stream}" would be rewound. ${how}. Nothing was changed: this is a preview.${runInProgress ? ` A run ("${runInProgress}") holds the stream now; after a rewind it would not store its position.` : ''}`
+			: `Stream "${state.stream}" would not be moved. ${how}. Nothing was changed: this is a preview.`,
+	};
+}
+
 /**
  * Rewind: moves one stream, or every stream, back. Every stream is planned before any is changed, so a bad
  * date changes nothing. A run holding a stream meanwhile does not overwrite the rewind: its Set finds the
- * generation moved and stores nothing.
+ * generation moved and stores nothing. With Preview Only, the plans are output and nothing is stored.
  */
 export async function execute(this: IExecuteFunctions, { store, audit }: WatermarkContext): Promise<INodeExecutionData[]> {
 	const output: INodeExecutionData[] = [];
@@ -108,15 +163,10 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			const names = all ? await store.streamNames() : [streamParameter(this, itemIndex)];
 			if (names.length === 0) throw new RewindInputError('No stream has a watermark in these tables yet, so there is nothing to rewind');
 			const now = new Date();
-			const planned: Array<{ state: StreamState; plan?: RewindPlan; skipped?: string }> = [];
-			for (const name of names) {
-				const state = await existingStream(store, name);
-				const plan = await planFor(store, state, request, now).catch((error: unknown) => {
-					// For all streams, one that is not behind the target is left alone; for one stream it is an error.
-					if (all && error instanceof NotBehindError) return error;
-					return Promise.reject(error);
-				});
-				planned.push(plan instanceof NotBehindError ? { state, skipped: plan.message } : { state, plan });
+			const planned = await planEvery(store, names, request, all, now);
+			if (this.getNodeParameter('previewOnly', itemIndex, false) === true) {
+				output.push(...planned.map((stream) => ({ json: previewJson(stream, reason, now), pairedItem: { item: itemIndex } })));
+				return;
 			}
 			for (const { state, plan, skipped } of planned) {
 				const result = plan && plan.cursor !== state.cursor ? await replaceWithRetry(store, state, (fresh) => planFor(store, fresh, request, now), 'rewind', reason, audit, plan) : undefined;
