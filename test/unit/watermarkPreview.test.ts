@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
 
 import { serializeCursor } from '../../nodes/shared/core/cursor';
+import { positionInWords, rewindInWords } from '../../nodes/shared/core/rewind';
 import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
 import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
@@ -47,6 +48,37 @@ async function rewind(parameters: IDataObject) {
 	const run = await runWorkflow(rewindWorkflow(parameters), { credentials });
 	return { error: run.errorMessage, items: run.output('Rewind').map((item) => item.json) };
 }
+
+describe('a rewind in words, for the summary', () => {
+	it('says where a cursor stands: minutes unless the seconds matter, the zone named, other kinds by their marker', () => {
+		const cases: Array<[string | null, string]> = [
+			[datetime('2024-11-18T08:00:00.1234567'), '2024-11-18 08:00 (Europe/Oslo)'],
+			[datetime('2024-11-18T08:00:30', ['4']), '2024-11-18 08:00:30 (Europe/Oslo)'],
+			[serializeCursor({ kind: 'dateAndTime', marker: '2010-06-04T00:00:00', key: null }), '2010-06-04 00:00 (Europe/Oslo)'],
+			[null, 'the beginning'],
+			[datetime(null), 'the beginning'],
+			[datetime(null, ['17']), 'part-way through the rows without a change marker'],
+			[serializeCursor({ kind: 'changeTracking', marker: null, key: ['3'], snapshotVersion: '40' }), 'part-way through the first full read'],
+			[rowversion('0x00000000000007D1'), 'rowversion 0x00000000000007D1'],
+			[serializeCursor({ kind: 'changeTracking', marker: '42', key: null }), 'Change Tracking version 42'],
+			['15.03.2025', '"15.03.2025"'],
+		];
+		for (const [cursor, words] of cases) assert.equal(positionInWords(cursor, 'Europe/Oslo'), words);
+	});
+
+	it('says how far and where to, or why not', () => {
+		const to = datetime('2024-11-18T08:00:00.1234567');
+		const base = { moved: true, preview: false, cursor: to, zone: 'Europe/Oslo', how: '' };
+		assert.equal(rewindInWords({ ...base, request: { by: 'duration', days: 2, hours: 0 } }), 'rewound 2 days to 2024-11-18 08:00 (Europe/Oslo)');
+		assert.equal(rewindInWords({ ...base, request: { by: 'duration', days: 1, hours: 3 }, preview: true }), 'would be rewound 1 day and 3 hours to 2024-11-18 08:00 (Europe/Oslo)');
+		assert.equal(rewindInWords({ ...base, request: { by: 'dateTime', dateTime: '2024-11-18 08:00' } }), 'rewound to 2024-11-18 08:00 (Europe/Oslo)');
+		assert.equal(rewindInWords({ ...base, request: { by: 'beginning' }, cursor: null }), 'rewound to the beginning');
+		assert.equal(
+			rewindInWords({ ...base, request: { by: 'beginning' }, moved: false, cursor: null, how: 'The stream is at the beginning already; nothing to rewind' }),
+			'not moved: the stream is at the beginning already; nothing to rewind',
+		);
+	});
+});
 
 describe('Rewind, Preview Only, on the in-memory store', () => {
 	let clock = new Date('2025-03-20T12:00:00Z');
@@ -106,6 +138,7 @@ describe('Rewind, Preview Only, on the in-memory store', () => {
 			moved: false,
 			wouldMove: true,
 			how: '2 days back from 2025-03-20T10:00:00.5 (Europe/Oslo)',
+			inWords: 'would be rewound 2 days to 2025-03-18 10:00 (Europe/Oslo)',
 			reason: 'Rewound by support',
 			timeZone: 'Europe/Oslo',
 			runInProgress: null,

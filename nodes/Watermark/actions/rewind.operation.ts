@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import type { RewindPlan, RewindRequest } from '../../shared/core/rewind';
-import { NotBehindError, RewindInputError, planRewind, rewindFromHistory } from '../../shared/core/rewind';
+import { NotBehindError, RewindInputError, planRewind, rewindFromHistory, rewindInWords } from '../../shared/core/rewind';
 import type { WatermarkContext } from '../helpers/context';
 import { existingStream, forEachItem, isLeaseLive, streamParameter } from '../helpers/context';
 import type { StreamState, WatermarkStore } from '../stores/watermarkStore';
@@ -123,7 +123,7 @@ async function planEvery(store: WatermarkStore, names: string[], request: Rewind
 }
 
 /** What Preview Only outputs for a stream: the cursor the rewind would store, in the form its location keeps it. */
-function previewJson({ state, plan, skipped }: PlannedStream, reason: string, now: Date) {
+function previewJson({ state, plan, skipped }: PlannedStream, request: RewindRequest, reason: string, now: Date) {
 	// The same test the rewind makes before it stores.
 	const wouldMove = plan !== undefined && plan.cursor !== state.cursor;
 	const cursor = wouldMove ? storedCursorOf(plan.cursor, state.location) : state.cursor;
@@ -136,6 +136,7 @@ function previewJson({ state, plan, skipped }: PlannedStream, reason: string, no
 		moved: false,
 		wouldMove,
 		how,
+		inWords: rewindInWords({ request, moved: wouldMove, preview: true, cursor, zone: state.timeZone, how }),
 		reason,
 		timeZone: state.timeZone,
 		runInProgress,
@@ -165,7 +166,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			const now = new Date();
 			const planned = await planEvery(store, names, request, all, now);
 			if (this.getNodeParameter('previewOnly', itemIndex, false) === true) {
-				output.push(...planned.map((stream) => ({ json: previewJson(stream, reason, now), pairedItem: { item: itemIndex } })));
+				output.push(...planned.map((stream) => ({ json: previewJson(stream, request, reason, now), pairedItem: { item: itemIndex } })));
 				return;
 			}
 			for (const { state, plan, skipped } of planned) {
@@ -173,13 +174,15 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				const runInProgress = isLeaseLive(state, now) ? state.leaseOwner : null;
 				const moved = result !== undefined;
 				const how = result?.plan.how ?? plan?.how ?? skipped ?? '';
+				const cursor = result?.state.cursor ?? state.cursor;
 				output.push({
 					json: {
 						stream: state.stream,
 						previousCursor: result?.previous.cursor ?? state.cursor,
-						cursor: result?.state.cursor ?? state.cursor,
+						cursor,
 						moved,
 						how,
+						inWords: rewindInWords({ request, moved, preview: false, cursor, zone: state.timeZone, how }),
 						reason,
 						timeZone: state.timeZone,
 						runInProgress,

@@ -285,3 +285,35 @@ function readableCursor(current: string, request: TimedRewind): Cursor | undefin
 	if (request.by === 'dateTime' && failure instanceof CursorFormatError) return undefined;
 	throw failure;
 }
+
+/**
+ * Where a cursor stands, in words for a summary: "2024-11-18 08:00 (Europe/Oslo)" (seconds shown when not
+ * zero, the fraction left to the cursor itself), "the beginning", "rowversion 0x…", "Change Tracking version 42".
+ */
+export function positionInWords(cursorText: string | null, zone: string): string {
+	if (cursorText === null) return 'the beginning';
+	let cursor: Cursor;
+	try {
+		cursor = parseCursor(cursorText);
+	} catch {
+		return `"${cursorText}"`;
+	}
+	if (isBeginning(cursor)) return 'the beginning';
+	if (cursor.marker === null) return cursor.kind === 'changeTracking' ? 'part-way through the first full read' : 'part-way through the rows without a change marker';
+	if (cursor.kind === 'rowversion') return `rowversion ${cursor.marker}`;
+	if (cursor.kind === 'changeTracking') return `Change Tracking version ${cursor.marker}`;
+	const { wholeSeconds } = splitWallTime(cursor.marker);
+	const shown = wholeSeconds.endsWith(':00') ? wholeSeconds.slice(0, 16) : wholeSeconds;
+	return `${shown.replace('T', ' ')} (${zone})`;
+}
+
+/**
+ * A stream's rewind in words, as the rewind workflow's summary says it: "rewound 2 days to 2024-11-18 08:00
+ * (Europe/Oslo)", "would be rewound to the beginning", "not moved: <why>".
+ */
+export function rewindInWords(outcome: { request: RewindRequest; moved: boolean; preview: boolean; cursor: string | null; zone: string; how: string }): string {
+	const { request, moved, preview, cursor, zone, how } = outcome;
+	if (!moved) return `${preview ? 'would not be moved' : 'not moved'}: ${how.charAt(0).toLowerCase()}${how.slice(1)}`;
+	const by = request.by === 'duration' ? ` ${describeDuration(request)}` : '';
+	return `${preview ? 'would be rewound' : 'rewound'}${by} to ${positionInWords(cursor, zone)}`;
+}
