@@ -127,6 +127,8 @@ export interface RunOptions {
 	staticData?: IDataObject;
 	/** The node the run starts at; by default n8n's own choice of start node. */
 	startNodeName?: string;
+	/** Called with the lifecycle hooks of this run and of every sub-workflow run it starts (the benchmark times nodes with them). */
+	onHooks?: (hooks: ExecutionLifecycleHooks) => void;
 }
 
 export interface RunResult {
@@ -170,6 +172,7 @@ export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {})
 	const hooks = new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, data as never);
 	const executedNodes: string[] = [];
 	hooks.addHandler('nodeExecuteAfter', (nodeName: string) => void executedNodes.push(nodeName));
+	options.onHooks?.(hooks);
 
 	const additionalData = buildAdditionalData(options, hooks, workflowId, executionId);
 	const runExecutionData: IRunExecutionData = createRunExecutionData({

@@ -1,0 +1,229 @@
+/**
+ * One benchmark scenario, run in a process of its own (so its peak RSS is its own): the shipped sync workflow
+ * after a full rewind, over the transport double with a modelled latency and the fake server, or over a real
+ * SQL Server. Times the sync run only; the rewind before it is one click and a handful of round trips.
+ */
+import type { ExecutionLifecycleHooks } from 'n8n-core';
+import { existsSync, readFileSync } from 'node:fs';
+import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
+
+import { serializeCursor } from '../../nodes/shared/core/cursor';
+import { replaceSeam, restoreAllSeams, sqlTransportSeam } from '../../nodes/shared/seams';
+import type { SqlRequest, SqlTransport } from '../../nodes/shared/transport/types';
+import type { Responder } from '../support/recordingTransport';
+import { RecordingSqlTransport, useRecordingTransport } from '../support/recordingTransport';
+import { CREDENTIALS, REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncRun, withSettings } from '../support/syncWorld';
+import type { RunOptions } from '../support/workflowRunner';
+import { PACKAGE_NAME, readWorkflow, runWorkflow } from '../support/workflowRunner';
+import { FakeSqlServer, markerOf } from './fakeSqlServer';
+
+export type ScenarioKind = 'shipped' | 'perRowBaseline';
+
+export interface ScenarioSpec {
+	kind: ScenarioKind;
+	customers: number;
+	batchSize: number;
+	latencyMs: number;
+}
+
+export interface ScenarioResult {
+	spec: ScenarioSpec;
+	against: 'double' | 'sqlServer';
+	seconds: number;
+	roundTrips: number;
+	statements?: Record<string, number>;
+	/** CPU inside this package's nodes (execute of n8n-nodes-contracting-crm.*), the fake server's own work taken out. */
+	ourCpuMicros: number;
+	/** CPU of the whole process (every thread) during the sync, the fake server's work taken out. */
+	processCpuMicros: number;
+	/** CPU of the main thread during the sync, the fake server's work taken out. */
+	mainThreadCpuMicros: number;
+	fakeServerCpuMicros: number;
+	/** process.resourceUsage().maxRSS of this process, in MB (1 MB = 2^20 bytes). */
+	peakRssMb: number;
+	/** RSS when the sync started (after loading n8n and the nodes). */
+	startRssMb: number;
+	rowsRead: number;
+	unchanged: number;
+	batches: number;
+}
+
+const MB = 1024 * 1024;
+const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
+
+const SCHEDSTAT = '/proc/thread-self/schedstat';
+const hasSchedstat = existsSync(SCHEDSTAT);
+
+/**
+ * CPU time of the main thread, in µs: Linux's scheduler count (schedstat, nanoseconds) where it exists, so the
+ * work of V8's background threads (concurrent GC marking, compilation) on the other core is not charged to
+ * whichever node happens to run meanwhile; elsewhere process.cpuUsage() (all threads).
+ */
+export function mainThreadCpuMicros(): number {
+	if (!hasSchedstat) return cpuMicros(process.cpuUsage());
+	return Number(readFileSync(SCHEDSTAT, 'latin1').split(' ')[0]) / 1000;
+}
+
+/** The shipped sync with the Settings a benchmark run needs: its batch size, and enough batches per run for every row. */
+export function benchSyncWorkflow(spec: ScenarioSpec): IWorkflowBase {
+	const workflow = withSettings(readWorkflow(SYNC_WORKFLOW_FILE), {
+		batchSize: spec.batchSize,
+		maxBatchesPerRun: Math.ceil(spec.customers / spec.batchSize) + 2,
+	});
+	if (spec.kind === 'perRowBaseline') {
+		// One statement per item, as n8n's Microsoft SQL node's Execute Query sends for each input item.
+		const upsert = workflow.nodes.find((node) => node.name === 'Upsert customers');
+		if (!upsert) throw new Error('The sync workflow has no "Upsert customers" node');
+		(upsert.parameters.options as IDataObject).batchSize = 1;
+	}
+	return { ...workflow, id: 'shipped-sync' };
+}
+
+/** Times the execute of this package's nodes with process.cpuUsage, through n8n's lifecycle hooks. */
+class OurNodesClock {
+	cpuMicros = 0;
+	private started?: { cpu: number; excluded: number };
+
+	constructor(
+		private readonly typeOf: Map<string, string>,
+		private readonly excludedMicros: () => number,
+	) {}
+
+	readonly attach = (hooks: ExecutionLifecycleHooks) => {
+		hooks.addHandler('nodeExecuteBefore', (nodeName: string) => {
+			if (this.isOurs(nodeName)) this.started = { cpu: mainThreadCpuMicros(), excluded: this.excludedMicros() };
+		});
+		hooks.addHandler('nodeExecuteAfter', (nodeName: string) => {
+			if (!this.isOurs(nodeName) || !this.started) return;
+			this.cpuMicros += mainThreadCpuMicros() - this.started.cpu - (this.excludedMicros() - this.started.excluded);
+			this.started = undefined;
+		});
+	};
+
+	private isOurs(nodeName: string): boolean {
+		return this.typeOf.get(nodeName)?.startsWith(`${PACKAGE_NAME}.`) ?? false;
+	}
+}
+
+interface Backend {
+	against: ScenarioResult['against'];
+	roundTrips(): number;
+	statements?(): Record<string, number>;
+	/** CPU spent answering as the server (the fake server only). */
+	serverCpuMicros(): number;
+	credentials: RunOptions['credentials'];
+	/** Whether the watermark is past the last row and must be rewound first (a fresh real server starts at the beginning). */
+	needsRewind: boolean;
+}
+
+/** The fake server behind the transport double, already in the state a full rewind starts from. */
+export function fakeServerBackend(spec: ScenarioSpec, server = rewoundServer(spec.customers)): Backend & { server: FakeSqlServer } {
+	let serverMicros = 0;
+	const timed: Responder = (request: SqlRequest) => {
+		const before = mainThreadCpuMicros();
+		try {
+			return server.respond(request);
+		} finally {
+			serverMicros += mainThreadCpuMicros() - before;
+		}
+	};
+	const double = new RecordingSqlTransport(timed, spec.latencyMs, { keepRequests: false });
+	useRecordingTransport(double);
+	return {
+		server,
+		against: 'double',
+		roundTrips: () => double.roundTrips,
+		statements: () => ({ ...server.statements }),
+		serverCpuMicros: () => serverMicros,
+		credentials: CREDENTIALS,
+		needsRewind: true,
+	};
+}
+
+/** CRM holds every customer as the last sync wrote it, and the watermark is past the last one: the state support rewinds. */
+function rewoundServer(customers: number): FakeSqlServer {
+	const server = new FakeSqlServer({ customers, crmHoldsAll: true });
+	server.seedStream('customers', serializeCursor({ kind: 'datetime', marker: markerOf(customers), key: [String(customers)] }));
+	server.seedStream('orders', null);
+	return server;
+}
+
+/** The production transport to a real server, counted. */
+export function sqlServerBackend(credentials: NonNullable<RunOptions['credentials']>): Backend {
+	let count = 0;
+	const production = sqlTransportSeam.production;
+	replaceSeam(sqlTransportSeam, (settings) => {
+		const transport = production(settings);
+		const counted: SqlTransport = {
+			execute: async (request) => {
+				count++;
+				return await transport.execute(request);
+			},
+		};
+		return counted;
+	});
+	return { against: 'sqlServer', roundTrips: () => count, serverCpuMicros: () => 0, credentials, needsRewind: false };
+}
+
+/** Support's one click: the shipped rewind workflow, to the beginning, for the customers stream. */
+export async function rewindToBeginning(credentials: RunOptions['credentials']): Promise<void> {
+	const rewind = withSettings(readWorkflow(REWIND_WORKFLOW_FILE), { streams: 'customers', rewindBy: 'beginning' });
+	const run = await runWorkflow(rewind, { credentials, startNodeName: 'Run rewind' });
+	if (run.errorMessage) throw new Error(`The rewind failed: ${run.errorMessage}`);
+}
+
+export async function runSync(workflow: IWorkflowBase, options: Partial<RunOptions>): Promise<SyncRun> {
+	const run = await runWorkflow(workflow, {
+		credentials: options.credentials,
+		startNodeName: 'Every 5 minutes',
+		workflowsById: { [workflow.id as string]: workflow },
+		mode: 'trigger',
+		onHooks: options.onHooks,
+	});
+	return new SyncRun(run);
+}
+
+/** Rewinds, then runs and measures one full re-send. */
+export async function measureScenario(spec: ScenarioSpec, backend: Backend): Promise<ScenarioResult> {
+	if (backend.needsRewind) await rewindToBeginning(backend.credentials);
+	const workflow = benchSyncWorkflow(spec);
+	const clock = new OurNodesClock(new Map(workflow.nodes.map((node) => [node.name, node.type])), backend.serverCpuMicros);
+	let peakRss = process.memoryUsage.rss();
+	const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+	const startRss = process.memoryUsage.rss();
+	const roundTripsBefore = backend.roundTrips();
+	const statementsBefore = backend.statements?.();
+	const serverBefore = backend.serverCpuMicros();
+	const cpuBefore = process.cpuUsage();
+	const mainBefore = mainThreadCpuMicros();
+	const started = process.hrtime.bigint();
+	const run = await runSync(workflow, { credentials: backend.credentials, onHooks: clock.attach });
+	const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+	const processCpu = cpuMicros(process.cpuUsage(cpuBefore));
+	const mainCpu = mainThreadCpuMicros() - mainBefore;
+	clearInterval(sampler);
+	restoreAllSeams();
+	if (run.errorMessage) throw new Error(`The sync failed: ${run.errorMessage}`);
+	const summary = run.summary('customers') ?? {};
+	const statementsAfter = backend.statements?.();
+	const serverMicros = backend.serverCpuMicros() - serverBefore;
+	return {
+		spec,
+		against: backend.against,
+		seconds,
+		roundTrips: backend.roundTrips() - roundTripsBefore,
+		statements:
+			statementsBefore && statementsAfter
+				? Object.fromEntries(Object.entries(statementsAfter).map(([kind, count]) => [kind, count - (statementsBefore[kind] ?? 0)]))
+				: undefined,
+		ourCpuMicros: clock.cpuMicros,
+		processCpuMicros: processCpu - serverMicros,
+		mainThreadCpuMicros: mainCpu - serverMicros,
+		fakeServerCpuMicros: serverMicros,
+		peakRssMb: Math.max(process.resourceUsage().maxRSS * 1024, peakRss) / MB,
+		startRssMb: startRss / MB,
+		rowsRead: Number(summary.rowsRead ?? 0),
+		unchanged: Number(summary.unchanged ?? 0),
+		batches: Number(summary.batches ?? 0),
+	};
+}

@@ -1,0 +1,269 @@
+/**
+ * `npm run bench`: what a full re-send after a rewind costs. Runs the SHIPPED sync workflow in-process over
+ * the real SQL Server adapters, against the transport double with a modelled round-trip latency and a fake
+ * server holding N synthetic customers (and against a real SQL Server when MSSQL_URL is set), next to the
+ * per-row baseline a partner would otherwise build, and prints one table with the targets of issue 7.
+ *
+ *   BENCH_SIZES=10000,100000,1000000   customer counts (default: all three)
+ *   BENCH_BATCH_SIZE=1000              the Settings node's batch size (default: the shipped 1,000)
+ *   BENCH_LATENCY_MS=1                 modelled round-trip latency of the double (default 1 ms, a LAN)
+ *   BENCH_BASELINE_SAMPLE=10000        customers the per-row baseline is measured on; larger sizes are extrapolated
+ *   MSSQL_URL=mssql://…                also run against that server (see test/support/mssqlUrl.ts)
+ *
+ * Every scenario runs in a child process of its own, so each peak RSS is that scenario's alone.
+ */
+import { fork } from 'node:child_process';
+import { cpus } from 'node:os';
+
+import type { ScenarioResult, ScenarioSpec } from './scenario';
+import { fakeServerBackend, measureScenario } from './scenario';
+import { checkFidelity } from './fakeServerFidelity';
+import { runAgainstSqlServer } from './sqlServerScenario';
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+function numbersFrom(name: string, fallback: number[]): number[] {
+	const text = process.env[name];
+	if (text === undefined || text.trim() === '') return fallback;
+	const values = text.split(',').map((part) => Number(part.trim().replace(/_/g, '')));
+	if (values.some((entry) => !Number.isInteger(entry) || entry < 1)) throw new Error(`${name} must be whole numbers separated by commas, not "${text}"`);
+	return values;
+}
+
+interface Config {
+	sizes: number[];
+	batchSize: number;
+	latencyMs: number;
+	baselineSample: number;
+}
+
+function configFromEnvironment(): Config {
+	return {
+		sizes: numbersFrom('BENCH_SIZES', [10_000, 100_000, 1_000_000]),
+		batchSize: numbersFrom('BENCH_BATCH_SIZE', [1000])[0],
+		latencyMs: Number(process.env.BENCH_LATENCY_MS ?? 1),
+		baselineSample: numbersFrom('BENCH_BASELINE_SAMPLE', [10_000])[0],
+	};
+}
+
+type ChildTask = { task: 'double'; spec: ScenarioSpec } | { task: 'sqlServer'; spec: ScenarioSpec } | { task: 'fidelity' };
+
+/** Runs one task in a fresh Node process and returns what it sends back. */
+async function inChild<T>(task: ChildTask): Promise<T> {
+	return await new Promise<T>((resolve, reject) => {
+		// eslint-disable-next-line @n8n/community-nodes/no-dangerous-functions -- benchmark tooling, never shipped: a fresh process per scenario gives each its own peak RSS
+		const child = fork(__filename, ['--child', JSON.stringify(task)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+		let answer: { ok: true; value: T } | { ok: false; error: string } | undefined;
+		child.on('message', (message) => (answer = message as typeof answer));
+		child.on('error', reject);
+		child.on('exit', (code) => {
+			if (answer?.ok) resolve(answer.value);
+			else reject(new Error(answer && !answer.ok ? answer.error : `The benchmark child process exited with code ${code}`));
+		});
+	});
+}
+
+async function childMain(task: ChildTask): Promise<unknown> {
+	switch (task.task) {
+		case 'fidelity':
+			return await checkFidelity();
+		case 'double':
+			return await measureScenario(task.spec, fakeServerBackend(task.spec));
+		case 'sqlServer':
+			return await runAgainstSqlServer(task.spec);
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The table
+
+const ROUND_TRIP_RATIO_TARGET = 200;
+const OUR_CPU_TARGET_MICROS = 20;
+const MEMORY_GROWTH_TARGET_MB = 150;
+
+const grouped = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function duration(seconds: number): string {
+	if (seconds < 120) return `${grouped(seconds, 1)} s`;
+	if (seconds < 7200) return `${grouped(seconds / 60, 1)} min`;
+	return `${grouped(seconds / 3600, 1)} h`;
+}
+
+interface Row {
+	what: string;
+	size: number;
+	rowsPerSecond: string;
+	time: string;
+	roundTripsPer1000: string;
+	ourCpu: string;
+	processCpu: string;
+	peakRss: string;
+}
+
+const perRow = (micros: number, rows: number) => grouped(micros / rows, 1);
+
+function measuredRow(what: string, result: ScenarioResult): Row {
+	const rows = result.spec.customers;
+	return {
+		what,
+		size: rows,
+		rowsPerSecond: grouped(rows / result.seconds),
+		time: duration(result.seconds),
+		roundTripsPer1000: grouped((result.roundTrips / rows) * 1000, 2),
+		ourCpu: perRow(result.ourCpuMicros, rows),
+		processCpu: perRow(result.processCpuMicros, rows),
+		peakRss: grouped(result.peakRssMb),
+	};
+}
+
+/** The per-row baseline at a size it was not run at: its measured per-row rates, times the size. */
+function extrapolatedRow(sample: ScenarioResult, size: number): Row {
+	const scale = size / sample.spec.customers;
+	return {
+		what: `per-row baseline ≈ (from ${grouped(sample.spec.customers)})`,
+		size,
+		rowsPerSecond: `≈ ${grouped(sample.spec.customers / sample.seconds)}`,
+		time: `≈ ${duration(sample.seconds * scale)}`,
+		roundTripsPer1000: `≈ ${grouped((sample.roundTrips / sample.spec.customers) * 1000, 2)}`,
+		ourCpu: `≈ ${perRow(sample.ourCpuMicros, sample.spec.customers)}`,
+		processCpu: `≈ ${perRow(sample.processCpuMicros, sample.spec.customers)}`,
+		peakRss: 'not run',
+	};
+}
+
+function printTable(rows: Row[]): void {
+	const header: Row = {
+		what: 'run',
+		size: 0,
+		rowsPerSecond: 'rows/s',
+		time: 'time',
+		roundTripsPer1000: 'round trips / 1,000 rows',
+		ourCpu: 'our CPU µs/row',
+		processCpu: 'process CPU µs/row',
+		peakRss: 'peak RSS MB',
+	};
+	const cells = (row: Row, isHeader = false) => [
+		isHeader ? 'customers' : grouped(row.size),
+		row.what,
+		row.rowsPerSecond,
+		row.time,
+		row.roundTripsPer1000,
+		row.ourCpu,
+		row.processCpu,
+		row.peakRss,
+	];
+	const table = [cells(header, true), ...rows.map((row) => cells(row))];
+	const widths = table[0].map((_, column) => Math.max(...table.map((line) => line[column].length)));
+	const line = (values: string[]) => `| ${values.map((value, column) => (column < 2 ? value.padEnd(widths[column]) : value.padStart(widths[column]))).join(' | ')} |`;
+	out(line(table[0]));
+	out(`|${widths.map((width, column) => (column < 2 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
+	for (const values of table.slice(1)) out(line(values));
+}
+
+function verdict(pass: boolean): string {
+	return pass ? 'PASS' : 'MISS';
+}
+
+function printTargets(shipped: ScenarioResult[], baseline: ScenarioResult | undefined): void {
+	out();
+	out('Targets (issue 7):');
+	if (baseline) {
+		const baselinePer1000 = (baseline.roundTrips / baseline.spec.customers) * 1000;
+		for (const result of shipped) {
+			const per1000 = (result.roundTrips / result.spec.customers) * 1000;
+			const ratio = baselinePer1000 / per1000;
+			out(`  ${verdict(ratio >= ROUND_TRIP_RATIO_TARGET)}  ${grouped(result.spec.customers)}: ${grouped(ratio)}× fewer round trips than the per-row baseline (target ≥ ${ROUND_TRIP_RATIO_TARGET}×)`);
+		}
+	}
+	for (const result of shipped) {
+		const micros = result.ourCpuMicros / result.spec.customers;
+		out(`  ${verdict(micros < OUR_CPU_TARGET_MICROS)}  ${grouped(result.spec.customers)}: ${grouped(micros, 1)} µs of our own CPU per row (target < ${OUR_CPU_TARGET_MICROS} µs)`);
+	}
+	const at = (size: number) => shipped.find((result) => result.spec.customers === size);
+	const large = at(1_000_000);
+	const medium = at(100_000);
+	if (large && medium) {
+		const growth = large.peakRssMb - medium.peakRssMb;
+		out(`  ${verdict(growth <= MEMORY_GROWTH_TARGET_MB)}  peak RSS at 1,000,000 is ${grouped(growth)} MB above the peak at 100,000 (target ≤ ${MEMORY_GROWTH_TARGET_MB} MB)`);
+	} else {
+		out('  ----  memory flatness needs both 100,000 and 1,000,000 in BENCH_SIZES');
+	}
+}
+
+function describeMachine(config: Config): void {
+	const cpu = cpus();
+	out(`Machine: ${cpu.length} CPU(s), ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${process.platform}/${process.arch}`);
+	out(
+		`Transport double: ${config.latencyMs} ms modelled round trip (setTimeout; Node rounds up to the next timer tick); batch size ${grouped(config.batchSize)}; each run in its own process`,
+	);
+}
+
+async function parentMain(): Promise<void> {
+	const config = configFromEnvironment();
+	out('Contracting → CRM: full re-send after a rewind to the beginning (shipped workflows/contracting-crm-sync.json)');
+	describeMachine(config);
+	out();
+
+	const fidelity = await inChild<string[]>({ task: 'fidelity' });
+	for (const line of fidelity) out(`fidelity: ${line}`);
+	out();
+
+	const spec = (kind: ScenarioSpec['kind'], customers: number): ScenarioSpec => ({ kind, customers, batchSize: config.batchSize, latencyMs: config.latencyMs });
+	const shipped: ScenarioResult[] = [];
+	for (const size of config.sizes) {
+		out(`running: shipped workflow, ${grouped(size)} customers …`);
+		shipped.push(await inChild<ScenarioResult>({ task: 'double', spec: spec('shipped', size) }));
+	}
+	out(`running: per-row baseline, ${grouped(config.baselineSample)} customers …`);
+	const baseline = await inChild<ScenarioResult>({ task: 'double', spec: spec('perRowBaseline', config.baselineSample) });
+
+	let real: ScenarioResult[] = [];
+	if (process.env.MSSQL_URL?.trim()) {
+		real = [];
+		for (const size of config.sizes) {
+			out(`running: shipped workflow against MSSQL_URL, ${grouped(size)} customers …`);
+			real.push(await inChild<ScenarioResult>({ task: 'sqlServer', spec: spec('shipped', size) }));
+		}
+	}
+
+	out();
+	const rows: Row[] = [];
+	for (const size of config.sizes) {
+		const mine = shipped.find((result) => result.spec.customers === size) as ScenarioResult;
+		rows.push(measuredRow(`shipped, double ${config.latencyMs} ms`, mine));
+		if (size === baseline.spec.customers) rows.push(measuredRow(`per-row baseline, double ${config.latencyMs} ms`, baseline));
+		else rows.push(extrapolatedRow(baseline, size));
+		const onServer = real.find((result) => result.spec.customers === size);
+		if (onServer) rows.push(measuredRow('shipped, real SQL Server', onServer));
+	}
+	if (!config.sizes.includes(baseline.spec.customers)) rows.push(measuredRow(`per-row baseline, double ${config.latencyMs} ms`, baseline));
+	printTable(rows);
+	if (real.length === 0) out('real SQL Server: skipped (MSSQL_URL is not set; see README "Integration tests")');
+	out('≈ rows are extrapolated linearly from the measured per-row baseline sample (its round trips, time and CPU per row are constant per row).');
+	out('our CPU: time inside the execute of n8n-nodes-contracting-crm.* nodes (expressions n8n resolves for them included), the fake server\'s own work taken out.');
+	printTargets(shipped, baseline);
+	for (const result of shipped) {
+		out(`detail ${grouped(result.spec.customers)}: ${result.batches} batches, ${grouped(result.roundTrips)} round trips ${JSON.stringify(result.statements)}, fake server ${perRow(result.fakeServerCpuMicros, result.spec.customers)} µs/row, RSS at start ${grouped(result.startRssMb)} MB`);
+	}
+}
+
+/** Answers the parent; run by hand (`node dist/test/bench/syncBenchmark.js --child '{"task":"fidelity"}'`) it prints the answer. */
+function answer(message: { ok: boolean; value?: unknown; error?: string }): void {
+	if (process.send) process.send(message, () => process.exit(message.ok ? 0 : 1));
+	else {
+		out(JSON.stringify(message, null, 2));
+		process.exit(message.ok ? 0 : 1);
+	}
+}
+
+if (process.argv[2] === '--child') {
+	childMain(JSON.parse(process.argv[3]) as ChildTask).then(
+		(value) => answer({ ok: true, value }),
+		(error: unknown) => answer({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+	);
+} else {
+	parentMain().catch((error: unknown) => {
+		process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.exitCode = 1;
+	});
+}
