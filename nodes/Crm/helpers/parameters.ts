@@ -2,6 +2,7 @@ import type { IExecuteFunctions, IGetNodeParameterOptions, ILoadOptionsFunctions
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
+import { plainFieldReferences } from '../../shared/core/fieldReference';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -44,6 +45,8 @@ export interface UpsertSettings {
 	mappingMode: 'defineBelow' | 'autoMapInputData';
 	/** Columns the manual mapping names (fields the partner removed are not). */
 	mappedNames: string[];
+	/** Column -> item field when every mapping value is a plain `{{ $json.field }}` (read without n8n's expression engine). */
+	fieldReferences?: Record<string, string>;
 	matchingColumns: string[];
 	deletes: DeleteHandling['kind'];
 	deleteAssignments: AssignmentSpec[];
@@ -65,6 +68,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	return {
 		mappingMode,
 		mappedNames: Object.keys(value).filter((name) => !removed.has(name)),
+		fieldReferences: mappingMode === 'defineBelow' ? plainFieldReferences(value) : undefined,
 		matchingColumns: (context.getNodeParameter('columns.matchingColumns', 0, []) as string[]) ?? [],
 		deletes,
 		deleteAssignments:
