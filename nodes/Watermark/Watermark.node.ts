@@ -4,6 +4,8 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { databaseProperty, tablesProperty } from './actions/common.descriptions';
 import * as get from './actions/get.operation';
 import * as history from './actions/history.operation';
+import * as retryList from './actions/retryList.operation';
+import * as retryParkedAgain from './actions/retryParkedAgain.operation';
 import * as rewind from './actions/rewind.operation';
 import { router } from './actions/router';
 import * as set from './actions/set.operation';
@@ -27,7 +29,7 @@ export class Watermark implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : $parameter["operation"] === "rewind" && $parameter["streams"] === "all" ? ": all streams" : ": " + $parameter["stream"]) }}',
+			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind", retryList: "Retry List", retryParkedAgain: "Retry Parked Rows Again" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : $parameter["operation"] === "rewind" && $parameter["streams"] === "all" ? ": all streams" : ": " + $parameter["stream"]) }}',
 		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',
 		defaults: { name: 'Watermark' },
 		inputs: [NodeConnectionTypes.Main],
@@ -56,6 +58,13 @@ export class Watermark implements INodeType {
 				options: [
 					{ name: 'Get', value: 'get', description: "Get a stream's watermark and hold the stream for this run", action: 'Get a watermark' },
 					{ name: 'History', value: 'history', description: "List a stream's watermark changes, newest first", action: 'List the history of a watermark' },
+					{ name: 'Retry List', value: 'retryList', description: 'List the rows CRM refused for a stream, with attempts and the last error', action: 'List the retry list of a stream' },
+					{
+						name: 'Retry Parked Rows Again',
+						value: 'retryParkedAgain',
+						description: 'Have the next run try parked rows again, or take rows off the retry list',
+						action: 'Retry parked rows again',
+					},
 					{ name: 'Rewind', value: 'rewind', description: 'Move one stream or all streams back, so everything since is sent again', action: 'Rewind a watermark' },
 					{ name: 'Set', value: 'set', description: 'Store how far the rows written to CRM reach', action: 'Set a watermark' },
 					{ name: 'Undo Last Rewind', value: 'undoLastRewind', description: 'Put a stream back where it was before its latest rewind', action: 'Undo the last rewind of a watermark' },
@@ -68,6 +77,8 @@ export class Watermark implements INodeType {
 			...rewind.description,
 			...history.description,
 			...undoLastRewind.description,
+			...retryList.description,
+			...retryParkedAgain.description,
 			tablesProperty,
 		],
 	};

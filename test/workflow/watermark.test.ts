@@ -27,7 +27,7 @@ const cursorOf = (day: number, row: number) => serializeCursor({ kind: 'datetime
  * Start → Get Watermark → (Acquired) → Fake CRM (three rows changed on `day` March, read from Get's cursor,
  * all written but the one at `failAt`) → Split Out → Set Watermark. "Held by Another Run" is left unconnected, as in the sync.
  */
-function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}): IWorkflowBase {
+function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}, setOptions: Record<string, unknown> = {}): IWorkflowBase {
 	const rows = `[0, 1, 2].map((row) => ({
 		CustomerNo: ${day} * 100 + row,
 		status: row === ${failAt} ? 'failed' : 'inserted',
@@ -79,7 +79,7 @@ function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, un
 				type: WATERMARK,
 				typeVersion: 1,
 				position: [800, 0],
-				parameters: { operation: 'set', token: "={{ $('Get Watermark').first().json.token }}" },
+				parameters: { operation: 'set', token: "={{ $('Get Watermark').first().json.token }}", setOptions },
 				credentials: CRM_CREDENTIAL,
 			},
 		],
@@ -180,8 +180,8 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.equal((await store.read('customers'))?.cursor, null);
 	});
 
-	it('stops at a refused row, says so, and the next run reads it again', async () => {
-		const run = await runWorkflow(syncWorkflow(3, 1), { credentials });
+	it('with Failed Rows "Stop Before Them", stops at a refused row, says so, and the next run reads it again', async () => {
+		const run = await runWorkflow(syncWorkflow(3, 1, {}, { failedRows: 'stop' }), { credentials });
 		assert.equal(run.errorMessage, undefined);
 		const set = run.output('Set Watermark')[0].json;
 		assert.equal(set.outcome, 'stopped at a row that failed');
@@ -190,6 +190,34 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.deepEqual(set.firstFailure, { key: { CustomerNo: 301 }, error: 'String or binary data would be truncated' });
 		assert.match(String(set.message), /\{"CustomerNo":301\} was not written/);
 		assert.equal((await store.read('customers'))?.cursor, cursorOf(3, 0));
+	});
+
+	it('by default parks a refused row in the retry list, moves past it, and hands its key to the next run', async () => {
+		const run = await runWorkflow(syncWorkflow(3, 1), { credentials });
+		assert.equal(run.errorMessage, undefined);
+		const set = run.output('Set Watermark')[0].json;
+		assert.equal(set.outcome, 'advanced');
+		assert.equal(set.cursor, cursorOf(3, 2), 'past every row of the batch');
+		assert.match(String(set.message), /2 of 3 rows written; the 1 that failed are in the retry list/);
+		assert.deepEqual(set.retryList, { removed: 0, failing: 1, parked: [] });
+		const [entry] = await store.retryList('customers');
+		assert.deepEqual([entry.key, entry.attempts, entry.lastError, entry.parked, entry.cursor], [{ CustomerNo: 301 }, 1, 'String or binary data would be truncated', false, cursorOf(3, 1)]);
+		const next = await runWorkflow(syncWorkflow(4), { credentials });
+		const got = next.output('Get Watermark')[0].json;
+		assert.deepEqual(got.retry, [{ key: { CustomerNo: 301 }, attempts: 1, lastError: 'String or binary data would be truncated' }]);
+		assert.equal(got.retryListSize, 1);
+	});
+
+	it('parks a row at Max Attempts after storing the watermark, then fails the execution so the error workflow can alert', async () => {
+		const run = await runWorkflow(syncWorkflow(3, 1, {}, { maxAttempts: 1 }), { credentials });
+		assert.match(String(run.errorMessage), /Stream "customers": 1 row\(s\) were refused by CRM 1 times and are parked in the retry list: \{"CustomerNo":301\} \(String or binary data would be truncated\)/);
+		const state = await store.read('customers');
+		assert.equal(state?.cursor, cursorOf(3, 2), 'the watermark was stored before the execution failed');
+		assert.equal(state?.leaseOwner, null, 'the lease is given up, so the next run does not wait for it');
+		assert.deepEqual((await store.retryList('customers')).map((entry) => [entry.key, entry.parked]), [[{ CustomerNo: 301 }, true]]);
+		const quiet = await runWorkflow(syncWorkflow(4, -1, {}, { maxAttempts: 1 }), { credentials });
+		assert.equal(quiet.errorMessage, undefined);
+		assert.deepEqual(quiet.output('Get Watermark')[0].json.retry, [], 'a parked row is not handed out again');
 	});
 
 	it('starts the first run from a configured date, in the stream\'s time zone', async () => {

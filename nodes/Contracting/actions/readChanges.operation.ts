@@ -157,6 +157,15 @@ export const description: INodeProperties[] = [
 		displayOptions: show(),
 	},
 	{
+		displayName: 'Retry Keys',
+		name: 'retryKeys',
+		type: 'json',
+		default: '={{ $json.retry }}',
+		description:
+			'The keys of rows CRM refused before, as the Watermark node\'s Get gives them ("retry"): their current rows are read first and output with _sync.retry = true (a key no longer in the table as a delete). Empty retries nothing.',
+		displayOptions: show(),
+	},
+	{
 		displayName: 'Columns to Output',
 		name: 'outputColumnsMode',
 		type: 'options',
@@ -346,10 +355,13 @@ export async function execute(this: IExecuteFunctions, source: ChangeSource): Pr
 			const spec = sourceSpecOf(this, itemIndex);
 			tableName = displayQualifiedName(spec.table);
 			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-			const rows = await readChanges(source, spec, this.getNodeParameter('since', itemIndex, ''), {
-				batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE),
-				maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS),
-			});
+			const rows = await readChanges(
+				source,
+				spec,
+				this.getNodeParameter('since', itemIndex, ''),
+				{ batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) },
+				this.getNodeParameter('retryKeys', itemIndex, ''),
+			);
 			output.push(...rows.map((json) => ({ json, pairedItem: { item: itemIndex } })));
 		} catch (error) {
 			failure = toNodeError(this.getNode(), error, { itemIndex, doing: `reading changes from ${tableName}` });

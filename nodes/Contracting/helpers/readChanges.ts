@@ -6,6 +6,8 @@ import type { Cursor } from '../../shared/core/cursor';
 import { CursorFormatError, beginningCursor, parseCursor, serializeCursor } from '../../shared/core/cursor';
 import type { MarkerKind, SourcePlan, SourceSpec } from '../../shared/core/markers';
 import { ChangeSourceError, isLocalTimeMarker } from '../../shared/core/markers';
+import { retryKeysOf } from '../../shared/core/retryList';
+import type { KeyedRow } from '../../shared/core/retryQuery';
 import type { SyncInfo } from '../../shared/core/syncItem';
 import { SYNC_FIELD } from '../../shared/core/syncItem';
 import { changedAtInZone } from '../../shared/core/timeZone';
@@ -64,15 +66,36 @@ function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor): 
 	});
 }
 
+/** Rows read again from the retry list: outside the batch (position -1, no rows), starting where the batch starts. */
+function retryItemsOf(plan: SourcePlan, rows: KeyedRow[], batchStart: Cursor): IDataObject[] {
+	const start = serializeCursor(batchStart);
+	return rows.map((row) => {
+		const sync: SyncInfo = {
+			stream: plan.stream,
+			operation: row.operation,
+			key: Object.fromEntries(plan.keys.map((key) => [key.name, row.values[key.name] ?? null])),
+			cursor: start,
+			batchStartCursor: start,
+			position: -1,
+			batchRows: 0,
+			hasMore: false,
+			retry: true,
+		};
+		return { ...row.values, [SYNC_FIELD]: sync as unknown as IDataObject };
+	});
+}
+
 /**
- * One execution's read: check the source and the cursor, fix the window, then read batches (one round trip
- * each) until the source has no more or the cap is reached. Every problem is thrown before any item exists.
- * Zero rows gives zero items.
+ * One execution's read: check the source and the cursor, read the current rows of the retry keys (first, outside
+ * the batches), fix the window, then read batches (one round trip each) until the source has no more or the cap
+ * is reached. Every problem is thrown before any item exists. Zero rows gives zero items.
  */
-export async function readChanges(source: ChangeSource, spec: SourceSpec, since: unknown, limits: ReadLimits): Promise<IDataObject[]> {
+export async function readChanges(source: ChangeSource, spec: SourceSpec, since: unknown, limits: ReadLimits, retryKeys?: unknown): Promise<IDataObject[]> {
 	const { batchSize, maxRows } = checkReadLimits(limits);
 	const plan = await source.describe(spec);
 	const from = cursorForSource(plan, cursorFromSince(since, plan.marker.kind));
+	const keys = retryKeysOf(retryKeys, plan.keys.map((key) => key.name));
+	const retried = keys.length > 0 ? retryItemsOf(plan, await source.readKeys(plan, keys), from) : [];
 	const window = await source.openWindow(plan, from);
 	const items: IDataObject[] = [];
 	let after = from;
@@ -80,7 +103,7 @@ export async function readChanges(source: ChangeSource, spec: SourceSpec, since:
 		const limit = Math.min(batchSize, maxRows - items.length);
 		const batch = await source.readBatch(plan, window, after, limit);
 		items.push(...syncItemsOf(plan, batch, after));
-		if (!batch.hasMore || batch.rows.length === 0 || items.length >= maxRows) return items;
+		if (!batch.hasMore || batch.rows.length === 0 || items.length >= maxRows) return [...retried, ...items];
 		after = batch.rows[batch.rows.length - 1].cursor;
 	}
 }

@@ -3,6 +3,7 @@ import type { SourceBatch, ReadWindow } from '../../shared/core/changeQuery';
 import type { Cursor } from '../../shared/core/cursor';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { SourcePlan, SourceSpec } from '../../shared/core/markers';
+import type { KeyedRow } from '../../shared/core/retryQuery';
 import { defineSeam } from '../../shared/seams';
 import type { SqlTransport } from '../../shared/transport/types';
 import { SqlServerChangeSource } from './sqlServerChangeSource';
@@ -22,6 +23,8 @@ export interface ChangeSource {
 	openWindow(plan: SourcePlan, from: Cursor): Promise<ReadWindow>;
 	/** At most `limit` rows after `after`, in cursor order, and whether more follow within the window. */
 	readBatch(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): Promise<SourceBatch>;
+	/** The current rows of the given keys (the retry list), in their order; a key no longer there as a delete. */
+	readKeys(plan: SourcePlan, keys: Array<Record<string, unknown>>): Promise<KeyedRow[]>;
 	/** How many rows reading every batch from `from` within the window would give, in one round trip. */
 	countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number>;
 }

@@ -5,6 +5,8 @@ import { batchFromResult, changeBatchRequest, changeCountRequest, countFromResul
 import type { Cursor } from '../../shared/core/cursor';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { SourcePlan, SourceSpec } from '../../shared/core/markers';
+import type { KeyedRow } from '../../shared/core/retryQuery';
+import { keyedRowsFromResult, keyedRowsRequest, retryKeyChunks } from '../../shared/core/retryQuery';
 import { resolveSourcePlan } from '../../shared/core/markers';
 import type { SqlTransport } from '../../shared/transport/types';
 import type { ChangeSource } from './changeSource';
@@ -34,5 +36,13 @@ export class SqlServerChangeSource implements ChangeSource {
 
 	async countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number> {
 		return countFromResult(await this.transport.execute(changeCountRequest(plan, window, from)));
+	}
+
+	async readKeys(plan: SourcePlan, keys: Array<Record<string, unknown>>): Promise<KeyedRow[]> {
+		const rows: KeyedRow[] = [];
+		for (const chunk of retryKeyChunks(plan, keys)) {
+			rows.push(...keyedRowsFromResult(plan, await this.transport.execute(keyedRowsRequest(plan, chunk))));
+		}
+		return rows;
 	}
 }

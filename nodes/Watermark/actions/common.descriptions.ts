@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-export type WatermarkOperation = 'get' | 'set' | 'rewind' | 'history' | 'undoLastRewind';
+export type WatermarkOperation = 'get' | 'set' | 'rewind' | 'history' | 'undoLastRewind' | 'retryList' | 'retryParkedAgain';
 
 export const databaseProperty: INodeProperties = {
 	displayName: 'Database',
@@ -37,6 +37,14 @@ export const tablesProperty: INodeProperties = {
 			default: '',
 			placeholder: 'e.g. dbo.ContractingCrmWatermarkHistory',
 			description: 'Schema and name of the table with every change of every stream. Empty: the watermark table\'s name followed by "History".',
+		},
+		{
+			displayName: 'Retry Table',
+			name: 'retryTable',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. dbo.ContractingCrmWatermarkRetry',
+			description: 'Schema and name of the table with the rows CRM refused (the retry list), created when the first row is refused. Empty: the watermark table\'s name followed by "Retry".',
 		},
 	],
 };

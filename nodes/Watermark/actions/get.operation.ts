@@ -5,6 +5,7 @@ import { serializeCursor } from '../../shared/core/cursor';
 import { parseQualifiedName } from '../../shared/core/identifiers';
 import { DEFAULT_TIME_ZONE, wallTimeOfInput } from '../../shared/core/rewind';
 import { zoneNamed } from '../../shared/core/timeZone';
+import { dueRetryOf } from '../../shared/core/retryList';
 import { encodeToken, heldByAnotherRunMessage } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE, describeLocation, storedCursorOf } from '../../shared/core/watermarkLocation';
@@ -206,7 +207,7 @@ function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string
 }
 
 /**
- * Get: the stream's cursor and a lease on it, on the first output; when another run holds the stream, a
+ * Get: the stream's cursor, a lease on it, and (on the run's first batch) the retry list's keys that are due, on the first output; when another run holds the stream, a
  * plain-words item on the second output (the shipped sync workflow leaves it unconnected, so that run ends quietly).
  * With "Continue On Fail" an error item goes to the second output too: the first output only ever carries a
  * lease, so nothing downstream reads or stores without one.
@@ -250,13 +251,16 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			const json: IDataObject = {
 				stream,
 				cursor: state.cursor,
-				token: encodeToken({ stream, generation: state.generation, owner: lease.owner }),
+				token: encodeToken({ stream, generation: state.generation, owner: lease.owner, retryListInUse: result.retry.size > 0 }),
 				generation: state.generation,
 				leaseOwner: state.leaseOwner,
 				leaseExpiresAt: state.leaseExpiresAt,
 				timeZone: state.timeZone,
 				startedFrom,
 				firstRun: result.firstUse,
+				// The keys the read takes under "Retry Keys" (its default is {{ $json.retry }}): read again first.
+				retry: result.retry.due.map((entry) => ({ ...dueRetryOf(entry) })),
+				retryListSize: result.retry.size,
 			};
 			if (result.takenOverFrom) json.takenOverFrom = { ...result.takenOverFrom };
 			acquiredItems.push({ json, pairedItem: { item: itemIndex } });

@@ -7,6 +7,8 @@ import { openWatermarkContext } from '../helpers/context';
 import type { WatermarkOperation } from './common.descriptions';
 import * as get from './get.operation';
 import * as history from './history.operation';
+import * as retryList from './retryList.operation';
+import * as retryParkedAgain from './retryParkedAgain.operation';
 import * as rewind from './rewind.operation';
 import * as set from './set.operation';
 import * as undoLastRewind from './undoLastRewind.operation';
@@ -32,6 +34,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			return [await history.execute.call(this, context)];
 		case 'undoLastRewind':
 			return [await undoLastRewind.execute.call(this, context)];
+		case 'retryList':
+			return [await retryList.execute.call(this, context)];
+		case 'retryParkedAgain':
+			return [await retryParkedAgain.execute.call(this, context)];
 		default:
 			throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
 	}

@@ -1,5 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
+import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, PARKED_ROWS_ADVICE, checkMaxAttempts, dueRetryOf, parkedRowsMessage, retryListChanges } from '../../shared/core/retryList';
+import { isWritten } from '../../shared/core/syncItem';
+import type { FailedRowsRule, WrittenItem } from '../../shared/core/watermark';
 import {
 	WrittenItemsError,
 	decodeToken,
@@ -37,14 +41,6 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: { operation: ['set'] } },
 		options: [
 			{
-				displayName: 'Release Lease',
-				name: 'releaseLease',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to give the stream up for the next run now. Off keeps it only while another batch of this run follows (the rows reached the end of a batch and more wait); a run that is caught up, read nothing or stopped at a failed row always gives it up.',
-			},
-			{
 				displayName: 'Allow Moving Backwards',
 				name: 'allowMovingBackwards',
 				type: 'boolean',
@@ -52,9 +48,62 @@ export const description: INodeProperties[] = [
 				description:
 					'Whether to store even if the stream was rewound since Get, or these rows were not read from the stored watermark. Off keeps a rewind made during a run. Never stores without the lease.',
 			},
+			{
+				displayName: 'Fail the Execution When a Row Is Parked',
+				name: 'failWhenParked',
+				type: 'boolean',
+				default: true,
+				description: "Whether to fail the execution (after storing the watermark) when a row reaches Max Attempts, so n8n's error workflow can alert someone",
+			},
+			{
+				displayName: 'Failed Rows',
+				name: 'failedRows',
+				type: 'options',
+				options: [
+					{
+						name: 'Park in Retry List and Move On',
+						value: 'park',
+						description: 'A row CRM refused goes to the retry list (in the same transaction) and the rows behind it go on; the next runs read it again first',
+					},
+					{ name: 'Stop Before Them', value: 'stop', description: 'The watermark stops before the first refused row, so it and everything after it are read again' },
+				],
+				default: 'park',
+				description: 'What to do with rows CRM refused',
+			},
+			{
+				displayName: 'Max Attempts',
+				name: 'maxAttempts',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_ATTEMPTS_LIMIT },
+				default: DEFAULT_MAX_ATTEMPTS,
+				description: 'How many times a row in the retry list is tried (once per run) before it stays there as parked and is reported',
+			},
+			{
+				displayName: 'Release Lease',
+				name: 'releaseLease',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to give the stream up for the next run now. Off keeps it only while another batch of this run follows (the rows reached the end of a batch and more wait); a run that is caught up, read nothing or stopped at a failed row always gives it up.',
+			},
 		],
 	},
 ];
+
+interface SetOptions {
+	releaseLease?: boolean;
+	allowMovingBackwards?: boolean;
+	failedRows?: FailedRowsRule;
+	maxAttempts?: number;
+	failWhenParked?: boolean;
+}
+
+/** The rows read again from the retry list, and how they fared. */
+function retriedCounts(items: WrittenItem[]): IDataObject {
+	const retried = items.filter((item) => item.sync?.retry === true && item.status !== undefined);
+	const written = retried.filter((item) => isWritten(item.status as NonNullable<WrittenItem['status']>)).length;
+	return { read: retried.length, written, failed: retried.length - written };
+}
 
 /**
  * Set: one item for the whole input (paired with every input item): how far the written rows allow the watermark
@@ -66,14 +115,25 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 	let failure: unknown;
 	try {
 		const token = decodeToken(String(this.getNodeParameter('token', 0) ?? ''));
-		const options = this.getNodeParameter('setOptions', 0, {}) as { releaseLease?: boolean; allowMovingBackwards?: boolean };
-		const progress = furthestWrittenCursor(items.map((item) => writtenItemOf(item.json)));
+		const options = this.getNodeParameter('setOptions', 0, {}) as SetOptions;
+		const written = items.map((item) => writtenItemOf(item.json));
+		const progress = furthestWrittenCursor(written, options.failedRows ?? 'park');
+		const failWhenParked = options.failWhenParked ?? true;
+		const changes = retryListChanges(written, progress, token.retryListInUse === true);
+		const rules = { maxAttempts: checkMaxAttempts(options.maxAttempts), releaseLeaseWhenParked: failWhenParked };
 		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress);
 		if (progress.stream !== undefined && progress.stream !== token.stream) {
 			throw new WrittenItemsError(`The rows are of stream "${progress.stream}", but the token from Get is for stream "${token.stream}"`);
 		}
 		const move = progress.cursor === undefined ? undefined : { from: progress.startCursor ?? null, to: progress.cursor };
-		const result = await store.commit({ token, move, allowBackwards: options.allowMovingBackwards ?? false, releaseLease, audit });
+		const result = await store.commit({
+			token,
+			move,
+			allowBackwards: options.allowMovingBackwards ?? false,
+			releaseLease,
+			audit,
+			retry: changes.length > 0 ? { changes, rules } : undefined,
+		});
 		if (result.verdict === 'unknown stream') throw new UnknownStreamError(token.stream, await store.streamNames());
 		const outcome = setOutcome(result.verdict, progress);
 		const moved = result.verdict === 'store';
@@ -87,9 +147,20 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			counts: { ...progress.counts },
 			hasMore: moved && progress.hasMore,
 			firstFailure: progress.firstFailure ? { ...progress.firstFailure } : null,
-			leaseReleased: releasesLease(result.verdict, releaseLease),
+			leaseReleased: releasesLease(result.verdict, releaseLease || (failWhenParked && (result.retry?.newlyParked.length ?? 0) > 0)),
+			retried: retriedCounts(written),
+			retryList: {
+				removed: result.retry?.removed ?? 0,
+				failing: result.retry?.failing ?? 0,
+				parked: (result.retry?.newlyParked ?? []).map((entry) => ({ ...dueRetryOf(entry) })),
+			},
 		};
-		return [{ json, pairedItem }];
+		const parked = result.retry?.newlyParked ?? [];
+		if (!failWhenParked || parked.length === 0) return [{ json, pairedItem }];
+		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
+		const parkedError = new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE });
+		if (!this.continueOnFail()) throw parkedError;
+		return [{ json: { ...json, ...errorJson(parkedError) }, pairedItem }];
 	} catch (error) {
 		failure = error;
 	}

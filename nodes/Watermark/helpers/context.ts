@@ -20,17 +20,17 @@ export interface WatermarkContext {
  * The tables named under "Watermark Tables". The history table defaults to the watermark table's name with
  * "History" appended, in the same schema, so renaming one renames both.
  */
-export function tablesOf(options: { watermarkTable?: string; historyTable?: string }): WatermarkTables {
+export function tablesOf(options: { watermarkTable?: string; historyTable?: string; retryTable?: string }): WatermarkTables {
 	const state: QualifiedName = options.watermarkTable?.trim() ? parseQualifiedName(options.watermarkTable) : DEFAULT_WATERMARK_TABLES.state;
 	const history: QualifiedName = options.historyTable?.trim()
 		? parseQualifiedName(options.historyTable)
 		: { schema: state.schema, name: `${state.name}History` };
-	return { state, history };
+	return options.retryTable?.trim() ? { state, history, retry: parseQualifiedName(options.retryTable) } : { state, history };
 }
 
 export async function openWatermarkContext(context: IExecuteFunctions): Promise<WatermarkContext> {
 	const database = context.getNodeParameter('database', 0) as string;
-	const tables = tablesOf(context.getNodeParameter('tables', 0, {}) as { watermarkTable?: string; historyTable?: string });
+	const tables = tablesOf(context.getNodeParameter('tables', 0, {}) as { watermarkTable?: string; historyTable?: string; retryTable?: string });
 	const { transport } = await connect(context, credentialOf(database));
 	return {
 		store: watermarkStoreSeam.current(transport, tables),

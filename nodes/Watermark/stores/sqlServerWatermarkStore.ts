@@ -1,5 +1,8 @@
 import type { CursorKind } from '../../shared/core/cursor';
 import { parseCursor } from '../../shared/core/cursor';
+import type { QualifiedName } from '../../shared/core/identifiers';
+import type { RetryEntry } from '../../shared/core/retryList';
+import { retryKeyText, retryTableOf } from '../../shared/core/retryList';
 import type { HistoryAction } from '../../shared/core/rewind';
 import type { CommitVerdict } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
@@ -25,6 +28,7 @@ import type {
 	HistoryEntry,
 	ReplaceRequest,
 	ReplaceResult,
+	RetryListOutcome,
 	StreamState,
 	WatermarkStore,
 	WatermarkTables,
@@ -32,17 +36,22 @@ import type {
 import type { ExistingColumn } from './watermarkSql';
 import {
 	HISTORY_COLUMNS,
+	RETRY_COLUMNS,
 	STATE_COLUMNS,
 	WatermarkTableError,
 	acquireSql,
+	changeRetryEntriesSql,
 	commitSql,
 	ensureTablesSql,
+	ensureRetryTableSql,
 	entryInEffectSql,
 	historySql,
 	packageLocationSql,
 	readLocationSql,
 	readStateSql,
 	replaceSql,
+	retryChangesXml,
+	retryListSql,
 	rewindsAndUndosSql,
 	streamNamesSql,
 	tableMismatches,
@@ -74,8 +83,23 @@ function kindOf(cursorText: string | null): CursorKind | null {
  * table of the same name must have the columns this package needs. Each method is one batch in one transaction
  * (plus, once per store, the table check and, for an existing table as the cursor's place, its catalogue check).
  */
+/** A retry list row as the statements of watermarkSql.ts answer it. */
+function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
+	return {
+		stream,
+		key: JSON.parse(String(row.keyText)) as Record<string, unknown>,
+		cursor: (row.cursorText as string | null) ?? null,
+		attempts: Number(row.attempts),
+		lastError: String(row.lastError ?? ''),
+		firstFailedAt: utcIso(row.firstFailedAt) as string,
+		lastTriedAt: utcIso(row.lastTriedAt) as string,
+		parked: Boolean(row.parked),
+	};
+}
+
 export class SqlServerWatermarkStore implements WatermarkStore {
 	private tablesReady?: Promise<void>;
+	private retryTableReady?: Promise<void>;
 	private readonly locations = new Map<string, Promise<ResolvedLocation>>();
 
 	constructor(
@@ -101,6 +125,23 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			this.tablesReady = undefined;
 			return Promise.reject(error);
 		});
+	}
+
+	/** The retry table is created the first time a row is refused (or the list is looked at), not with the others. */
+	private async ensureRetryTable(): Promise<QualifiedName> {
+		const table = retryTableOf(this.tables);
+		this.retryTableReady ??= (async () => {
+			const result = await this.transport.execute({ text: ensureRetryTableSql(table), parameters: [] });
+			const [schemas = [], columns = []] = result.recordsets;
+			if (!Number(schemas[0]?.retrySchemaExists)) throw new WatermarkTableError(table, [`schema ${table.schema} does not exist; create it or use dbo`]);
+			const problems = columns.length === 0 ? ['the table could not be created'] : tableMismatches(RETRY_COLUMNS, columns as unknown as ExistingColumn[]);
+			if (problems.length > 0) throw new WatermarkTableError(table, problems);
+		})();
+		await this.retryTableReady.catch((error: unknown) => {
+			this.retryTableReady = undefined;
+			return Promise.reject(error);
+		});
+		return table;
 	}
 
 	private async resolve(location: CursorLocation): Promise<ResolvedLocation> {
@@ -166,10 +207,12 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			return { kind: 'held', owner: state.leaseOwner as string, until: state.leaseExpiresAt as string };
 		}
 		const previousOwner = (row.previousOwner as string | null) ?? null;
+		const [, sizes = [], due = []] = result.recordsets;
 		return {
 			kind: 'acquired',
 			state,
 			firstUse: Boolean(row.firstUse),
+			retry: { due: due.map((entry) => retryEntryOf(request.stream, entry)), size: Number(sizes[0]?.retryListSize ?? 0) },
 			takenOverFrom:
 				previousOwner !== null && previousOwner !== request.owner
 					? { owner: previousOwner, expiredAt: utcIso(row.previousExpiry) as string }
@@ -188,11 +231,24 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const recorded = await this.locationOf(request.token.stream);
 		if (!recorded) return { verdict: 'unknown stream', previousCursor: null };
 		const location = await this.resolve(recorded);
-		const { move } = request;
+		const { move, retry } = request;
 		const newValue = move === undefined ? null : storedValueOf(move.to, recorded);
 		location.checkFits(newValue);
+		const retryTable = retry ? await this.ensureRetryTable() : undefined;
+		const retryParameters: SqlParameter[] = retry
+			? [
+					text('retryChanges', retryChangesXml(retry.changes.map((change) => ({
+						keyText: retryKeyText(change.key),
+						written: change.kind === 'written',
+						cursor: change.kind === 'failed' ? change.cursor : null,
+						error: change.kind === 'failed' ? change.error : undefined,
+					})))),
+					int('maxAttempts', retry.rules.maxAttempts),
+					bit('releaseWhenParked', retry.rules.releaseLeaseWhenParked),
+				]
+			: [];
 		const result = await this.transport.execute({
-			text: commitSql(this.tables, location.sql),
+			text: commitSql(this.tables, location.sql, retryTable),
 			parameters: [
 				text('stream', request.token.stream, 200),
 				text('tokenOwner', request.token.owner, 200),
@@ -206,13 +262,23 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				bit('releaseLease', request.releaseLease),
 				...auditParameters(request.audit),
 				...location.parameters,
+				...retryParameters,
 			],
 		});
 		const row = result.recordsets[0]?.[0] ?? {};
 		const verdict = row.verdict as CommitVerdict;
 		if (row.stream === null || row.stream === undefined) return { verdict, previousCursor: null };
+		const applied = retry !== undefined && (verdict === 'store' || verdict === 'nothing to store');
+		const retryOutcome: RetryListOutcome | undefined = applied
+			? {
+					removed: Number(result.recordsets[1]?.[0]?.removed ?? 0),
+					failing: Number(result.recordsets[1]?.[0]?.failing ?? 0),
+					newlyParked: (result.recordsets[2] ?? []).map((entry) => retryEntryOf(request.token.stream, entry)),
+				}
+			: undefined;
 		return {
 			verdict,
+			...(retryOutcome ? { retry: retryOutcome } : {}),
 			previousCursor: cursorOfStoredValue((row.previousValue as string | null) ?? null, recorded, (row.previousKind as CursorKind | null) ?? null),
 			state: this.stateOf(row),
 		};
@@ -299,5 +365,24 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const result = await this.transport.execute({ text: rewindsAndUndosSql(this.tables), parameters: [text('stream', stream, 200)] });
 		return this.entriesOf(result.recordsets[0]);
 	}
-}
 
+	async retryList(stream: string): Promise<RetryEntry[]> {
+		const table = await this.ensureRetryTable();
+		const result = await this.transport.execute({ text: retryListSql(table), parameters: [text('stream', stream, 200)] });
+		return (result.recordsets[0] ?? []).map((row) => retryEntryOf(stream, row));
+	}
+
+	async changeRetryEntries(stream: string, keys: Array<Record<string, unknown>> | undefined, action: 'retryAgain' | 'remove'): Promise<number> {
+		const table = await this.ensureRetryTable();
+		const result = await this.transport.execute({
+			text: changeRetryEntriesSql(table),
+			parameters: [
+				text('stream', stream, 200),
+				text('keys', retryChangesXml((keys ?? []).map((key) => ({ keyText: retryKeyText(key) })))),
+				bit('allParked', keys === undefined),
+				bit('remove', action === 'remove'),
+			],
+		});
+		return Number(result.recordsets[0]?.[0]?.changed ?? 0);
+	}
+}

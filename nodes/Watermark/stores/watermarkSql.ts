@@ -4,6 +4,7 @@
  */
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { displayQualifiedName, quoteIdentifier, quoteQualifiedName } from '../../shared/core/identifiers';
+import { MAX_RETRY_KEYS_PER_RUN, retryTableOf } from '../../shared/core/retryList';
 import type { WatermarkTables } from './watermarkStore';
 
 interface ColumnSpec {
@@ -170,6 +171,7 @@ export function packageLocationSql(state: QualifiedName): LocationSql {
  */
 export function acquireSql(tables: WatermarkTables, location: LocationSql): string {
 	const state = quoteQualifiedName(tables.state);
+	const retry = dueRetriesSql(retryTableOf(tables), MAX_RETRY_KEYS_PER_RUN);
 	return `${PRELUDE}
 DECLARE @firstUse bit = 0, @exists bit = 0, @recordedLocation nvarchar(max);
 DECLARE @taken TABLE (PreviousOwner nvarchar(200) NULL, PreviousExpiry datetime2(3) NULL);
@@ -212,7 +214,8 @@ ${STATE_SELECT}, CASE WHEN t.Taken = 1 THEN 'acquired' ELSE 'held' END AS outcom
        t.PreviousOwner AS previousOwner, CONVERT(varchar(23), t.PreviousExpiry, 126) AS previousExpiry
 FROM ${state} w
 OUTER APPLY (SELECT TOP (1) 1 AS Taken, PreviousOwner, PreviousExpiry FROM @taken) t
-WHERE w.[Stream] = @stream;`;
+WHERE w.[Stream] = @stream;
+${retry}`;
 }
 
 /**
@@ -220,8 +223,10 @@ WHERE w.[Stream] = @stream;`;
  * stated in T-SQL, the write, the history row, and the lease release or renewal of releasesLease / renewsLease. Stored cursors are compared
  * byte for byte (binary collation), never ordered.
  */
-export function commitSql(tables: WatermarkTables, location: LocationSql): string {
+export function commitSql(tables: WatermarkTables, location: LocationSql, retry?: QualifiedName): string {
 	const state = quoteQualifiedName(tables.state);
+	const retryPart = retry ? `\n${retryChangesSql(retry)}` : '';
+	const releaseForParked = retry ? ` OR (@releaseWhenParked = 1 AND @verdict IN ('store', 'nothing to store') AND ${PARKED_NOW})` : '';
 	return `${PRELUDE}
 DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdict varchar(40), @previous nvarchar(max), @comparable nvarchar(max);
 BEGIN TRANSACTION;
@@ -246,14 +251,14 @@ BEGIN
 	SET @stored = @newValue;
 	${HISTORY_INSERT(tables.history)}
 	VALUES (@stream, ${location.cursorTextOf('@previous')}, @newCursorText, @now, @workflowId, @executionId, 'set', NULL);
-END;
-IF @verdict IN ('rewound meanwhile', 'not where the batch started') OR (@releaseLease = 1 AND @verdict IN ('store', 'nothing to store'))
+END;${retryPart}
+IF @verdict IN ('rewound meanwhile', 'not where the batch started') OR (@releaseLease = 1 AND @verdict IN ('store', 'nothing to store'))${releaseForParked}
 	UPDATE ${state} SET [LeaseOwner] = NULL, [LeaseExpiresAt] = NULL WHERE [Stream] = @stream;
 ELSE IF @verdict IN ('store', 'nothing to store')
 	UPDATE ${state} SET [LeaseExpiresAt] = DATEADD(second, [LeaseSeconds], @now) WHERE [Stream] = @stream;
 COMMIT TRANSACTION;
 ${STATE_SELECT}, @verdict AS verdict, @previous AS previousValue, @kind AS previousKind, @stored AS storedValue
-FROM (SELECT 1 AS one) AS answer LEFT JOIN ${state} w ON w.[Stream] = @stream;`;
+FROM (SELECT 1 AS one) AS answer LEFT JOIN ${state} w ON w.[Stream] = @stream;${retry ? `\n${RETRY_CHANGES_ANSWER}` : ''}`;
 }
 
 /** Rewind and Undo in one round trip: replaces the cursor only if the stream is still at the expected generation. */
@@ -316,4 +321,159 @@ ORDER BY [Id] DESC;`;
 export function rewindsAndUndosSql(tables: WatermarkTables): string {
 	return `SELECT ${HISTORY_SELECT}
 FROM ${quoteQualifiedName(tables.history)} WHERE [Stream] = @stream AND [Action] IN ('rewind', 'undo') ORDER BY [Id] DESC;`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The retry list (nodes/shared/core/retryList.ts): one row per refused key, created on first use.
+// ---------------------------------------------------------------------------------------------------------
+
+export const RETRY_COLUMNS: ColumnSpec[] = [
+	{ name: 'Id', definition: 'bigint IDENTITY(1,1) NOT NULL', typeName: 'bigint' },
+	{ name: 'Stream', definition: 'nvarchar(200) NOT NULL', typeName: 'nvarchar', minBytes: 400 },
+	{ name: 'KeyText', definition: 'nvarchar(max) NOT NULL', typeName: 'nvarchar', minBytes: -1 },
+	{ name: 'CursorText', definition: 'nvarchar(max) NULL', typeName: 'nvarchar', minBytes: -1 },
+	{ name: 'Attempts', definition: 'int NOT NULL', typeName: 'int' },
+	{ name: 'LastError', definition: 'nvarchar(max) NOT NULL', typeName: 'nvarchar', minBytes: -1 },
+	{ name: 'FirstFailedAt', definition: 'datetime2(3) NOT NULL', typeName: 'datetime2' },
+	{ name: 'LastTriedAt', definition: 'datetime2(3) NOT NULL', typeName: 'datetime2' },
+	{ name: 'Parked', definition: 'bit NOT NULL', typeName: 'bit' },
+];
+
+/** Creates the retry table when missing (safe when two runs race), then returns its schema's existence and its columns. */
+export function ensureRetryTableSql(retry: QualifiedName): string {
+	return `SET NOCOUNT ON;
+${createTableIfMissing(
+	retry,
+	`${columnList(RETRY_COLUMNS)},
+			CONSTRAINT ${quoteIdentifier(`PK_${retry.name}`)} PRIMARY KEY ([Id])`,
+	`
+		CREATE INDEX ${quoteIdentifier(`IX_${retry.name}_Stream`)} ON ${quoteQualifiedName(retry)} ([Stream], [LastTriedAt]);`,
+)}
+SELECT CASE WHEN SCHEMA_ID(${literal(retry.schema)}) IS NULL THEN 0 ELSE 1 END AS retrySchemaExists;
+SELECT c.name, t.name AS typeName, c.max_length AS maxLength
+FROM sys.columns c JOIN sys.types t ON t.user_type_id = c.system_type_id AND t.user_type_id = t.system_type_id
+WHERE c.object_id = OBJECT_ID(${literal(quoteQualifiedName(retry))}, N'U')
+ORDER BY c.column_id;`;
+}
+
+const RETRY_SELECT = `[KeyText] AS keyText, [CursorText] AS cursorText, [Attempts] AS attempts, [LastError] AS lastError,
+       CONVERT(varchar(23), [FirstFailedAt], 126) AS firstFailedAt, CONVERT(varchar(23), [LastTriedAt], 126) AS lastTriedAt, [Parked] AS parked`;
+
+/**
+ * Appended to Get's batch (acquireSql), after its answer: the list's size and the due keys (dueRetries: not
+ * parked, least recently tried first, only when the lease was just taken, not renewed). Nothing while the
+ * table does not exist yet, so a stream that never had a refused row costs no extra round trip.
+ */
+export function dueRetriesSql(retry: QualifiedName, limit: number): string {
+	const table = quoteQualifiedName(retry);
+	return `IF OBJECT_ID(${literal(table)}, N'U') IS NOT NULL
+BEGIN
+	SELECT COUNT(*) AS retryListSize FROM ${table} WHERE [Stream] = @stream;
+	SELECT TOP (${Math.trunc(limit)}) ${RETRY_SELECT}
+	FROM ${table}
+	WHERE [Stream] = @stream AND [Parked] = 0
+	  AND EXISTS (SELECT 1 FROM @taken t WHERE t.PreviousOwner IS NULL OR t.PreviousOwner COLLATE Latin1_General_BIN2 <> @owner)
+	ORDER BY [LastTriedAt], [Id];
+END;`;
+}
+
+/**
+ * The retry list's part of Set, inside commitSql's transaction, after the verdict: only for "store" and "nothing to
+ * store". @retryChanges is XML (<c k="key text" w="1|0" cur="cursor" e="error"/>…, see retryChangesXml): XML rather
+ * than OPENJSON so that a database at compatibility level 120 takes it too. nextRetryEntry in T-SQL: written keys
+ * leave, failed keys count another attempt (parked at @maxAttempts) or come in with 1.
+ */
+export function retryChangesSql(retry: QualifiedName): string {
+	const table = quoteQualifiedName(retry);
+	const sameKey = (alias: string) => `c.KeyText COLLATE Latin1_General_BIN2 = ${alias}.[KeyText]`;
+	return `DECLARE @touched TABLE (KeyText nvarchar(max), CursorText nvarchar(max), Attempts int, LastError nvarchar(max),
+	FirstFailedAt datetime2(3), LastTriedAt datetime2(3), WasParked bit, IsParked bit);
+DECLARE @retryRemoved int = 0;
+IF @verdict IN ('store', 'nothing to store')
+BEGIN
+	DECLARE @changesXml xml = CONVERT(xml, @retryChanges);
+	DECLARE @changes TABLE (KeyText nvarchar(max) NOT NULL, Written bit NOT NULL, CursorText nvarchar(max) NULL, ErrorText nvarchar(max) NULL);
+	INSERT INTO @changes (KeyText, Written, CursorText, ErrorText)
+	SELECT x.value('@k', 'nvarchar(max)'), x.value('@w', 'bit'), x.value('@cur', 'nvarchar(max)'), x.value('@e', 'nvarchar(max)')
+	FROM @changesXml.nodes('/c') AS n(x);
+	DELETE r FROM ${table} r WITH (UPDLOCK, HOLDLOCK)
+	WHERE r.[Stream] = @stream AND EXISTS (SELECT 1 FROM @changes c WHERE c.Written = 1 AND ${sameKey('r')});
+	SET @retryRemoved = @@ROWCOUNT;
+	UPDATE r SET [Attempts] = r.[Attempts] + 1, [LastError] = c.ErrorText, [LastTriedAt] = @now,
+	       [CursorText] = ISNULL(c.CursorText, r.[CursorText]),
+	       [Parked] = CASE WHEN r.[Parked] = 1 OR r.[Attempts] + 1 >= @maxAttempts THEN 1 ELSE 0 END
+	OUTPUT inserted.[KeyText], inserted.[CursorText], inserted.[Attempts], inserted.[LastError], inserted.[FirstFailedAt], inserted.[LastTriedAt], deleted.[Parked], inserted.[Parked]
+	INTO @touched
+	FROM ${table} r WITH (UPDLOCK, HOLDLOCK) JOIN @changes c ON c.Written = 0 AND ${sameKey('r')}
+	WHERE r.[Stream] = @stream;
+	INSERT INTO ${table} ([Stream], [KeyText], [CursorText], [Attempts], [LastError], [FirstFailedAt], [LastTriedAt], [Parked])
+	OUTPUT inserted.[KeyText], inserted.[CursorText], inserted.[Attempts], inserted.[LastError], inserted.[FirstFailedAt], inserted.[LastTriedAt], CONVERT(bit, 0), inserted.[Parked]
+	INTO @touched
+	SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now, CASE WHEN @maxAttempts <= 1 THEN 1 ELSE 0 END
+	FROM @changes c
+	WHERE c.Written = 0 AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')});
+END;`;
+}
+
+/** Whether this Set parked a row (for the lease release of RetryRules.releaseLeaseWhenParked). */
+export const PARKED_NOW = 'EXISTS (SELECT 1 FROM @touched WHERE WasParked = 0 AND IsParked = 1)';
+
+/** What the retry part of Set answers, after commitSql's state row: its counts, then the rows it parked. */
+export const RETRY_CHANGES_ANSWER = `SELECT @retryRemoved AS removed, (SELECT COUNT(*) FROM @touched) AS failing;
+SELECT KeyText AS keyText, CursorText AS cursorText, Attempts AS attempts, LastError AS lastError,
+       CONVERT(varchar(23), FirstFailedAt, 126) AS firstFailedAt, CONVERT(varchar(23), LastTriedAt, 126) AS lastTriedAt, IsParked AS parked
+FROM @touched WHERE WasParked = 0 AND IsParked = 1;`;
+
+export function retryListSql(retry: QualifiedName): string {
+	return `SELECT ${RETRY_SELECT} FROM ${quoteQualifiedName(retry)} WHERE [Stream] = @stream ORDER BY [LastTriedAt], [Id];`;
+}
+
+/**
+ * "Retry Parked Rows Again": the keys in @keys (XML <c k="…"/>…), or every parked key when @allParked = 1, are
+ * retried again from 0 attempts (@remove = 0) or taken off the list (@remove = 1). Answers how many changed.
+ */
+export function changeRetryEntriesSql(retry: QualifiedName): string {
+	const table = quoteQualifiedName(retry);
+	return `SET NOCOUNT ON;
+SET XACT_ABORT ON;
+DECLARE @keysXml xml = CONVERT(xml, @keys);
+DECLARE @chosen TABLE (KeyText nvarchar(max) NOT NULL);
+INSERT INTO @chosen (KeyText) SELECT x.value('@k', 'nvarchar(max)') FROM @keysXml.nodes('/c') AS n(x);
+BEGIN TRANSACTION;
+IF @remove = 1
+	DELETE r FROM ${table} r
+	WHERE r.[Stream] = @stream AND ((@allParked = 1 AND r.[Parked] = 1) OR EXISTS (SELECT 1 FROM @chosen c WHERE c.KeyText COLLATE Latin1_General_BIN2 = r.[KeyText]));
+ELSE
+	UPDATE r SET [Attempts] = 0, [Parked] = 0 FROM ${table} r
+	WHERE r.[Stream] = @stream AND ((@allParked = 1 AND r.[Parked] = 1) OR EXISTS (SELECT 1 FROM @chosen c WHERE c.KeyText COLLATE Latin1_General_BIN2 = r.[KeyText]));
+SELECT @@ROWCOUNT AS changed;
+COMMIT TRANSACTION;`;
+}
+
+/** Characters XML 1.0 cannot carry at all; replaced, since an error text is only for people to read. */
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+function xmlAttribute(text: string): string {
+	return text
+		.replace(NOT_XML, '\uFFFD')
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/\t/g, '&#9;')
+		.replace(/\n/g, '&#10;')
+		.replace(/\r/g, '&#13;');
+}
+
+/** The XML the retry statements read: one <c/> per key, values as attributes (a value is never SQL text). */
+export function retryChangesXml(changes: Array<{ keyText: string; written?: boolean; cursor?: string | null; error?: string }>): string {
+	return changes
+		.map((change) => {
+			const attributes = [`k="${xmlAttribute(change.keyText)}"`, `w="${change.written ? 1 : 0}"`];
+			if (change.cursor) attributes.push(`cur="${xmlAttribute(change.cursor)}"`);
+			if (change.error !== undefined) attributes.push(`e="${xmlAttribute(change.error)}"`);
+			return `<c ${attributes.join(' ')}/>`;
+		})
+		.join('');
 }

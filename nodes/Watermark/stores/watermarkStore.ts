@@ -1,4 +1,5 @@
 import type { QualifiedName } from '../../shared/core/identifiers';
+import type { RetryChange, RetryEntry, RetryRules } from '../../shared/core/retryList';
 import type { HistoryAction } from '../../shared/core/rewind';
 import type { CommitVerdict, WatermarkToken } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
@@ -42,8 +43,22 @@ export interface AcquireRequest {
 	audit: AuditInfo;
 }
 
+/** The stream's retry list as Get sees it. */
+export interface RetryListAtGet {
+	/** Entries not parked, least recently tried first, when the lease was just taken (see dueRetries); else empty. */
+	due: RetryEntry[];
+	/** Every entry of the stream, parked ones included. */
+	size: number;
+}
+
 export type AcquireResult =
-	| { kind: 'acquired'; state: StreamState; firstUse: boolean; takenOverFrom?: { owner: string; expiredAt: string } }
+	| {
+			kind: 'acquired';
+			state: StreamState;
+			firstUse: boolean;
+			takenOverFrom?: { owner: string; expiredAt: string };
+			retry: RetryListAtGet;
+	  }
 	| { kind: 'held'; owner: string; until: string };
 
 export interface CommitRequest {
@@ -56,10 +71,26 @@ export interface CommitRequest {
 	allowBackwards: boolean;
 	releaseLease: boolean;
 	audit: AuditInfo;
+	/**
+	 * The retry list's changes (see retryListChanges), applied in the same transaction, only when the verdict is
+	 * "store" or "nothing to store": a run that lost the lease or was refused changes nothing.
+	 */
+	retry?: { changes: RetryChange[]; rules: RetryRules };
+}
+
+export interface RetryListOutcome {
+	/** Keys taken off the list. */
+	removed: number;
+	/** Keys that failed again (or for the first time) and stay in the list. */
+	failing: number;
+	/** Entries this Set parked (Max Attempts reached). */
+	newlyParked: RetryEntry[];
 }
 
 export interface CommitResult {
 	verdict: CommitVerdict;
+	/** Present when the request had retry changes and they were applied. */
+	retry?: RetryListOutcome;
 	/** The stored cursor before this Set. */
 	previousCursor: string | null;
 	/** The state after this Set; undefined for an unknown stream. */
@@ -113,11 +144,20 @@ export interface WatermarkStore {
 	entryInEffectAt(stream: string, at: string): Promise<HistoryEntry | undefined>;
 	/** The stream's rewinds and undos, newest first. */
 	rewindsAndUndos(stream: string): Promise<HistoryEntry[]>;
+	/** The stream's retry list, parked entries included, least recently tried first. */
+	retryList(stream: string): Promise<RetryEntry[]>;
+	/**
+	 * "Retry Parked Rows Again": the given keys (all parked keys when undefined) are retried again from 0 attempts,
+	 * or taken off the list. Returns how many entries changed.
+	 */
+	changeRetryEntries(stream: string, keys: Array<Record<string, unknown>> | undefined, action: 'retryAgain' | 'remove'): Promise<number>;
 }
 
 export interface WatermarkTables {
 	state: QualifiedName;
 	history: QualifiedName;
+	/** The retry list; when absent, the state table's name followed by "Retry" (see retryTableOf). */
+	retry?: QualifiedName;
 }
 
 export const DEFAULT_WATERMARK_TABLES: WatermarkTables = {

@@ -298,7 +298,7 @@ function keyTerms(plan: SourcePlan, alias: string, cursor: Cursor, parameters: S
 	});
 }
 
-function selectList(plan: SourcePlan, keyAliasSource: (key: CatalogColumn) => string, extra: string[]): string {
+export function selectList(plan: SourcePlan, keyAliasSource: (key: CatalogColumn) => string, extra: string[]): string {
 	const outputs = plan.output.map((outputColumn) => `${outputExpression(outputColumn, keyAliasSource(outputColumn))} AS ${quoteIdentifier(outputColumn.name)}`);
 	const keys = plan.keys.map((key, index) => `${keyTextExpression(key, keyAliasSource(key))} AS ${keyAlias(index)}`);
 	return [...outputs, ...extra, ...keys].join(',\n       ');
@@ -306,7 +306,7 @@ function selectList(plan: SourcePlan, keyAliasSource: (key: CatalogColumn) => st
 
 const where = (conditions: string[]) => (conditions.length > 0 ? `\nWHERE ${conditions.join('\n  AND ')}` : '');
 
-function checkNoAliasClash(plan: SourcePlan): void {
+export function checkNoAliasClash(plan: SourcePlan): void {
 	const clash = plan.output.find((outputColumn) => outputColumn.name.toLowerCase().startsWith('__sync_'));
 	if (clash) {
 		throw new ChangeSourceError(

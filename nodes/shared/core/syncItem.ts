@@ -24,6 +24,11 @@ export interface SyncInfo {
 	hasMore: boolean;
 	/** When the row changed, ISO 8601 with offset, in the stream's time zone (absent for rowversion/Change Tracking). */
 	changedAt?: string;
+	/**
+	 * A row read again because it is in the stream's retry list (its current version, by key): it stands outside
+	 * the batch's positions and never moves the watermark; Set only updates the retry list with its outcome.
+	 */
+	retry?: boolean;
 }
 
 /** What the CRM node did with an item. */

@@ -15,6 +15,8 @@ export interface WatermarkToken {
 	stream: string;
 	generation: number;
 	owner: string;
+	/** Whether the stream's retry list had entries when Get handed the token out (Set then also clears written keys). */
+	retryListInUse?: boolean;
 }
 
 const TOKEN_PREFIX = 'wm1.';
@@ -31,7 +33,7 @@ export class WatermarkTokenError extends Error {
 
 /** Opaque to the workflow: it only ever passes the text from Get to Set. */
 export function encodeToken(token: WatermarkToken): string {
-	const json = JSON.stringify({ s: token.stream, g: token.generation, o: token.owner });
+	const json = JSON.stringify({ s: token.stream, g: token.generation, o: token.owner, ...(token.retryListInUse ? { r: 1 } : {}) });
 	return TOKEN_PREFIX + Buffer.from(json, 'utf8').toString('base64url');
 }
 
@@ -45,11 +47,11 @@ export function decodeToken(text: string): WatermarkToken {
 	} catch {
 		parsed = undefined;
 	}
-	const { s, g, o } = (parsed ?? {}) as Record<string, unknown>;
+	const { s, g, o, r } = (parsed ?? {}) as Record<string, unknown>;
 	if (typeof s !== 'string' || s === '' || typeof o !== 'string' || o === '' || !Number.isSafeInteger(g) || (g as number) < 0) {
 		throw new WatermarkTokenError('it was cut short or changed');
 	}
-	return { stream: s, generation: g as number, owner: o };
+	return r === 1 ? { stream: s, generation: g as number, owner: o, retryListInUse: true } : { stream: s, generation: g as number, owner: o };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -110,6 +112,15 @@ export interface Failure {
 	error: string;
 }
 
+/** A failed row the watermark moved past because Set parks failed rows in the retry list. */
+export interface PassedFailure extends Failure {
+	/** The cursor just past the row. */
+	cursor: string;
+}
+
+/** "Failed Rows" of Set: park them in the retry list and move on, or stop before the first one. */
+export type FailedRowsRule = 'park' | 'stop';
+
 export type StopReason =
 	| { kind: 'failed'; position: number; failure: Failure }
 	| { kind: 'missing'; position: number };
@@ -126,6 +137,8 @@ export interface WrittenProgress {
 	hasMore: boolean;
 	counts: WriteCounts;
 	firstFailure?: Failure;
+	/** With "park": the failed rows the cursor moves past (each must go into the retry list with the move). */
+	passedFailures: PassedFailure[];
 }
 
 export class WrittenItemsError extends Error {
@@ -140,7 +153,8 @@ export class WrittenItemsError extends Error {
 
 const STATUSES: readonly WriteStatus[] = ['inserted', 'updated', 'unchanged', 'deleted', 'ignored', 'failed'];
 
-function errorText(error: unknown): string {
+/** The error text of a CRM output item's `error` field. */
+export function errorText(error: unknown): string {
 	if (typeof error === 'string') return error;
 	if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
 		return (error as { message: string }).message;
@@ -160,7 +174,8 @@ function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; co
 	let stream: string | undefined;
 	items.forEach((item, index) => {
 		const { sync, status } = item;
-		if (!sync) return;
+		// Rows read again from the retry list stand outside the batch: they never move the cursor.
+		if (!sync || sync.retry) return;
 		if (!STATUSES.includes(status as WriteStatus)) {
 			throw new WrittenItemsError(
 				`Item ${index} has no write status ("${String(status)}"): Set must receive the items the CRM node output, which say whether each row was written`,
@@ -206,12 +221,14 @@ function chainBatches(batches: Map<string, Batch>): Batch[] {
 /**
  * The furthest the watermark may move: to the cursor of the last item of the longest gap-free prefix of
  * written items (positions 0..k all present, none failed), following batch after batch. A failed or missing
- * position stops it there, so no row that was not written is ever passed over. Items without `_sync`
- * (an empty batch) move nothing.
+ * position stops it there, so no row that was not written is ever passed over. With `failedRows` "park", a
+ * failed row does not stop it: it is listed in `passedFailures`, which Set puts in the retry list in the same
+ * transaction as the move (a missing row still stops it). Items without `_sync` (an empty batch) and rows read
+ * again from the retry list move nothing.
  */
-export function furthestWrittenCursor(items: WrittenItem[]): WrittenProgress {
+export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRowsRule = 'stop'): WrittenProgress {
 	const { batches, counts, stream } = collectBatches(items);
-	if (batches.size === 0) return { hasMore: false, counts };
+	if (batches.size === 0) return { hasMore: false, counts, passedFailures: [], stream: retriedStream(items) };
 	const chain = chainBatches(batches);
 	const firstFailure = chain
 		.flatMap((batch) => [...batch.byPosition.entries()].sort(([a], [b]) => a - b).map(([, row]) => row.failure))
@@ -219,6 +236,7 @@ export function furthestWrittenCursor(items: WrittenItem[]): WrittenProgress {
 	let cursor: string | undefined;
 	let stoppedBy: StopReason | undefined;
 	let lastSync: SyncInfo | undefined;
+	const passedFailures: PassedFailure[] = [];
 	outer: for (const batch of chain) {
 		for (let position = 0; position < batch.rows; position++) {
 			const row = batch.byPosition.get(position);
@@ -226,13 +244,18 @@ export function furthestWrittenCursor(items: WrittenItem[]): WrittenProgress {
 				stoppedBy = { kind: 'missing', position };
 				break outer;
 			}
-			if (!row.written) {
+			if (!row.written && failedRows === 'stop') {
 				stoppedBy = { kind: 'failed', position, failure: row.failure as Failure };
 				break outer;
 			}
+			if (!row.written) passedFailures.push({ ...(row.failure as Failure), cursor: row.sync.cursor });
 			cursor = row.sync.cursor;
 			lastSync = row.sync;
 		}
+	}
+	const retried = retriedStream(items);
+	if (retried !== undefined && retried !== stream) {
+		throw new WrittenItemsError(`Items of two streams ("${stream}" and "${retried}") reached one Set; use one Set per stream`);
 	}
 	if (!stoppedBy && chain.length < batches.size) {
 		throw new WrittenItemsError('Some items come from a batch that does not follow the others; give Set the items of one run only');
@@ -245,7 +268,15 @@ export function furthestWrittenCursor(items: WrittenItem[]): WrittenProgress {
 		hasMore: !stoppedBy && lastSync?.hasMore === true,
 		counts,
 		firstFailure,
+		passedFailures,
 	};
+}
+
+/** The stream of items that are all rows read again from the retry list (no batch row to name it). */
+function retriedStream(items: WrittenItem[]): string | undefined {
+	const streams = new Set(items.flatMap((item) => (item.sync?.retry ? [item.sync.stream] : [])));
+	if (streams.size > 1) throw new WrittenItemsError(`Items of two streams (${[...streams].map((name) => `"${name}"`).join(' and ')}) reached one Set; use one Set per stream`);
+	return [...streams][0];
 }
 
 /** Reads `_sync`, `status` and `error` from n8n items as the CRM node outputs them. */
@@ -356,6 +387,9 @@ export function setOutcome(verdict: CommitVerdict, progress: WrittenProgress): S
 export function explainSetOutcome(outcome: SetOutcome, stream: string, progress: WrittenProgress, leaseOwner?: string | null): string {
 	switch (outcome) {
 		case 'advanced':
+			if (progress.passedFailures.length > 0) {
+				return `Stream "${stream}": ${progress.counts.read - progress.passedFailures.length} of ${progress.counts.read} rows written; the ${progress.passedFailures.length} that failed are in the retry list (the next runs try them first) and the watermark moved past all of them.`;
+			}
 			return `Stream "${stream}": ${progress.counts.read} rows written, the watermark moved past all of them.`;
 		case 'nothing to store':
 			return `Stream "${stream}": no rows to store; the watermark stays where it was.`;

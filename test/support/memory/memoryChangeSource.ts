@@ -17,6 +17,8 @@ import type { FilterOperator, ResolvedMarker, SourcePlan, SourceSpec } from '../
 import { isTemporal, resolveSourcePlan, typeOf } from '../../../nodes/shared/core/markers';
 import { sqlTypeOfColumn } from '../../../nodes/shared/core/sqlTypes';
 import type { ChangeSource } from '../../../nodes/Contracting/stores/changeSource';
+import type { KeyedRow } from '../../../nodes/shared/core/retryQuery';
+import { retryKeyChunks } from '../../../nodes/shared/core/retryQuery';
 
 export type Row = Record<string, unknown>;
 
@@ -322,6 +324,17 @@ export class MemoryChangeSource implements ChangeSource {
 				? this.changeTrackingRows(plan, table, window, from, Number.POSITIVE_INFINITY)
 				: this.keysetRows(plan, table, window, from);
 		return rows.length;
+	}
+
+	/** The current rows of the keys, as the SQL Server adapter's LEFT JOIN gives them (one round trip per chunk). */
+	async readKeys(plan: SourcePlan, keys: Array<Record<string, unknown>>): Promise<KeyedRow[]> {
+		const table = this.tables.get(displayQualifiedName(plan.table.name).toLowerCase()) as MemoryTable;
+		this.roundTrips += retryKeyChunks(plan, keys).length;
+		return keys.map((key) => {
+			const row = table.rows.find((candidate) => plan.keys.every((column) => compareValues(candidate[column.name], key[column.name]) === 0));
+			if (!row) return { operation: 'delete', values: Object.fromEntries(plan.keys.map((column) => [column.name, key[column.name] ?? null])) };
+			return { operation: 'upsert', values: Object.fromEntries(plan.output.map((column) => [column.name, row[column.name] ?? null])) };
+		});
 	}
 
 	private passesFilters(plan: SourcePlan, row: Row): boolean {

@@ -12,10 +12,13 @@ import type {
 	HistoryEntry,
 	ReplaceRequest,
 	ReplaceResult,
+	RetryListOutcome,
 	StreamState,
 	WatermarkStore,
 } from '../../../nodes/Watermark/stores/watermarkStore';
 import type { HistoryAction } from '../../../nodes/shared/core/rewind';
+import type { RetryEntry, RetryRules, RetryChange } from '../../../nodes/shared/core/retryList';
+import { dueRetries, nextRetryEntry, retryKeyText } from '../../../nodes/shared/core/retryList';
 
 interface Row {
 	stream: string;
@@ -43,6 +46,8 @@ export class MemoryWatermarkStore implements WatermarkStore {
 	private readonly rows = new Map<string, Row>();
 	private readonly entries: HistoryEntry[] = [];
 	private readonly existingRows = new Map<string, string | null>();
+	/** Per stream: key text -> entry. */
+	private readonly retries = new Map<string, Map<string, RetryEntry>>();
 	private nextId = 1;
 
 	constructor(private readonly clock: Clock = () => new Date()) {}
@@ -147,11 +152,13 @@ export class MemoryWatermarkStore implements WatermarkStore {
 				request.audit,
 			);
 		}
+		const entries = this.retryEntries(request.stream);
 		return {
 			kind: 'acquired',
 			state: this.stateOf(row),
 			firstUse,
 			takenOverFrom: decision.kind === 'takeOver' ? { owner: decision.previousOwner, expiredAt: decision.expiredAt } : undefined,
+			retry: { due: dueRetries(entries, decision.kind !== 'renew'), size: entries.length },
 		};
 	}
 
@@ -173,13 +180,56 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			row.cursorChangedAt = this.now();
 			this.record(row.stream, previousCursor, this.stateOf(row).cursor, 'set', null, request.audit);
 		}
-		if (releasesLease(verdict, request.releaseLease)) {
+		const retry = request.retry && (verdict === 'store' || verdict === 'nothing to store') ? this.applyRetryChanges(row.stream, request.retry) : undefined;
+		const releaseForParked = retry !== undefined && retry.newlyParked.length > 0 && request.retry?.rules.releaseLeaseWhenParked === true;
+		if (releasesLease(verdict, request.releaseLease || releaseForParked)) {
 			row.leaseOwner = null;
 			row.leaseExpiresAt = null;
 		} else if (renewsLease(verdict, request.releaseLease)) {
 			row.leaseExpiresAt = this.leaseEndFrom(this.clock(), row.leaseSeconds);
 		}
-		return { verdict, previousCursor, state: this.stateOf(row) };
+		return { verdict, previousCursor, state: this.stateOf(row), ...(retry ? { retry } : {}) };
+	}
+
+	private applyRetryChanges(stream: string, retry: { changes: RetryChange[]; rules: RetryRules }): RetryListOutcome {
+		const list = this.retries.get(stream) ?? new Map<string, RetryEntry>();
+		this.retries.set(stream, list);
+		const outcome: RetryListOutcome = { removed: 0, failing: 0, newlyParked: [] };
+		for (const change of retry.changes) {
+			const text = retryKeyText(change.key);
+			const existing = list.get(text);
+			const next = nextRetryEntry(stream, existing, change, retry.rules.maxAttempts, this.now());
+			if (!next.entry) {
+				if (existing) outcome.removed++;
+				list.delete(text);
+				continue;
+			}
+			list.set(text, next.entry);
+			outcome.failing++;
+			if (next.newlyParked) outcome.newlyParked.push({ ...next.entry });
+		}
+		return outcome;
+	}
+
+	private retryEntries(stream: string): RetryEntry[] {
+		return [...(this.retries.get(stream)?.values() ?? [])]
+			.sort((a, b) => Date.parse(a.lastTriedAt) - Date.parse(b.lastTriedAt))
+			.map((entry) => structuredClone(entry));
+	}
+
+	async retryList(stream: string): Promise<RetryEntry[]> {
+		return this.retryEntries(stream);
+	}
+
+	async changeRetryEntries(stream: string, keys: Array<Record<string, unknown>> | undefined, action: 'retryAgain' | 'remove'): Promise<number> {
+		const list = this.retries.get(stream);
+		if (!list) return 0;
+		const chosen = keys === undefined ? [...list.entries()].filter(([, entry]) => entry.parked).map(([text]) => text) : keys.map(retryKeyText).filter((text) => list.has(text));
+		for (const text of chosen) {
+			if (action === 'remove') list.delete(text);
+			else list.set(text, { ...(list.get(text) as RetryEntry), attempts: 0, parked: false });
+		}
+		return chosen.length;
 	}
 
 	async read(stream: string): Promise<StreamState | undefined> {

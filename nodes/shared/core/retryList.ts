@@ -1,0 +1,208 @@
+/**
+ * The retry list: rows CRM refused, kept per stream so that a refused row is neither skipped silently nor blocks
+ * the rows behind it. Set puts a failed row in the list in the same transaction as it moves the watermark past
+ * it; the next run's Get hands the list's keys to the read, which reads their CURRENT rows first; Set then takes a
+ * row that was written off the list, and counts another attempt for one that failed again. After "Max Attempts"
+ * a row stays in the list as parked: it is no longer retried, and it is reported. No I/O here; both watermark
+ * stores apply these rules (the SQL Server adapter states them in T-SQL).
+ */
+import type { QualifiedName } from './identifiers';
+import { ChangeSourceError } from './markers';
+import { isWritten } from './syncItem';
+import type { WrittenItem, WrittenProgress } from './watermark';
+import { errorText } from './watermark';
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const MAX_ATTEMPTS_LIMIT = 100;
+/** Keys Get hands to one run at most; the rest are due at the next run. */
+export const MAX_RETRY_KEYS_PER_RUN = 1000;
+
+/** A row of the retry list as stored. Times are ISO 8601 UTC. */
+export interface RetryEntry {
+	stream: string;
+	/** The row's key, column name to value, as the source gave it. */
+	key: Record<string, unknown>;
+	/** The cursor just past the row when it was first passed over (null when it failed as a retried row only). */
+	cursor: string | null;
+	attempts: number;
+	lastError: string;
+	firstFailedAt: string;
+	lastTriedAt: string;
+	/** Reached Max Attempts: kept and shown, no longer retried until "Retry Parked Rows Again". */
+	parked: boolean;
+}
+
+/** What Get outputs under `retry`, and what the read takes under "Retry Keys". */
+export interface DueRetry {
+	key: Record<string, unknown>;
+	attempts: number;
+	lastError: string;
+}
+
+/** What one Set does to one key of the list. */
+export type RetryChange =
+	| { kind: 'written'; key: Record<string, unknown> }
+	| { kind: 'failed'; key: Record<string, unknown>; cursor: string | null; error: string };
+
+/** The options of Set that rule the list. */
+export interface RetryRules {
+	maxAttempts: number;
+	/** Give the lease up when a row is parked: Set then fails the execution, and no batch of this run follows. */
+	releaseLeaseWhenParked: boolean;
+}
+
+/** The retry list table; defaults to the watermark table's name followed by "Retry". */
+export function retryTableOf(tables: { state: QualifiedName; retry?: QualifiedName }): QualifiedName {
+	return tables.retry ?? { schema: tables.state.schema, name: `${tables.state.name}Retry` };
+}
+
+/** A key's identity in the list: its columns and values as JSON, columns in name order (so the order never matters). */
+export function retryKeyText(key: Record<string, unknown>): string {
+	const names = Object.keys(key).sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+	return JSON.stringify(Object.fromEntries(names.map((name) => [name, key[name]])));
+}
+
+/**
+ * What Set does to the list, key by key, from the items it was given:
+ * - a row read again from the list: written → off the list; failed → another attempt;
+ * - a batch row the watermark moves past although it failed (`passedFailures`): into the list (or another attempt);
+ * - a batch row that failed but that the watermark does not move past: nothing (it is read again anyway);
+ * - a batch row that was written: off the list, when the list is in use (its latest version is in CRM now).
+ * A key that both failed and was written in one Set (the same row twice) counts as failed: nothing is lost by
+ * trying it once more.
+ */
+export function retryListChanges(items: WrittenItem[], progress: WrittenProgress, listInUse: boolean): RetryChange[] {
+	const changes = new Map<string, RetryChange>();
+	const note = (change: RetryChange) => {
+		const text = retryKeyText(change.key);
+		const earlier = changes.get(text);
+		if (earlier?.kind === 'failed' && change.kind === 'written') return;
+		if (earlier?.kind === 'failed' && change.kind === 'failed') {
+			changes.set(text, { ...change, cursor: change.cursor ?? earlier.cursor });
+			return;
+		}
+		changes.set(text, change);
+	};
+	for (const item of items) {
+		const { sync, status } = item;
+		if (!sync || status === undefined) continue;
+		if (sync.retry) {
+			note(isWritten(status) ? { kind: 'written', key: sync.key } : { kind: 'failed', key: sync.key, cursor: null, error: errorText(item.error) });
+		} else if (listInUse && isWritten(status)) {
+			note({ kind: 'written', key: sync.key });
+		}
+	}
+	for (const failure of progress.passedFailures) note({ kind: 'failed', key: failure.key, cursor: failure.cursor, error: failure.error });
+	return [...changes.values()];
+}
+
+/** The entry after one change: undefined when it leaves the list; `newlyParked` when this attempt parked it. */
+export function nextRetryEntry(
+	stream: string,
+	existing: RetryEntry | undefined,
+	change: RetryChange,
+	maxAttempts: number,
+	now: string,
+): { entry?: RetryEntry; newlyParked: boolean } {
+	if (change.kind === 'written') return { newlyParked: false };
+	const attempts = (existing?.attempts ?? 0) + 1;
+	const parked = existing?.parked === true || attempts >= maxAttempts;
+	return {
+		entry: {
+			stream,
+			key: existing?.key ?? change.key,
+			cursor: change.cursor ?? existing?.cursor ?? null,
+			attempts,
+			lastError: change.error,
+			firstFailedAt: existing?.firstFailedAt ?? now,
+			lastTriedAt: now,
+			parked,
+		},
+		newlyParked: parked && existing?.parked !== true,
+	};
+}
+
+/**
+ * The keys Get hands out: those not parked, least recently tried first, at most MAX_RETRY_KEYS_PER_RUN, and
+ * only to a run that has just taken the lease (a run's later batches renew it and retry nothing, so a row gets
+ * one attempt per run, not one per batch).
+ */
+export function dueRetries(entries: RetryEntry[], freshLease: boolean): RetryEntry[] {
+	if (!freshLease) return [];
+	return entries
+		.filter((entry) => !entry.parked)
+		.sort((a, b) => Date.parse(a.lastTriedAt) - Date.parse(b.lastTriedAt))
+		.slice(0, MAX_RETRY_KEYS_PER_RUN);
+}
+
+/** An entry as Get and Set output it. */
+export function dueRetryOf(entry: RetryEntry): DueRetry {
+	return { key: entry.key, attempts: entry.attempts, lastError: entry.lastError };
+}
+
+export function checkMaxAttempts(value: unknown): number {
+	const attempts = Number(value ?? DEFAULT_MAX_ATTEMPTS);
+	if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS_LIMIT) {
+		throw new RetryListError(
+			`Max Attempts must be a whole number from 1 to ${MAX_ATTEMPTS_LIMIT}, not ${String(value)}`,
+			`Use the default of ${DEFAULT_MAX_ATTEMPTS}: a refused row is tried once per run, so 5 attempts take about 5 scheduled runs.`,
+		);
+	}
+	return attempts;
+}
+
+export class RetryListError extends Error {
+	constructor(
+		message: string,
+		readonly advice: string,
+	) {
+		super(message);
+		this.name = 'RetryListError';
+	}
+}
+
+/** The error that fails the execution after a Set parked rows (the watermark is stored by then). */
+export function parkedRowsMessage(stream: string, parked: DueRetry[]): string {
+	const shown = parked.slice(0, 5).map((row) => `${JSON.stringify(row.key)} (${row.lastError})`);
+	const more = parked.length > shown.length ? ` and ${parked.length - shown.length} more` : '';
+	return `Stream "${stream}": ${parked.length} row(s) were refused by CRM ${parked[0]?.attempts ?? 0} times and are parked in the retry list: ${shown.join('; ')}${more}`;
+}
+
+export const PARKED_ROWS_ADVICE =
+	'The watermark was stored and the other rows were written. Correct the row in Contracting (the change is read and written normally and leaves the list), or fix the cause in CRM and run the Watermark node\'s "Retry Parked Rows Again". The Watermark node\'s "Retry List" shows every row with its error.';
+
+/**
+ * The "Retry Keys" parameter of the read: Get's `retry` output (a list of { key, attempts, lastError }), or
+ * plain key objects, as a list or JSON text. Each key must name exactly the stream's key columns; the keys come
+ * back with the columns spelled as the source spells them.
+ */
+export function retryKeysOf(value: unknown, keyColumns: string[]): Array<Record<string, unknown>> {
+	if (value === undefined || value === null || value === '') return [];
+	let list: unknown = value;
+	if (typeof value === 'string') {
+		try {
+			list = JSON.parse(value);
+		} catch {
+			list = undefined;
+		}
+	}
+	const advice = 'Leave "Retry Keys" at {{ $json.retry }} with the Watermark node\'s Get right before this node, or empty to retry nothing.';
+	if (!Array.isArray(list)) throw new ChangeSourceError('Retry Keys is not a list of keys', advice);
+	return list.map((entry: unknown, index) => {
+		const candidate = entry && typeof entry === 'object' && 'key' in entry ? (entry as { key: unknown }).key : entry;
+		if (!candidate || typeof candidate !== 'object' || Array.isArray(candidate)) {
+			throw new ChangeSourceError(`Retry key ${index} is not an object of key columns`, advice);
+		}
+		const given = candidate as Record<string, unknown>;
+		const names = Object.keys(given);
+		const missing = keyColumns.filter((column) => !names.some((name) => name.toLowerCase() === column.toLowerCase()));
+		const unknown = names.filter((name) => !keyColumns.some((column) => column.toLowerCase() === name.toLowerCase()));
+		if (missing.length > 0 || unknown.length > 0) {
+			throw new ChangeSourceError(
+				`Retry key ${index} (${JSON.stringify(given)}) does not match the key of the stream (${keyColumns.join(', ')})`,
+				`The key columns changed since the row was put in the retry list. Remove its rows with the Watermark node's "Retry Parked Rows Again" (Action: Remove From the List), and rewind the stream if they must be sent again. ${advice}`,
+			);
+		}
+		return Object.fromEntries(keyColumns.map((column) => [column, given[names.find((name) => name.toLowerCase() === column.toLowerCase()) as string]]));
+	});
+}
