@@ -117,6 +117,7 @@ describe('Rewind, Preview Only, on the in-memory store', () => {
 			assert.equal((await store.read(String(item.stream)))?.cursor, item.cursor, `${String(item.stream)}: the rewind stored what the preview showed`);
 			const done = real.items.find((candidate) => candidate.stream === item.stream);
 			assert.equal(done?.moved, item.wouldMove, `${String(item.stream)}: moved as the preview said it would`);
+			assert.equal(done?.cursor, item.cursor, `${String(item.stream)}: the rewind's output shows the cursor it stored, null included`);
 		}
 		return preview.items;
 	}

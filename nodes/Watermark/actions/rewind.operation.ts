@@ -174,11 +174,12 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				const runInProgress = isLeaseLive(state, now) ? state.leaseOwner : null;
 				const moved = result !== undefined;
 				const how = result?.plan.how ?? plan?.how ?? skipped ?? '';
-				const cursor = result?.state.cursor ?? state.cursor;
+				// Not `??`: a rewind to the beginning stores null, which is the cursor to show.
+				const cursor = result ? result.state.cursor : state.cursor;
 				output.push({
 					json: {
 						stream: state.stream,
-						previousCursor: result?.previous.cursor ?? state.cursor,
+						previousCursor: result ? result.previous.cursor : state.cursor,
 						cursor,
 						moved,
 						how,

@@ -1,0 +1,170 @@
+/**
+ * The shipped rewind workflow (workflows/contracting-crm-rewind.json), run as shipped over the in-memory stores:
+ * its preview counts what the next sync run really sends again, its real rewind runs once for every stream, and
+ * a preview or a bad setting changes nothing.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+
+import { restoreAllSeams } from '../../nodes/shared/seams';
+import { SyncWorld, onDay } from '../support/syncWorld';
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+describe('shipped rewind workflow', () => {
+	let world: SyncWorld;
+	beforeEach(() => {
+		world = new SyncWorld();
+	});
+	afterEach(restoreAllSeams);
+
+	/** Everything a rewind could change: each stream's watermark, generation, lease and history. */
+	async function watermarks() {
+		const names = await world.watermarks.streamNames();
+		return await Promise.all(names.map(async (name) => ({ state: await world.watermarks.read(name), history: await world.watermarks.history(name, 100) })));
+	}
+
+	/** 20 customers, one a day (1–20 November), and 10 orders, one a day (1–10 November), all synced once. */
+	async function syncedWorld() {
+		for (const day of range(1, 20)) world.addCustomer(day, onDay(day));
+		for (const day of range(1, 10)) world.addOrder(100 + day, day, onDay(day, '09:00:00.000'));
+		const first = await world.runSync();
+		assert.equal(first.errorMessage, undefined);
+		assert.equal(world.companies().length, 20);
+		assert.equal(world.salesOrders().length, 10);
+	}
+
+	it('two days back for customers: the preview counts 3, the rewind says so in plain words, and the next sync sends those 3 unchanged', async () => {
+		await syncedWorld();
+		const rewind = await world.runRewind({ streams: 'customers' });
+		assert.equal(rewind.errorMessage, undefined);
+		assert.deepEqual(
+			rewind.output('Summary').map((item) => item.json),
+			[
+				{
+					stream: 'customers',
+					rewound: true,
+					from: JSON.stringify({ kind: 'datetime', marker: onDay(20), key: ['20'] }),
+					to: JSON.stringify({ kind: 'datetime', marker: onDay(18), key: null }),
+					rowsToSendAgain: 3,
+					message: 'customers: rewound 2 days to 2024-11-18 08:00 (Europe/Oslo); the next sync run sends 3 rows again; nothing is doubled in CRM.',
+				},
+			],
+		);
+		assert.deepEqual(rewind.output('Count customers').map((item) => item.json.rows), [3]);
+		assert.deepEqual(rewind.runsOf('Count orders'), [], 'only the stream asked for is counted');
+
+		const next = await world.runSync();
+		const customers = next.summary('customers');
+		assert.deepEqual([customers?.rowsRead, customers?.unchanged, customers?.inserted, customers?.updated], [3, 3, 0, 0]);
+		assert.equal(next.summary('orders')?.rowsRead, 0, 'orders were not rewound');
+		assert.equal(new Set(world.companies().map((row) => row.CustomerNo)).size, 20);
+	});
+
+	it('all streams: one summary per stream, each count equal to what the next sync sends, and the rewind runs once', async () => {
+		await syncedWorld();
+		const rewind = await world.runRewind({ streams: 'all', days: 3 });
+		assert.equal(rewind.errorMessage, undefined);
+		assert.equal(rewind.runsOf('Rewind').length, 1);
+		for (const stream of ['customers', 'orders']) {
+			assert.deepEqual(
+				(await world.watermarks.history(stream, 100)).filter((entry) => entry.action === 'rewind').length,
+				1,
+				`${stream} is rewound once, not once per preview item`,
+			);
+		}
+		const summary = rewind.output('Summary').map((item) => item.json);
+		assert.deepEqual(
+			summary.map((item) => [item.stream, item.rewound, item.rowsToSendAgain]),
+			[
+				['customers', true, 4],
+				['orders', true, 4],
+			],
+		);
+		assert.equal(summary[1].message, 'orders: rewound 3 days to 2024-11-07 09:00 (Europe/Oslo); the next sync run sends 4 rows again; nothing is doubled in CRM.');
+
+		const next = await world.runSync();
+		assert.deepEqual(
+			(['customers', 'orders'] as const).map((stream) => [next.summary(stream)?.rowsRead, next.summary(stream)?.unchanged]),
+			[
+				[4, 4],
+				[4, 4],
+			],
+			'the preview\'s counts are what the sync sent again',
+		);
+		assert.equal(world.companies().length, 20);
+		assert.equal(world.salesOrders().length, 10);
+	});
+
+	it('to the beginning: the preview counts every row, rows changed since the last run included', async () => {
+		await syncedWorld();
+		world.changeCustomer(5, onDay(25), { Name: 'Kunde 5 Nytt Navn AS' });
+		const rewind = await world.runRewind({ streams: 'all', rewindBy: 'beginning', reason: 'Full re-send after restore' });
+		assert.equal(rewind.errorMessage, undefined);
+		assert.deepEqual(
+			rewind.output('Summary').map((item) => [item.json.stream, item.json.rowsToSendAgain, item.json.message]),
+			[
+				['customers', 20, 'customers: rewound to the beginning; the next sync run sends 20 rows again; nothing is doubled in CRM.'],
+				['orders', 10, 'orders: rewound to the beginning; the next sync run sends 10 rows again; nothing is doubled in CRM.'],
+			],
+		);
+		const next = await world.runSync();
+		assert.deepEqual([next.summary('customers')?.rowsRead, next.summary('customers')?.updated, next.summary('customers')?.unchanged], [20, 1, 19]);
+		assert.equal(next.summary('orders')?.rowsRead, 10);
+	});
+
+	it('previewOnly: the same counts, nothing changed, the rewind never runs', async () => {
+		await syncedWorld();
+		const before = await watermarks();
+		const preview = await world.runRewind({ streams: 'all', previewOnly: true });
+		assert.equal(preview.errorMessage, undefined);
+		assert.ok(!preview.executedNodes.includes('Rewind'));
+		assert.deepEqual(await watermarks(), before, 'watermarks, leases and history untouched');
+		assert.deepEqual(
+			preview.output('Preview summary').map((item) => item.json),
+			[
+				{
+					stream: 'customers',
+					rewound: false,
+					from: JSON.stringify({ kind: 'datetime', marker: onDay(20), key: ['20'] }),
+					to: JSON.stringify({ kind: 'datetime', marker: onDay(18), key: null }),
+					rowsToSendAgain: 3,
+					message: 'customers: would be rewound 2 days to 2024-11-18 08:00 (Europe/Oslo); the next sync run would send 3 rows again; nothing was changed (preview only).',
+				},
+				{
+					stream: 'orders',
+					rewound: false,
+					from: JSON.stringify({ kind: 'datetime', marker: onDay(10, '09:00:00.000'), key: ['110'] }),
+					to: JSON.stringify({ kind: 'datetime', marker: onDay(8, '09:00:00.000'), key: null }),
+					rowsToSendAgain: 3,
+					message: 'orders: would be rewound 2 days to 2024-11-08 09:00 (Europe/Oslo); the next sync run would send 3 rows again; nothing was changed (preview only).',
+				},
+			],
+		);
+		const next = await world.runSync();
+		assert.equal(next.summary('customers')?.rowsRead, 0, 'nothing is sent again after a preview');
+	});
+
+	it('a stream not behind the date is left alone and said so; nothing is sent again for it', async () => {
+		await syncedWorld();
+		const rewind = await world.runRewind({ streams: 'all', rewindBy: 'dateTime', toDateTime: '2024-11-15 00:00' });
+		assert.equal(rewind.errorMessage, undefined);
+		const [customers, orders] = rewind.output('Summary').map((item) => item.json);
+		assert.deepEqual([customers.rewound, customers.rowsToSendAgain], [true, 6]);
+		assert.equal(orders.rewound, false);
+		assert.equal(orders.rowsToSendAgain, 0);
+		assert.match(String(orders.message), /^orders: not moved: 2024-11-15T00:00:00 \(Europe\/Oslo\) is after where the stream is now .*; nothing is sent again\.$/);
+		const next = await world.runSync();
+		assert.deepEqual([next.summary('customers')?.rowsRead, next.summary('orders')?.rowsRead], [6, 0]);
+	});
+
+	it('a bad date in Settings stops at the preview with a clear error and changes nothing', async () => {
+		await syncedWorld();
+		const before = await watermarks();
+		const rewind = await world.runRewind({ streams: 'all', rewindBy: 'dateTime', toDateTime: '31.11.2024' });
+		assert.match(rewind.errorMessage ?? '', /"31\.11\.2024" is not a date and time; write it like 2025-03-31 08:00/);
+		assert.ok(!rewind.executedNodes.includes('Rewind'));
+		assert.ok(!rewind.executedNodes.includes('Count customers'));
+		assert.deepEqual(await watermarks(), before);
+	});
+});
