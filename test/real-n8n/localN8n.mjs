@@ -327,6 +327,8 @@ export function credentialsFromEnvironment(env, references) {
 export function n8nEnvironment({ node, userFolder, forced = {} }) {
 	return {
 		N8N_PORT: '5678',
+		// Only this machine: cookies travel over plain http here (N8N_SECURE_COOKIE=false). N8N_LISTEN_ADDRESS=0.0.0.0 opens it up.
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_RUNNERS_BROKER_PORT: '5679',
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
@@ -349,6 +351,13 @@ export function n8nEnvironment({ node, userFolder, forced = {} }) {
 		PATH: pathWith(node.nodeBin),
 		N8N_USER_FOLDER: userFolder,
 	};
+}
+
+/** Where this machine reaches the n8n that `env` describes (fetch does not fall back from ::1 to 127.0.0.1 for "localhost"). */
+export function reachableUrl(env) {
+	const address = env.N8N_LISTEN_ADDRESS;
+	const host = !address || ['0.0.0.0', '::', '127.0.0.1'].includes(address) ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+	return `http://${host}:${env.N8N_PORT}`;
 }
 
 /** Runs an n8n CLI command (import:workflow, import:credentials, ...) to completion. */

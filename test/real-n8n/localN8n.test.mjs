@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { credentialReferences, credentialsFromEnvironment, generatePassword, n8nEnvironment, readWorkflow } from './localN8n.mjs';
+import { credentialReferences, credentialsFromEnvironment, generatePassword, n8nEnvironment, reachableUrl, readWorkflow } from './localN8n.mjs';
 
 const workflowUsing = (credentials) => ({ nodes: [{ name: 'A', type: 'x.y', credentials }] });
 
@@ -123,4 +123,13 @@ describe('n8nEnvironment', () => {
 			Object.assign(process.env, saved);
 		}
 	});
+});
+
+test('reachableUrl goes to 127.0.0.1 for the local and any-interface addresses, else to the address n8n listens on', () => {
+	assert.equal(reachableUrl({ N8N_PORT: '5678', N8N_LISTEN_ADDRESS: '127.0.0.1' }), 'http://127.0.0.1:5678');
+	assert.equal(reachableUrl({ N8N_PORT: '5678', N8N_LISTEN_ADDRESS: '0.0.0.0' }), 'http://127.0.0.1:5678');
+	assert.equal(reachableUrl({ N8N_PORT: '5680', N8N_LISTEN_ADDRESS: '::' }), 'http://127.0.0.1:5680');
+	assert.equal(reachableUrl({ N8N_PORT: '5678' }), 'http://127.0.0.1:5678');
+	assert.equal(reachableUrl({ N8N_PORT: '5678', N8N_LISTEN_ADDRESS: '10.0.0.5' }), 'http://10.0.0.5:5678');
+	assert.equal(reachableUrl({ N8N_PORT: '5678', N8N_LISTEN_ADDRESS: '::1' }), 'http://[::1]:5678');
 });

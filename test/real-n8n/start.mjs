@@ -23,6 +23,7 @@ import {
 	n8nCli,
 	n8nEnvironment,
 	portIsFree,
+	reachableUrl,
 	readWorkflow,
 	repoRoot,
 	startN8n,
@@ -99,8 +100,8 @@ process.on('SIGTERM', () => n8n.kill('SIGTERM'));
 n8n.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 
 try {
-	await waitUntilReady(baseUrl, n8n);
-	const owner = await ensureOwner(new N8nRest(baseUrl));
+	await waitUntilReady(reachableUrl(env), n8n);
+	const owner = await ensureOwner(new N8nRest(reachableUrl(env)));
 	step(`Ready in ${((Date.now() - started) / 1000).toFixed(0)} s: open ${baseUrl} and log in as ${owner}`);
 	step('Stop with Ctrl+C.');
 } catch (error) {
