@@ -158,6 +158,39 @@ describe('shipped rewind workflow', () => {
 		assert.deepEqual([next.summary('customers')?.rowsRead, next.summary('orders')?.rowsRead], [6, 0]);
 	});
 
+	it('a stream this workflow has no Count node for is rewound too, and its summary says it was not counted', async () => {
+		await syncedWorld();
+		await world.watermarks.acquire({
+			stream: 'projects',
+			owner: 'own sync',
+			leaseSeconds: 1,
+			startingCursor: JSON.stringify({ kind: 'datetime', marker: '2024-11-20T10:00:00', key: ['7'] }),
+			startingReason: 'a stream of the partner\'s own',
+			timeZone: 'Europe/Oslo',
+			location: { kind: 'packageTable' },
+			audit: { workflowId: 'own', executionId: '1' },
+		});
+		const rewind = await world.runRewind({ streams: 'all' });
+		assert.equal(rewind.errorMessage, undefined);
+		const projects = rewind.output('Summary').find((item) => item.json.stream === 'projects')?.json;
+		assert.equal(projects?.rewound, true);
+		assert.equal(projects?.rowsToSendAgain, null);
+		assert.equal(
+			projects?.message,
+			'projects: rewound 2 days to 2024-11-18 10:00 (Europe/Oslo); rows to send again: not counted (this workflow counts customers and orders); nothing is doubled in CRM.',
+		);
+		assert.deepEqual(rewind.output('Count orders').map((item) => item.json.stream), ['orders'], 'projects is not counted as orders');
+	});
+
+	it('a count that fails stops the workflow before the rewind: nothing changed', async () => {
+		await syncedWorld();
+		const before = await watermarks();
+		const rewind = await world.runRewind({ streams: 'all', safetyLagSeconds: -5 });
+		assert.match(rewind.errorMessage ?? '', /safety lag must be from 0/);
+		assert.ok(!rewind.executedNodes.includes('Rewind'));
+		assert.deepEqual(await watermarks(), before);
+	});
+
 	it('a bad date in Settings stops at the preview with a clear error and changes nothing', async () => {
 		await syncedWorld();
 		const before = await watermarks();
