@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { INodeParameters, IWorkflowBase } from 'n8n-workflow';
+import type { INodeParameters, INodeProperties, IWorkflowBase } from 'n8n-workflow';
 
+import * as countChangesOperation from '../../nodes/Contracting/actions/countChanges.operation';
+import * as readChangesOperation from '../../nodes/Contracting/actions/readChanges.operation';
 import { SqlServerChangeSource } from '../../nodes/Contracting/stores/sqlServerChangeSource';
 import { DESCRIBE_TABLE_QUERY } from '../../nodes/shared/catalog';
 import type { ReadWindow } from '../../nodes/shared/core/changeQuery';
@@ -60,6 +62,33 @@ const withoutTake = (request: SqlRequest) => request.parameters.filter((paramete
 /** WHERE … of a keyset statement, up to ORDER BY (a read) or the end (a count). */
 const whereOf = (text: string) => (/\nWHERE ([\s\S]*?)(?:\nORDER BY [^\n]*)?;$/.exec(text) ?? [])[1];
 const cityFilter = { filters: [{ column: 'City', operator: 'equal' as const, value: 'Oslo' }] };
+
+describe('Count Changes\' parameters are Read Changes\' own source parameters', () => {
+	const withoutOperation = (property: INodeProperties) => {
+		const { operation, ...show } = property.displayOptions?.show ?? {};
+		return { property: { ...property, displayOptions: { ...property.displayOptions, show } }, operation };
+	};
+
+	it('each is the read\'s parameter, shown for counting instead of reading', () => {
+		const read = readChangesOperation.description.map(withoutOperation);
+		const count = countChangesOperation.description.map(withoutOperation);
+		assert.ok(count.every((parameter) => JSON.stringify(parameter.operation) === JSON.stringify(['countChanges'])));
+		const readSource = read.filter(({ property }) => countChangesOperation.SOURCE_PARAMETERS.has(property.name));
+		assert.deepEqual(
+			count.filter(({ property }) => property.name !== 'options').map(({ property }) => property),
+			readSource.map(({ property }) => property),
+		);
+		const options = (parameters: typeof read) => (parameters.find(({ property }) => property.name === 'options')?.property.options ?? []) as INodeProperties[];
+		assert.deepEqual(options(count), options(read).filter((option) => countChangesOperation.SOURCE_OPTIONS.has(option.name)));
+		assert.deepEqual(options(count).map((option) => option.name), ['nullMarkers', 'lagSeconds', 'timeZone']);
+	});
+
+	it('leaves out what only shapes the read\'s output: columns, batch size, cap', () => {
+		const names = countChangesOperation.description.map((property) => property.name);
+		for (const outputOnly of ['outputColumnsMode', 'outputColumns']) assert.ok(!names.includes(outputOnly));
+		assert.ok(readChangesOperation.description.some((property) => property.name === 'outputColumnsMode'), 'the read has them');
+	});
+});
 
 describe('count statement: the read\'s own conditions under COUNT_BIG(*)', () => {
 	const keysetCases: Array<[string, MarkerSpec, Cursor, Partial<SourceSpec>]> = [

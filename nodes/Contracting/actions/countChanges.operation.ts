@@ -8,7 +8,7 @@ import type { ChangeSource } from '../stores/changeSource';
 import * as readChanges from './readChanges.operation';
 
 /** The parameters that decide which rows a read sends; how it outputs them (columns, batches) does not change the count. */
-const SOURCE_PARAMETERS = new Set([
+export const SOURCE_PARAMETERS = new Set([
 	'streamPreset',
 	'streamName',
 	'table',
@@ -22,7 +22,7 @@ const SOURCE_PARAMETERS = new Set([
 	'since',
 	'filters',
 ]);
-const SOURCE_OPTIONS = new Set(['nullMarkers', 'lagSeconds', 'timeZone']);
+export const SOURCE_OPTIONS = new Set(['nullMarkers', 'lagSeconds', 'timeZone']);
 
 /** Read Changes' own source parameters, shown for this operation: one description, so the two never drift apart. */
 function sourceParameters(): INodeProperties[] {
