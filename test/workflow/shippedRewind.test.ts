@@ -6,12 +6,33 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
+import { SOURCE_PARAMETERS } from '../../nodes/Contracting/actions/countChanges.operation';
 import { restoreAllSeams } from '../../nodes/shared/seams';
-import { SyncWorld, onDay } from '../support/syncWorld';
+import { REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncWorld, onDay } from '../support/syncWorld';
+import { readWorkflow } from '../support/workflowRunner';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
 describe('shipped rewind workflow', () => {
+	it('counts each stream with the source settings the sync reads it with (table, key, marker, filter)', () => {
+		const parametersOf = (file: string, node: string) => {
+			const found = readWorkflow(file).nodes.find((candidate) => candidate.name === node);
+			assert.ok(found, `${file} has a node "${node}"`);
+			return found.parameters;
+		};
+		for (const stream of ['customers', 'orders']) {
+			const read = parametersOf(SYNC_WORKFLOW_FILE, `Read ${stream}`);
+			const count = parametersOf(REWIND_WORKFLOW_FILE, `Count ${stream}`);
+			assert.equal(count.operation, 'countChanges');
+			for (const name of [...SOURCE_PARAMETERS].filter((parameter) => parameter !== 'since')) {
+				assert.deepEqual(count[name], read[name], `${stream}: ${name} as in the sync's "Read ${stream}"`);
+			}
+			const nullMarkers = (parameters: typeof read) => (parameters.options as { nullMarkers?: string } | undefined)?.nullMarkers;
+			assert.equal(nullMarkers(count), nullMarkers(read));
+		}
+	});
+
+
 	let world: SyncWorld;
 	beforeEach(() => {
 		world = new SyncWorld();
