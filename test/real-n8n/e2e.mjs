@@ -262,11 +262,9 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	});
 });
 
-/** workflows/contracting-crm-sync.json -> workflows/screenshots/sync.png; fixtures go to test-results/. */
+/** workflows/contracting-crm-sync.json -> workflows/screenshots/sync.png */
 function screenshotPath(file) {
-	const name = `${path.basename(file, '.json').replace(/^contracting-crm-/, '')}.png`;
-	const shippedDir = path.join(repoRoot, 'workflows');
-	return path.dirname(file) === shippedDir ? path.join(shippedDir, 'screenshots', name) : path.join(resultsDir, 'screenshots', name);
+	return path.join(path.dirname(file), 'screenshots', `${path.basename(file, '.json').replace(/^contracting-crm-/, '')}.png`);
 }
 
 async function stopN8n(child) {

@@ -254,19 +254,13 @@ export function installPackage(userFolder) {
 	}
 }
 
-/** The workflows to import: the shipped workflows/*.json, or while there are none yet the development fixtures. */
+/** The workflows to import: every workflows/*.json, in name order. */
 export function workflowFiles() {
-	const jsonFilesIn = (dir) =>
-		existsSync(dir)
-			? readdirSync(dir)
-					.filter((name) => name.endsWith('.json'))
-					.sort()
-					.map((name) => path.join(dir, name))
-			: [];
-	const shipped = jsonFilesIn(path.join(repoRoot, 'workflows'));
-	if (shipped.length > 0) return shipped;
-	step('No workflows/*.json yet: using the development fixtures in test/real-n8n/fixtures');
-	return jsonFilesIn(path.join(repoRoot, 'test/real-n8n/fixtures'));
+	const dir = path.join(repoRoot, 'workflows');
+	return readdirSync(dir)
+		.filter((name) => name.endsWith('.json'))
+		.sort()
+		.map((name) => path.join(dir, name));
 }
 
 /** A stable workflow id for a file without one, so importing it again replaces it instead of adding a copy. */
