@@ -3,8 +3,8 @@
 // later runs reuse them and start in seconds. Options: --reimport-workflows (replace the imported workflows
 // with the files in workflows/, discarding edits made in n8n); --reset-owner (forget the owner account and
 // create it again; workflows and credentials stay). Environment: see the README ("Run it in a real n8n").
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -39,8 +39,19 @@ const userFolder = defaultUserFolder;
 const importsRecord = path.join(userFolder, 'imports.json');
 const ownerRecord = path.join(userFolder, 'owner-login.txt');
 
-const fingerprint = (value) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
-const readRecord = () => (existsSync(importsRecord) ? JSON.parse(readFileSync(importsRecord, 'utf8')) : { workflows: {}, credentials: {} });
+// What was imported from where. Credential fingerprints are keyed with this install's own random key and the
+// file is readable by its owner only, like n8n's encryption key next to it.
+const record = {
+	key: randomBytes(32).toString('hex'),
+	workflows: {},
+	credentials: {},
+	...(existsSync(importsRecord) ? JSON.parse(readFileSync(importsRecord, 'utf8')) : {}),
+};
+const fingerprint = (value) => createHmac('sha256', record.key).update(JSON.stringify(value)).digest('hex');
+const saveRecord = () => {
+	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+	chmodSync(importsRecord, 0o600);
+};
 
 const node = ensureNode();
 const { n8nBin } = ensureN8n(node);
@@ -57,7 +68,6 @@ for (const [variable, what] of [['N8N_PORT', 'n8n'], ['N8N_RUNNERS_BROKER_PORT',
 		process.exit(1);
 	}
 }
-const record = readRecord();
 
 // Workflows are imported once: a later import would overwrite what the partner changed in the editor.
 const workflows = workflowFiles().map((file) => ({ file, name: path.relative(repoRoot, file), workflow: readWorkflow(file) }));
@@ -72,7 +82,7 @@ if (toImport.length > 0) {
 	step(`Importing ${toImport.map(({ name }) => name).join(', ')} ...`);
 	importWorkflows(runtime, toImport.map(({ workflow }) => workflow));
 	for (const { name, workflow } of toImport) record.workflows[name] = { id: workflow.id, fingerprint: fingerprint(workflow) };
-	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`);
+	saveRecord();
 }
 
 // Credentials given in the environment are applied whenever they change; only a fingerprint is kept.
@@ -82,7 +92,7 @@ if (changedCredentials.length > 0) {
 	step(`Importing credentials from the environment: ${changedCredentials.map(({ name }) => name).join(', ')} ...`);
 	importCredentials(runtime, changedCredentials);
 	for (const credential of changedCredentials) record.credentials[credential.type] = fingerprint(credential);
-	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`);
+	saveRecord();
 }
 
 if (resetOwner) {
