@@ -75,6 +75,11 @@ export class MemoryUpsertTarget implements UpsertTarget {
 	private readonly tables = new Map<string, MemoryTable>();
 	/** Write and read requests sent to the target, as the SQL Server adapter would send them. */
 	requests = 0;
+	/**
+	 * Whether UNIQUE keys are enforced (a duplicate refused with 2627, as SQL Server does). The model-based sync test
+	 * switches it off, so that a write bug would leave a key twice in CRM for the test to see, instead of being refused.
+	 */
+	enforceUniqueKeys = true;
 
 	constructor(
 		definitions: MemoryTableDefinition[],
@@ -156,7 +161,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 				row[column.name] = converted.value;
 			}
 		}
-		for (const key of table.catalog.uniqueKeys) {
+		for (const key of this.enforceUniqueKeys ? table.catalog.uniqueKeys : []) {
 			const columns = key.map((name) => columnNamed(table.catalog, name));
 			const seen = new Set<string>();
 			for (const row of rows) {
