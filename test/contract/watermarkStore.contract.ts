@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 
 import { serializeCursor } from '../../nodes/shared/core/cursor';
 import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
+import type { RetryChange } from '../../nodes/shared/core/retryList';
 import type { AcquireRequest, AcquireResult, StreamState, WatermarkStore } from '../../nodes/Watermark/stores/watermarkStore';
 
 export type WatermarkStoreFactory = () => Promise<WatermarkStore>;
@@ -283,6 +284,108 @@ export function watermarkStoreContract(name: string, factory: WatermarkStoreFact
 			acquired(await store.acquire(acquireRequest(stream, 'run-1')));
 			assert.ok((await store.streamNames()).includes(stream));
 			assert.equal((await store.read(stream))?.stream, stream);
+		});
+		// The retry list (nodes/shared/core/retryList.ts): kept with the watermark, changed only by a Set that holds the lease.
+		const failed = (no: number, error = 'too long', cursor: string | null = null): RetryChange => ({ kind: 'failed', key: { CustomerNo: no }, cursor, error });
+		const written = (no: number): RetryChange => ({ kind: 'written', key: { CustomerNo: no } });
+		const rules = (maxAttempts = 3, releaseLeaseWhenParked = false) => ({ maxAttempts, releaseLeaseWhenParked });
+
+		it('retry list: a Set moves past refused rows and lists them in the same step; attempts count up to parked; written rows leave', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1')));
+			assert.deepEqual(run.retry, { due: [], size: 0 });
+			const token = tokenOf(run.state, 'run-1');
+			const first = await store.commit({ token, move: { from: null, to: C2 }, allowBackwards: false, releaseLease: true, audit, retry: { changes: [failed(1, 'too long', C1), failed(2, 'it\'s <bad> & "long"\nline two')], rules: rules(2) } });
+			assert.equal(first.verdict, 'store');
+			assert.deepEqual(first.retry, { removed: 0, failing: 2, newlyParked: [] });
+			const listed = await store.retryList(stream);
+			assert.deepEqual(
+				listed.map((entry) => [entry.stream, entry.key, entry.cursor, entry.attempts, entry.lastError, entry.parked]),
+				[
+					[stream, { CustomerNo: 1 }, C1, 1, 'too long', false],
+					[stream, { CustomerNo: 2 }, null, 1, 'it\'s <bad> & "long"\nline two', false],
+				],
+			);
+			assert.ok(listed.every((entry) => entry.firstFailedAt === entry.lastTriedAt && !Number.isNaN(Date.parse(entry.lastTriedAt))));
+			const next = acquired(await store.acquire(acquireRequest(stream, 'run-2')));
+			assert.deepEqual(next.retry.due.map((entry) => entry.key).sort((a, b) => Number(a.CustomerNo) - Number(b.CustomerNo)), [{ CustomerNo: 1 }, { CustomerNo: 2 }]);
+			assert.equal(next.retry.size, 2);
+			const second = await store.commit({ token: tokenOf(next.state, 'run-2'), allowBackwards: false, releaseLease: true, audit, retry: { changes: [written(1), failed(2, 'still too long'), written(9)], rules: rules(2) } });
+			assert.equal(second.verdict, 'nothing to store');
+			assert.equal(second.retry?.removed, 1, 'a key not in the list leaves nothing to remove');
+			assert.equal(second.retry?.failing, 1);
+			assert.deepEqual(second.retry?.newlyParked.map((entry) => [entry.key, entry.attempts, entry.lastError, entry.parked]), [[{ CustomerNo: 2 }, 2, 'still too long', true]]);
+			const [parked] = await store.retryList(stream);
+			assert.deepEqual([parked.key, parked.attempts, parked.parked, parked.firstFailedAt], [{ CustomerNo: 2 }, 2, true, listed[1].firstFailedAt]);
+			const third = acquired(await store.acquire(acquireRequest(stream, 'run-3')));
+			assert.deepEqual(third.retry, { due: [], size: 1 }, 'a parked row is not handed out');
+			const again = await store.commit({ token: tokenOf(third.state, 'run-3'), allowBackwards: false, releaseLease: true, audit, retry: { changes: [failed(2, 'once more')], rules: rules(2) } });
+			assert.deepEqual(again.retry?.newlyParked, [], 'parked once, reported once');
+		});
+
+		it('retry list: a Set that lost its lease or was refused changes nothing in it', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const old = acquired(await store.acquire(acquireRequest(stream, 'run-old', { leaseSeconds: 0 })));
+			acquired(await store.acquire(acquireRequest(stream, 'run-new')));
+			const late = await store.commit({ token: tokenOf(old.state, 'run-old'), move: { from: null, to: C1 }, allowBackwards: false, releaseLease: true, audit, retry: { changes: [failed(1)], rules: rules() } });
+			assert.equal(late.verdict, 'lease lost');
+			assert.equal(late.retry, undefined);
+			assert.deepEqual(await store.retryList(stream), []);
+			const current = acquired(await store.acquire(acquireRequest(stream, 'run-new')));
+			const stale = await store.commit({ token: tokenOf(current.state, 'run-new'), move: { from: C3, to: C1 }, allowBackwards: false, releaseLease: true, audit, retry: { changes: [failed(1)], rules: rules() } });
+			assert.equal(stale.verdict, 'not where the batch started');
+			assert.deepEqual(await store.retryList(stream), []);
+		});
+
+		it('retry list: due keys go to a run that takes the lease, not to the later batches of a run that renews it', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1')));
+			await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: null, to: C1 }, allowBackwards: false, releaseLease: false, audit, retry: { changes: [failed(5)], rules: rules() } });
+			const renewed = acquired(await store.acquire(acquireRequest(stream, 'run-1')));
+			assert.deepEqual(renewed.retry, { due: [], size: 1 });
+			await store.commit({ token: tokenOf(renewed.state, 'run-1'), allowBackwards: false, releaseLease: true, audit });
+			const next = acquired(await store.acquire(acquireRequest(stream, 'run-2', { leaseSeconds: 0 })));
+			assert.deepEqual(next.retry.due.map((entry) => entry.key), [{ CustomerNo: 5 }]);
+			const takeover = acquired(await store.acquire(acquireRequest(stream, 'run-3')));
+			assert.equal(takeover.takenOverFrom?.owner, 'run-2');
+			assert.deepEqual(takeover.retry.due.map((entry) => entry.key), [{ CustomerNo: 5 }], 'a run that takes over an expired lease is a new run');
+		});
+
+		it('retry list: gives the lease up when a row is parked, if asked, so the next run need not wait', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1')));
+			const kept = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: null, to: C1 }, allowBackwards: false, releaseLease: false, audit, retry: { changes: [failed(1)], rules: rules(2, true) } });
+			assert.equal(kept.state?.leaseOwner, 'run-1', 'nothing parked: the lease is kept between batches');
+			const parked = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: C1, to: C2 }, allowBackwards: false, releaseLease: false, audit, retry: { changes: [failed(1)], rules: rules(2, true) } });
+			assert.equal(parked.verdict, 'store');
+			assert.equal(parked.retry?.newlyParked.length, 1);
+			assert.equal(parked.state?.leaseOwner, null);
+			assert.equal(parked.state?.cursor, C2, 'the watermark is stored all the same');
+		});
+
+		it('retry list: Retry Parked Rows Again puts parked rows back to be retried, or takes them (or one key) off', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const other = newStream();
+			for (const name of [stream, other]) {
+				const run = acquired(await store.acquire(acquireRequest(name, 'run-1')));
+				await store.commit({ token: tokenOf(run.state, 'run-1'), allowBackwards: false, releaseLease: true, audit, retry: { changes: [failed(1), failed(2), failed(3)], rules: rules(1) } });
+			}
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-2')));
+			await store.commit({ token: tokenOf(run.state, 'run-2'), allowBackwards: false, releaseLease: true, audit, retry: { changes: [written(3), failed(4)], rules: rules(5) } });
+			assert.equal(await store.changeRetryEntries(stream, [{ CustomerNo: 1 }], 'retryAgain'), 1);
+			assert.equal(await store.changeRetryEntries(stream, [{ CustomerNo: 99 }], 'remove'), 0);
+			const afterOne = await store.retryList(stream);
+			assert.deepEqual(afterOne.map((entry) => [entry.key.CustomerNo, entry.attempts, entry.parked]).sort(), [[1, 0, false], [2, 1, true], [4, 1, false]]);
+			assert.equal(await store.changeRetryEntries(stream, undefined, 'remove'), 1, 'every parked row: only CustomerNo 2');
+			assert.deepEqual((await store.retryList(stream)).map((entry) => entry.key.CustomerNo).sort(), [1, 4]);
+			assert.equal(await store.changeRetryEntries(other, undefined, 'retryAgain'), 3);
+			const due = acquired(await store.acquire(acquireRequest(other, 'run-3')));
+			assert.equal(due.retry.due.length, 3, 'rows put back are handed out again');
 		});
 	});
 }
