@@ -12,10 +12,10 @@ import { TEST_DATABASES, describeAgainstSqlServer } from './support/sqlServerUnd
 
 let watermarkTablesCreated = 0;
 
-/** Tables of its own for each store, so no contract test sees another's streams. */
+/** Tables of its own for each store (the retry list's too, created by its first refused row), so no contract test sees another's streams. */
 function freshWatermarkTables(): WatermarkTables {
 	const name = `WatermarkContract${++watermarkTablesCreated}`;
-	return { state: { schema: 'dbo', name }, history: { schema: 'dbo', name: `${name}History` } };
+	return { state: { schema: 'dbo', name }, history: { schema: 'dbo', name: `${name}History` }, retry: { schema: 'dbo', name: `${name}Retry` } };
 }
 
 describeAgainstSqlServer('store contracts against SQL Server', (suite) => {
