@@ -1,0 +1,125 @@
+/**
+ * The retry list in the shipped sync workflow, as a partner lives it: a row CRM refuses neither blocks the rows
+ * behind it nor disappears; the next runs read it again first; after Max Attempts it is parked and the run fails
+ * so the error workflow can alert; the editor shows the list and can put a parked row back.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+
+import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
+
+import { restoreAllSeams } from '../../nodes/shared/seams';
+import { CREDENTIALS, SyncWorld, onDay } from '../support/syncWorld';
+import { runWorkflow } from '../support/workflowRunner';
+
+const TOO_LONG = 'N'.repeat(101);
+
+/** A one-node workflow as a partner builds it in the editor to look at or change the retry list. */
+function editorWorkflow(parameters: IDataObject): IWorkflowBase {
+	return {
+		id: 'retry-editor',
+		name: 'retry list',
+		active: false,
+		nodes: [
+			{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: '2',
+				name: 'Watermark',
+				type: 'n8n-nodes-contracting-crm.watermark',
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: { database: 'crm', stream: 'customers', ...parameters },
+				credentials: { crmSqlServerApi: { id: 'VismaCrmSqlSrv01', name: 'Visma CRM' } },
+			},
+		],
+		connections: { Start: { main: [[{ node: 'Watermark', type: 'main', index: 0 }]] } },
+	} as unknown as IWorkflowBase;
+}
+
+describe('shipped sync workflow: the retry list', () => {
+	let world: SyncWorld;
+	beforeEach(() => {
+		world = new SyncWorld();
+	});
+	afterEach(restoreAllSeams);
+
+	const editor = async (parameters: IDataObject) => {
+		const run = await runWorkflow(editorWorkflow(parameters), { credentials: CREDENTIALS, startNodeName: 'Start' });
+		assert.equal(run.errorMessage, undefined);
+		return run.output('Watermark').map((item) => item.json);
+	};
+
+	it('a refused customer does not block the rows behind it; once corrected in Contracting it is sent and leaves the list', async () => {
+		for (const no of [1, 2, 3]) world.addCustomer(no, onDay(no), no === 2 ? { Name: TOO_LONG } : {});
+		const first = await world.runSync();
+		assert.equal(first.errorMessage, undefined);
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo), [1, 3], 'customer 3 is not held up by customer 2');
+		const customers = first.summary('customers');
+		assert.deepEqual([customers?.rowsRead, customers?.inserted, customers?.failed, customers?.retried, customers?.parked], [3, 2, 1, 0, 0]);
+		assert.match(String(customers?.message), /2 of 3 rows written; the 1 that failed are in the retry list/);
+		const [listed] = await editor({ operation: 'retryList' });
+		assert.deepEqual([listed.key, listed.attempts, listed.parked], [{ CustomerNo: 2 }, 1, false]);
+		assert.match(String(listed.lastError), /Name/);
+
+		world.changeCustomer(2, onDay(10), { Name: 'Kunde 2 Rettet AS' });
+		const second = await world.runSync();
+		assert.equal(second.errorMessage, undefined);
+		assert.equal(world.companies().find((row) => row.CustomerNo === 2)?.Name, 'Kunde 2 Rettet AS');
+		assert.equal(second.summary('customers')?.retried, 1, 'read again first, as the retry list asked');
+		assert.deepEqual(await editor({ operation: 'retryList' }), []);
+		assert.equal(new Set(world.companies().map((row) => row.CustomerNo)).size, world.companies().length, 'sent twice in one run (retried and changed), written once');
+	});
+
+	it('a row refused five times is parked after the watermark is stored, the run fails for the error workflow, and the editor puts it back', async () => {
+		world.addCustomer(1, onDay(1), { Name: TOO_LONG });
+		world.addCustomer(2, onDay(2));
+		const runs = [];
+		for (let attempt = 1; attempt <= 5; attempt++) runs.push(await world.runSync());
+		assert.deepEqual(runs.slice(0, 4).map((run) => run.errorMessage), [undefined, undefined, undefined, undefined]);
+		assert.match(String(runs[4].errorMessage), /Stream "customers": 1 row\(s\) were refused by CRM 5 times and are parked in the retry list: \{"CustomerNo":1\}/);
+		assert.equal(world.companies().length, 1, 'customer 2 was written in the first run');
+		const [parked] = await editor({ operation: 'retryList' });
+		assert.deepEqual([parked.attempts, parked.parked], [5, true]);
+		assert.deepEqual(await editor({ operation: 'retryList', includeParked: false }), []);
+
+		const quiet = await world.runSync();
+		assert.equal(quiet.errorMessage, undefined, 'a parked row fails one run, not every run after it');
+		assert.equal(quiet.summary('customers')?.retried, 0);
+		assert.equal(quiet.summary('orders')?.failed, 0, 'the orders stream goes on');
+
+		const [again] = await editor({ operation: 'retryParkedAgain' });
+		assert.deepEqual([again.changed, again.message], [1, 'Stream "customers": 1 row(s) will be tried again by the next run (every parked row).']);
+		world.contracting.table('dbo.Customers').update({ CustomerNo: 1 }, { Name: 'Kunde 1 AS' });
+		const retried = await world.runSync();
+		assert.equal(retried.errorMessage, undefined);
+		assert.equal(retried.summary('customers')?.retried, 1);
+		assert.equal(world.companies().find((row) => row.CustomerNo === 1)?.Name, 'Kunde 1 AS', 'fixed in place without a new change date: the retry read found it');
+		assert.deepEqual(await editor({ operation: 'retryList' }), []);
+	});
+
+	it('a retried key no longer in Contracting is read as a delete: CRM marks it deleted and the list drops it', async () => {
+		world.addCustomer(1, onDay(1));
+		await world.runSync();
+		world.changeCustomer(1, onDay(2), { Name: TOO_LONG });
+		await world.runSync();
+		assert.equal((await editor({ operation: 'retryList' })).length, 1);
+		world.contracting.table('dbo.Customers').remove({ CustomerNo: 1 });
+		const run = await world.runSync();
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual([run.summary('customers')?.retried, run.summary('customers')?.deleted], [1, 0], 'retried rows are counted apart from the batch');
+		const [company] = world.companies();
+		assert.equal(company.IsActive, false);
+		assert.notEqual(company.DeletedAt, null);
+		assert.deepEqual(await editor({ operation: 'retryList' }), []);
+	});
+
+	it('removes one row from the list on request, naming a key that is not there', async () => {
+		world.addCustomer(1, onDay(1), { Name: TOO_LONG });
+		await world.runSync();
+		const [missing] = await editor({ operation: 'retryParkedAgain', rows: 'oneRow', key: '{ "CustomerNo": 9 }', change: 'remove' });
+		assert.equal(missing.message, 'Stream "customers": the row {"CustomerNo":9} is not in the retry list; nothing changed.');
+		const [removed] = await editor({ operation: 'retryParkedAgain', rows: 'oneRow', key: '{ "CustomerNo": 1 }', change: 'remove' });
+		assert.equal(removed.changed, 1);
+		assert.deepEqual(await editor({ operation: 'retryList' }), []);
+	});
+});
