@@ -263,7 +263,7 @@ export interface FakeServerOptions {
 }
 
 /** How a request is classified, for the benchmark's round-trip breakdown. */
-export type StatementKind = 'catalogue' | 'serverFacts' | 'batchRead' | 'merge' | 'watermark' | 'compatibility';
+export type StatementKind = 'catalogue' | 'serverFacts' | 'batchRead' | 'changeCount' | 'merge' | 'watermark' | 'compatibility';
 
 const ABSENT = 0;
 const AS_GENERATED = 1;
@@ -278,7 +278,7 @@ export class FakeSqlServer {
 	private readonly streams = new Map<string, StreamRow>();
 	private readonly history: HistoryRow[] = [];
 	private nextHistoryId = 1;
-	readonly statements: Record<StatementKind, number> = { catalogue: 0, serverFacts: 0, batchRead: 0, merge: 0, watermark: 0, compatibility: 0 };
+	readonly statements: Record<StatementKind, number> = { catalogue: 0, serverFacts: 0, batchRead: 0, changeCount: 0, merge: 0, watermark: 0, compatibility: 0 };
 	readonly outcomes: Record<string, number> = { inserted: 0, updated: 0, unchanged: 0 };
 
 	constructor(options: FakeServerOptions) {
@@ -296,9 +296,8 @@ export class FakeSqlServer {
 		if (text.startsWith('SELECT CONVERT(varchar(33), SYSUTCDATETIME(), 126) AS serverUtcNow')) {
 			return this.count('serverFacts', rows([{ serverUtcNow: new Date().toISOString().replace('Z', '0000') }]));
 		}
-		if (text.startsWith('SELECT TOP (@take)') && text.includes('AS [__sync_marker]') === false && text.includes('__sync_marker')) {
-			return this.count('batchRead', this.batchRead(request));
-		}
+		if (text.startsWith('SELECT TOP (@take)') && text.includes('AS __sync_marker')) return this.count('batchRead', this.batchRead(request));
+		if (text.startsWith('SELECT COUNT_BIG(*) AS changeCount')) return this.count('changeCount', this.changeCount(request));
 		if (text.includes('MERGE [dbo].[Company] WITH (HOLDLOCK) AS t') && text.includes('OPENJSON(@rows)')) return this.count('merge', this.merge(request));
 		const watermark = this.watermarkStatement(request);
 		if (watermark) return this.count('watermark', watermark);
@@ -345,18 +344,32 @@ export class FakeSqlServer {
 
 	// -- Contracting ------------------------------------------------------------------------------------
 
-	private batchRead(request: SqlRequest): SqlResult {
-		if (!request.text.includes('FROM [dbo].[Customers] AS src')) {
-			if (request.text.includes('FROM [dbo].[Orders] AS src')) return rows([]);
-			throw new Error('The fake SQL Server holds rows in dbo.Customers and dbo.Orders only');
-		}
-		const take = Number(value(request, 'take'));
-		const upperBound = String(value(request, 'upperBound'));
+	/** Whether the statement reads dbo.Customers (true) or the empty dbo.Orders (false). */
+	private readsCustomers(request: SqlRequest): boolean {
+		if (request.text.includes('FROM [dbo].[Customers] AS src')) return true;
+		if (request.text.includes('FROM [dbo].[Orders] AS src')) return false;
+		throw new Error('The fake SQL Server holds rows in dbo.Customers and dbo.Orders only');
+	}
+
+	/** The first customer after the statement's cursor (@m, @k0): markers rise with the customer number. */
+	private firstAfterCursor(request: SqlRequest): number {
 		const key = value(request, 'k0');
 		const marker = value(request, 'm');
-		let first = 1;
-		if (marker !== undefined) first = key !== undefined ? Number(key) + 1 : firstCustomerAtOrAfter(String(marker));
-		else if (key !== undefined) first = Number(key) + 1;
+		if (key !== undefined) return Number(key) + 1;
+		return marker !== undefined ? firstCustomerAtOrAfter(String(marker)) : 1;
+	}
+
+	private changeCount(request: SqlRequest): SqlResult {
+		if (!this.readsCustomers(request)) return rows([{ changeCount: '0' }]);
+		const last = Math.min(this.customers, firstCustomerAtOrAfter(String(value(request, 'upperBound'))) - 1);
+		return rows([{ changeCount: String(Math.max(0, last - this.firstAfterCursor(request) + 1)) }]);
+	}
+
+	private batchRead(request: SqlRequest): SqlResult {
+		if (!this.readsCustomers(request)) return rows([]);
+		const take = Number(value(request, 'take'));
+		const upperBound = String(value(request, 'upperBound'));
+		const first = this.firstAfterCursor(request);
 		const result: SqlRow[] = [];
 		for (let no = first; no <= this.customers && result.length < take; no++) {
 			const row = customerRow(no);

@@ -5,7 +5,7 @@
  */
 import type { ExecutionLifecycleHooks } from 'n8n-core';
 import { existsSync, readFileSync } from 'node:fs';
-import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWorkflowBase } from 'n8n-workflow';
 
 import { serializeCursor } from '../../nodes/shared/core/cursor';
 import { replaceSeam, restoreAllSeams, sqlTransportSeam } from '../../nodes/shared/seams';
@@ -14,7 +14,7 @@ import type { Responder } from '../support/recordingTransport';
 import { RecordingSqlTransport, useRecordingTransport } from '../support/recordingTransport';
 import { CREDENTIALS, REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncRun, withSettings } from '../support/syncWorld';
 import type { RunOptions } from '../support/workflowRunner';
-import { PACKAGE_NAME, readWorkflow, runWorkflow } from '../support/workflowRunner';
+import { PACKAGE_NAME, loadNodeTypes, readWorkflow, runWorkflow } from '../support/workflowRunner';
 import { FakeSqlServer, markerOf } from './fakeSqlServer';
 
 export type ScenarioKind = 'shipped' | 'perRowBaseline';
@@ -32,8 +32,10 @@ export interface ScenarioResult {
 	seconds: number;
 	roundTrips: number;
 	statements?: Record<string, number>;
-	/** CPU inside this package's nodes (execute of n8n-nodes-contracting-crm.*), the fake server's own work taken out. */
+	/** CPU of the main thread from n8n's nodeExecuteBefore to nodeExecuteAfter of this package's nodes, the fake server's own work taken out. */
 	ourCpuMicros: number;
+	/** The same, inside the nodes' execute() only (without n8n's per-node bookkeeping around it). */
+	ourExecuteCpuMicros: number;
 	/** CPU of the whole process (every thread) during the sync, the fake server's work taken out. */
 	processCpuMicros: number;
 	/** CPU of the main thread during the sync, the fake server's work taken out. */
@@ -103,6 +105,31 @@ class OurNodesClock {
 	private isOurs(nodeName: string): boolean {
 		return this.typeOf.get(nodeName)?.startsWith(`${PACKAGE_NAME}.`) ?? false;
 	}
+}
+
+const OUR_NODE_TYPES = ['contracting', 'crm', 'watermark'];
+
+/**
+ * Times the execute() of this package's node types, once per process: main-thread CPU from call to return,
+ * the fake server's answers taken out. n8n's bookkeeping around a node run (its context, run data) is not in it.
+ */
+async function timeOurExecutes(excludedMicros: () => number): Promise<() => number> {
+	const nodeTypes = await loadNodeTypes();
+	let total = 0;
+	for (const name of OUR_NODE_TYPES) {
+		const type = nodeTypes.getByNameAndVersion(`${PACKAGE_NAME}.${name}`, 1);
+		const execute = type.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>;
+		type.execute = async function timedExecute(this: IExecuteFunctions) {
+			const started = mainThreadCpuMicros();
+			const excluded = excludedMicros();
+			try {
+				return await execute.call(this);
+			} finally {
+				total += mainThreadCpuMicros() - started - (excludedMicros() - excluded);
+			}
+		};
+	}
+	return () => total;
 }
 
 interface Backend {
@@ -188,6 +215,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 	if (backend.needsRewind) await rewindToBeginning(backend.credentials);
 	const workflow = benchSyncWorkflow(spec);
 	const clock = new OurNodesClock(new Map(workflow.nodes.map((node) => [node.name, node.type])), backend.serverCpuMicros);
+	const executeMicros = await timeOurExecutes(backend.serverCpuMicros);
 	let peakRss = process.memoryUsage.rss();
 	const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 	const startRss = process.memoryUsage.rss();
@@ -217,6 +245,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 				? Object.fromEntries(Object.entries(statementsAfter).map(([kind, count]) => [kind, count - (statementsBefore[kind] ?? 0)]))
 				: undefined,
 		ourCpuMicros: clock.cpuMicros,
+		ourExecuteCpuMicros: executeMicros(),
 		processCpuMicros: processCpu - serverMicros,
 		mainThreadCpuMicros: mainCpu - serverMicros,
 		fakeServerCpuMicros: serverMicros,

@@ -51,10 +51,12 @@ export function cursorFromSince(since: unknown, kind: MarkerKind): Cursor {
 function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor): IDataObject[] {
 	const batchStartCursor = serializeCursor(batchStart);
 	return batch.rows.map((row, position) => {
+		const key: Record<string, unknown> = {};
+		for (const { name } of plan.keys) key[name] = row.values[name] ?? null;
 		const sync: SyncInfo = {
 			stream: plan.stream,
 			operation: row.operation,
-			key: Object.fromEntries(plan.keys.map((key) => [key.name, row.values[key.name] ?? null])),
+			key,
 			cursor: serializeCursor(row.cursor),
 			batchStartCursor,
 			position,

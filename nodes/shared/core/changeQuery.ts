@@ -510,6 +510,8 @@ function sourceRowOf(plan: SourcePlan, row: SqlRow, snapshotVersion: string | un
 	const key = plan.keys.map((_, index) => String(row[keyAlias(index)]));
 	const operation: ChangeOperation = row[OPERATION_ALIAS] === 'delete' ? 'delete' : 'upsert';
 	const columns = operation === 'delete' ? plan.keys : plan.output;
-	const values = Object.fromEntries(columns.map((outputColumn) => [outputColumn.name, row[outputColumn.name] ?? null]));
+	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates two arrays per row.
+	const values: Record<string, unknown> = {};
+	for (const outputColumn of columns) values[outputColumn.name] = row[outputColumn.name] ?? null;
 	return { values, operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
 }

@@ -13,12 +13,13 @@ export interface MergedBatch<T> {
 
 /** Merges entries with equal `keyOf` text; compare keys exactly, so that a case-sensitive collation never loses a row. */
 export function mergeDuplicateKeys<T>(entries: T[], keyOf: (entry: T) => string): MergedBatch<T> {
+	const keys = entries.map(keyOf);
 	const lastPosition = new Map<string, number>();
-	entries.forEach((entry, position) => lastPosition.set(keyOf(entry), position));
+	keys.forEach((key, position) => lastPosition.set(key, position));
 	const winners: T[] = [];
 	const supersededBy = new Map<number, number>();
 	entries.forEach((entry, position) => {
-		const winner = lastPosition.get(keyOf(entry)) as number;
+		const winner = lastPosition.get(keys[position]) as number;
 		if (winner === position) winners.push(entry);
 		else supersededBy.set(position, winner);
 	});
