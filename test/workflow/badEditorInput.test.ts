@@ -44,8 +44,8 @@ function contractingServer(): RecordingSqlTransport {
 			return resultOf(
 				[{ kind: 'table', changeTracking: 0 }],
 				customers.columns.map((column) => {
-					const { sqlType: _sqlType, inUniqueIndex: _unique, ...catalogued } = catalogColumnOf(column, customers.primaryKey);
-					return { ...catalogued, hasDefault: 0 };
+					const { name, typeName, maxLength, precision, scale, nullable, isIdentity, isComputed, primaryKeyOrdinal } = catalogColumnOf(column, customers.primaryKey);
+					return { name, typeName, maxLength, precision, scale, nullable, isIdentity, isComputed, hasDefault: 0, primaryKeyOrdinal };
 				}),
 				[{ indexId: 1, columnName: 'CustomerNo' }],
 			);
