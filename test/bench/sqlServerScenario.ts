@@ -15,17 +15,18 @@ import { measureScenario, sqlServerBackend } from './scenario';
 const LOAD_CUSTOMERS = `SET NOCOUNT ON;
 WITH digits AS (SELECT d FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) AS v(d)),
 numbers AS (
-	SELECT TOP (@count) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS n
+	-- int, not ROW_NUMBER's bigint: DATEADD takes an int.
+	SELECT TOP (@count) CONVERT(int, ROW_NUMBER() OVER (ORDER BY (SELECT NULL))) AS n
 	FROM digits a CROSS JOIN digits b CROSS JOIN digits c CROSS JOIN digits d CROSS JOIN digits e CROSS JOIN digits f CROSS JOIN digits g
 )
 INSERT INTO dbo.Customers (CustomerNo, Name, OrgNo, Address, PostCode, City, Email, Phone, Active, ChangedAt, LastChangeDate, LastChangeTime)
-SELECT CONVERT(int, n), CONCAT(N'Kunde ', n, N' AS'), CONVERT(varchar(20), 900000000 + n), CONCAT(N'Storgata ', n % 200 + 1),
+SELECT n, CONCAT(N'Kunde ', n, N' AS'), CONVERT(varchar(20), 900000000 + n), CONCAT(N'Storgata ', n % 200 + 1),
        RIGHT(CONCAT('0000', 1000 + n % 9000), 4), CASE WHEN n % 3 = 0 THEN N'Bergen' ELSE N'Oslo' END,
        CONCAT(N'post', n, N'@kunde.example'), CONCAT('+47 ', 20000000 + n), CASE WHEN n % 10 = 0 THEN 0 ELSE 1 END,
        DATEADD(second, n, CONVERT(datetime2(7), '2024-01-01T00:00:00.1234567', 126)),
-       YEAR(t.at) * 10000 + MONTH(t.at) * 100 + DAY(t.at),
-       DATEPART(hour, t.at) * 10000 + DATEPART(minute, t.at) * 100 + DATEPART(second, t.at)
-FROM numbers CROSS APPLY (SELECT DATEADD(second, n, CONVERT(datetime2(0), '2024-01-01T00:00:00', 126)) AS at) AS t;`;
+       YEAR(t.wallClock) * 10000 + MONTH(t.wallClock) * 100 + DAY(t.wallClock),
+       DATEPART(hour, t.wallClock) * 10000 + DATEPART(minute, t.wallClock) * 100 + DATEPART(second, t.wallClock)
+FROM numbers CROSS APPLY (SELECT DATEADD(second, n, CONVERT(datetime2(0), '2024-01-01T00:00:00', 126)) AS wallClock) AS t;`;
 
 const COPY_INTO_CRM = `SET NOCOUNT ON;
 INSERT INTO dbo.Company (CustomerNo, Name, OrgNo, Address, PostCode, City, Email, Phone, IsActive)
