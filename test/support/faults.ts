@@ -3,7 +3,8 @@
  * throws a SqlServerRequestError on the Nth call, as the transport does once its retries are spent. A fault
  * "before" the call means the request never reached SQL Server (nothing changed); "after" means it was carried
  * out but its answer was lost (the connection dropped on the way back), e.g. a Set that committed although the
- * run never heard so.
+ * run never heard so; "twice" means the answer was lost and the transport's retry sent the same request again
+ * (a retried timeout), so it is carried out twice and the second answer is the one the node gets.
  */
 import { SqlServerRequestError } from '../../nodes/shared/transport/sqlServerError';
 
@@ -15,7 +16,7 @@ export interface Fault {
 	/** 1-based, counting the calls the store gets after `arm`. */
 	call: number;
 	kind: FaultKind;
-	when: 'before' | 'after';
+	when: 'before' | 'after' | 'twice';
 }
 
 export function faultError(kind: FaultKind, store: StoreName): SqlServerRequestError {
@@ -51,17 +52,22 @@ export class FaultInjector {
 				const value = Reflect.get(target, property, receiver) as unknown;
 				if (typeof value !== 'function' || typeof property !== "string" || !methods.includes(property)) return value;
 				return async (...args: unknown[]) => {
-					const call = (this.calls.get(name) ?? 0) + 1;
-					this.calls.set(name, call);
-					const fault = this.faults.find((candidate) => candidate.store === name && candidate.call === call);
+					const number = (this.calls.get(name) ?? 0) + 1;
+					this.calls.set(name, number);
+					const fault = this.faults.find((candidate) => candidate.store === name && candidate.call === number);
 					if (fault?.when === 'before') {
 						this.fired.push(fault);
 						throw faultError(fault.kind, name);
 					}
-					const result = (await (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+					const call = () => (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args);
+					const result = (await call()) as unknown;
 					if (fault?.when === 'after') {
 						this.fired.push(fault);
 						throw faultError(fault.kind, name);
+					}
+					if (fault?.when === 'twice') {
+						this.fired.push(fault);
+						return (await call()) as unknown;
 					}
 					return result;
 				};

@@ -58,7 +58,7 @@ function randomFaults(random: Random): Fault[] {
 	return Array.from({ length: count }, () => {
 		const store = random.pick(STORES);
 		// Roughly the calls one run makes to each store, so most faults land inside the run.
-		return { store, call: random.int(1, CALLS_PER_RUN[store]), kind: random.pick(FAULT_KINDS), when: random.pick(['before', 'after'] as const) };
+		return { store, call: random.int(1, CALLS_PER_RUN[store]), kind: random.pick(FAULT_KINDS), when: random.pick(['before', 'after', 'twice'] as const) };
 	});
 }
 
