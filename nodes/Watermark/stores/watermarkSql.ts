@@ -439,15 +439,22 @@ SET XACT_ABORT ON;
 DECLARE @keysXml xml = CONVERT(xml, @keys);
 DECLARE @chosen TABLE (KeyText nvarchar(max) NOT NULL);
 INSERT INTO @chosen (KeyText) SELECT x.value('@k', 'nvarchar(max)') FROM @keysXml.nodes('/c') AS n(x);
+DECLARE @changed int = 0;
 BEGIN TRANSACTION;
 IF @remove = 1
+BEGIN
 	DELETE r FROM ${table} r
 	WHERE r.[Stream] = @stream AND ((@allParked = 1 AND r.[Parked] = 1) OR EXISTS (SELECT 1 FROM @chosen c WHERE c.KeyText COLLATE Latin1_General_BIN2 = r.[KeyText]));
+	SET @changed = @@ROWCOUNT;
+END
 ELSE
+BEGIN
 	UPDATE r SET [Attempts] = 0, [Parked] = 0 FROM ${table} r
 	WHERE r.[Stream] = @stream AND ((@allParked = 1 AND r.[Parked] = 1) OR EXISTS (SELECT 1 FROM @chosen c WHERE c.KeyText COLLATE Latin1_General_BIN2 = r.[KeyText]));
-SELECT @@ROWCOUNT AS changed;
-COMMIT TRANSACTION;`;
+	SET @changed = @@ROWCOUNT;
+END;
+COMMIT TRANSACTION;
+SELECT @changed AS changed;`;
 }
 
 /** Characters XML 1.0 cannot carry at all; replaced, since an error text is only for people to read. */
