@@ -195,7 +195,7 @@ describe('bad input from the editor never runs as SQL', () => {
 					type: 'n8n-nodes-contracting-crm.watermark',
 					typeVersion: 1,
 					position: [200, 0],
-					parameters: { operation: 'retryList', stream: `customers${INJECTED}`, tables: { watermarkTable: `dbo.[Marks]]${INJECTED}]`, retryTable: `x${INJECTED}` } },
+					parameters: { resource: 'retryList', operation: 'retryList', stream: `customers${INJECTED}`, tables: { watermarkTable: `dbo.[Marks]]${INJECTED}]`, retryTable: `x${INJECTED}` } },
 					credentials: { crmSqlServerApi: { id: 'c', name: 'CRM' } },
 				},
 			],

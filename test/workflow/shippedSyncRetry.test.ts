@@ -28,7 +28,7 @@ function editorWorkflow(parameters: IDataObject): IWorkflowBase {
 				type: 'n8n-nodes-contracting-crm.watermark',
 				typeVersion: 1,
 				position: [200, 0],
-				parameters: { database: 'crm', stream: 'customers', ...parameters },
+				parameters: { resource: 'retryList', database: 'crm', stream: 'customers', ...parameters },
 				credentials: { crmSqlServerApi: { id: 'VismaCrmSqlSrv01', name: 'Visma CRM' } },
 			},
 		],
