@@ -260,6 +260,21 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.equal((await store.read('customers'))?.cursor, null);
 	});
 
+	it('with Continue On Fail, a Set that parks a row outputs its result with the error, stored, and no batch follows', async () => {
+		const workflow = syncWorkflow(3, 1, {}, { maxAttempts: 1 }) as unknown as { nodes: Array<{ name: string; onError?: string }> };
+		const set = workflow.nodes.find((node) => node.name === 'Set Watermark');
+		if (!set) throw new Error('the workflow has a Set Watermark node');
+		set.onError = 'continueRegularOutput';
+		const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
+		assert.equal(run.errorMessage, undefined);
+		const [item] = run.output('Set Watermark');
+		assert.match(String(item.json.error), /1 row\(s\) were refused by CRM 1 times and are parked/);
+		assert.match(String(item.json.errorDescription), /Retry Parked Rows Again/);
+		assert.deepEqual([item.json.moved, item.json.hasMore, item.json.leaseReleased], [true, false, true]);
+		assert.deepEqual(item.json.retryList, { removed: 0, failing: 1, parked: [{ key: { CustomerNo: 301 }, attempts: 1, lastError: 'String or binary data would be truncated' }] });
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(3, 2));
+	});
+
 	it('with Continue On Fail, a failed Get goes to the second output, so nothing is read without a lease', async () => {
 		const workflow = syncWorkflow(1, -1, { timeZone: 'Europe/Olso' }) as unknown as { nodes: Array<{ name: string; onError?: string }> };
 		const get = workflow.nodes.find((node) => node.name === 'Get Watermark');

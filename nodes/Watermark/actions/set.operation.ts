@@ -107,7 +107,8 @@ function retriedCounts(items: WrittenItem[]): IDataObject {
 
 /**
  * Set: one item for the whole input (paired with every input item): how far the written rows allow the watermark
- * to move, whether the store took it, and why not in plain words.
+ * to move, whether the store took it, and why not in plain words. With Failed Rows "park", refused rows go into the
+ * retry list in the same step (retryListChanges); when that parks a row for good, the execution fails afterwards.
  */
 export async function execute(this: IExecuteFunctions, { store, audit }: WatermarkContext): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
@@ -137,6 +138,8 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		if (result.verdict === 'unknown stream') throw new UnknownStreamError(token.stream, await store.streamNames());
 		const outcome = setOutcome(result.verdict, progress);
 		const moved = result.verdict === 'store';
+		const parked = result.retry?.newlyParked ?? [];
+		const releasedForParked = failWhenParked && parked.length > 0;
 		const json: IDataObject = {
 			stream: token.stream,
 			previousCursor: result.previousCursor,
@@ -145,18 +148,18 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			outcome,
 			message: explainSetOutcome(outcome, token.stream, progress, result.state?.leaseOwner),
 			counts: { ...progress.counts },
-			hasMore: moved && progress.hasMore,
+			// A Set that parks a row ends the run (it fails the execution), so no batch follows it.
+			hasMore: moved && progress.hasMore && !releasedForParked,
 			firstFailure: progress.firstFailure ? { ...progress.firstFailure } : null,
-			leaseReleased: releasesLease(result.verdict, releaseLease || (failWhenParked && (result.retry?.newlyParked.length ?? 0) > 0)),
+			leaseReleased: releasesLease(result.verdict, releaseLease || releasedForParked),
 			retried: retriedCounts(written),
 			retryList: {
 				removed: result.retry?.removed ?? 0,
 				failing: result.retry?.failing ?? 0,
-				parked: (result.retry?.newlyParked ?? []).map((entry) => ({ ...dueRetryOf(entry) })),
+				parked: parked.map((entry) => ({ ...dueRetryOf(entry) })),
 			},
 		};
-		const parked = result.retry?.newlyParked ?? [];
-		if (!failWhenParked || parked.length === 0) return [{ json, pairedItem }];
+		if (!releasedForParked) return [{ json, pairedItem }];
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
 		const parkedError = new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE });
 		if (!this.continueOnFail()) throw parkedError;
