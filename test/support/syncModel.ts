@@ -10,7 +10,7 @@
  * A failing sequence is shrunk and reported with its seed (test/support/property.ts).
  */
 import { DateTime } from 'luxon';
-import type { IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
 
 import { changeSourceSeam } from '../../nodes/Contracting/stores/changeSource';
 import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
@@ -32,8 +32,9 @@ const TOO_LONG_NAME = `${'Navn som er for langt '.repeat(5)}AS`;
 type Stream = 'customers' | 'orders';
 
 export type SyncEvent =
-	| { kind: 'addCustomers'; nos: number[]; refused: boolean[] }
-	| { kind: 'renameCustomer'; no: number; version: number; refused: boolean }
+	/** `lateSeconds`: the change's marker is that much older than the clock (a transaction that committed late, within the safety lag). */
+	| { kind: 'addCustomers'; nos: number[]; refused: boolean[]; lateSeconds: number }
+	| { kind: 'renameCustomer'; no: number; version: number; refused: boolean; lateSeconds: number }
 	| { kind: 'addOrder'; no: number; customerNo: number }
 	| { kind: 'changeOrder'; no: number; version: number }
 	| { kind: 'deleteOrder'; no: number }
@@ -65,6 +66,9 @@ function randomFaults(random: Random): Fault[] {
 const CALLS_PER_RUN: Record<StoreName, number> = { contracting: 12, crm: 8, watermark: 10 };
 
 
+/** How late a change commits after its marker: mostly at once, else up to just under the shipped safety lag (60 s). */
+const lateness = (random: Random): number => (random.chance(0.5) ? 0 : random.int(1, 59));
+
 /** A random sequence; it keeps its own picture of the source only to pick sensible keys (events stay valid when shrunk). */
 export function generateSequence(random: Random, length = random.int(8, 18)): SyncEvent[] {
 	const customers: number[] = [];
@@ -89,11 +93,11 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 			case 'addCustomers': {
 				const nos = Array.from({ length: random.int(1, 5) }, () => nextCustomer++);
 				customers.push(...nos);
-				events.push({ kind, nos, refused: nos.map(() => random.chance(0.2)) });
+				events.push({ kind, nos, refused: nos.map(() => random.chance(0.2)), lateSeconds: lateness(random) });
 				break;
 			}
 			case 'renameCustomer':
-				if (customers.length > 0) events.push({ kind, no: random.pick(customers), version: ++version, refused: random.chance(0.25) });
+				if (customers.length > 0) events.push({ kind, no: random.pick(customers), version: ++version, refused: random.chance(0.25), lateSeconds: lateness(random) });
 				break;
 			case 'addOrder':
 				if (customers.length > 0) {
@@ -132,8 +136,12 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 // Running a sequence against the shipped workflow
 // ---------------------------------------------------------------------------------------------------------
 
-/** A store as the nodes will see it, given the honest memory store (the broken-rule test swaps a broken one in). */
-export type StoreSwap = { watermarks?: (store: WatermarkStore) => WatermarkStore; crm?: (world: SyncWorld) => UpsertTarget };
+/** What the tests that break a rule on purpose change: a store as the nodes see it, or a Settings value of the workflow. */
+export interface ModelOptions {
+	watermarks?: (store: WatermarkStore) => WatermarkStore;
+	crm?: (world: SyncWorld) => UpsertTarget;
+	settings?: IDataObject;
+}
 
 /**
  * The shipped sync workflow with the test's choices: small batches (so a run has several, and a sequence reaches
@@ -165,9 +173,9 @@ export class ModelRun {
 	readonly workflow: IWorkflowBase;
 	readonly log: string[] = [];
 
-	constructor(swap: StoreSwap = {}) {
+	constructor(swap: ModelOptions = {}) {
 		this.world.crm.enforceUniqueKeys = false;
-		this.workflow = modelWorkflow(this.world.sync);
+		this.workflow = withSettings(modelWorkflow(this.world.sync), swap.settings ?? {});
 		const watermarks = swap.watermarks ? swap.watermarks(this.world.watermarks) : this.world.watermarks;
 		const crm = swap.crm ? swap.crm(this.world) : this.world.crm;
 		replaceSeam(changeSourceSeam, () => this.faults.wrap(this.world.contracting, 'contracting', CONTRACTING_METHODS));
@@ -176,8 +184,8 @@ export class ModelRun {
 	}
 
 	/** The source's wall clock (the change markers): the server's UTC clock in the stream's zone, 7 digits as datetime2(7). */
-	private localNow(): string {
-		return `${DateTime.fromISO(this.world.nowUtc, { zone: 'utc' }).setZone(ZONE).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")}0000`;
+	private localNow(secondsAgo = 0): string {
+		return `${DateTime.fromISO(this.world.nowUtc, { zone: 'utc' }).minus({ seconds: secondsAgo }).setZone(ZONE).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS")}0000`;
 	}
 
 	private tick(seconds: number): void {
@@ -218,7 +226,7 @@ export class ModelRun {
 		const exists = (table: { rows: Array<Record<string, unknown>> }, column: string, no: number) => table.rows.some((row) => row[column] === no);
 		switch (event.kind) {
 			case 'addCustomers': {
-				const changedAt = this.localNow();
+				const changedAt = this.localNow(event.lateSeconds);
 				event.nos.forEach((no, index) => {
 					if (exists(this.customers, 'CustomerNo', no)) return;
 					this.world.addCustomer(no, changedAt, { Name: event.refused[index] ? TOO_LONG_NAME : `Kunde ${no} AS` });
@@ -227,7 +235,7 @@ export class ModelRun {
 			}
 			case 'renameCustomer':
 				if (exists(this.customers, 'CustomerNo', event.no)) {
-					this.world.changeCustomer(event.no, this.localNow(), { Name: event.refused ? TOO_LONG_NAME : `Kunde ${event.no} v${event.version}` });
+					this.world.changeCustomer(event.no, this.localNow(event.lateSeconds), { Name: event.refused ? TOO_LONG_NAME : `Kunde ${event.no} v${event.version}` });
 				}
 				return;
 			case 'addOrder':
@@ -337,7 +345,7 @@ export class ModelRun {
 }
 
 /** Runs one sequence in a fresh world; the violation, if any, with what the runs said. */
-export async function checkSequence(events: SyncEvent[], swap?: StoreSwap): Promise<string | undefined> {
+export async function checkSequence(events: SyncEvent[], swap?: ModelOptions): Promise<string | undefined> {
 	const model = new ModelRun(swap);
 	try {
 		for (const event of events) await model.apply(event);

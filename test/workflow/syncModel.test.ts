@@ -40,11 +40,20 @@ describe('model-based fault test of the shipped sync workflow', () => {
 	});
 
 	it('catches a broken rule: a CRM write that inserts a changed or re-sent row again leaves a key twice, shrunk to a short sequence', async (t) => {
-		const failure = await forAll({ runs: 30, firstSeed: 1 }, (random) => generateSequence(random, 8), (events) => checkSequence(events, { crm: crmThatInsertsAgain }));
+		const failure = await forAll({ runs: 30, firstSeed: 1 }, (random) => generateSequence(random), (events) => checkSequence(events, { crm: crmThatInsertsAgain }));
 		assert.ok(failure, 'the property test must find the broken rule');
 		t.diagnostic(describeFailure(failure));
 		assert.match(failure.message, /is in CRM twice/);
 		assert.ok(failure.shrunk.length <= 4 && failure.shrunk.length < failure.original.length, `shrunk to a few events:\n${describeFailure(failure)}`);
 		assert.equal(await checkSequence(failure.shrunk), undefined, 'the same sequence passes with the shipped CRM write');
+	});
+
+	it('catches a broken assumption: with no safety lag, a change that commits a few seconds after its marker is skipped', async (t) => {
+		const failure = await forAll({ runs: 60, firstSeed: 1 }, (random) => generateSequence(random), (events) => checkSequence(events, { settings: { safetyLagSeconds: 0 } }));
+		assert.ok(failure, 'the property test must find the rows a zero lag skips');
+		t.diagnostic(describeFailure(failure));
+		assert.match(failure.message, /customer \d+ .* and not in the retry list/);
+		assert.ok(failure.shrunk.some((event) => 'lateSeconds' in event && event.lateSeconds > 0), 'the shrunk sequence keeps a late change');
+		assert.equal(await checkSequence(failure.shrunk), undefined, 'the same sequence passes with the shipped lag of 60 seconds');
 	});
 });
