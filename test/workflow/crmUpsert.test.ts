@@ -88,6 +88,16 @@ describe('CRM node: Upsert', () => {
 		assert.match(String(second.runsOf('CRM')[0].hints?.[0]?.message), /dbo\.Company: 0 inserted, 0 updated, 1000 unchanged, 0 deleted, 0 ignored, 0 failed/);
 	});
 
+	it('passes on the empty item of a read that found nothing, unwritten and without asking the database', async () => {
+		const memory = crm();
+		const result = await run(memory, [{}], { columns: { mappingMode: 'defineBelow', value: { CustomerNo: '={{ $json.CustomerNo }}' }, matchingColumns: ['CustomerNo'], schema: [] } });
+		assert.equal(result.errorMessage, undefined);
+		assert.deepEqual(result.output('CRM').map((item) => item.json), [{}]);
+		assert.equal(memory.requests, 0);
+		const notEmpty = await run(memory, [{}, customer(1, 0)], {}, 'continueRegularOutput');
+		assert.deepEqual(statusesOf(notEmpty.output('CRM')), ['failed', 'inserted'], 'an empty item among rows is a row without values');
+	});
+
 	it('writes one batch per Batch Size items, and updates only the rows that changed', async () => {
 		const memory = crm();
 		await run(memory, range(10).map((no, position) => customer(no, position)));

@@ -7,7 +7,7 @@ import { autoMappedColumns, defaultMatchColumns, manuallyMappedColumns } from '.
 import { valuesByReference } from '../../shared/core/fieldReference';
 import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
 import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
-import { SYNC_FIELD } from '../../shared/core/syncItem';
+import { SYNC_FIELD, isNothingRead } from '../../shared/core/syncItem';
 import { writeIsolatingRefusals } from '../../shared/core/upsertBisection';
 import type { DeletePlan, DeleteRow, Prepared, RowError, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
 import { planDelete, planUpsert, rawKeyOf, resolveLookup, resolveMatchColumns, rowFailureMessage, prepareDeleteRow, prepareUpsertRow } from '../../shared/core/upsertPlan';
@@ -182,6 +182,10 @@ function outputItem(context: IExecuteFunctions, settings: UpsertSettings, item: 
  */
 export async function execute(this: IExecuteFunctions, target: UpsertTarget): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
+	if (isNothingRead(items)) {
+		this.addExecutionHints({ message: 'Nothing to write: the read before this node found no changed rows', location: 'outputPane' });
+		return [items.map((_, index) => ({ json: {}, pairedItem: { item: index } }))];
+	}
 	const settings = upsertSettingsOf(this);
 	const continueOnFail = this.continueOnFail();
 	const results = new Map<number, ItemResult>();

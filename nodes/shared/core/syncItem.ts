@@ -37,3 +37,12 @@ export type WriteStatus = 'inserted' | 'updated' | 'unchanged' | 'deleted' | 'ig
 export function isWritten(status: WriteStatus): boolean {
 	return status !== 'failed';
 }
+
+/**
+ * Whether the items are what "Always Output Data" gives when the read found nothing: empty items only. The CRM
+ * node passes them on unwritten, so the workflow still reaches the Watermark node (which then only releases its
+ * lease) without a check node that would cost n8n an expression per row on every full batch.
+ */
+export function isNothingRead(items: Array<{ json: Record<string, unknown> }>): boolean {
+	return items.length > 0 && items.every((item) => Object.keys(item.json).length === 0);
+}
