@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { fieldReferenceOf, plainFieldReferences, valuesByReference } from '../../nodes/shared/core/fieldReference';
+import { directMapping, fieldReferenceOf, literalOf, valuesDirectly } from '../../nodes/shared/core/fieldReference';
 
 describe('CRM mapping: plain field references are read from the item', () => {
 	it('recognises what drag and drop writes, with either quoting, and nothing more', () => {
@@ -24,15 +24,39 @@ describe('CRM mapping: plain field references are read from the item', () => {
 		}
 	});
 
-	it('takes the shortcut only when every mapped value is a plain reference', () => {
-		assert.deepEqual(plainFieldReferences({ CustomerNo: '={{ $json.CustomerNo }}', IsActive: '={{ $json.Active }}' }), { CustomerNo: 'CustomerNo', IsActive: 'Active' });
-		assert.equal(plainFieldReferences({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name.toUpperCase() }}' }), undefined);
-		assert.equal(plainFieldReferences({ CustomerNo: '={{ $json.CustomerNo }}', City: 'Oslo' }), undefined);
+	it('reads literal expressions as the values n8n gives them, and nothing that computes', () => {
+		assert.deepEqual(literalOf('={{ null }}'), { constant: null });
+		assert.deepEqual(literalOf('={{true}}'), { constant: true });
+		assert.deepEqual(literalOf('={{ false }}'), { constant: false });
+		assert.deepEqual(literalOf('={{ -12.5 }}'), { constant: -12.5 });
+		assert.deepEqual(literalOf("={{ 'Oslo' }}"), { constant: 'Oslo' });
+		assert.deepEqual(literalOf('={{ "" }}'), { constant: '' });
+		for (const other of ['={{ 1 + 1 }}', '={{ $now }}', "={{ 'a\\'b' }}", '={{ nul }}', 'null', '={{ 1e3 }}', null]) {
+			assert.equal(literalOf(other), undefined, String(other));
+		}
 	});
 
-	it('gives what n8n resolves: the value itself, null as null, a missing or inherited field as undefined', () => {
+	it('takes the shortcut only when every mapped value is a plain reference or a literal', () => {
+		assert.deepEqual(directMapping({ CustomerNo: '={{ $json.CustomerNo }}', IsActive: '={{ $json.Active }}', DeletedAt: '={{ null }}' }), {
+			CustomerNo: { field: 'CustomerNo' },
+			IsActive: { field: 'Active' },
+			DeletedAt: { constant: null },
+		});
+		assert.equal(directMapping({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name.toUpperCase() }}' }), undefined);
+		assert.equal(directMapping({ CustomerNo: '={{ $json.CustomerNo }}', City: 'Oslo' }), undefined);
+	});
+
+	it('gives what n8n resolves: the value itself, null as null, a missing or inherited field as undefined, literals as written', () => {
 		const item = { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, Active: false };
-		const references = { CustomerNo: 'CustomerNo', Name: 'Name', OrgNo: 'OrgNo', IsActive: 'Active', Email: 'Email', Odd: 'constructor' };
-		assert.deepEqual(valuesByReference(references, item), { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, IsActive: false, Email: undefined, Odd: undefined });
+		const mapping = {
+			CustomerNo: { field: 'CustomerNo' },
+			Name: { field: 'Name' },
+			OrgNo: { field: 'OrgNo' },
+			IsActive: { field: 'Active' },
+			Email: { field: 'Email' },
+			Odd: { field: 'constructor' },
+			DeletedAt: { constant: null },
+		};
+		assert.deepEqual(valuesDirectly(mapping, item), { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, IsActive: false, Email: undefined, Odd: undefined, DeletedAt: null });
 	});
 });

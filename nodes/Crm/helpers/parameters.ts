@@ -2,7 +2,8 @@ import type { IExecuteFunctions, IGetNodeParameterOptions, ILoadOptionsFunctions
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
-import { plainFieldReferences } from '../../shared/core/fieldReference';
+import type { DirectSource } from '../../shared/core/fieldReference';
+import { directMapping } from '../../shared/core/fieldReference';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -45,8 +46,8 @@ export interface UpsertSettings {
 	mappingMode: 'defineBelow' | 'autoMapInputData';
 	/** Columns the manual mapping names (fields the partner removed are not). */
 	mappedNames: string[];
-	/** Column -> item field when every mapping value is a plain `{{ $json.field }}` (read without n8n's expression engine). */
-	fieldReferences?: Record<string, string>;
+	/** Column -> source when every mapping value is a plain `{{ $json.field }}` or a literal (read without n8n's expression engine). */
+	directMapping?: Record<string, DirectSource>;
 	matchingColumns: string[];
 	deletes: DeleteHandling['kind'];
 	deleteAssignments: AssignmentSpec[];
@@ -68,7 +69,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	return {
 		mappingMode,
 		mappedNames: Object.keys(value).filter((name) => !removed.has(name)),
-		fieldReferences: mappingMode === 'defineBelow' ? plainFieldReferences(value) : undefined,
+		directMapping: mappingMode === 'defineBelow' ? directMapping(value) : undefined,
 		matchingColumns: (context.getNodeParameter('columns.matchingColumns', 0, []) as string[]) ?? [],
 		deletes,
 		deleteAssignments:
