@@ -10,7 +10,7 @@ import { restoreAllSeams } from '../../nodes/shared/seams';
 import { connectionSettingsFromCredentials } from '../../nodes/shared/transport/connectionSettings';
 import type { SqlRequest, SqlResult, SqlRow } from '../../nodes/shared/transport/types';
 import type { TableDefinition } from '../support/memory/memoryChangeSource';
-import { catalogColumnOf } from '../support/memory/memoryChangeSource';
+import { catalogueResult } from '../support/catalogueAnswer';
 import { RecordingSqlTransport, asProductionTransport, resultOf } from '../support/recordingTransport';
 
 const customers: TableDefinition = {
@@ -25,29 +25,6 @@ const customers: TableDefinition = {
 	changeTracking: true,
 };
 
-/** What DESCRIBE_TABLE_QUERY returns for a table: the object, its columns, its unique index columns. */
-function catalogueResult(definition: TableDefinition): SqlResult {
-	const columns = definition.columns.map((column) => {
-		const catalog = catalogColumnOf(column, definition.primaryKey);
-		return {
-			name: catalog.name,
-			typeName: catalog.typeName,
-			maxLength: catalog.maxLength,
-			precision: catalog.precision,
-			scale: catalog.scale,
-			nullable: catalog.nullable,
-			isIdentity: false,
-			isComputed: false,
-			hasDefault: 0,
-			primaryKeyOrdinal: catalog.primaryKeyOrdinal,
-		};
-	});
-	return resultOf(
-		[{ kind: 'table', changeTracking: definition.changeTracking ? 1 : 0 }],
-		columns,
-		definition.primaryKey.map((columnName) => ({ indexId: 1, columnName })),
-	);
-}
 
 const MARKER = '2024-03-31T01:59:59.1234567';
 
