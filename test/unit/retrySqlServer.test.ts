@@ -11,26 +11,17 @@ import { SqlServerChangeSource } from '../../nodes/Contracting/stores/sqlServerC
 import { serializeCursor } from '../../nodes/shared/core/cursor';
 import type { SourcePlan, SourceSpec } from '../../nodes/shared/core/markers';
 import { MAX_RETRY_PARAMETERS, keyedRowsRequest, retryKeyChunks } from '../../nodes/shared/core/retryQuery';
-import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { SqlServerWatermarkStore } from '../../nodes/Watermark/stores/sqlServerWatermarkStore';
 import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermarkStore';
-import { HISTORY_COLUMNS, RETRY_COLUMNS, STATE_COLUMNS, WatermarkTableError, retryChangesXml } from '../../nodes/Watermark/stores/watermarkSql';
+import { RETRY_COLUMNS, STATE_COLUMNS, WatermarkTableError, retryChangesXml } from '../../nodes/Watermark/stores/watermarkSql';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
+import { acquireRequest, audit, columnsOf, tablesResult } from '../support/watermarkSqlAnswers';
 
-const audit = { workflowId: 'wf-1', executionId: '42' };
 const C1 = serializeCursor({ kind: 'datetime', marker: '2025-03-01T10:00:00.1234567', key: ['17'] });
 const token = { stream: 'customers', generation: 3, owner: '42' };
 const EVIL = "x'); DROP TABLE dbo.Company; --";
-
-const columnsOf = (specs: typeof STATE_COLUMNS, role?: string) =>
-	specs.map((spec) => ({
-		...(role ? { tableRole: role } : {}),
-		name: spec.name,
-		typeName: spec.typeName,
-		maxLength: /\(max\)/.test(spec.definition) ? -1 : Number(/\((\d+)\)/.exec(spec.definition)?.[1] ?? 8) * (spec.definition.startsWith('nvarchar') ? 2 : 1),
-	}));
 
 const stateRow = {
 	stream: 'customers',
@@ -61,7 +52,7 @@ function server(answer: (request: SqlRequest) => SqlResult | undefined, retryCol
 	return new RecordingSqlTransport((request) => {
 		if (request.text.includes('AS retrySchemaExists')) return resultOf([{ retrySchemaExists: 1 }], retryColumns);
 		if (request.text.includes('AS stateSchemaExists')) {
-			return resultOf([{ stateSchemaExists: 1, historySchemaExists: 1 }], [...columnsOf(STATE_COLUMNS, 'state'), ...columnsOf(HISTORY_COLUMNS, 'history')]);
+			return tablesResult(columnsOf(STATE_COLUMNS, 'state'));
 		}
 		if (request.text.includes('w.[CursorText] AS storedValue FROM')) return resultOf([stateRow]);
 		const result = answer(request);
@@ -166,16 +157,7 @@ describe('SQL Server watermark store: the retry list', () => {
 				? resultOf([{ ...stateRow, outcome: 'acquired', firstUse: 0 }], [{ retryListSize: 3 }], [retryRow('{"CustomerNo":1}'), retryRow('{"CustomerNo":2}')])
 				: undefined,
 		);
-		const result = await new SqlServerWatermarkStore(sql, DEFAULT_WATERMARK_TABLES).acquire({
-			stream: 'customers',
-			owner: '42',
-			leaseSeconds: 600,
-			startingCursor: null,
-			startingReason: 'Starting point: the beginning',
-			timeZone: 'Europe/Oslo',
-			location: PACKAGE_TABLE,
-			audit,
-		});
+		const result = await new SqlServerWatermarkStore(sql, DEFAULT_WATERMARK_TABLES).acquire(acquireRequest());
 		assert.equal(result.kind, 'acquired');
 		const acquiredResult = result as Extract<typeof result, { kind: 'acquired' }>;
 		assert.equal(acquiredResult.retry.size, 3);
@@ -192,16 +174,7 @@ describe('SQL Server watermark store: the retry list', () => {
 
 	it('a Get answered without the retry recordsets (no retry table yet) has an empty list', async () => {
 		const sql = server((request) => (request.text.includes('DECLARE @taken TABLE') ? resultOf([{ ...stateRow, outcome: 'acquired', firstUse: 1 }]) : undefined));
-		const result = await new SqlServerWatermarkStore(sql, DEFAULT_WATERMARK_TABLES).acquire({
-			stream: 'customers',
-			owner: '42',
-			leaseSeconds: 600,
-			startingCursor: null,
-			startingReason: 'Starting point: the beginning',
-			timeZone: 'Europe/Oslo',
-			location: PACKAGE_TABLE,
-			audit,
-		});
+		const result = await new SqlServerWatermarkStore(sql, DEFAULT_WATERMARK_TABLES).acquire(acquireRequest());
 		assert.deepEqual((result as Extract<typeof result, { kind: 'acquired' }>).retry, { due: [], size: 0 });
 	});
 

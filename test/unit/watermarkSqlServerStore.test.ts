@@ -12,24 +12,15 @@ import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { SqlServerWatermarkStore } from '../../nodes/Watermark/stores/sqlServerWatermarkStore';
-import type { AcquireRequest, WatermarkTables } from '../../nodes/Watermark/stores/watermarkStore';
+import type { WatermarkTables } from '../../nodes/Watermark/stores/watermarkStore';
 import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermarkStore';
-import { HISTORY_COLUMNS, STATE_COLUMNS, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
+import { STATE_COLUMNS, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
+import { acquireRequest, audit, columnsOf, tablesResult } from '../support/watermarkSqlAnswers';
 
-const audit = { workflowId: 'wf-1', executionId: '42' };
 const C1 = serializeCursor({ kind: 'datetime', marker: '2025-03-01T10:00:00.1234567', key: ['17'] });
 const C2 = serializeCursor({ kind: 'datetime', marker: '2025-03-02T10:00:00', key: ['18'] });
 
-const bytesOf = (definition: string) => {
-	if (/\(max\)/.test(definition)) return -1;
-	const length = Number(/\((\d+)\)/.exec(definition)?.[1] ?? 8);
-	return definition.startsWith('nvarchar') ? length * 2 : length;
-};
-const columnsOf = (role: string, specs: typeof STATE_COLUMNS) =>
-	specs.map((spec) => ({ tableRole: role, name: spec.name, typeName: spec.typeName, maxLength: bytesOf(spec.definition) }));
-const tablesResult = (stateColumns = columnsOf('state', STATE_COLUMNS)) =>
-	resultOf([{ stateSchemaExists: 1, historySchemaExists: 1 }], [...stateColumns, ...columnsOf('history', HISTORY_COLUMNS)]);
 
 const stateRow = (extra: Record<string, unknown> = {}) => ({
 	stream: 'customers',
@@ -48,7 +39,7 @@ const stateRow = (extra: Record<string, unknown> = {}) => ({
 type Answer = (request: SqlRequest) => SqlResult | undefined;
 
 /** Answers the table check, then whatever `answer` knows; anything else is a test failure. */
-function double(answer: Answer, tables = tablesResult()): RecordingSqlTransport {
+function double(answer: Answer, tables = tablesResult(columnsOf(STATE_COLUMNS, 'state'))): RecordingSqlTransport {
 	return new RecordingSqlTransport((request) => {
 		if (request.text.includes('CREATE TABLE')) return tables;
 		const result = answer(request);
@@ -56,18 +47,6 @@ function double(answer: Answer, tables = tablesResult()): RecordingSqlTransport 
 		return result;
 	});
 }
-
-const acquireRequest = (overrides: Partial<AcquireRequest> = {}): AcquireRequest => ({
-	stream: 'customers',
-	owner: '42',
-	leaseSeconds: 600,
-	startingCursor: null,
-	startingReason: 'Starting point: the beginning',
-	timeZone: 'Europe/Oslo',
-	location: PACKAGE_TABLE,
-	audit,
-	...overrides,
-});
 
 const parameter = (request: SqlRequest, name: string) => {
 	const found = request.parameters.find((candidate) => candidate.name === name);
@@ -102,7 +81,7 @@ describe('SQL Server watermark store: tables', () => {
 	});
 
 	it('refuses an existing table whose columns do not match, naming each problem, and sends nothing else', async () => {
-		const wrong = columnsOf('state', STATE_COLUMNS)
+		const wrong = columnsOf(STATE_COLUMNS, 'state')
 			.filter((column) => column.name !== 'RewoundAtGeneration')
 			.map((column) => (column.name === 'Generation' ? { ...column, typeName: 'int' } : column.name === 'CursorText' ? { ...column, maxLength: 1000 } : column));
 		const sql = double(() => undefined, tablesResult(wrong));
@@ -125,7 +104,7 @@ describe('SQL Server watermark store: tables', () => {
 	});
 
 	it('accepts wider columns, MAX for text, and any extra columns', () => {
-		const wider = [...columnsOf('state', STATE_COLUMNS).map((column) => (column.name === 'Stream' ? { ...column, maxLength: -1 } : column)), { tableRole: 'state', name: 'Note', typeName: 'nvarchar', maxLength: 20 }];
+		const wider = [...columnsOf(STATE_COLUMNS, 'state').map((column) => (column.name === 'Stream' ? { ...column, maxLength: -1 } : column)), { tableRole: 'state', name: 'Note', typeName: 'nvarchar', maxLength: 20 }];
 		assert.deepEqual(tableMismatches(STATE_COLUMNS, wider), []);
 	});
 });
