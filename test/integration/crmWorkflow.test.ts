@@ -5,64 +5,18 @@
  * (typed parameters in chunks).
  */
 import assert from 'node:assert/strict';
-import type { IDataObject, INodeParameters, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
-import type { SyncInfo } from '../../nodes/shared/core/syncItem';
 import { COMPANY, upsertTargetOnSqlServer } from '../contract/upsertTarget.contract';
-import { readWorkflow, runWorkflow } from '../support/workflowRunner';
+import type { OnError } from '../support/crmItems';
+import { crmWorkflow, customerItem, deletedCustomerItem, orderItem, range, statusesOf } from '../support/crmItems';
+import { runWorkflow } from '../support/workflowRunner';
 import type { SqlServerUnderTest } from './support/sqlServerUnderTest';
 import { TEST_DATABASES, describeAgainstSqlServer } from './support/sqlServerUnderTest';
 
-type OnError = 'continueRegularOutput' | 'continueErrorOutput';
-
-function crmWorkflow(parameters: IDataObject, onError?: OnError): IWorkflowBase {
-	const data = readWorkflow('test/workflow/crmUpsert.workflow.json');
-	const crm = data.nodes.find((node) => node.name === 'CRM');
-	assert.ok(crm, 'the test workflow has a CRM node');
-	crm.parameters = { ...crm.parameters, ...(parameters as INodeParameters) };
-	if (onError) crm.onError = onError;
-	return data;
-}
-
-function syncInfo(stream: string, position: number, key: Record<string, unknown>, operation: SyncInfo['operation'] = 'upsert') {
-	const info: SyncInfo = {
-		stream,
-		operation,
-		key,
-		cursor: JSON.stringify({ kind: 'datetime', marker: `2024-05-01T10:00:00.${String(position).padStart(7, '0')}`, key: [String(position)] }),
-		batchStartCursor: '{"kind":"datetime","marker":null,"key":null}',
-		position,
-		batchRows: 0,
-		hasMore: false,
-	};
-	return info as unknown as IDataObject;
-}
-
-const customer = (no: number, position: number, fields: IDataObject = {}): IDataObject => ({
-	CustomerNo: no,
-	Name: `Customer ${no}`,
-	City: 'Oslo',
-	Email: `post@${no}.example`,
-	_sync: syncInfo('customers', position, { CustomerNo: no }),
-	...fields,
-});
-
-const deletedCustomer = (no: number, position: number): IDataObject => ({
-	CustomerNo: no,
-	_sync: syncInfo('customers', position, { CustomerNo: no }, 'delete'),
-});
-
-const order = (no: number, customerNo: number, position: number): IDataObject => ({
-	OrderNo: no,
-	CustomerNo: customerNo,
-	Description: `Order ${no}`,
-	OrderDate: '2024-04-30T00:00:00.000Z',
-	Amount: 1250.5,
-	_sync: syncInfo('orders', position, { OrderNo: no }),
-});
-
-const range = (count: number, from = 1) => Array.from({ length: count }, (_, index) => from + index);
-const statusesOf = (items: Array<{ json: IDataObject }>) => items.map((item) => item.json.status);
+const customer = customerItem;
+const deletedCustomer = deletedCustomerItem;
+const order = orderItem;
 
 /** The CRM database of one test, emptied, with the runs and reads the scenarios need. */
 async function emptiedCrm(server: SqlServerUnderTest, database: string) {

@@ -4,67 +4,33 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { IDataObject, INodeParameters, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
-import type { SyncInfo } from '../../nodes/shared/core/syncItem';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import { COMPANY, COMPANY_CATALOG, CRM_MEMORY_TABLES, SALES_ORDER, catalogTable } from '../contract/upsertTarget.contract';
 import type { MemoryTableDefinition } from '../support/memory/memoryUpsertTarget';
 import { MemoryUpsertTarget } from '../support/memory/memoryUpsertTarget';
-import { readWorkflow, runWorkflow } from '../support/workflowRunner';
+import type { OnError } from '../support/crmItems';
+import { crmWorkflow, customerItem, deletedCustomerItem, orderItem, range, statusesOf, syncInfo } from '../support/crmItems';
+import { runWorkflow } from '../support/workflowRunner';
 
 const CREDENTIALS = { crmSqlServerApi: { server: 'crm.example', database: 'CRM', user: 'sync', password: 'not-used' } };
 
-function workflow(parameters: IDataObject, onError?: 'continueRegularOutput' | 'continueErrorOutput'): IWorkflowBase {
-	const data = readWorkflow('test/workflow/crmUpsert.workflow.json');
-	const crm = data.nodes.find((node) => node.name === 'CRM');
-	assert.ok(crm);
-	crm.parameters = { ...crm.parameters, ...(parameters as INodeParameters) };
-	if (onError) crm.onError = onError;
-	return data;
-}
+/** A customer as Contracting reads it, with its Active flag (which a manual mapping may send to IsActive). */
+const customer = (no: number, position: number, fields: IDataObject = {}): IDataObject => customerItem(no, position, { Active: true, ...fields });
+const deletedCustomer = deletedCustomerItem;
 
-function syncInfo(stream: string, position: number, key: Record<string, unknown>, operation: SyncInfo['operation'] = 'upsert'): SyncInfo {
-	return {
-		stream,
-		operation,
-		key,
-		cursor: JSON.stringify({ kind: 'datetime', marker: `2024-05-01T10:00:00.${String(position).padStart(7, '0')}`, key: [String(position)] }),
-		batchStartCursor: '{"kind":"datetime","marker":null,"key":null}',
-		position,
-		batchRows: 0,
-		hasMore: false,
-	};
-}
-
-const customer = (no: number, position: number, fields: IDataObject = {}): IDataObject => ({
-	CustomerNo: no,
-	Name: `Customer ${no}`,
-	City: 'Oslo',
-	Email: `post@${no}.example`,
-	Active: true,
-	_sync: syncInfo('customers', position, { CustomerNo: no }) as unknown as IDataObject,
-	...fields,
-});
-
-const deletedCustomer = (no: number, position: number): IDataObject => ({
-	CustomerNo: no,
-	_sync: syncInfo('customers', position, { CustomerNo: no }, 'delete') as unknown as IDataObject,
-});
-
-async function run(memory: MemoryUpsertTarget, items: IDataObject[], parameters: IDataObject = {}, onError?: 'continueRegularOutput' | 'continueErrorOutput') {
+async function run(memory: MemoryUpsertTarget, items: IDataObject[], parameters: IDataObject = {}, onError?: OnError) {
 	replaceSeam(upsertTargetSeam, () => memory);
-	return await runWorkflow(workflow(parameters, onError), {
+	return await runWorkflow(crmWorkflow(parameters, onError), {
 		credentials: CREDENTIALS,
 		triggerItems: items.map((json) => ({ json })),
 		startNodeName: 'Changed rows',
 	});
 }
 
-const statusesOf = (items: Array<{ json: IDataObject }>) => items.map((item) => item.json.status);
 const crm = (extra: MemoryTableDefinition[] = []) => new MemoryUpsertTarget([...CRM_MEMORY_TABLES(), ...extra]);
-const range = (count: number, from = 1) => Array.from({ length: count }, (_, index) => from + index);
 
 afterEach(() => restoreAllSeams());
 
@@ -125,14 +91,7 @@ describe('CRM node: Upsert', () => {
 		const memory = crm();
 		memory.seed(COMPANY, [{ CustomerNo: 10, Name: 'Acme' }]);
 		const [acme] = memory.rows(COMPANY);
-		const order = (no: number, customerNo: number, position: number): IDataObject => ({
-			OrderNo: no,
-			CustomerNo: customerNo,
-			Description: `Order ${no}`,
-			OrderDate: '2024-04-30T00:00:00.000Z',
-			Amount: 1250.5,
-			_sync: syncInfo('orders', position, { OrderNo: no }) as unknown as IDataObject,
-		});
+		const order = orderItem;
 		const result = await run(memory, [order(1, 10, 0), order(2, 123, 1), order(3, 10, 2)], { target: 'orders', columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: [], schema: [] } }, 'continueRegularOutput');
 		const output = result.output('CRM');
 		assert.deepEqual(statusesOf(output), ['inserted', 'failed', 'inserted']);
@@ -261,7 +220,7 @@ describe('CRM node: Upsert', () => {
 		it('finds the key of a deleted row under _sync.key when the item carries nothing else', async () => {
 			const memory = crm();
 			await run(memory, [customer(1, 0), customer(2, 1)]);
-			const bare = { _sync: syncInfo('customers', 0, { CustomerNo: 2 }, 'delete') as unknown as IDataObject };
+			const bare = { _sync: syncInfo('customers', 0, { CustomerNo: 2 }, 'delete') };
 			const result = await run(memory, [bare], { deletes: 'delete' });
 			assert.equal(result.errorMessage, undefined);
 			assert.deepEqual(result.output('CRM')[0].json.key, { CustomerNo: 2 });
