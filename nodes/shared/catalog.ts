@@ -69,6 +69,8 @@ export async function listTables(transport: SqlTransport, filter?: string): Prom
 }
 
 export class UnknownTableError extends Error {
+	readonly advice = 'Pick the table again from the list, or check that the credential points at the right database.';
+
 	constructor(readonly table: QualifiedName) {
 		super(`Table or view ${displayQualifiedName(table)} does not exist, or this login cannot see it`);
 		this.name = 'UnknownTableError';
@@ -124,6 +126,9 @@ export async function describeTable(transport: SqlTransport, table: QualifiedNam
 }
 
 export class UnknownColumnError extends Error {
+	readonly advice =
+		'The table has changed since the node was set up: refresh the column list in the node and map or pick the column again.';
+
 	constructor(
 		readonly table: QualifiedName,
 		readonly column: string,

@@ -35,6 +35,9 @@ export interface Cursor {
 }
 
 export class CursorFormatError extends Error {
+	readonly advice =
+		"The stored watermark was not written by this package or was edited by hand. Use the Watermark node's Rewind (to a date) to set a valid one.";
+
 	constructor(text: string, reason: string) {
 		super(`The watermark "${text.length > 200 ? `${text.slice(0, 200)}…` : text}" cannot be read: ${reason}`);
 		this.name = 'CursorFormatError';

@@ -107,7 +107,13 @@ export function autoMappedColumns(table: CatalogTable, sources: Array<Record<str
 	return table.columns.filter((column) => isWritable(column) && fieldNames.has(column.name.toLowerCase()));
 }
 
+/** What a partner does about any configuration error of the CRM node. */
+export const CONFIGURATION_ADVICE =
+	"Nothing was written. Change the node's settings (columns to match on, mapping, lookups, columns to set on deleted rows) and run again.";
+
 export class UnwritableColumnError extends Error {
+	readonly advice = CONFIGURATION_ADVICE;
+
 	constructor(
 		table: CatalogTable,
 		readonly column: CatalogColumn,

@@ -9,7 +9,7 @@ import { columnNamed } from '../catalog';
 import type { QualifiedName } from './identifiers';
 import { displayQualifiedName } from './identifiers';
 import type { SqlType } from '../transport/types';
-import { fieldForColumn, identifiesOneRow, isWritable, needsValueOnInsert } from './mapping';
+import { CONFIGURATION_ADVICE, fieldForColumn, identifiesOneRow, isWritable, needsValueOnInsert } from './mapping';
 import type { TargetValue } from './mappingValues';
 import { convertForColumn, isTemporal } from './mappingValues';
 import { sqlTypeText } from './sqlTypes';
@@ -91,6 +91,8 @@ export interface RowOutcome {
 }
 
 export class UpsertConfigurationError extends Error {
+	readonly advice = CONFIGURATION_ADVICE;
+
 	constructor(
 		message: string,
 		readonly column?: string,
