@@ -78,11 +78,6 @@ function kindOf(cursorText: string | null): CursorKind | null {
 	return cursorText === null ? null : parseCursor(cursorText).kind;
 }
 
-/**
- * The watermark store on SQL Server, over the SQL transport. Its tables are created on first use; an existing
- * table of the same name must have the columns this package needs. Each method is one batch in one transaction
- * (plus, once per store, the table check and, for an existing table as the cursor's place, its catalogue check).
- */
 /** A retry list row as the statements of watermarkSql.ts answer it. */
 function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
 	return {
@@ -97,6 +92,12 @@ function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
 	};
 }
 
+/**
+ * The watermark store on SQL Server, over the SQL transport. Its tables are created on first use; an existing
+ * table of the same name must have the columns this package needs. Each change is one batch in one transaction,
+ * preceded for Set, Rewind and Undo by a read of where the stream keeps its cursor (plus, once per store, the
+ * table check and, for an existing table as the cursor's place, its catalogue check).
+ */
 export class SqlServerWatermarkStore implements WatermarkStore {
 	private tablesReady?: Promise<void>;
 	private retryTableReady?: Promise<void>;
@@ -220,9 +221,14 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		};
 	}
 
-	private async locationOf(stream: string): Promise<CursorLocation | undefined> {
+	/** The stream's row of the watermark table, as readStateSql answers it. */
+	private async stateRowOf(stream: string): Promise<SqlRow | undefined> {
 		const result = await this.transport.execute({ text: readStateSql(this.tables), parameters: [text('stream', stream, 200)] });
-		const row = result.recordsets[0]?.[0];
+		return result.recordsets[0]?.[0];
+	}
+
+	private async locationOf(stream: string): Promise<CursorLocation | undefined> {
+		const row = await this.stateRowOf(stream);
 		return row ? parseLocation((row.cursorLocation as string | null) ?? null) : undefined;
 	}
 
@@ -286,8 +292,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	async read(stream: string): Promise<StreamState | undefined> {
 		await this.ensureTables();
-		const result = await this.transport.execute({ text: readStateSql(this.tables), parameters: [text('stream', stream, 200)] });
-		const row = result.recordsets[0]?.[0];
+		const row = await this.stateRowOf(stream);
 		if (!row) return undefined;
 		const location = parseLocation((row.cursorLocation as string | null) ?? null);
 		if (location.kind === 'packageTable') return this.stateOf(row);
