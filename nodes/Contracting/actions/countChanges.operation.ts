@@ -1,8 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { displayQualifiedName } from '../../shared/core/identifiers';
-import { toNodeError } from '../../shared/nodeErrors';
 import { countChanges } from '../helpers/countChanges';
 import type { ChangeSource } from '../stores/changeSource';
 import * as readChanges from './readChanges.operation';
@@ -41,23 +39,7 @@ export const description: INodeProperties[] = updateDisplayOptions({ show: { ope
  * bound it counted up to. One COUNT statement per item, whatever the number of rows.
  */
 export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
-	const output: INodeExecutionData[] = [];
-	const items = this.getInputData();
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		let failure: unknown;
-		let tableName = 'the source table';
-		try {
-			const spec = readChanges.sourceSpecOf(this, itemIndex);
-			tableName = displayQualifiedName(spec.table);
-			const count = await countChanges(source, spec, this.getNodeParameter('since', itemIndex, ''));
-			output.push({ json: { ...count } as IDataObject, pairedItem: { item: itemIndex } });
-			continue;
-		} catch (error) {
-			failure = error;
-		}
-		const nodeError = toNodeError(this.getNode(), failure, { itemIndex, doing: `counting the changes in ${tableName}` });
-		if (!this.continueOnFail()) throw nodeError;
-		output.push({ json: { error: nodeError.message }, error: nodeError, pairedItem: { item: itemIndex } });
-	}
-	return output;
+	return await readChanges.forEachSourceItem(this, 'counting the changes in', async (spec, itemIndex) => [
+		{ ...(await countChanges(source, spec, this.getNodeParameter('since', itemIndex, ''))) } as IDataObject,
+	]);
 }

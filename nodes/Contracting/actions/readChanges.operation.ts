@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import type { FilterCondition, FilterOperator, MarkerSpec, NullMarkerRule, SourceSpec, TimeEncoding } from '../../shared/core/markers';
 import { MAX_LAG_SECONDS } from '../../shared/core/markers';
@@ -344,31 +344,46 @@ export function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): Sou
 	};
 }
 
-/** Reads once per input item: the rows changed since that item's watermark, each with its `_sync` info. */
-export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
+/**
+ * Runs `work` once per input item on that item's source, each output item paired with its input item. A failure
+ * stops the node with an error naming the table, or, with "Continue On Fail", becomes an item carrying the error.
+ */
+export async function forEachSourceItem(
+	context: IExecuteFunctions,
+	doing: string,
+	work: (spec: SourceSpec, itemIndex: number) => Promise<IDataObject[]>,
+): Promise<INodeExecutionData[]> {
 	const output: INodeExecutionData[] = [];
-	const items = this.getInputData();
+	const items = context.getInputData();
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		let failure: NodeApiError | NodeOperationError | undefined;
+		let failure: unknown;
 		let tableName = 'the source table';
 		try {
-			const spec = sourceSpecOf(this, itemIndex);
+			const spec = sourceSpecOf(context, itemIndex);
 			tableName = displayQualifiedName(spec.table);
-			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-			const rows = await readChanges(
-				source,
-				spec,
-				this.getNodeParameter('since', itemIndex, ''),
-				{ batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) },
-				this.getNodeParameter('retryKeys', itemIndex, ''),
-			);
-			output.push(...rows.map((json) => ({ json, pairedItem: { item: itemIndex } })));
+			const results = await work(spec, itemIndex);
+			output.push(...results.map((json) => ({ json, pairedItem: { item: itemIndex } })));
+			continue;
 		} catch (error) {
-			failure = toNodeError(this.getNode(), error, { itemIndex, doing: `reading changes from ${tableName}` });
+			failure = error;
 		}
-		if (!failure) continue;
-		if (!this.continueOnFail()) throw failure;
-		output.push({ json: { error: failure.message }, error: failure, pairedItem: { item: itemIndex } });
+		const nodeError = toNodeError(context.getNode(), failure, { itemIndex, doing: `${doing} ${tableName}` });
+		if (!context.continueOnFail()) throw nodeError;
+		output.push({ json: { error: nodeError.message }, error: nodeError, pairedItem: { item: itemIndex } });
 	}
 	return output;
+}
+
+/** Reads once per input item: the rows changed since that item's watermark, each with its `_sync` info. */
+export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
+	return await forEachSourceItem(this, 'reading changes from', async (spec, itemIndex) => {
+		const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+		return await readChanges(
+			source,
+			spec,
+			this.getNodeParameter('since', itemIndex, ''),
+			{ batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) },
+			this.getNodeParameter('retryKeys', itemIndex, ''),
+		);
+	});
 }
