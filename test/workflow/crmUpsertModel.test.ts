@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { IDataObject, INodeParameters } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
 import type { WriteStatus } from '../../nodes/shared/core/syncItem';
@@ -14,7 +14,8 @@ import { COMPANY, CRM_MEMORY_TABLES } from '../contract/upsertTarget.contract';
 import { MemoryUpsertTarget } from '../support/memory/memoryUpsertTarget';
 import type { Random } from '../support/property';
 import { describeFailure, forAll, propertyOptionsFromEnvironment } from '../support/property';
-import { readWorkflow, runWorkflow } from '../support/workflowRunner';
+import { crmWorkflow } from '../support/crmItems';
+import { runWorkflow } from '../support/workflowRunner';
 
 type Change = { kind: 'upsert'; no: number; name: string } | { kind: 'delete'; no: number };
 type Event = { kind: 'deliver'; changes: Change[]; batchSize: number } | { kind: 'resendPrevious'; batchSize: number };
@@ -78,11 +79,7 @@ async function check(events: Event[]): Promise<string | undefined> {
 	for (const [step, event] of events.entries()) {
 		const changes = event.kind === 'deliver' ? event.changes : previous;
 		previous = changes;
-		const data = readWorkflow('test/workflow/crmUpsert.workflow.json');
-		const crm = data.nodes.find((node) => node.name === 'CRM');
-		if (!crm) return 'the test workflow has no CRM node';
-		crm.parameters = { ...crm.parameters, deletes: 'delete', options: { batchSize: event.batchSize } as INodeParameters };
-		const result = await runWorkflow(data, {
+		const result = await runWorkflow(crmWorkflow({ deletes: 'delete', options: { batchSize: event.batchSize } }), {
 			credentials: { crmSqlServerApi: { server: 'crm', database: 'CRM' } },
 			triggerItems: changes.map((change, position) => ({ json: itemOf(change, position) })),
 			startNodeName: 'Changed rows',

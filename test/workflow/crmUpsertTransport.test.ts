@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import type { CatalogTable } from '../../nodes/shared/catalog';
 import { DESCRIBE_TABLE_QUERY } from '../../nodes/shared/catalog';
@@ -13,7 +13,8 @@ import { restoreAllSeams } from '../../nodes/shared/seams';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { COMPANY_CATALOG, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
-import { readWorkflow, runWorkflow } from '../support/workflowRunner';
+import { crmWorkflow } from '../support/crmItems';
+import { runWorkflow } from '../support/workflowRunner';
 
 const CREDENTIALS = { crmSqlServerApi: { server: 'crm.example', database: 'CRM', user: 'sync', password: 'Secret-123' } };
 
@@ -60,7 +61,7 @@ function crmDatabase(level: number) {
 const customers = (count: number): Array<{ json: IDataObject }> =>
 	Array.from({ length: count }, (_, index) => ({ json: { CustomerNo: index + 1, Name: `Customer ${index + 1}`, City: 'Oslo', Email: null } }));
 
-const workflow = (): IWorkflowBase => readWorkflow('test/workflow/crmUpsert.workflow.json');
+const workflow = () => crmWorkflow({});
 
 afterEach(() => restoreAllSeams());
 
