@@ -79,7 +79,7 @@ function typedParameter(reference: string, type: SqlType): string {
 	return isTemporal(type) ? `CONVERT(${sqlTypeText(type)}, ${reference}, 126)` : `CONVERT(${sqlTypeText(type)}, ${reference})`;
 }
 
-export function parameterFor(name: string, type: SqlType, value: TargetValue): SqlParameter {
+function parameterFor(name: string, type: SqlType, value: TargetValue): SqlParameter {
 	if (travelsAsText(type)) return { name, type: { name: 'varchar', length: 40 }, value: value === null ? null : String(value) };
 	return { name, type, value: value as SqlValue };
 }
