@@ -9,30 +9,14 @@ import type { INodeExecutionData, INodeParameters, IWorkflowBase } from 'n8n-wor
 
 import type { SyncInfo } from '../../nodes/shared/core/syncItem';
 import type { SqlParameter } from '../../nodes/shared/transport/types';
+import { contractingWorkflow } from '../support/contractingWorkflow';
 import { runWorkflow } from '../support/workflowRunner';
 import type { SqlServerUnderTest } from './support/sqlServerUnderTest';
 import { TEST_DATABASES, describeAgainstSqlServer } from './support/sqlServerUnderTest';
 
 /** Start (passes the trigger item with the cursor on, as the Watermark node's Get does) → Contracting. */
-function readWorkflow(parameters: INodeParameters): IWorkflowBase {
-	return {
-		name: 'read changes (integration)',
-		active: false,
-		connections: { Start: { main: [[{ node: 'Contracting', type: 'main', index: 0 }]] } },
-		nodes: [
-			{ id: '1', name: 'Start', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [0, 0], parameters: {} },
-			{
-				id: '2',
-				name: 'Contracting',
-				type: 'n8n-nodes-contracting-crm.contracting',
-				typeVersion: 1,
-				position: [200, 0],
-				credentials: { contractingSqlServerApi: { id: '1', name: 'Contracting' } },
-				parameters: { operation: 'readChanges', ...parameters },
-			},
-		],
-	} as unknown as IWorkflowBase;
-}
+const readWorkflow = (parameters: INodeParameters): IWorkflowBase =>
+	contractingWorkflow('read changes (integration)', 'Contracting', { operation: 'readChanges', ...parameters });
 
 const customers = (extra: INodeParameters = {}, options: INodeParameters = {}): INodeParameters => ({
 	streamPreset: 'customers',

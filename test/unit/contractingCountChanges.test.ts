@@ -20,6 +20,7 @@ import { resolveSourcePlan } from '../../nodes/shared/core/markers';
 import { restoreAllSeams } from '../../nodes/shared/seams';
 import type { SqlRequest } from '../../nodes/shared/transport/types';
 import { catalogueResult } from '../support/catalogueAnswer';
+import { CONTRACTING_TEST_CREDENTIALS, contractingWorkflow } from '../support/contractingWorkflow';
 import type { TableDefinition } from '../support/memory/memoryChangeSource';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
@@ -169,35 +170,22 @@ describe('SQL Server change source: countChanges against the transport double', 
 describe('Contracting node: Count Changes Since Watermark in a workflow, over the transport double', () => {
 	afterEach(restoreAllSeams);
 
-	const credentials = { contractingSqlServerApi: { server: 'contracting.invalid', database: 'Contracting', user: 'sync', password: 'secret' } };
+	const credentials = CONTRACTING_TEST_CREDENTIALS;
 
-	function countWorkflow(parameters: INodeParameters, settings: Record<string, unknown> = {}): IWorkflowBase {
-		return {
-			name: 'count changes',
-			active: false,
-			connections: { Start: { main: [[{ node: 'Count', type: 'main', index: 0 }]] } },
-			nodes: [
-				{ id: '1', name: 'Start', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [0, 0], parameters: {} },
-				{
-					id: '2',
-					name: 'Count',
-					type: 'n8n-nodes-contracting-crm.contracting',
-					typeVersion: 1,
-					position: [200, 0],
-					credentials: { contractingSqlServerApi: { id: '1', name: 'Contracting' } },
-					parameters: {
-						operation: 'countChanges',
-						streamPreset: 'customers',
-						table: { __rl: true, mode: 'name', value: 'dbo.Customers' },
-						markerKind: 'datetime',
-						markerColumn: 'ChangedAt',
-						...parameters,
-					},
-					...settings,
-				},
-			],
-		} as unknown as IWorkflowBase;
-	}
+	const countWorkflow = (parameters: INodeParameters, settings: Record<string, unknown> = {}): IWorkflowBase =>
+		contractingWorkflow(
+			'count changes',
+			'Count',
+			{
+				operation: 'countChanges',
+				streamPreset: 'customers',
+				table: { __rl: true, mode: 'name', value: 'dbo.Customers' },
+				markerKind: 'datetime',
+				markerColumn: 'ChangedAt',
+				...parameters,
+			},
+			settings,
+		);
 
 	/** Catalogue, clock, and a count that depends on the @m it is sent, so a wrong cursor shows as a wrong count. */
 	const server = () =>

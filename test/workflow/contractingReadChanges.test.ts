@@ -10,10 +10,11 @@ import type { IDataObject, INodeParameters, IWorkflowBase } from 'n8n-workflow';
 import { changeSourceSeam } from '../../nodes/Contracting/stores/changeSource';
 import type { SyncInfo } from '../../nodes/shared/core/syncItem';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { CONTRACTING_TEST_CREDENTIALS, contractingWorkflow } from '../support/contractingWorkflow';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
 import { runWorkflow } from '../support/workflowRunner';
 
-const credentials = { contractingSqlServerApi: { server: 'contracting.invalid', database: 'Contracting', user: 'sync', password: 'secret' } };
+const credentials = CONTRACTING_TEST_CREDENTIALS;
 
 function contractingSource(): MemoryChangeSource {
 	const source = new MemoryChangeSource();
@@ -46,27 +47,8 @@ function contractingSource(): MemoryChangeSource {
 	return source;
 }
 
-/** Start (passes the trigger items on, like the Watermark node's Get before it) → Contracting; parameters as the editor stores them. */
-function readWorkflow(parameters: INodeParameters, settings: Record<string, unknown> = {}): IWorkflowBase {
-	return {
-		name: 'read changes',
-		active: false,
-		connections: { Start: { main: [[{ node: 'Contracting', type: 'main', index: 0 }]] } },
-		nodes: [
-			{ id: '1', name: 'Start', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [0, 0], parameters: {} },
-			{
-				id: '2',
-				name: 'Contracting',
-				type: 'n8n-nodes-contracting-crm.contracting',
-				typeVersion: 1,
-				position: [200, 0],
-				credentials: { contractingSqlServerApi: { id: '1', name: 'Contracting' } },
-				parameters: { operation: 'readChanges', ...parameters },
-				...settings,
-			},
-		],
-	} as unknown as IWorkflowBase;
-}
+const readWorkflow = (parameters: INodeParameters, settings: Record<string, unknown> = {}): IWorkflowBase =>
+	contractingWorkflow('read changes', 'Contracting', { operation: 'readChanges', ...parameters }, settings);
 
 const customersParameters = (options: INodeParameters = {}): INodeParameters => ({
 	streamPreset: 'customers',
