@@ -16,6 +16,7 @@ import {
 	dueRetries,
 	nextRetryEntry,
 	parkedRowsMessage,
+	parkingEndsTheRun,
 	retryKeyText,
 	retryKeysOf,
 	retryListChanges,
@@ -193,6 +194,15 @@ describe('nextRetryEntry: attempts and parking', () => {
 
 	it('a written row leaves the list, parked or not', () => {
 		assert.deepEqual(nextRetryEntry('customers', entry({ parked: true }), { kind: 'written', key: { CustomerNo: 7 } }, 5, now), { newlyParked: false });
+	});
+});
+
+describe('parkingEndsTheRun: when a parked row makes Set give the lease up', () => {
+	const parked = [{ key: { CustomerNo: 1 } }];
+	it('only when this Set parked a row and "Fail the Execution When a Row Is Parked" is on', () => {
+		assert.equal(parkingEndsTheRun({ maxAttempts: 5, releaseLeaseWhenParked: true }, parked), true);
+		assert.equal(parkingEndsTheRun({ maxAttempts: 5, releaseLeaseWhenParked: true }, []), false);
+		assert.equal(parkingEndsTheRun({ maxAttempts: 5, releaseLeaseWhenParked: false }, parked), false);
 	});
 });
 

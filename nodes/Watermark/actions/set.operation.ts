@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, PARKED_ROWS_ADVICE, checkMaxAttempts, dueRetryOf, parkedRowsMessage, retryListChanges } from '../../shared/core/retryList';
+import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, PARKED_ROWS_ADVICE, checkMaxAttempts, dueRetryOf, parkedRowsMessage, parkingEndsTheRun, retryListChanges } from '../../shared/core/retryList';
 import { isWritten } from '../../shared/core/syncItem';
 import type { FailedRowsRule, WrittenItem } from '../../shared/core/watermark';
 import {
@@ -119,9 +119,8 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		const options = this.getNodeParameter('setOptions', 0, {}) as SetOptions;
 		const written = items.map((item) => writtenItemOf(item.json));
 		const progress = furthestWrittenCursor(written, options.failedRows ?? 'park');
-		const failWhenParked = options.failWhenParked ?? true;
 		const changes = retryListChanges(written, progress, token.retryListInUse === true);
-		const rules = { maxAttempts: checkMaxAttempts(options.maxAttempts), releaseLeaseWhenParked: failWhenParked };
+		const rules = { maxAttempts: checkMaxAttempts(options.maxAttempts), releaseLeaseWhenParked: options.failWhenParked ?? true };
 		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress);
 		if (progress.stream !== undefined && progress.stream !== token.stream) {
 			throw new WrittenItemsError(`The rows are of stream "${progress.stream}", but the token from Get is for stream "${token.stream}"`);
@@ -139,7 +138,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		const outcome = setOutcome(result.verdict, progress);
 		const moved = result.verdict === 'store';
 		const parked = result.retry?.newlyParked ?? [];
-		const releasedForParked = failWhenParked && parked.length > 0;
+		const releasedForParked = parkingEndsTheRun(rules, parked);
 		const json: IDataObject = {
 			stream: token.stream,
 			previousCursor: result.previousCursor,

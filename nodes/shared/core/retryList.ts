@@ -51,6 +51,15 @@ export interface RetryRules {
 	releaseLeaseWhenParked: boolean;
 }
 
+/**
+ * Whether this Set's parking ends the run: a row reached Max Attempts and the rules give the lease up for it
+ * (Set then fails the execution after storing, so no batch of this run follows). The SQL Server store states the
+ * same rule in commitSql.
+ */
+export function parkingEndsTheRun(rules: RetryRules, newlyParked: readonly unknown[]): boolean {
+	return rules.releaseLeaseWhenParked && newlyParked.length > 0;
+}
+
 /** The retry list table; defaults to the watermark table's name followed by "Retry". */
 export function retryTableOf(tables: { state: QualifiedName; retry?: QualifiedName }): QualifiedName {
 	return tables.retry ?? { schema: tables.state.schema, name: `${tables.state.name}Retry` };

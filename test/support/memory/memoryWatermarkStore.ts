@@ -18,7 +18,7 @@ import type {
 } from '../../../nodes/Watermark/stores/watermarkStore';
 import type { HistoryAction } from '../../../nodes/shared/core/rewind';
 import type { RetryEntry, RetryRules, RetryChange } from '../../../nodes/shared/core/retryList';
-import { dueRetries, nextRetryEntry, retryKeyText } from '../../../nodes/shared/core/retryList';
+import { dueRetries, nextRetryEntry, parkingEndsTheRun, retryKeyText } from '../../../nodes/shared/core/retryList';
 
 interface Row {
 	stream: string;
@@ -181,7 +181,7 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			this.record(row.stream, previousCursor, this.stateOf(row).cursor, 'set', null, request.audit);
 		}
 		const retry = request.retry && (verdict === 'store' || verdict === 'nothing to store') ? this.applyRetryChanges(row.stream, request.retry) : undefined;
-		const releaseForParked = retry !== undefined && retry.newlyParked.length > 0 && request.retry?.rules.releaseLeaseWhenParked === true;
+		const releaseForParked = retry !== undefined && request.retry !== undefined && parkingEndsTheRun(request.retry.rules, retry.newlyParked);
 		if (releasesLease(verdict, request.releaseLease || releaseForParked)) {
 			row.leaseOwner = null;
 			row.leaseExpiresAt = null;
