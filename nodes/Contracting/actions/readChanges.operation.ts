@@ -319,7 +319,7 @@ function streamOf(context: IExecuteFunctions, itemIndex: number): string {
 	return name;
 }
 
-export function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec {
+function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec {
 	const tableText = context.getNodeParameter('table', itemIndex, '', { extractValue: true }) as string;
 	if (tableText.trim() === '') throw new NodeOperationError(context.getNode(), 'No source table is chosen', { itemIndex, description: 'Pick the table from the list or type its name, e.g. dbo.Customers.' });
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;

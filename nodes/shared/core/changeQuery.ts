@@ -15,7 +15,7 @@ import type { ChangeOperation } from './syncItem';
 import type { SqlParameter, SqlRequest, SqlResult, SqlRow } from '../transport/types';
 
 /** Column aliases of the bookkeeping the batch query returns next to the row's own columns. */
-export const MARKER_ALIAS = '__sync_marker';
+const MARKER_ALIAS = '__sync_marker';
 export const OPERATION_ALIAS = '__sync_operation';
 export const keyAlias = (index: number): string => `__sync_key_${index}`;
 
@@ -73,7 +73,7 @@ export function cursorForSource(plan: SourcePlan, cursor: Cursor): Cursor {
 	return { ...cursor, kind };
 }
 
-export function markerKindLabel(kind: ResolvedMarker['kind']): string {
+function markerKindLabel(kind: ResolvedMarker['kind']): string {
 	switch (kind) {
 		case 'datetime':
 			return 'a date-time column';
@@ -438,7 +438,7 @@ export function changeBatchRequest(plan: SourcePlan, window: ReadWindow, after: 
 }
 
 /** The column the count statement returns. */
-export const COUNT_ALIAS = 'changeCount';
+const COUNT_ALIAS = 'changeCount';
 
 /**
  * The one statement that counts what a read from `from` would send within the window, every batch together:

@@ -91,7 +91,7 @@ export function offsetOfLocalTime(local: string, zone: IANAZone): LocalTimeOffse
 	return { situation: 'overlap', offsetMinutes: Math.max(...real) };
 }
 
-export function formatOffset(minutes: number): string {
+function formatOffset(minutes: number): string {
 	const sign = minutes < 0 ? '-' : '+';
 	const absolute = Math.abs(minutes);
 	return `${sign}${String(Math.floor(absolute / 60)).padStart(2, '0')}:${String(absolute % 60).padStart(2, '0')}`;
@@ -113,7 +113,7 @@ export function localReadingOf(instantMs: number, zone: IANAZone): string {
 }
 
 /** Reads SQL Server's CONVERT(varchar(33), SYSUTCDATETIME(), 126) text as an instant (to the millisecond). */
-export function instantOfUtcText(utc: string): number {
+function instantOfUtcText(utc: string): number {
 	return wallClockMs(utc);
 }
 

@@ -132,7 +132,7 @@ class MemoryTable {
 }
 
 /** SQL Server's order for the values this source holds; NULL first, as ORDER BY puts it. Text compares case-insensitively. */
-export function compareValues(a: unknown, b: unknown): number {
+function compareValues(a: unknown, b: unknown): number {
 	if (a === null || a === undefined) return b === null || b === undefined ? 0 : -1;
 	if (b === null || b === undefined) return 1;
 	if (typeof a === 'number' && typeof b === 'number') return a - b;
