@@ -227,6 +227,17 @@ describe('CRM node: Upsert', () => {
 			assert.deepEqual(memory.rows(COMPANY).map((row) => row.CustomerNo), [1]);
 		});
 
+		it('an ignored delete that carries nothing but _sync.key reports that key, also under a manual mapping', async () => {
+			const memory = crm();
+			const bare = { _sync: syncInfo('customers', 0, { CustomerNo: 2 }, 'delete') };
+			const mapping = { columns: { mappingMode: 'defineBelow', value: { CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name }}' }, matchingColumns: ['CustomerNo'], schema: [] } };
+			for (const parameters of [{}, mapping]) {
+				const result = await run(memory, [bare], { deletes: 'ignore', ...parameters });
+				assert.equal(result.errorMessage, undefined);
+				assert.deepEqual(result.output('CRM').map((item) => [item.json.status, item.json.key]), [['ignored', { CustomerNo: 2 }]]);
+			}
+		});
+
 		it('refuses a column to set that the table does not have, naming it, before writing anything', async () => {
 			const { memory, error } = await afterDeleting({ deleteColumns: { column: [{ column: 'Inactive', value: '1' }] } });
 			assert.match(String(error), /Column "Inactive" does not exist in dbo\.Company/);

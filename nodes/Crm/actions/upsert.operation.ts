@@ -76,8 +76,10 @@ function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Pl
 	const values = mappedValues(context, settings, item, index);
 	const deletePlan = plans.delete;
 	if (!isDelete(item) || !deletePlan) return { index, kind: 'upsert', prepared: prepareUpsertRow(plans.upsert as UpsertPlan, index, values, item.json) };
-	if (deletePlan.handling.kind === 'ignore') return { index, kind: 'ignored', key: rawKeyOf(deletePlan.matchColumns, { ...fieldsOf(item), ...values }) };
-	return { index, kind: 'delete', prepared: prepareDeleteRow(deletePlan, index, values, syncOf(item)?.key ?? {}) };
+	// An ignored delete reports its key found the way a delete finds it (the mapping, else `_sync.key`).
+	const prepared = prepareDeleteRow(deletePlan, index, values, syncOf(item)?.key ?? {});
+	if (deletePlan.handling.kind === 'ignore') return { index, kind: 'ignored', key: prepared.key };
+	return { index, kind: 'delete', prepared };
 }
 
 async function writeInRequests<R extends { ordinal: number }>(rows: R[], perRequest: number, write: (rows: R[]) => Promise<RowOutcome[]>): Promise<RowOutcome[]> {
