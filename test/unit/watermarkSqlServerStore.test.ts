@@ -14,7 +14,7 @@ import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { SqlServerWatermarkStore } from '../../nodes/Watermark/stores/sqlServerWatermarkStore';
 import type { WatermarkTables } from '../../nodes/Watermark/stores/watermarkStore';
 import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermarkStore';
-import { STATE_COLUMNS, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
+import { MissingSchemaError, STATE_COLUMNS, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
 import { acquireRequest, audit, columnsOf, tablesResult } from '../support/watermarkSqlAnswers';
 
@@ -101,6 +101,17 @@ describe('SQL Server watermark store: tables', () => {
 		const sql = double(() => undefined, resultOf([{ stateSchemaExists: 0, historySchemaExists: 0 }], []));
 		const store = new SqlServerWatermarkStore(sql, { state: { schema: 'sync', name: 'W' }, history: { schema: 'sync', name: 'WHistory' } });
 		await assert.rejects(store.streamNames(), /schema sync does not exist/);
+	});
+
+	it('says of a missing schema that it is missing, not that a table of that name is not a watermark table', async () => {
+		const sql = double(() => undefined, resultOf([{ stateSchemaExists: 0, historySchemaExists: 0 }], []));
+		const store = new SqlServerWatermarkStore(sql, { state: { schema: 'sync', name: 'W' }, history: { schema: 'sync', name: 'WHistory' } });
+		await assert.rejects(store.streamNames(), (error: unknown) => {
+			assert.ok(error instanceof MissingSchemaError);
+			assert.doesNotMatch(error.message, /exists but is not a watermark table/);
+			assert.match(error.advice, /Create the schema sync in this database, or name the table under "Watermark Tables" in schema dbo/);
+			return true;
+		});
 	});
 
 	it('accepts wider columns, MAX for text, and any extra columns', () => {

@@ -36,6 +36,7 @@ import type {
 import type { ExistingColumn } from './watermarkSql';
 import {
 	HISTORY_COLUMNS,
+	MissingSchemaError,
 	RETRY_COLUMNS,
 	STATE_COLUMNS,
 	WatermarkTableError,
@@ -114,7 +115,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			const [schemas = [], columns = []] = result.recordsets;
 			for (const [role, table] of [['state', this.tables.state], ['history', this.tables.history]] as const) {
 				if (!Number(schemas[0]?.[`${role}SchemaExists`])) {
-					throw new WatermarkTableError(table, [`schema ${table.schema} does not exist; create it or use dbo`]);
+					throw new MissingSchemaError(table);
 				}
 				const existing = columns.filter((row) => row.tableRole === role) as unknown as ExistingColumn[];
 				const problems = existing.length === 0 ? ['the table could not be created'] : tableMismatches(role === 'state' ? STATE_COLUMNS : HISTORY_COLUMNS, existing);
@@ -134,7 +135,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		this.retryTableReady ??= (async () => {
 			const result = await this.transport.execute({ text: ensureRetryTableSql(table), parameters: [] });
 			const [schemas = [], columns = []] = result.recordsets;
-			if (!Number(schemas[0]?.retrySchemaExists)) throw new WatermarkTableError(table, [`schema ${table.schema} does not exist; create it or use dbo`]);
+			if (!Number(schemas[0]?.retrySchemaExists)) throw new MissingSchemaError(table);
 			const problems = columns.length === 0 ? ['the table could not be created'] : tableMismatches(RETRY_COLUMNS, columns as unknown as ExistingColumn[]);
 			if (problems.length > 0) throw new WatermarkTableError(table, problems);
 		})();

@@ -128,6 +128,17 @@ export class WatermarkTableError extends Error {
 	}
 }
 
+/** A table named under "Watermark Tables" is in a schema the database does not have. */
+export class MissingSchemaError extends Error {
+	readonly advice: string;
+
+	constructor(table: QualifiedName) {
+		super(`The schema ${table.schema} does not exist, so the table ${displayQualifiedName(table)} cannot be created in it`);
+		this.name = 'MissingSchemaError';
+		this.advice = `Create the schema ${table.schema} in this database, or name the table under "Watermark Tables" in schema dbo. Nothing was changed.`;
+	}
+}
+
 /** How a statement reads and writes the cursor where it is kept (see cursorLocationSql.ts). */
 export interface LocationSql {
 	/** Assigns @stored (nvarchar(max)) from the location, with the given table hints (LOCKING_READ inside a transaction). */
