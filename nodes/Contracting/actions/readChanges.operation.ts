@@ -38,6 +38,19 @@ const COLUMN_CHOICE = {
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['readChanges'], ...extra } });
 
+/** A column the chosen change marker is read from; its default is the Contracting schema's own column name. */
+function markerColumn(name: string, displayName: string, defaultColumn: string, markerKind: MarkerSpec['kind'], what: string): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'options',
+		typeOptions: COLUMN_CHOICE,
+		default: defaultColumn,
+		description: [what, 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.'].join(' '),
+		displayOptions: show({ markerKind: [markerKind] }),
+	};
+}
+
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Stream',
@@ -95,36 +108,9 @@ export const description: INodeProperties[] = [
 		description: 'How the node tells which rows changed since the watermark',
 		displayOptions: show(),
 	},
-	{
-		displayName: 'Marker Column Name or ID',
-		name: 'markerColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
-		default: 'ChangedAt',
-		description: 'The column set to the date and time of each change. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		displayOptions: show({ markerKind: ['datetime'] }),
-	},
-	{
-		displayName: 'Date Column Name or ID',
-		name: 'dateColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
-		default: 'LastChangeDate',
-		description: 'The date of each change: a date or datetime column, or an integer holding yyyymmdd. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		displayOptions: show({ markerKind: ['dateAndTime'] }),
-	},
-	{
-		displayName: 'Time Column Name or ID',
-		name: 'timeColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
-		default: 'LastChangeTime',
-		description: 'The time of each change: a time column, or an integer (see Time Encoding). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		displayOptions: show({ markerKind: ['dateAndTime'] }),
-	},
+	markerColumn('markerColumn', 'Marker Column Name or ID', 'ChangedAt', 'datetime', 'The column set to the date and time of each change.'),
+	markerColumn('dateColumn', 'Date Column Name or ID', 'LastChangeDate', 'dateAndTime', 'The date of each change: a date or datetime column, or an integer holding yyyymmdd.'),
+	markerColumn('timeColumn', 'Time Column Name or ID', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding).'),
 	{
 		displayName: 'Time Encoding',
 		name: 'timeEncoding',
@@ -137,16 +123,7 @@ export const description: INodeProperties[] = [
 		description: 'How an integer time column holds the time (ignored for a time column)',
 		displayOptions: show({ markerKind: ['dateAndTime'] }),
 	},
-	{
-		displayName: 'Rowversion Column Name or ID',
-		name: 'rowversionColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options -- the Contracting schema's own column name is the right default
-		default: 'RowVer',
-		description: 'The rowversion (timestamp) column. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		displayOptions: show({ markerKind: ['rowversion'] }),
-	},
+	markerColumn('rowversionColumn', 'Rowversion Column Name or ID', 'RowVer', 'rowversion', 'The rowversion (timestamp) column.'),
 	{
 		displayName: 'Since',
 		name: 'since',
