@@ -20,7 +20,7 @@ export interface WatermarkContext {
  * The tables named under "Watermark Tables". The history table defaults to the watermark table's name with
  * "History" appended, in the same schema, so renaming one renames both.
  */
-export function tablesOf(options: { watermarkTable?: string; historyTable?: string; retryTable?: string }): WatermarkTables {
+function tablesOf(options: { watermarkTable?: string; historyTable?: string; retryTable?: string }): WatermarkTables {
 	const state: QualifiedName = options.watermarkTable?.trim() ? parseQualifiedName(options.watermarkTable) : DEFAULT_WATERMARK_TABLES.state;
 	const history: QualifiedName = options.historyTable?.trim()
 		? parseQualifiedName(options.historyTable)
@@ -69,7 +69,7 @@ export function errorJson(error: { message: string; description?: string | null 
 }
 
 /** Stream names are kept in nvarchar(200) columns. */
-export const MAX_STREAM_NAME_LENGTH = 200;
+const MAX_STREAM_NAME_LENGTH = 200;
 
 export function streamParameter(context: IExecuteFunctions, itemIndex: number): string {
 	const stream = String(context.getNodeParameter('stream', itemIndex) ?? '').trim();

@@ -71,7 +71,7 @@ function timeValueOf(variable: string, typeName: string): string {
 }
 
 /** Builds the SQL for a location from its catalogue description. Pure: tested without a server. */
-export function existingLocationSql(table: CatalogTable, location: ExistingLocation): ResolvedLocation {
+function existingLocationSql(table: CatalogTable, location: ExistingLocation): ResolvedLocation {
 	const target = quoteQualifiedName(table.name);
 	const filter = filterParameter(table, location);
 	const where = `WHERE ${quoteIdentifier(columnNamed(table, location.filterColumn).name)} = @filterValue`;
@@ -118,7 +118,7 @@ FROM ${target}${hints} ${where};`,
 	};
 }
 
-export const COUNT_ROWS_SQL = (table: CatalogTable, filterColumn: string) =>
+const COUNT_ROWS_SQL = (table: CatalogTable, filterColumn: string) =>
 	`SELECT COUNT_BIG(*) AS rowsFound FROM ${quoteQualifiedName(table.name)} WHERE ${quoteIdentifier(columnNamed(table, filterColumn).name)} = @filterValue;`;
 
 /** Checks an existing-table location against the catalogue and that its filter picks exactly one row. */

@@ -150,7 +150,7 @@ export interface LocationSql {
 }
 
 /** Holds the row read until the transaction ends, so nothing changes between the compare and the set. */
-export const LOCKING_READ = ' WITH (UPDLOCK, HOLDLOCK)';
+const LOCKING_READ = ' WITH (UPDLOCK, HOLDLOCK)';
 
 const PRELUDE = `SET NOCOUNT ON;
 SET XACT_ABORT ON;
@@ -375,7 +375,7 @@ const RETRY_SELECT = `[KeyText] AS keyText, [CursorText] AS cursorText, [Attempt
  * parked, least recently tried first, only when the lease was just taken, not renewed). Nothing while the
  * table does not exist yet, so a stream that never had a refused row costs no extra round trip.
  */
-export function dueRetriesSql(retry: QualifiedName, limit: number): string {
+function dueRetriesSql(retry: QualifiedName, limit: number): string {
 	const table = quoteQualifiedName(retry);
 	return `IF OBJECT_ID(${literal(table)}, N'U') IS NOT NULL
 BEGIN
@@ -394,7 +394,7 @@ END;`;
  * than OPENJSON so that a database at compatibility level 120 takes it too. nextRetryEntry in T-SQL: written keys
  * leave, failed keys count another attempt (parked at @maxAttempts) or come in with 1.
  */
-export function retryChangesSql(retry: QualifiedName): string {
+function retryChangesSql(retry: QualifiedName): string {
 	const table = quoteQualifiedName(retry);
 	const sameKey = (alias: string) => `c.KeyText COLLATE Latin1_General_BIN2 = ${alias}.[KeyText]`;
 	return `DECLARE @touched TABLE (KeyText nvarchar(max), CursorText nvarchar(max), Attempts int, LastError nvarchar(max),
@@ -427,10 +427,10 @@ END;`;
 }
 
 /** Whether this Set parked a row (for the lease release of RetryRules.releaseLeaseWhenParked). */
-export const PARKED_NOW = 'EXISTS (SELECT 1 FROM @touched WHERE WasParked = 0 AND IsParked = 1)';
+const PARKED_NOW = 'EXISTS (SELECT 1 FROM @touched WHERE WasParked = 0 AND IsParked = 1)';
 
 /** What the retry part of Set answers, after commitSql's state row: its counts, then the rows it parked. */
-export const RETRY_CHANGES_ANSWER = `SELECT @retryRemoved AS removed, (SELECT COUNT(*) FROM @touched) AS failing;
+const RETRY_CHANGES_ANSWER = `SELECT @retryRemoved AS removed, (SELECT COUNT(*) FROM @touched) AS failing;
 SELECT KeyText AS keyText, CursorText AS cursorText, Attempts AS attempts, LastError AS lastError,
        CONVERT(varchar(23), FirstFailedAt, 126) AS firstFailedAt, CONVERT(varchar(23), LastTriedAt, 126) AS lastTriedAt, IsParked AS parked
 FROM @touched WHERE WasParked = 0 AND IsParked = 1;`;

@@ -65,7 +65,7 @@ function splitWallTime(marker: string): WallTime {
  * The instant a wall-clock time stands for in `zone` (by the rule of timeZone.ts: in the autumn overlap the
  * earlier of the two, in the spring gap the one with the offset from before the gap), in milliseconds.
  */
-export function instantOfWallTime(wholeSeconds: string, zone: IANAZone): number {
+function instantOfWallTime(wholeSeconds: string, zone: IANAZone): number {
 	const wallMs = Date.parse(`${wholeSeconds}Z`);
 	if (Number.isNaN(wallMs)) throw new RewindInputError(`"${wholeSeconds}" is not a date and time that exists`);
 	return wallMs - offsetOfLocalTime(wholeSeconds, zone).offsetMinutes * 60_000;
@@ -105,12 +105,12 @@ export function wallTimeOfInput(text: string, zone: IANAZone): string {
 	return parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss");
 }
 
-export function isDateTimeKind(kind: CursorKind): boolean {
+function isDateTimeKind(kind: CursorKind): boolean {
 	return kind === 'datetime' || kind === 'dateAndTime';
 }
 
 /** Whether marker `a` comes after marker `b` in the source's order (same kind). */
-export function isMarkerAfter(kind: CursorKind, a: string, b: string): boolean {
+function isMarkerAfter(kind: CursorKind, a: string, b: string): boolean {
 	if (isDateTimeKind(kind)) {
 		const pad = (marker: string) => {
 			const { wholeSeconds, fraction } = splitWallTime(marker);
@@ -140,7 +140,7 @@ export interface RewindPlan {
 }
 
 /** For a date-time cursor: the new cursor, computed from its marker. */
-export function rewindDateTimeCursor(current: Cursor, request: TimedRewind, zoneName: string, now: Date): RewindPlan {
+function rewindDateTimeCursor(current: Cursor, request: TimedRewind, zoneName: string, now: Date): RewindPlan {
 	const zone = zoneNamed(zoneName);
 	if (request.by === 'duration') {
 		checkDuration(request);
