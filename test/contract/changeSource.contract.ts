@@ -19,6 +19,7 @@ import { sqlTypeText } from '../../nodes/shared/core/sqlTypes';
 import type { SqlParameter, SqlTransport } from '../../nodes/shared/transport/types';
 import type { Row, TableDefinition } from '../support/memory/memoryChangeSource';
 import { catalogColumnOf } from '../support/memory/memoryChangeSource';
+import { sourceSpecFor } from '../support/sourceSpec';
 
 export interface ChangeSourceHarness {
 	source: ChangeSource;
@@ -111,20 +112,7 @@ export interface ReadResult {
 	last: Cursor;
 }
 
-function spec(table: string, marker: MarkerSpec, overrides: Partial<SourceSpec> = {}): SourceSpec {
-	return {
-		stream: 'contract',
-		table: parseQualifiedName(table),
-		keyColumns: [],
-		marker,
-		outputColumns: 'all',
-		filters: [],
-		timeZone: 'Europe/Oslo',
-		lagSeconds: 60,
-		nullMarkers: 'firstRunOnly',
-		...overrides,
-	};
-}
+const spec = (table: string, marker: MarkerSpec, overrides: Partial<SourceSpec> = {}): SourceSpec => sourceSpecFor(table, marker, { stream: 'contract', ...overrides });
 
 /** Reads as one execution does: describe, one window, batches until the source says there is no more. */
 export async function readEverything(source: ChangeSource, sourceSpec: SourceSpec, from: Cursor, batchSize: number): Promise<ReadResult> {

@@ -12,6 +12,7 @@ import { TimeZoneError } from '../../nodes/shared/core/timeZone';
 import type { SqlRequest } from '../../nodes/shared/transport/types';
 import type { TableDefinition } from '../support/memory/memoryChangeSource';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
+import { sourceSpecFor } from '../support/sourceSpec';
 
 const customers: TableDefinition = {
 	name: 'dbo.Customers',
@@ -35,20 +36,8 @@ const customers: TableDefinition = {
 
 const catalogOf = (definition: TableDefinition): CatalogTable => new MemoryChangeSource().define(definition).catalog;
 
-function planFor(marker: MarkerSpec, overrides: Partial<SourceSpec> = {}, definition = customers): SourcePlan {
-	return resolveSourcePlan(catalogOf(definition), {
-		stream: 'customers',
-		table: { schema: 'dbo', name: definition.name.split('.')[1] },
-		keyColumns: [],
-		marker,
-		outputColumns: ['Name'],
-		filters: [],
-		timeZone: 'Europe/Oslo',
-		lagSeconds: 60,
-		nullMarkers: 'firstRunOnly',
-		...overrides,
-	});
-}
+const planFor = (marker: MarkerSpec, overrides: Partial<SourceSpec> = {}, definition = customers): SourcePlan =>
+	resolveSourcePlan(catalogOf(definition), sourceSpecFor(definition.name, marker, { outputColumns: ['Name'], ...overrides }));
 
 const datetime2Marker: MarkerSpec = { kind: 'datetime', column: 'ChangedAt' };
 const window: ReadWindow = { upperBound: '2024-06-01T13:59:00.123' };

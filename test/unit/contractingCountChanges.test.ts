@@ -24,6 +24,7 @@ import { CONTRACTING_TEST_CREDENTIALS, contractingWorkflow } from '../support/co
 import type { TableDefinition } from '../support/memory/memoryChangeSource';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
+import { sourceSpecFor } from '../support/sourceSpec';
 import { runWorkflow } from '../support/workflowRunner';
 
 const customers: TableDefinition = {
@@ -42,20 +43,8 @@ const customers: TableDefinition = {
 	changeTracking: true,
 };
 
-function planFor(marker: MarkerSpec, overrides: Partial<SourceSpec> = {}): SourcePlan {
-	return resolveSourcePlan(new MemoryChangeSource().define(customers).catalog, {
-		stream: 'customers',
-		table: { schema: 'dbo', name: 'Customers' },
-		keyColumns: [],
-		marker,
-		outputColumns: 'all',
-		filters: [],
-		timeZone: 'Europe/Oslo',
-		lagSeconds: 60,
-		nullMarkers: 'firstRunOnly',
-		...overrides,
-	});
-}
+const planFor = (marker: MarkerSpec, overrides: Partial<SourceSpec> = {}): SourcePlan =>
+	resolveSourcePlan(new MemoryChangeSource().define(customers).catalog, sourceSpecFor('dbo.Customers', marker, overrides));
 
 const MARKER = '2024-11-18T08:00:00.1234567';
 const dateTimeWindow: ReadWindow = { upperBound: '2024-12-01T12:59:00.000' };

@@ -8,6 +8,7 @@ import { ChangeSourceError } from '../../nodes/shared/core/markers';
 import type { SyncInfo } from '../../nodes/shared/core/syncItem';
 import { localReadingOf, zoneNamed } from '../../nodes/shared/core/timeZone';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
+import { sourceSpecFor } from '../support/sourceSpec';
 import { describeFailure, forAll, propertyOptionsFromEnvironment } from '../support/property';
 
 const sync = (item: Record<string, unknown>) => item._sync as unknown as SyncInfo;
@@ -27,18 +28,7 @@ function customersSource(): MemoryChangeSource {
 	return source;
 }
 
-const spec = (overrides: Partial<SourceSpec> = {}): SourceSpec => ({
-	stream: 'customers',
-	table: { schema: 'dbo', name: 'Customers' },
-	keyColumns: [],
-	marker: { kind: 'datetime', column: 'ChangedAt' },
-	outputColumns: 'all',
-	filters: [],
-	timeZone: 'Europe/Oslo',
-	lagSeconds: 60,
-	nullMarkers: 'firstRunOnly',
-	...overrides,
-});
+const spec = (overrides: Partial<SourceSpec> = {}): SourceSpec => sourceSpecFor('dbo.Customers', { kind: 'datetime', column: 'ChangedAt' }, overrides);
 
 describe('read limits and the Since parameter', () => {
 	it('accepts the defaults and refuses a batch size or cap that is not a sane whole number, naming the option', () => {

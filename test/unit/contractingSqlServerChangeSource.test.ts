@@ -12,6 +12,7 @@ import type { SqlRequest, SqlResult, SqlRow } from '../../nodes/shared/transport
 import type { TableDefinition } from '../support/memory/memoryChangeSource';
 import { catalogueResult } from '../support/catalogueAnswer';
 import { RecordingSqlTransport, asProductionTransport, resultOf } from '../support/recordingTransport';
+import { sourceSpecFor } from '../support/sourceSpec';
 
 const customers: TableDefinition = {
 	name: 'dbo.Customers',
@@ -50,19 +51,7 @@ function sourceOver(double: RecordingSqlTransport) {
 	return new SqlServerChangeSource(asProductionTransport(double, connectionSettingsFromCredentials({ server: 'contracting.local', database: 'Contracting' })));
 }
 
-function spec(marker: MarkerSpec = { kind: 'datetime', column: 'ChangedAt' }): SourceSpec {
-	return {
-		stream: 'customers',
-		table: { schema: 'dbo', name: 'Customers' },
-		keyColumns: [],
-		marker,
-		outputColumns: ['Name', 'ChangedAt'],
-		filters: [],
-		timeZone: 'Europe/Oslo',
-		lagSeconds: 60,
-		nullMarkers: 'firstRunOnly',
-	};
-}
+const spec = (marker: MarkerSpec = { kind: 'datetime', column: 'ChangedAt' }): SourceSpec => sourceSpecFor('dbo.Customers', marker, { outputColumns: ['Name', 'ChangedAt'] });
 
 const batchRequests = (double: RecordingSqlTransport) => double.requests.filter((request) => request.text.includes('__sync_marker'));
 const parameterValue = (request: SqlRequest, name: string) => request.parameters.find((parameter) => parameter.name === name)?.value;
