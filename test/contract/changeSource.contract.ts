@@ -17,7 +17,7 @@ import type { MarkerSpec, SourceSpec } from '../../nodes/shared/core/markers';
 import { ChangeSourceError, isRowversion, isTemporal, typeOf } from '../../nodes/shared/core/markers';
 import { sqlTypeText } from '../../nodes/shared/core/sqlTypes';
 import type { SqlParameter, SqlTransport } from '../../nodes/shared/transport/types';
-import type { Row, TableDefinition } from '../support/memory/memoryChangeSource';
+import type { ColumnDefinition, Row, TableDefinition } from '../support/memory/memoryChangeSource';
 import { catalogColumnOf } from '../support/memory/memoryChangeSource';
 import { sourceSpecFor } from '../support/sourceSpec';
 
@@ -157,6 +157,20 @@ const customersLike = (name: string, marker = 'datetime2(7)'): TableDefinition =
 	primaryKey: ['CustomerNo'],
 });
 
+/** The original CRM link's marker: a yyyymmdd integer and an hhmmss integer column. */
+const legacyMarkerTable = (name: string, extraColumns: ColumnDefinition[] = []): TableDefinition => ({
+	name,
+	columns: [{ name: 'CustomerNo', type: 'int', nullable: false }, { name: 'LastChangeDate', type: 'int' }, { name: 'LastChangeTime', type: 'int' }, ...extraColumns],
+	primaryKey: ['CustomerNo'],
+});
+const LEGACY_MARKER: MarkerSpec = { kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' };
+/** In date-time order: 2, 1, 3 (the date decides before the time). */
+const LEGACY_MARKER_ROWS: Row[] = [
+	{ CustomerNo: 1, LastChangeDate: 20100604, LastChangeTime: 93000 },
+	{ CustomerNo: 2, LastChangeDate: 20100603, LastChangeTime: 235959 },
+	{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 101500 },
+];
+
 const keysOf = (rows: SourceRow[], column = 'CustomerNo') => rows.map((row) => row.values[column]);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
@@ -283,22 +297,9 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 		});
 
 		it('reads a date + time marker held as integers (yyyymmdd, hhmmss) in date-time order', async () => {
-			const { harness, table } = await freshTable((t) => ({
-				name: t,
-				columns: [
-					{ name: 'CustomerNo', type: 'int', nullable: false },
-					{ name: 'LastChangeDate', type: 'int' },
-					{ name: 'LastChangeTime', type: 'int' },
-				],
-				primaryKey: ['CustomerNo'],
-			}));
-			await harness.insert(table, [
-				{ CustomerNo: 1, LastChangeDate: 20100604, LastChangeTime: 93000 },
-				{ CustomerNo: 2, LastChangeDate: 20100603, LastChangeTime: 235959 },
-				{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 101500 },
-				{ CustomerNo: 4, LastChangeDate: 20100604, LastChangeTime: 93000 },
-			]);
-			const sourceSpec = spec(table, { kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+			const { harness, table } = await freshTable((t) => legacyMarkerTable(t));
+			await harness.insert(table, [...LEGACY_MARKER_ROWS, { CustomerNo: 4, LastChangeDate: 20100604, LastChangeTime: 93000 }]);
+			const sourceSpec = spec(table, LEGACY_MARKER);
 			const read = await readEverything(harness.source, sourceSpec, beginningCursor('dateAndTime'), 3);
 			assert.deepEqual(keysOf(read.rows), [2, 1, 4, 3]);
 			assert.match(read.rows[1].marker ?? '', /^2010-06-04T09:30:00(\.0+)?$/);
@@ -458,22 +459,9 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 			});
 
 			it('counts a date + time marker and a rowversion marker as the read gives', async () => {
-				const { harness, table } = await freshTable((t) => ({
-					name: t,
-					columns: [
-						{ name: 'CustomerNo', type: 'int', nullable: false },
-						{ name: 'LastChangeDate', type: 'int' },
-						{ name: 'LastChangeTime', type: 'int' },
-						{ name: 'RowVer', type: 'rowversion' },
-					],
-					primaryKey: ['CustomerNo'],
-				}));
-				await harness.insert(table, [
-					{ CustomerNo: 1, LastChangeDate: 20100604, LastChangeTime: 93000 },
-					{ CustomerNo: 2, LastChangeDate: 20100603, LastChangeTime: 235959 },
-					{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 101500 },
-				]);
-				const dateAndTime = spec(table, { kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+				const { harness, table } = await freshTable((t) => legacyMarkerTable(t, [{ name: 'RowVer', type: 'rowversion' }]));
+				await harness.insert(table, LEGACY_MARKER_ROWS);
+				const dateAndTime = spec(table, LEGACY_MARKER);
 				assert.deepEqual(await countAndRead(harness.source, dateAndTime, { kind: 'datetime', marker: '2010-06-04T09:30:00', key: null }), { counted: 2, read: 2 });
 				const rowversion = spec(table, { kind: 'rowversion', column: 'RowVer' });
 				const first = await readEverything(harness.source, rowversion, beginningCursor('rowversion'), 10);
