@@ -2,6 +2,7 @@
  * SQL Server's answers to the watermark store's statements, as the recording transport double gives them,
  * shared by the unit tests of the SQL Server watermark store and its retry list.
  */
+import { serializeCursor } from '../../nodes/shared/core/cursor';
 import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
 import type { AcquireRequest } from '../../nodes/Watermark/stores/watermarkStore';
 import type { STATE_COLUMNS } from '../../nodes/Watermark/stores/watermarkSql';
@@ -9,6 +10,22 @@ import { HISTORY_COLUMNS } from '../../nodes/Watermark/stores/watermarkSql';
 import { resultOf } from './recordingTransport';
 
 export const audit = { workflowId: 'wf-1', executionId: '42' };
+export const C1 = serializeCursor({ kind: 'datetime', marker: '2025-03-01T10:00:00.1234567', key: ['17'] });
+
+/** A stream's row as the watermark store's statements answer it: customers at C1, leased to "42". */
+export const stateRow = (extra: Record<string, unknown> = {}) => ({
+	stream: 'customers',
+	cursorKind: 'datetime',
+	generation: 3,
+	rewoundAtGeneration: 1,
+	timeZone: 'Europe/Oslo',
+	leaseOwner: '42',
+	leaseExpiresAt: '2025-03-30T01:10:00.000',
+	cursorChangedAt: '2025-03-30T01:00:00.123',
+	cursorLocation: null,
+	storedValue: C1,
+	...extra,
+});
 
 /** sys.columns.max_length of a column definition: bytes, -1 for (max). */
 function bytesOf(definition: string): number {

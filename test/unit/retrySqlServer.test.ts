@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { SqlServerChangeSource } from '../../nodes/Contracting/stores/sqlServerChangeSource';
-import { serializeCursor } from '../../nodes/shared/core/cursor';
 import type { SourcePlan, SourceSpec } from '../../nodes/shared/core/markers';
 import { MAX_RETRY_PARAMETERS, keyedRowsRequest, retryKeyChunks } from '../../nodes/shared/core/retryQuery';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
@@ -17,24 +16,12 @@ import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermark
 import { RETRY_COLUMNS, STATE_COLUMNS, WatermarkTableError, retryChangesXml } from '../../nodes/Watermark/stores/watermarkSql';
 import { MemoryChangeSource } from '../support/memory/memoryChangeSource';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
-import { acquireRequest, audit, columnsOf, tablesResult } from '../support/watermarkSqlAnswers';
+import { C1, acquireRequest, audit, columnsOf, stateRow as stateRowAnswer, tablesResult } from '../support/watermarkSqlAnswers';
 
-const C1 = serializeCursor({ kind: 'datetime', marker: '2025-03-01T10:00:00.1234567', key: ['17'] });
 const token = { stream: 'customers', generation: 3, owner: '42' };
 const EVIL = "x'); DROP TABLE dbo.Company; --";
 
-const stateRow = {
-	stream: 'customers',
-	cursorKind: 'datetime',
-	generation: 4,
-	rewoundAtGeneration: 1,
-	timeZone: 'Europe/Oslo',
-	leaseOwner: '42',
-	leaseExpiresAt: '2025-03-30T01:10:00.000',
-	cursorChangedAt: '2025-03-30T01:00:00.123',
-	cursorLocation: null,
-	storedValue: C1,
-};
+const stateRow = stateRowAnswer({ generation: 4 });
 
 const retryRow = (keyText: string, extra: Record<string, unknown> = {}) => ({
 	keyText,

@@ -16,25 +16,10 @@ import type { WatermarkTables } from '../../nodes/Watermark/stores/watermarkStor
 import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermarkStore';
 import { MissingSchemaError, STATE_COLUMNS, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
-import { acquireRequest, audit, columnsOf, tablesResult } from '../support/watermarkSqlAnswers';
+import { C1, acquireRequest, audit, columnsOf, stateRow, tablesResult } from '../support/watermarkSqlAnswers';
 
-const C1 = serializeCursor({ kind: 'datetime', marker: '2025-03-01T10:00:00.1234567', key: ['17'] });
 const C2 = serializeCursor({ kind: 'datetime', marker: '2025-03-02T10:00:00', key: ['18'] });
 
-
-const stateRow = (extra: Record<string, unknown> = {}) => ({
-	stream: 'customers',
-	cursorKind: 'datetime',
-	generation: 3,
-	rewoundAtGeneration: 1,
-	timeZone: 'Europe/Oslo',
-	leaseOwner: '42',
-	leaseExpiresAt: '2025-03-30T01:10:00.000',
-	cursorChangedAt: '2025-03-30T01:00:00.123',
-	cursorLocation: null,
-	storedValue: C1,
-	...extra,
-});
 
 type Answer = (request: SqlRequest) => SqlResult | undefined;
 
