@@ -11,7 +11,7 @@ import { SqlServerChangeSource } from './sqlServerChangeSource';
 /**
  * Where the Contracting node reads changed rows from. One execution is: `describe` (check the editor's choices
  * against the catalogue), `openWindow` (fix the upper bound once), then `readBatch` per batch. Every call is
- * one round trip. The SQL Server adapter and the in-memory adapter (test/support/memory) have the same meaning,
+ * one round trip, except `readKeys`: one per chunk of keys that fits SQL Server's parameter limit. The SQL Server adapter and the in-memory adapter (test/support/memory) have the same meaning,
  * pinned by test/contract/changeSource.contract.ts.
  */
 export interface ChangeSource {
