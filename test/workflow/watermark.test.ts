@@ -11,10 +11,12 @@ import type { IWorkflowBase } from 'n8n-workflow';
 import { serializeCursor } from '../../nodes/shared/core/cursor';
 import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { STATE_COLUMNS } from '../../nodes/Watermark/stores/watermarkSql';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
 import { RecordingSqlTransport, useRecordingTransport } from '../support/recordingTransport';
 import { runWorkflow } from '../support/workflowRunner';
+import { columnsOf, tablesResult } from '../support/watermarkSqlAnswers';
 
 const WATERMARK = 'n8n-nodes-contracting-crm.watermark';
 const CRM_CREDENTIAL = { crmSqlServerApi: { id: 'crm', name: 'CRM' } };
@@ -347,15 +349,10 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 describe('Watermark node in a workflow (SQL Server store behind the transport double)', () => {
 	afterEach(() => restoreAllSeams());
 
-	const stateColumns = ['Stream', 'CursorText', 'CursorKind', 'Generation', 'RewoundAtGeneration', 'TimeZone', 'LeaseOwner', 'LeaseExpiresAt', 'LeaseSeconds', 'CursorChangedAt', 'CursorLocation'];
-	const historyColumns = ['Id', 'Stream', 'OldCursor', 'NewCursor', 'ChangedAt', 'WorkflowId', 'ExecutionId', 'Action', 'Reason'];
-	const typeOf = (name: string) =>
-		/Generation/.test(name) || name === 'Id' ? 'bigint' : name === 'LeaseSeconds' ? 'int' : /At$/.test(name) ? 'datetime2' : /Kind|TimeZone|Action/.test(name) ? 'varchar' : 'nvarchar';
-	const catalogue = (role: string, names: string[]) => names.map((name) => ({ tableRole: role, name, typeName: typeOf(name), maxLength: -1 }));
 
 	it('takes the lease in two round trips on first use (tables, then one atomic statement) and hands out the token', async () => {
 		const sql = new RecordingSqlTransport((request) => {
-			if (request.text.includes('CREATE TABLE')) return { recordsets: [[{ stateSchemaExists: 1, historySchemaExists: 1 }], [...catalogue('state', stateColumns), ...catalogue('history', historyColumns)]], rowsAffected: [] };
+			if (request.text.includes('CREATE TABLE')) return tablesResult(columnsOf(STATE_COLUMNS, 'state'));
 			return {
 				recordsets: [[{ stream: 'customers', cursorKind: null, generation: 0, rewoundAtGeneration: 0, timeZone: 'Europe/Oslo', leaseOwner: 'x', leaseExpiresAt: '2025-03-30T01:10:00.000', cursorChangedAt: '2025-03-30T01:00:00.000', cursorLocation: null, outcome: 'acquired', firstUse: 1, storedValue: null }]],
 				rowsAffected: [],
@@ -377,7 +374,7 @@ describe('Watermark node in a workflow (SQL Server store behind the transport do
 	it('stops with a clear error when the watermark table exists with other columns, and writes nothing', async () => {
 		const sql = new RecordingSqlTransport((request) => {
 			if (request.text.includes('CREATE TABLE')) {
-				return { recordsets: [[{ stateSchemaExists: 1, historySchemaExists: 1 }], [...catalogue('state', ['Stream', 'LastDate']), ...catalogue('history', historyColumns)]], rowsAffected: [] };
+				return tablesResult([...columnsOf(STATE_COLUMNS.slice(0, 1), 'state'), { tableRole: 'state', name: 'LastDate', typeName: 'date', maxLength: 3 }]);
 			}
 			throw new Error('nothing may be sent after the table check failed');
 		});
