@@ -157,6 +157,14 @@ const customersLike = (name: string, marker = 'datetime2(7)'): TableDefinition =
 	primaryKey: ['CustomerNo'],
 });
 
+/** For the filter tests: two rows in Oslo (1, 4), one in Bergen, one with no city. */
+const ROWS_IN_CITIES: Row[] = [
+	{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST },
+	{ CustomerNo: 2, Name: 'b', City: 'Bergen', ChangedAt: PAST },
+	{ CustomerNo: 3, Name: 'c', City: null, ChangedAt: PAST },
+	{ CustomerNo: 4, Name: 'd', City: 'Oslo', ChangedAt: PAST },
+];
+
 /** The original CRM link's marker: a yyyymmdd integer and an hhmmss integer column. */
 const legacyMarkerTable = (name: string, extraColumns: ColumnDefinition[] = []): TableDefinition => ({
 	name,
@@ -379,12 +387,7 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 
 		it('applies filter conditions with typed values', async () => {
 			const { harness, table } = await freshTable((t) => customersLike(t));
-			await harness.insert(table, [
-				{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST },
-				{ CustomerNo: 2, Name: 'b', City: 'Bergen', ChangedAt: PAST },
-				{ CustomerNo: 3, Name: 'c', City: null, ChangedAt: PAST },
-				{ CustomerNo: 4, Name: 'd', City: 'Oslo', ChangedAt: PAST },
-			]);
+			await harness.insert(table, ROWS_IN_CITIES);
 			const base = spec(table, { kind: 'datetime', column: 'ChangedAt' });
 			const oslo = await readEverything(harness.source, { ...base, filters: [{ column: 'City', operator: 'equal', value: "Oslo' OR 1=1 --" }] }, beginningCursor('datetime'), 10);
 			assert.deepEqual(keysOf(oslo.rows), [], 'a value is a value, never SQL');
@@ -445,12 +448,7 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 
 			it('counts with the filter applied, values still parameters', async () => {
 				const { harness, table } = await freshTable((t) => customersLike(t));
-				await harness.insert(table, [
-					{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST },
-					{ CustomerNo: 2, Name: 'b', City: 'Bergen', ChangedAt: PAST },
-					{ CustomerNo: 3, Name: 'c', City: null, ChangedAt: PAST },
-					{ CustomerNo: 4, Name: 'd', City: 'Oslo', ChangedAt: PAST },
-				]);
+				await harness.insert(table, ROWS_IN_CITIES);
 				const base = spec(table, { kind: 'datetime', column: 'ChangedAt' });
 				const oslo = { ...base, filters: [{ column: 'City', operator: 'equal' as const, value: 'Oslo' }] };
 				assert.deepEqual(await countAndRead(harness.source, oslo, beginningCursor('datetime')), { counted: 2, read: 2 });
