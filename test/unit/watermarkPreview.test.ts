@@ -18,6 +18,7 @@ import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
 import type { RecordingSqlTransport } from '../support/recordingTransport';
 import { RecordingSqlTransport as Recording, resultOf, useRecordingTransport } from '../support/recordingTransport';
 import { runWorkflow } from '../support/workflowRunner';
+import { SYSTEM_CODES_PAIR } from '../support/cursorLocations';
 
 const credentials = { crmSqlServerApi: { server: 'crm.invalid', database: 'CRM', user: 'n8n', password: 'not-used' } };
 const datetime = (marker: string | null, key: string[] | null = null) => serializeCursor({ kind: 'datetime', marker, key });
@@ -185,14 +186,7 @@ describe('Rewind, Preview Only, on the in-memory store', () => {
 	});
 
 	it('a stream kept in an existing date + time pair: the cursor in the form the pair keeps it', async () => {
-		const location: CursorLocation = {
-			kind: 'dateAndTimeColumns',
-			table: { schema: 'dbo', name: 'SystemCodes' },
-			filterColumn: 'Code',
-			filterValue: 'CRM',
-			dateColumn: 'LastChangeDate',
-			timeColumn: 'LastChangeTime',
-		};
+		const location = SYSTEM_CODES_PAIR;
 		store.seedExistingRow(location, '2025-03-20T10:00:00');
 		await stream('customers', null, location);
 		const [item] = await previewThenRewind({ stream: 'customers', days: 0, hours: 1.5 });

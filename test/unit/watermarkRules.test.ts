@@ -17,8 +17,8 @@ import {
 	renewsLease,
 	setOutcome,
 } from '../../nodes/shared/core/watermark';
-import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE, storedCursorOf, storedValueOf } from '../../nodes/shared/core/watermarkLocation';
+import { SYSTEM_CODES_PAIR } from '../support/cursorLocations';
 
 const cursorAt = (n: number) => serializeCursor({ kind: 'datetime', marker: `2025-03-01T10:00:${String(n).padStart(2, '0')}`, key: [String(n)] });
 
@@ -195,14 +195,7 @@ describe('the token', () => {
 });
 
 describe('where the cursor is kept', () => {
-	const pair: CursorLocation = {
-		kind: 'dateAndTimeColumns',
-		table: { schema: 'dbo', name: 'SystemCodes' },
-		filterColumn: 'Code',
-		filterValue: 'CRM',
-		dateColumn: 'LastChangeDate',
-		timeColumn: 'LastChangeTime',
-	};
+	const pair = SYSTEM_CODES_PAIR;
 	const full = serializeCursor({ kind: 'dateAndTime', marker: '2025-03-30T23:59:59.9999999', key: ['42'] });
 
 	it("keeps the cursor whole in this package's table, and the beginning as null", () => {

@@ -6,18 +6,12 @@ import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
 import { watermarkStoreContract } from '../contract/watermarkStore.contract';
 import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
+import { SYSTEM_CODES_PAIR } from '../support/cursorLocations';
 
 watermarkStoreContract('in memory', async () => new MemoryWatermarkStore());
 
 const audit = { workflowId: 'wf', executionId: 'ex' };
-const systemCodes: CursorLocation = {
-	kind: 'dateAndTimeColumns',
-	table: { schema: 'dbo', name: 'SystemCodes' },
-	filterColumn: 'Code',
-	filterValue: 'CRM',
-	dateColumn: 'LastChangeDate',
-	timeColumn: 'LastChangeTime',
-};
+const systemCodes = SYSTEM_CODES_PAIR;
 const request = (stream: string, owner: string, location: CursorLocation, leaseSeconds = 600) => ({
 	stream,
 	owner,
