@@ -48,15 +48,20 @@ export function cursorFromSince(since: unknown, kind: MarkerKind): Cursor {
 	throw new CursorFormatError(String(since), 'it is neither the text nor the object this package writes');
 }
 
+/** The row's key columns, as `_sync.key` carries them. */
+function keyOf(plan: SourcePlan, values: Record<string, unknown>): Record<string, unknown> {
+	const key: Record<string, unknown> = {};
+	for (const { name } of plan.keys) key[name] = values[name] ?? null;
+	return key;
+}
+
 function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor): IDataObject[] {
 	const batchStartCursor = serializeCursor(batchStart);
 	return batch.rows.map((row, position) => {
-		const key: Record<string, unknown> = {};
-		for (const { name } of plan.keys) key[name] = row.values[name] ?? null;
 		const sync: SyncInfo = {
 			stream: plan.stream,
 			operation: row.operation,
-			key,
+			key: keyOf(plan, row.values),
 			cursor: serializeCursor(row.cursor),
 			batchStartCursor,
 			position,
@@ -75,7 +80,7 @@ function retryItemsOf(plan: SourcePlan, rows: KeyedRow[], batchStart: Cursor): I
 		const sync: SyncInfo = {
 			stream: plan.stream,
 			operation: row.operation,
-			key: Object.fromEntries(plan.keys.map((key) => [key.name, row.values[key.name] ?? null])),
+			key: keyOf(plan, row.values),
 			cursor: start,
 			batchStartCursor: start,
 			position: -1,
