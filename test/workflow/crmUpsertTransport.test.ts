@@ -13,7 +13,7 @@ import { restoreAllSeams } from '../../nodes/shared/seams';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { COMPANY_CATALOG, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
-import { crmWorkflow } from '../support/crmItems';
+import { crmWorkflow, deletedCustomerItem } from '../support/crmItems';
 import { runWorkflow } from '../support/workflowRunner';
 
 const CREDENTIALS = { crmSqlServerApi: { server: 'crm.example', database: 'CRM', user: 'sync', password: 'Secret-123' } };
@@ -81,6 +81,20 @@ describe('CRM node over the SQL transport', () => {
 			assert.match(write.text, /OPENJSON\(@rows\) WITH \(\[row\] int '\$\[0\]', \[c0\] int '\$\[1\]', \[c1\] nvarchar\(max\) '\$\[2\]', \[c2\] nvarchar\(max\) '\$\[3\]', \[c3\] nvarchar\(max\) '\$\[4\]'\)/);
 		}
 		assert.ok(double.requests.every((request) => !JSON.stringify(request).includes('Secret-123')), 'the password never travels in a statement');
+	});
+
+	it('a request SQL Server refuses as a whole fails only its rows: rows an earlier request of the batch wrote report what happened to them', async () => {
+		const double = crmDatabase(160).failOn(4, { number: 229, message: "The DELETE permission was denied on the object 'Company'" });
+		useRecordingTransport(double);
+		const items = [...customers(3), { json: deletedCustomerItem(7, 3) }, { json: deletedCustomerItem(8, 4) }];
+		const result = await runWorkflow(crmWorkflow({ deletes: 'delete' }, 'continueRegularOutput'), { credentials: CREDENTIALS, triggerItems: items, startNodeName: 'Changed rows' });
+		assert.equal(double.roundTrips, 1 + 1 + 2, 'describe, compatibility level, the upserts, the refused deletes');
+		const output = result.output('CRM');
+		assert.deepEqual(
+			output.map((item) => [item.json.status, item.json.key]),
+			[['inserted', { CustomerNo: 1 }], ['inserted', { CustomerNo: 2 }], ['inserted', { CustomerNo: 3 }], ['failed', { CustomerNo: 7 }], ['failed', { CustomerNo: 8 }]],
+		);
+		assert.match(String(output[3].json.error), /^Row CustomerNo 7: .*DELETE permission was denied/);
 	});
 
 	it('below compatibility level 130 writes in typed chunks under 2,100 parameters, one statement each', async () => {

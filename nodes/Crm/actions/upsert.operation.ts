@@ -82,13 +82,11 @@ function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Pl
 	return { index, kind: 'delete', prepared };
 }
 
-async function writeInRequests<R extends { ordinal: number }>(rows: R[], perRequest: number, write: (rows: R[]) => Promise<RowOutcome[]>): Promise<RowOutcome[]> {
-	const outcomes: RowOutcome[] = [];
-	for (const request of chunked(rows, perRequest)) outcomes.push(...(await writeIsolatingRefusals(request, write)));
-	return outcomes;
-}
-
-/** Writes one batch of items: bad values fail their item before anything is sent, duplicates are merged, the rest goes set-based. */
+/**
+ * Writes one batch of items into `results`: bad values fail their item before anything is sent, duplicates are
+ * merged, the rest goes set-based. Each request's outcomes are recorded as it returns, so when a later request of
+ * the batch is refused as a whole, the rows earlier requests wrote still report what happened to them.
+ */
 async function writeBatch(
 	context: IExecuteFunctions,
 	target: UpsertTarget,
@@ -96,8 +94,8 @@ async function writeBatch(
 	plans: Plans,
 	items: INodeExecutionData[],
 	indexes: number[],
-): Promise<Map<number, ItemResult>> {
-	const results = new Map<number, ItemResult>();
+	results: Map<number, ItemResult>,
+): Promise<void> {
 	const writable: Array<Extract<Entry, { kind: 'upsert' | 'delete' }> & { prepared: { ok: true } }> = [];
 	for (const index of indexes) {
 		const entry = prepare(context, settings, plans, items, index);
@@ -107,33 +105,35 @@ async function writeBatch(
 	}
 	const matchNames = plans.matchColumns.map((column) => column.name);
 	const { winners, supersededBy } = mergeDuplicateKeys(writable, (entry) => keyText(matchNames.map((name) => entry.prepared.key[name])));
+	const superseded = new Map<number, Array<(typeof writable)[number]>>();
+	for (const [position, winnerPosition] of supersededBy) {
+		const winnerIndex = writable[winnerPosition].index;
+		superseded.set(winnerIndex, [...(superseded.get(winnerIndex) ?? []), writable[position]]);
+	}
+	const record = (entry: (typeof writable)[number], outcome: Omit<ItemResult, 'key'>) => {
+		const result = { key: entry.prepared.key, ...outcome };
+		results.set(entry.index, result);
+		for (const earlier of superseded.get(entry.index) ?? []) results.set(earlier.index, { ...result, key: earlier.prepared.key, supersededBy: entry.index });
+	};
+	const winnerAt = new Map(winners.map((entry) => [entry.index, entry]));
+	const write = async <R extends { ordinal: number }>(rows: R[], perRequest: number, send: (rows: R[]) => Promise<RowOutcome[]>) => {
+		for (const request of chunked(rows, perRequest)) {
+			for (const outcome of await writeIsolatingRefusals(request, send)) {
+				const entry = winnerAt.get(outcome.ordinal);
+				if (entry) record(entry, { status: outcome.status, error: outcome.error });
+			}
+		}
+	};
 	const options: WriteOptions = { dryRun: settings.dryRun };
 	const upsertRows = winners.flatMap((entry) => (entry.kind === 'upsert' ? [entry.prepared.row as UpsertRow] : []));
 	const deleteRows = winners.flatMap((entry) => (entry.kind === 'delete' ? [entry.prepared.row as DeleteRow] : []));
-	const outcomes: RowOutcome[] = [];
 	const upsertPlan = plans.upsert;
-	if (upsertPlan && upsertRows.length > 0) {
-		outcomes.push(...(await writeInRequests(upsertRows, await target.rowsPerRequest(upsertPlan), (rows) => target.upsert(upsertPlan, rows, options))));
-	}
+	if (upsertPlan && upsertRows.length > 0) await write(upsertRows, await target.rowsPerRequest(upsertPlan), (rows) => target.upsert(upsertPlan, rows, options));
 	const deletePlan = plans.delete;
-	if (deletePlan && deleteRows.length > 0) {
-		outcomes.push(...(await writeInRequests(deleteRows, await target.rowsPerRequest(deletePlan), (rows) => target.delete(deletePlan, rows, options))));
-	}
-	const byOrdinal = new Map(outcomes.map((outcome) => [outcome.ordinal, outcome]));
+	if (deletePlan && deleteRows.length > 0) await write(deleteRows, await target.rowsPerRequest(deletePlan), (rows) => target.delete(deletePlan, rows, options));
 	for (const entry of winners) {
-		const outcome = byOrdinal.get(entry.index);
-		results.set(entry.index, {
-			key: entry.prepared.key,
-			status: outcome?.status ?? 'failed',
-			error: outcome ? outcome.error : { message: 'SQL Server did not report this row; it may not have been written' },
-		});
+		if (!results.has(entry.index)) record(entry, { status: 'failed', error: { message: 'SQL Server did not report this row; it may not have been written' } });
 	}
-	for (const [position, winnerPosition] of supersededBy) {
-		const entry = writable[position];
-		const winner = results.get(writable[winnerPosition].index) as ItemResult;
-		results.set(entry.index, { ...winner, key: entry.prepared.key, supersededBy: writable[winnerPosition].index });
-	}
-	return results;
 }
 
 function describeTotals(table: string, results: ItemResult[], dryRun: boolean): string {
@@ -205,7 +205,7 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 	);
 	for (const batch of plans && !stop ? batches : []) {
 		try {
-			for (const [index, result] of await writeBatch(this, target, settings, plans as Plans, items, batch)) results.set(index, result);
+			await writeBatch(this, target, settings, plans as Plans, items, batch, results);
 		} catch (error) {
 			stop = toNodeError(this.getNode(), error, { doing: `writing to ${tableName}` });
 			break;
