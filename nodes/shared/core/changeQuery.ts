@@ -250,11 +250,21 @@ function keyTextExpression(key: CatalogColumn, alias: string): string {
 	return `CONVERT(nvarchar(4000), ${column(alias, key)})`;
 }
 
+/**
+ * T-SQL turning a text parameter back into a date, time or binary column's own type without losing a digit:
+ * date and date-time by style 126, time by its default (already ISO) style, binary from 0x… by style 1.
+ * Undefined for the other types, whose values travel as parameters of the column's own type or are CONVERTed plainly.
+ */
+export function exactFromText(catalogColumn: CatalogColumn, parameter: string): string | undefined {
+	const type = sqlTypeText(catalogColumn.sqlType ?? { name: 'nvarchar', length: 4000 });
+	if (usesIsoStyle(catalogColumn)) return `CONVERT(${type}, ${parameter}, 126)`;
+	if (isTemporal(catalogColumn)) return `CONVERT(${type}, ${parameter})`;
+	if (isBinary(catalogColumn)) return `CONVERT(${type}, ${parameter}, 1)`;
+	return undefined;
+}
+
 function keyValueExpression(key: CatalogColumn, parameter: string): string {
-	const type = sqlTypeText(key.sqlType ?? { name: 'nvarchar', length: 4000 });
-	if (usesIsoStyle(key)) return `CONVERT(${type}, ${parameter}, 126)`;
-	if (isBinary(key)) return `CONVERT(${type}, ${parameter}, 1)`;
-	return `CONVERT(${type}, ${parameter})`;
+	return exactFromText(key, parameter) ?? `CONVERT(${sqlTypeText(key.sqlType ?? { name: 'nvarchar', length: 4000 })}, ${parameter})`;
 }
 
 /** How a column is output: date-times as SQL Server's exact ISO text (never a shifted JavaScript Date), binary as 0x…. */
@@ -285,8 +295,8 @@ function filterConditions(plan: SourcePlan, parameters: SqlParameter[]): string[
 		const name = `f${index}`;
 		const parameter = filter.parameter as NonNullable<typeof filter.parameter>;
 		parameters.push(param(name, parameter.type, parameter.value));
-		const type = filter.column.sqlType ? sqlTypeText(filter.column.sqlType) : '';
-		const value = usesIsoStyle(filter.column) ? `CONVERT(${type}, @${name}, 126)` : isTemporal(filter.column) ? `CONVERT(${type}, @${name})` : `@${name}`;
+		// Only date and time values travel as text; a binary value already is a parameter of the column's type.
+		const value = (isTemporal(filter.column) ? exactFromText(filter.column, `@${name}`) : undefined) ?? `@${name}`;
 		return `${target} ${OPERATORS[filter.operator]} ${value}`;
 	});
 }

@@ -7,11 +7,10 @@
  * failed. No I/O here.
  */
 import type { CatalogColumn } from '../catalog';
-import { OPERATION_ALIAS, checkNoAliasClash, selectList } from './changeQuery';
+import { OPERATION_ALIAS, checkNoAliasClash, exactFromText, selectList } from './changeQuery';
 import { quoteIdentifier, quoteQualifiedName } from './identifiers';
 import type { SourcePlan } from './markers';
-import { ChangeSourceError, isBinary, isTemporal, typeOf } from './markers';
-import { sqlTypeText } from './sqlTypes';
+import { ChangeSourceError, isBinary } from './markers';
 import type { ChangeOperation } from './syncItem';
 import type { SqlParameter, SqlRequest, SqlResult } from '../transport/types';
 
@@ -41,14 +40,9 @@ function keyParameter(key: CatalogColumn, name: string, value: unknown): { param
 	if (value === null || value === undefined || typeof value === 'object') {
 		throw new ChangeSourceError(`A retry key has no usable value for key column "${key.name}" (${JSON.stringify(value ?? null)})`, 'Remove that row from the retry list with the Watermark node\'s "Retry Parked Rows Again".');
 	}
-	if (isTemporal(key)) {
-		const style = typeOf(key) === 'time' ? '' : ', 126';
-		return { parameter: { name, type: { name: 'varchar', length: 34 }, value: String(value) }, expression: `CONVERT(${sqlTypeText(type)}, @${name}${style})` };
-	}
-	if (isBinary(key)) {
-		return { parameter: { name, type: { name: 'varchar', length: 8000 }, value: String(value) }, expression: `CONVERT(${sqlTypeText(type)}, @${name}, 1)` };
-	}
-	return { parameter: { name, type, value: value as SqlParameter['value'] }, expression: `@${name}` };
+	const expression = exactFromText(key, `@${name}`);
+	if (expression === undefined) return { parameter: { name, type, value: value as SqlParameter['value'] }, expression: `@${name}` };
+	return { parameter: { name, type: { name: 'varchar', length: isBinary(key) ? 8000 : 34 }, value: String(value) }, expression };
 }
 
 /** One request for one chunk of keys: the keys as a VALUES list, LEFT JOINed to the table. */
