@@ -518,10 +518,16 @@ export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cur
 function sourceRowOf(plan: SourcePlan, row: SqlRow, snapshotVersion: string | undefined): SourceRow {
 	const marker = row[MARKER_ALIAS] === null || row[MARKER_ALIAS] === undefined ? null : String(row[MARKER_ALIAS]);
 	const key = plan.keys.map((_, index) => String(row[keyAlias(index)]));
+	const { operation, values } = rowValuesOf(plan, row);
+	return { values, operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
+}
+
+/** A returned row's operation and the columns it outputs: for a delete, the key columns only. */
+export function rowValuesOf(plan: SourcePlan, row: SqlRow): { operation: ChangeOperation; values: Record<string, unknown> } {
 	const operation: ChangeOperation = row[OPERATION_ALIAS] === 'delete' ? 'delete' : 'upsert';
 	const columns = operation === 'delete' ? plan.keys : plan.output;
 	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates two arrays per row.
 	const values: Record<string, unknown> = {};
 	for (const outputColumn of columns) values[outputColumn.name] = row[outputColumn.name] ?? null;
-	return { values, operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
+	return { operation, values };
 }

@@ -7,7 +7,7 @@
  * failed. No I/O here.
  */
 import type { CatalogColumn } from '../catalog';
-import { OPERATION_ALIAS, checkNoAliasClash, exactFromText, selectList } from './changeQuery';
+import { OPERATION_ALIAS, checkNoAliasClash, exactFromText, rowValuesOf, selectList } from './changeQuery';
 import { quoteIdentifier, quoteQualifiedName } from './identifiers';
 import type { SourcePlan } from './markers';
 import { ChangeSourceError, isBinary } from './markers';
@@ -69,9 +69,5 @@ ORDER BY k.[__sync_order];`;
 }
 
 export function keyedRowsFromResult(plan: SourcePlan, result: SqlResult): KeyedRow[] {
-	return (result.recordsets[0] ?? []).map((row) => {
-		const operation: ChangeOperation = row[OPERATION_ALIAS] === 'delete' ? 'delete' : 'upsert';
-		const columns = operation === 'delete' ? plan.keys : plan.output;
-		return { operation, values: Object.fromEntries(columns.map((column) => [column.name, row[column.name] ?? null])) };
-	});
+	return (result.recordsets[0] ?? []).map((row) => rowValuesOf(plan, row));
 }
