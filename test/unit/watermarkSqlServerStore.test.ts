@@ -14,7 +14,7 @@ import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { SqlServerWatermarkStore } from '../../nodes/Watermark/stores/sqlServerWatermarkStore';
 import type { WatermarkTables } from '../../nodes/Watermark/stores/watermarkStore';
 import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermarkStore';
-import { MissingSchemaError, STATE_COLUMNS, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
+import { MissingSchemaError, STATE_COLUMNS, UncreatableTableError, WatermarkTableError, tableMismatches } from '../../nodes/Watermark/stores/watermarkSql';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
 import { C1, acquireRequest, audit, columnsOf, stateRow, tablesResult } from '../support/watermarkSqlAnswers';
 
@@ -80,6 +80,16 @@ describe('SQL Server watermark store: tables', () => {
 			return true;
 		});
 		assert.equal(sql.roundTrips, 1);
+	});
+
+	it('says which permissions to grant when a table is still missing after the create ran', async () => {
+		const sql = double(() => undefined, tablesResult([]));
+		await assert.rejects(new SqlServerWatermarkStore(sql, DEFAULT_WATERMARK_TABLES).acquire(acquireRequest()), (error: unknown) => {
+			assert.ok(error instanceof UncreatableTableError);
+			assert.equal(error.message, 'The table dbo.ContractingCrmWatermark is missing and could not be created');
+			assert.match(error.advice, /CREATE TABLE/);
+			return true;
+		});
 	});
 
 	it('refuses a schema that does not exist', async () => {

@@ -39,10 +39,11 @@ import {
 	MissingSchemaError,
 	RETRY_COLUMNS,
 	STATE_COLUMNS,
-	WatermarkTableError,
+	WatermarkNoAnswerError,
 	acquireSql,
 	changeRetryEntriesSql,
 	commitSql,
+	checkCreatedTable,
 	ensureTablesSql,
 	ensureRetryTableSql,
 	entryInEffectSql,
@@ -55,7 +56,6 @@ import {
 	retryListSql,
 	rewindsAndUndosSql,
 	streamNamesSql,
-	tableMismatches,
 } from './watermarkSql';
 
 const text = (name: string, value: string | null, length = -1): SqlParameter => ({ name, type: { name: 'nvarchar', length }, value });
@@ -118,8 +118,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 					throw new MissingSchemaError(table);
 				}
 				const existing = columns.filter((row) => row.tableRole === role) as unknown as ExistingColumn[];
-				const problems = existing.length === 0 ? ['the table could not be created'] : tableMismatches(role === 'state' ? STATE_COLUMNS : HISTORY_COLUMNS, existing);
-				if (problems.length > 0) throw new WatermarkTableError(table, problems);
+				checkCreatedTable(table, role === 'state' ? STATE_COLUMNS : HISTORY_COLUMNS, existing);
 			}
 		})();
 		// A failed check is not remembered: the partner may fix the table and run again.
@@ -136,8 +135,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			const result = await this.transport.execute({ text: ensureRetryTableSql(table), parameters: [] });
 			const [schemas = [], columns = []] = result.recordsets;
 			if (!Number(schemas[0]?.retrySchemaExists)) throw new MissingSchemaError(table);
-			const problems = columns.length === 0 ? ['the table could not be created'] : tableMismatches(RETRY_COLUMNS, columns as unknown as ExistingColumn[]);
-			if (problems.length > 0) throw new WatermarkTableError(table, problems);
+			checkCreatedTable(table, RETRY_COLUMNS, columns as unknown as ExistingColumn[]);
 		})();
 		await this.retryTableReady.catch((error: unknown) => {
 			this.retryTableReady = undefined;
@@ -198,7 +196,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			],
 		});
 		const row = result.recordsets[0]?.[0];
-		if (!row) throw new Error(`The watermark store gave no answer for stream "${request.stream}"`);
+		if (!row) throw new WatermarkNoAnswerError(request.stream);
 		if (row.outcome === 'location differs') {
 			throw new CursorLocationError(
 				`Stream "${request.stream}" keeps its watermark in ${describeLocation(parseLocation((row.recordedLocation as string | null) ?? null))}, but this node is set to keep it in ${describeLocation(request.location)}. Set "Store Cursor In" as before, or use a new stream name`,

@@ -128,6 +128,35 @@ export class WatermarkTableError extends Error {
 	}
 }
 
+/** A statement that always answers with the stream's row gave none: the login may not read the table it writes. */
+export class WatermarkNoAnswerError extends Error {
+	readonly advice =
+		'Run the workflow again; if this repeats, check that the login of this credential may SELECT, INSERT and UPDATE the watermark tables.';
+
+	constructor(stream: string) {
+		super(`The watermark store gave no answer for stream "${stream}"`);
+		this.name = 'WatermarkNoAnswerError';
+	}
+}
+
+/** The table was not there after this package created it: the login may not create or see tables. */
+export class UncreatableTableError extends Error {
+	readonly advice =
+		'Grant the login of this credential CREATE TABLE and ALTER on the schema (and VIEW DEFINITION), or have the database owner run the node once. Nothing was changed.';
+
+	constructor(table: QualifiedName) {
+		super(`The table ${displayQualifiedName(table)} is missing and could not be created`);
+		this.name = 'UncreatableTableError';
+	}
+}
+
+/** An ensure-tables answer: throws the error that says what is wrong with the table, if anything. */
+export function checkCreatedTable(table: QualifiedName, expected: ColumnSpec[], existing: ExistingColumn[]): void {
+	if (existing.length === 0) throw new UncreatableTableError(table);
+	const problems = tableMismatches(expected, existing);
+	if (problems.length > 0) throw new WatermarkTableError(table, problems);
+}
+
 /** A table named under "Watermark Tables" is in a schema the database does not have. */
 export class MissingSchemaError extends Error {
 	readonly advice: string;
