@@ -1,5 +1,5 @@
 import type { SqlType } from '../transport/types';
-import { sqlTypeText } from './sqlTypes';
+import { isTemporalTypeName, sqlTypeText } from './sqlTypes';
 
 /**
  * What an item's value becomes before it is written to a column: JSON-safe, in the one form SQL Server
@@ -270,8 +270,6 @@ export function convertForColumn(type: SqlType, value: unknown): Conversion {
 	}
 }
 
-const TEMPORAL_TYPE_NAMES = new Set(['date', 'time', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset']);
-
 export function isTemporal(type: SqlType): boolean {
-	return TEMPORAL_TYPE_NAMES.has(type.name);
+	return isTemporalTypeName(type.name);
 }

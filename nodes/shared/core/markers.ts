@@ -12,6 +12,7 @@ import type { CursorKind } from './cursor';
 import type { QualifiedName } from './identifiers';
 import { displayQualifiedName } from './identifiers';
 import { zoneNamed } from './timeZone';
+import { isTemporalTypeName } from './sqlTypes';
 import type { SqlType } from '../transport/types';
 
 /** An error about the source or the cursor that a partner can act on: `advice` says what to do. */
@@ -96,14 +97,13 @@ export interface SourcePlan {
 
 const DATETIME_TYPES = new Set(['datetime', 'datetime2', 'smalldatetime']);
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'int', 'bigint']);
-const TEMPORAL_TYPES = new Set(['date', 'time', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset']);
 const STRING_TYPES = new Set(['char', 'varchar', 'nchar', 'nvarchar', 'text', 'ntext']);
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'timestamp', 'rowversion']);
 /** Types whose text form is not exact in SQL Server's default conversion, so they cannot carry a cursor key. */
 const INEXACT_KEY_TYPES = new Set(['float', 'real', 'money', 'smallmoney']);
 
 export const typeOf = (column: CatalogColumn): string => column.typeName.toLowerCase();
-export const isTemporal = (column: CatalogColumn): boolean => TEMPORAL_TYPES.has(typeOf(column));
+export const isTemporal = (column: CatalogColumn): boolean => isTemporalTypeName(column.typeName);
 export const isBinary = (column: CatalogColumn): boolean => BINARY_TYPES.has(typeOf(column));
 export const isRowversion = (column: CatalogColumn): boolean => ['timestamp', 'rowversion'].includes(typeOf(column));
 

@@ -6,6 +6,13 @@ const KNOWN_TYPES = new Set<SqlTypeName>([
 	'uniqueidentifier', 'binary', 'varbinary',
 ]);
 
+const TEMPORAL_TYPE_NAMES = new Set(['date', 'time', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset']);
+
+/** Date and time types: their values travel as text converted in T-SQL (style 126), never as driver dates. */
+export function isTemporalTypeName(typeName: string): boolean {
+	return TEMPORAL_TYPE_NAMES.has(typeName.toLowerCase());
+}
+
 /** A column as sys.columns / sys.types describe it. */
 export interface CatalogColumnType {
 	typeName: string;

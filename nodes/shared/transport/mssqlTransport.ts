@@ -7,6 +7,7 @@ import type { ConnectionSettings } from './connectionSettings';
 import { describeTarget, poolKey, redactSecrets } from './connectionSettings';
 import { IdleClosingCache } from './idleClosingCache';
 import { retrying } from './retryingTransport';
+import { isTemporalTypeName } from '../core/sqlTypes';
 import type { SqlParameter, SqlRequest, SqlResult, SqlTransport, SqlType } from './types';
 
 /** A pool not used for this long is closed, so an idle n8n holds no connections to the customer's server. */
@@ -97,7 +98,6 @@ function mssqlType(type: SqlType): mssql.ISqlType | (() => mssql.ISqlType) {
 	}
 }
 
-const TEMPORAL_TYPES = new Set(['date', 'time', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset']);
 
 /**
  * The driver turns a temporal parameter into a JavaScript Date, which keeps milliseconds only. A cursor taken
@@ -105,7 +105,7 @@ const TEMPORAL_TYPES = new Set(['date', 'time', 'datetime', 'datetime2', 'smalld
  * varchar and are converted in T-SQL with CONVERT(type, @p, 126).
  */
 function assertNoPrecisionLoss(parameter: SqlParameter) {
-	if (TEMPORAL_TYPES.has(parameter.type.name) && typeof parameter.value === 'string') {
+	if (isTemporalTypeName(parameter.type.name) && typeof parameter.value === 'string') {
 		throw new Error(
 			`Parameter @${parameter.name} carries a ${parameter.type.name} as text; send it as varchar and CONVERT it in the statement`,
 		);
