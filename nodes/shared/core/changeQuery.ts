@@ -109,16 +109,20 @@ export function changesAskedFrom(cursor: Cursor): bigint | undefined {
 	return undefined;
 }
 
+/** For answers only something other than SQL Server 2016 or later would give. Nothing was read. */
+const NOT_SQL_SERVER_ADVICE =
+	'Check that the Contracting credential points at SQL Server 2016 or later itself (not a proxy or another database engine), then run again. Nothing was read.';
+
 /** Fixes the read window from the server's facts, and refuses a Change Tracking cursor the server has forgotten. */
 export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Cursor): ReadWindow {
 	const table = displayQualifiedName(plan.table.name);
 	switch (plan.marker.kind) {
 		case 'datetime':
 		case 'dateAndTime':
-			if (!facts.serverUtcNow) throw new Error('SQL Server did not return its time');
+			if (!facts.serverUtcNow) throw new ChangeSourceError('SQL Server did not return its time', NOT_SQL_SERVER_ADVICE);
 			return { upperBound: localUpperBound(facts.serverUtcNow, plan.lagSeconds, plan.zone) };
 		case 'rowversion':
-			if (!facts.minActiveRowversion) throw new Error('SQL Server did not return MIN_ACTIVE_ROWVERSION()');
+			if (!facts.minActiveRowversion) throw new ChangeSourceError('SQL Server did not return MIN_ACTIVE_ROWVERSION()', NOT_SQL_SERVER_ADVICE);
 			return { upperBound: facts.minActiveRowversion };
 		case 'changeTracking': {
 			if (!facts.currentVersion || !facts.minValidVersion) {
@@ -476,7 +480,7 @@ export function countFromResult(result: SqlResult): number {
 	const value = result.recordsets[0]?.[0]?.[COUNT_ALIAS];
 	const count = Number(value);
 	if (value === null || value === undefined || !Number.isSafeInteger(count) || count < 0) {
-		throw new Error(`SQL Server did not return a row count (got ${String(value)})`);
+		throw new ChangeSourceError(`SQL Server did not return a row count (got ${String(value)})`, NOT_SQL_SERVER_ADVICE);
 	}
 	return count;
 }
