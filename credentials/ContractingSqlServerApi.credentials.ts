@@ -9,7 +9,7 @@ export class ContractingSqlServerApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:../nodes/shared/contracting-crm.svg', dark: 'file:../nodes/shared/contracting-crm.dark.svg' };
 
-	documentationUrl = 'https://github.com/contracting-crm/n8n-nodes-contracting-crm#connect-the-credentials';
+	documentationUrl = 'https://github.com/contracting-crm/n8n-nodes-contracting-crm/blob/main/workflows/README.md#2-connect-the-credentials';
 
 	properties: INodeProperties[] = sqlServerCredentialProperties;
 }

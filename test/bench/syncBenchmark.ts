@@ -256,7 +256,7 @@ async function parentMain(): Promise<void> {
 	}
 	if (!config.sizes.includes(baseline.spec.customers)) rows.push(measuredRow(`per-row baseline, double ${config.latencyMs} ms`, baseline));
 	printTable(rows);
-	if (real.length === 0) out('real SQL Server: skipped (MSSQL_URL is not set; see README "Integration tests")');
+	if (real.length === 0) out('real SQL Server: skipped (MSSQL_URL is not set; see nodes/README.md "Integration tests")');
 	out('≈ rows are extrapolated linearly from the measured per-row baseline sample (its round trips, time and CPU per row are constant per row).');
 	out('our CPU: main-thread CPU from n8n\'s nodeExecuteBefore to nodeExecuteAfter of the n8n-nodes-contracting-crm.* nodes (the expressions n8n resolves for them included), the fake server\'s own work taken out.');
 	out('process CPU: every thread of the process (n8n\'s own nodes, V8\'s background GC and compiler threads), the fake server\'s work taken out.');

@@ -2,7 +2,7 @@
 // imported. The first run installs Node 24 (when needed) and the pinned n8n into .n8n-local/ (a few minutes);
 // later runs reuse them and start in seconds. Options: --reimport-workflows (replace the imported workflows
 // with the files in workflows/, discarding edits made in n8n); --reset-owner (forget the owner account and
-// create it again; workflows and credentials stay). Environment: see the README ("Run it in a real n8n").
+// create it again; workflows and credentials stay). Environment: see workflows/README.md ("`npm start` in detail").
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

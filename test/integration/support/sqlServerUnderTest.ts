@@ -25,7 +25,7 @@ export const TEST_DATABASES = {
 	crmLegacy: 'CrmLegacyTest',
 } as const;
 
-export const SKIP_REASON = "MSSQL_URL is not set; see README 'Integration tests'";
+export const SKIP_REASON = "MSSQL_URL is not set; see nodes/README.md 'Integration tests'";
 
 /** How long a server that refuses connections (a container still starting) is waited for. */
 const SERVER_START_WAIT_MS = 120_000;
