@@ -31,3 +31,30 @@ export function toNodeError(node: INode, error: unknown, place: ErrorPlace = {})
 		itemIndex: place.itemIndex,
 	});
 }
+
+/** How a partner knows each credential type of this package: the short name, and the type to create. */
+export const CREDENTIAL_IN_WORDS: Record<string, { name: string; typeName: string; database: string }> = {
+	contractingSqlServerApi: { name: 'Visma Contracting', typeName: 'Visma Contracting SQL Server API', database: 'Contracting' },
+	crmSqlServerApi: { name: 'Visma CRM', typeName: 'Visma CRM SQL Server API', database: 'Visma CRM' },
+};
+
+/**
+ * n8n's own words when a node's credential reference leads nowhere: no credential picked, or one whose id does
+ * not exist in this n8n (what an imported workflow brings). Other credential failures (decryption) pass on.
+ */
+export function isCredentialMissing(error: unknown): boolean {
+	const message = error instanceof Error ? error.message : String(error);
+	return /does not exist for type|does not have any credentials set|found credential with no id|credentials not found/i.test(message);
+}
+
+/** The error for a node whose credential does not exist: which credential to create, and where to pick it. */
+export function credentialMissingError(node: INode, credentialType: string): NodeOperationError {
+	const words = CREDENTIAL_IN_WORDS[credentialType] ?? { name: credentialType, typeName: credentialType, database: 'the database' };
+	return new NodeOperationError(node, `Create the ${words.name} credential under Credentials, or pick one in "${node.name}"`, {
+		description:
+			`"${node.name}" has no ${words.name} credential in this n8n (an imported workflow brings only a reference to one). ` +
+			`Create it once: Overview → Credentials → Create credential → "${words.typeName}", with the server, database, user and password of ${words.database}; Save tests the connection. ` +
+			`Then pick it in "${node.name}" under "Credential to connect with": n8n offers to use it in the other nodes of the workflow that lack it, ` +
+			'and `npm start` gives it to every node of the shipped workflows when it starts.',
+	});
+}

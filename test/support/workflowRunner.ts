@@ -83,9 +83,10 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		throw new Error('The test runner hands out decrypted credentials only');
 	}
 
-	async getDecrypted(_additionalData: unknown, _details: unknown, type: string) {
+	async getDecrypted(_additionalData: unknown, details: { id: string | null }, type: string) {
 		const data = this.credentials[type];
-		if (!data) throw new Error(`The test gave no credential of type ${type}`);
+		// As n8n's CredentialsHelper answers a reference to a credential this n8n does not have.
+		if (!data) throw new Error(`Credential with ID "${details.id}" does not exist for type "${type}".`);
 		return data;
 	}
 

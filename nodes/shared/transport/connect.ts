@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
+import { credentialMissingError, isCredentialMissing } from '../nodeErrors';
 import { sqlTransportSeam } from '../seams';
 import type { ConnectionSettings } from './connectionSettings';
 import { connectionSettingsFromCredentials } from './connectionSettings';
@@ -23,5 +24,13 @@ export async function connect(
 	context: IExecuteFunctions | ILoadOptionsFunctions,
 	credentialName: SqlServerCredentialName,
 ): Promise<SqlConnection> {
-	return connectWith(await context.getCredentials(credentialName));
+	let data: ICredentialDataDecryptedObject;
+	try {
+		data = await context.getCredentials(credentialName);
+	} catch (error) {
+		// An imported workflow brings only a reference: n8n's "Credential with ID … does not exist" helps no partner.
+		if (isCredentialMissing(error)) throw credentialMissingError(context.getNode(), credentialName);
+		throw error;
+	}
+	return connectWith(data);
 }
