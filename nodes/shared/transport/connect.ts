@@ -1,6 +1,6 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
-import { credentialMissingError, isCredentialMissing } from '../nodeErrors';
+import { credentialMissingError, isCredentialMissing, toNodeError } from '../nodeErrors';
 import { sqlTransportSeam } from '../seams';
 import type { ConnectionSettings } from './connectionSettings';
 import { connectionSettingsFromCredentials } from './connectionSettings';
@@ -30,7 +30,7 @@ export async function connect(
 	} catch (error) {
 		// An imported workflow brings only a reference: n8n's "Credential with ID … does not exist" helps no partner.
 		if (isCredentialMissing(error)) throw credentialMissingError(context.getNode(), credentialName);
-		throw error;
+		throw toNodeError(context.getNode(), error, { doing: 'reading the credential' });
 	}
 	return connectWith(data);
 }
