@@ -1,5 +1,5 @@
 import type { ErrorKind } from './errorClassification';
-import { adviceForSqlServerError, classifySqlServerError } from './errorClassification';
+import { adviceForSqlServerError, classifySqlServerError, connectionFailureMessage, connectionFailureOf } from './errorClassification';
 import type { SqlServerErrorInfo } from './types';
 
 /**
@@ -15,7 +15,8 @@ export class SqlServerRequestError extends Error {
 
 	constructor(info: SqlServerErrorInfo, target: string, attempts: number) {
 		const numberPart = info.number !== undefined ? ` (SQL Server error ${info.number})` : '';
-		super(`${info.message}${numberPart} [${target}]`);
+		const failure = connectionFailureOf(info);
+		super(failure ? connectionFailureMessage(failure, target, info.message) : `${info.message}${numberPart} [${target}]`);
 		this.name = 'SqlServerRequestError';
 		this.number = info.number;
 		this.code = info.code;
@@ -35,5 +36,16 @@ export function sqlServerErrorInfo(error: unknown): SqlServerErrorInfo {
 		| undefined;
 	const code = [candidate.code, inner.code].find((c) => typeof c === 'string') as string | undefined;
 	const message = typeof candidate.message === 'string' ? candidate.message : String(error);
-	return { number, code, message };
+	const causes = causeCodes(error);
+	return { number, code, message, ...(causes.length > 0 ? { causes } : {}) };
+}
+
+/** The codes of the errors a driver error wraps (mssql's originalError, tedious's cause, an AggregateError's errors). */
+function causeCodes(error: unknown, depth = 0): string[] {
+	if (typeof error !== 'object' || error === null || depth > 5) return [];
+	const { originalError, cause, errors } = error as { originalError?: unknown; cause?: unknown; errors?: unknown };
+	return [originalError, cause, ...(Array.isArray(errors) ? errors : [])].flatMap((inner) => {
+		const code = (inner as { code?: unknown } | null | undefined)?.code;
+		return [...(typeof code === 'string' ? [code] : []), ...causeCodes(inner, depth + 1)];
+	});
 }

@@ -71,5 +71,7 @@ export interface SqlServerErrorInfo {
 	number?: number;
 	/** Driver error code for connection-level failures (e.g. ESOCKET, ETIMEOUT, ECONNRESET). */
 	code?: string;
+	/** Codes of the system errors beneath the driver's (e.g. ENOTFOUND, ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT). */
+	causes?: readonly string[];
 	message: string;
 }
