@@ -42,13 +42,14 @@ const PLAYWRIGHT_CORE_VERSION = '1.65.1';
 const OWNER = { email: 'e2e-owner@example.com', password: generatePassword() };
 const resultsDir = path.join(repoRoot, 'test-results');
 const SECRET = 'e2e-not-a-secret';
+const UNKNOWN_SERVER = 'no-such-sql-server.invalid';
 
-/** The test's copy of the sync workflow runs every few seconds instead of every few minutes, under its own id. */
-function scheduledEverySeconds(workflow) {
+/** A copy of the sync workflow that runs every few seconds instead of every few minutes, under its own id. */
+function scheduledEverySeconds(workflow, copy = { suffix: 'e2e1', what: `every ${SCHEDULE_SECONDS} s` }) {
 	return {
 		...workflow,
-		id: `${workflow.id.slice(0, 12)}e2e1`,
-		name: `${workflow.name} (e2e: every ${SCHEDULE_SECONDS} s)`,
+		id: `${workflow.id.slice(0, 12)}${copy.suffix}`,
+		name: `${workflow.name} (e2e: ${copy.what})`,
 		nodes: workflow.nodes.map((node) =>
 			node.type === SCHEDULE_TRIGGER
 				? { ...node, parameters: { ...node.parameters, rule: { interval: [{ field: 'seconds', secondsInterval: SCHEDULE_SECONDS }] } } }
@@ -63,6 +64,18 @@ function withCredentialsBound(workflow, references) {
 		...workflow,
 		nodes: workflow.nodes.map((node) =>
 			node.type.startsWith(`${PACKAGE_NAME}.`) && !node.credentials ? { ...node, credentials: references } : node,
+		),
+	};
+}
+
+/** Every credential reference of the package's nodes pointed at `references` (by credential type). */
+function withCredentialsReplaced(workflow, references) {
+	return {
+		...workflow,
+		nodes: workflow.nodes.map((node) =>
+			node.credentials && node.type.startsWith(`${PACKAGE_NAME}.`)
+				? { ...node, credentials: Object.fromEntries(Object.keys(node.credentials).map((type) => [type, references[type]])) }
+				: node,
 		),
 	};
 }
@@ -89,6 +102,8 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	let flatted;
 	let shipped; // [{ file, workflow }]
 	let syncCopy;
+	let unknownServerCopy;
+	let missingCredentialCopy;
 	let closedPort;
 
 	before(async () => {
@@ -120,14 +135,31 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		);
 		const credentials = credentialsFromEnvironment(unreachable, references);
 		assert.equal(credentials.length, 2);
+		// The same again for a server name that does not resolve (.invalid never does), under ids of its own.
+		const unknownServer = credentials.map((credential) => ({
+			...credential,
+			id: `${credential.id.slice(0, 10)}Dns001`,
+			name: `${credential.name} (e2e: unknown server)`,
+			data: { ...credential.data, server: UNKNOWN_SERVER },
+		}));
+		credentials.push(...unknownServer);
 		const boundReferences = Object.fromEntries(credentials.map(({ type, id, name }) => [type, { id, name }]));
 		const sync = shipped.find(({ workflow }) => workflow.nodes.some((node) => node.type === SCHEDULE_TRIGGER));
 		assert.ok(sync, 'one of the workflows starts with a schedule trigger (the sync)');
 		syncCopy = withCredentialsBound(scheduledEverySeconds(sync.workflow), boundReferences);
+		unknownServerCopy = withCredentialsReplaced(
+			scheduledEverySeconds(sync.workflow, { suffix: 'dns1', what: 'unknown server' }),
+			Object.fromEntries(unknownServer.map(({ type, id, name }) => [type, { id, name }])),
+		);
+		// As a workflow imported from file arrives in an n8n that has none of its credentials.
+		missingCredentialCopy = withCredentialsReplaced(
+			scheduledEverySeconds(sync.workflow, { suffix: 'nocr', what: 'no credentials' }),
+			Object.fromEntries(PACKAGE_CREDENTIAL_TYPES.map((type) => [type, { id: `e2eMissing${type.slice(0, 6)}`, name: 'Not in this n8n' }])),
+		);
 
-		step(`Importing credentials and ${shipped.length} workflows (+ the test's fast-schedule copy of the sync) ...`);
+		step(`Importing credentials and ${shipped.length} workflows (+ the test's fast-schedule copies of the sync) ...`);
 		importCredentials(runtime, credentials);
-		importWorkflows(runtime, [...shipped.map(({ workflow }) => workflow), syncCopy]);
+		importWorkflows(runtime, [...shipped.map(({ workflow }) => workflow), syncCopy, unknownServerCopy, missingCredentialCopy]);
 
 		step(`Starting n8n on ${baseUrl} (user folder ${userFolder}) ...`);
 		n8n = startN8n(runtime, ['ignore', 'pipe', 'pipe']);
@@ -217,12 +249,43 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.ok(error, 'the execution records its error');
 		const explained = `${error.message}\n${error.description ?? ''}`;
 		t.diagnostic(`what the partner sees: ${explained.replace(/\n/g, ' | ')}`);
-		assert.match(explained, /127\.0\.0\.1/, `the message names the server: ${explained}`);
-		assert.match(explained, /check/i, `the message says what to check: ${explained}`);
+		assertOurMessageLeads(error, new RegExp(`^Cannot connect to SQL Server 127\\.0\\.0\\.1:${closedPort}, database E2E_NO_SUCH_DB: nothing accepts connections on that port`));
+		assert.match(error.description ?? '', /check the Port field/, `the description says what to check: ${explained}`);
 		assert.ok(!explained.includes(SECRET), 'the password never appears in the error');
 		assert.ok(!logLines.some((line) => line.includes(SECRET)), "the password never appears in n8n's log");
 		assert.equal(n8n.exitCode, null, 'n8n is still running');
 		assert.equal((await fetch(`${baseUrl}/healthz`)).status, 200);
+	});
+
+	/** Publishes `copy` until a scheduled run of it fails, unpublishes it, and returns that run's error. */
+	async function firstScheduledFailure(copy) {
+		const { versionId } = await rest.request('GET', `/rest/workflows/${copy.id}`);
+		await rest.request('POST', `/rest/workflows/${copy.id}/activate`, { versionId });
+		try {
+			const failed = await eventually(
+				`a failed scheduled run of "${copy.name}"`,
+				async () => (await scheduledRunsOf(copy.id)).find(({ status }) => status === 'error'),
+				SCHEDULE_SECONDS * 4000 + 30_000,
+			);
+			const execution = await rest.request('GET', `/rest/executions/${failed.id}`);
+			return flatted.parse(execution.data).resultData.error;
+		} finally {
+			await rest.request('POST', `/rest/workflows/${copy.id}/deactivate`, {});
+		}
+	}
+
+	test('a server name that does not resolve: our message leads, naming the server, not n8n\'s "incorrect host"', async (t) => {
+		const error = await firstScheduledFailure(unknownServerCopy);
+		t.diagnostic(`what the partner sees: ${error.message} | ${error.description ?? ''}`);
+		assertOurMessageLeads(error, new RegExp(`^Cannot connect to SQL Server ${UNKNOWN_SERVER.replace(/\./g, '\\.')}:1433, database E2E_NO_SUCH_DB: the server name does not resolve`));
+		assert.match(error.description ?? '', /Check the Server field/);
+	});
+
+	test('a workflow whose credentials this n8n does not have: the first database node says which credential to create and where', async (t) => {
+		const error = await firstScheduledFailure(missingCredentialCopy);
+		t.diagnostic(`what the partner sees: ${error.message} | ${error.description ?? ''}`);
+		assertOurMessageLeads(error, /Create the Visma CRM credential under Credentials, or pick one in "Get watermark"/);
+		assert.match(error.description ?? '', /"Visma CRM SQL Server API"/);
 	});
 
 	test('a screenshot of each workflow in the editor', async (t) => {
@@ -261,6 +324,15 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		}
 	});
 });
+
+/** Our words come first: not n8n's generic texts, not the driver's codes, never the password. */
+function assertOurMessageLeads(error, headline) {
+	assert.ok(error, 'the execution records its error');
+	assert.match(error.message, headline, `the message leads with ours: ${error.message}`);
+	const shown = `${error.message}\n${error.description ?? ''}`;
+	assert.doesNotMatch(shown, /incorrect host|perhaps it is offline|\((sequence|parallel)\)|ENOTFOUND|ECONNREFUSED|Credential with ID/, shown);
+	assert.ok(!shown.includes(SECRET), 'the password never appears in the error');
+}
 
 /** workflows/contracting-crm-sync.json -> workflows/screenshots/sync.png */
 function screenshotPath(file) {
