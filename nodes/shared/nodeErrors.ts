@@ -47,14 +47,19 @@ export function isCredentialMissing(error: unknown): boolean {
 	return /does not exist for type|does not have any credentials set|found credential with no id|credentials not found/i.test(message);
 }
 
-/** The error for a node whose credential does not exist: which credential to create, and where to pick it. */
+/**
+ * The error for a node whose credential does not exist: which credential to create, and where to pick it. n8n
+ * gives a credential to every node that refers to a missing one by the same name (when a workflow is opened,
+ * saved or imported), and picking one in a node replaces the missing one in the whole workflow.
+ */
 export function credentialMissingError(node: INode, credentialType: string): NodeOperationError {
 	const words = CREDENTIAL_IN_WORDS[credentialType] ?? { name: credentialType, typeName: credentialType, database: 'the database' };
+	const referredName = node.credentials?.[credentialType]?.name;
+	const nameIt = referredName ? `, named "${referredName}" so that every node referring to it takes it` : '';
 	return new NodeOperationError(node, `Create the ${words.name} credential under Credentials, or pick one in "${node.name}"`, {
 		description:
-			`"${node.name}" has no ${words.name} credential in this n8n (an imported workflow brings only a reference to one). ` +
-			`Create it once: Overview → Credentials → Create credential → "${words.typeName}", with the server, database, user and password of ${words.database}; Save tests the connection. ` +
-			`Then pick it in "${node.name}" under "Credential to connect with": n8n offers to use it in the other nodes of the workflow that lack it, ` +
-			'and `npm start` gives it to every node of the shipped workflows when it starts.',
+			`"${node.name}" refers to a ${words.name} credential this n8n does not have (an imported workflow brings only a reference). ` +
+			`Create it once: Overview → Credentials → Create credential → "${words.typeName}"${nameIt}, with the server, database, user and password of ${words.database}; Save tests the connection. ` +
+			'Then open the workflow and publish it again. Or pick an existing credential in this node: n8n puts it in every node of the workflow that referred to the missing one.',
 	});
 }

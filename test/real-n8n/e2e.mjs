@@ -104,6 +104,8 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	let syncCopy;
 	let unknownServerCopy;
 	let missingCredentialCopy;
+	let madeByPartner;
+	let credentialIdsByType;
 	let closedPort;
 
 	before(async () => {
@@ -157,9 +159,19 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			Object.fromEntries(PACKAGE_CREDENTIAL_TYPES.map((type) => [type, { id: `e2eMissing${type.slice(0, 6)}`, name: 'Not in this n8n' }])),
 		);
 
-		step(`Importing credentials and ${shipped.length} workflows (+ the test's fast-schedule copies of the sync) ...`);
+		// The shipped workflows as they reach an n8n where the partner made the credentials (other ids, the names the
+		// workflows refer to): n8n must give every node the one credential of that name.
+		madeByPartner = shipped.map(({ workflow }) => ({
+			...withCredentialsReplaced(
+				{ ...workflow, id: `${workflow.id.slice(0, 12)}mine`, name: `${workflow.name} (e2e: credentials made by the partner)` },
+				Object.fromEntries(Object.entries(references).map(([type, { name }]) => [type, { id: `NotThisId${type.slice(0, 7)}`, name }])),
+			),
+		}));
+
+		step(`Importing credentials and ${shipped.length} workflows (+ the test's copies of them) ...`);
 		importCredentials(runtime, credentials);
-		importWorkflows(runtime, [...shipped.map(({ workflow }) => workflow), syncCopy, unknownServerCopy, missingCredentialCopy]);
+		importWorkflows(runtime, [...shipped.map(({ workflow }) => workflow), syncCopy, unknownServerCopy, missingCredentialCopy, ...madeByPartner]);
+		credentialIdsByType = Object.fromEntries(credentials.filter(({ id }) => !unknownServer.some((other) => other.id === id)).map(({ type, id }) => [type, id]));
 
 		step(`Starting n8n on ${baseUrl} (user folder ${userFolder}) ...`);
 		n8n = startN8n(runtime, ['ignore', 'pipe', 'pipe']);
@@ -255,6 +267,20 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.ok(!logLines.some((line) => line.includes(SECRET)), "the password never appears in n8n's log");
 		assert.equal(n8n.exitCode, null, 'n8n is still running');
 		assert.equal((await fetch(`${baseUrl}/healthz`)).status, 200);
+	});
+
+	test('one credential choice reaches every node: n8n gives each node the credential the workflows name', async () => {
+		for (const workflow of madeByPartner) {
+			const imported = await rest.request('GET', `/rest/workflows/${workflow.id}`);
+			const references = imported.nodes
+				.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`))
+				.flatMap((node) => Object.entries(node.credentials ?? {}).map(([type, { id }]) => `${node.name}: ${type} ${id}`));
+			assert.ok(references.length > 0, workflow.name);
+			const expected = imported.nodes
+				.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`))
+				.flatMap((node) => Object.keys(node.credentials ?? {}).map((type) => `${node.name}: ${type} ${credentialIdsByType[type]}`));
+			assert.deepEqual(references, expected, `${workflow.name}: every node uses the one credential of the name it refers to`);
+		}
 	});
 
 	/** Publishes `copy` until a scheduled run of it fails, unpublishes it, and returns that run's error. */

@@ -425,6 +425,50 @@ export async function waitUntilReady(baseUrl, child, timeoutMs = 180_000) {
 	throw new Error(`n8n did not become ready within ${timeoutMs / 1000} s`);
 }
 
+const PASSWORD_MAX_LENGTH = 64;
+
+/** The shortest owner password n8n accepts: 8, or N8N_PASSWORD_MIN_LENGTH held between 8 and 64 (as n8n does). */
+function passwordMinLength(env) {
+	const wanted = Number.parseInt(env.N8N_PASSWORD_MIN_LENGTH ?? '', 10);
+	return Number.isFinite(wanted) ? Math.min(Math.max(wanted, 8), PASSWORD_MAX_LENGTH) : 8;
+}
+
+/** n8n's rule for a password, in words (n8n 2.40's passwordSchema in @n8n/api-types). */
+export function ownerPasswordRule(env = process.env) {
+	return `${passwordMinLength(env)} to ${PASSWORD_MAX_LENGTH} characters, with at least 1 number and 1 upper-case letter (A-Z)`;
+}
+
+/**
+ * Why n8n would refuse N8N_OWNER_EMAIL / N8N_OWNER_PASSWORD as the owner account, one line each; empty when it
+ * would accept them. Checked before `npm start` changes anything, so a refused owner never costs the old one.
+ */
+export function ownerSetupProblems(env = process.env) {
+	const problems = [];
+	const email = env.N8N_OWNER_EMAIL;
+	if (email !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+		problems.push(`N8N_OWNER_EMAIL "${email}" is not an e-mail address n8n accepts.`);
+	}
+	const password = env.N8N_OWNER_PASSWORD;
+	if (password !== undefined) {
+		const missing = [
+			password.length < passwordMinLength(env) || password.length > PASSWORD_MAX_LENGTH ? `it is ${password.length} characters long` : undefined,
+			/\d/.test(password) ? undefined : 'it has no number',
+			/[A-Z]/.test(password) ? undefined : 'it has no upper-case letter',
+		].filter(Boolean);
+		if (missing.length > 0) {
+			problems.push(`N8N_OWNER_PASSWORD does not meet n8n's rule for passwords (${ownerPasswordRule(env)}): ${missing.join(', ')}.`);
+		}
+	}
+	return problems;
+}
+
+/** What to say when an owner account exists already and this start asked for one by N8N_OWNER_EMAIL. */
+export function existingOwnerNotice({ requestedEmail, knownOwnerEmail }) {
+	const owner = knownOwnerEmail ? `the owner account ${knownOwnerEmail}` : 'an owner account (created in the browser or before this folder kept track)';
+	if (!requestedEmail || requestedEmail === knownOwnerEmail) return undefined;
+	return `N8N_OWNER_EMAIL=${requestedEmail} is not used: n8n already has ${owner}, and N8N_OWNER_EMAIL / N8N_OWNER_PASSWORD only apply when the owner is created. To replace it: npm start -- --reset-owner (workflows and credentials stay).`;
+}
+
 /** A password n8n accepts (8+ characters, a digit, an upper-case letter). */
 export function generatePassword() {
 	return `Cc${randomBytes(12).toString('base64url')}7`;

@@ -1,11 +1,22 @@
 // The decisions in localN8n.mjs that need no n8n: run with `node --test test/real-n8n/localN8n.test.mjs` (milliseconds).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { credentialReferences, credentialsFromEnvironment, generatePassword, n8nEnvironment, reachableUrl, readWorkflow } from './localN8n.mjs';
+import {
+	credentialReferences,
+	credentialsFromEnvironment,
+	existingOwnerNotice,
+	generatePassword,
+	n8nEnvironment,
+	ownerPasswordRule,
+	ownerSetupProblems,
+	reachableUrl,
+	readWorkflow,
+} from './localN8n.mjs';
 
 const workflowUsing = (credentials) => ({ nodes: [{ name: 'A', type: 'x.y', credentials }] });
 
@@ -132,4 +143,68 @@ test('reachableUrl goes to 127.0.0.1 for the local and any-interface addresses, 
 	assert.equal(reachableUrl({ N8N_PORT: '5678' }), 'http://127.0.0.1:5678');
 	assert.equal(reachableUrl({ N8N_PORT: '5678', N8N_LISTEN_ADDRESS: '10.0.0.5' }), 'http://10.0.0.5:5678');
 	assert.equal(reachableUrl({ N8N_PORT: '5678', N8N_LISTEN_ADDRESS: '::1' }), 'http://[::1]:5678');
+});
+
+describe('ownerSetupProblems: the owner n8n would refuse, found before npm start changes anything', () => {
+	test('accepts what n8n accepts, and nothing set at all', () => {
+		assert.deepEqual(ownerSetupProblems({ N8N_OWNER_EMAIL: 'you@partner.no', N8N_OWNER_PASSWORD: 'Choose1Good' }), []);
+		assert.deepEqual(ownerSetupProblems({}), []);
+		assert.deepEqual(ownerSetupProblems({ N8N_OWNER_PASSWORD: `A1${'x'.repeat(62)}` }), [], '64 characters is the most n8n takes');
+	});
+
+	for (const [password, why] of [
+		['Short1A', /it is 7 characters long/],
+		[`A1${'x'.repeat(63)}`, /it is 65 characters long/],
+		['nouppercase1', /it has no upper-case letter/],
+		['NoNumberHere', /it has no number/],
+		['weak', /it is 4 characters long, it has no number, it has no upper-case letter/],
+	]) {
+		test(`refuses "${password.slice(0, 12)}…", naming the variable, n8n's rule and what is missing`, () => {
+			const [problem, ...more] = ownerSetupProblems({ N8N_OWNER_PASSWORD: password });
+			assert.equal(more.length, 0);
+			assert.match(problem, /^N8N_OWNER_PASSWORD does not meet n8n's rule for passwords \(8 to 64 characters, with at least 1 number and 1 upper-case letter \(A-Z\)\)/);
+			assert.match(problem, why);
+			assert.ok(!problem.includes(password), 'the password itself is not printed');
+		});
+	}
+
+	test('follows N8N_PASSWORD_MIN_LENGTH as n8n does (held between 8 and 64)', () => {
+		assert.match(ownerSetupProblems({ N8N_PASSWORD_MIN_LENGTH: '12', N8N_OWNER_PASSWORD: 'Choose1Good' })[0], /12 to 64 characters.*it is 11 characters long/);
+		assert.equal(ownerPasswordRule({ N8N_PASSWORD_MIN_LENGTH: '4' }).startsWith('8 to 64'), true);
+		assert.equal(ownerPasswordRule({ N8N_PASSWORD_MIN_LENGTH: '100' }).startsWith('64 to 64'), true);
+	});
+
+	test('refuses an e-mail address n8n would not take', () => {
+		assert.deepEqual(ownerSetupProblems({ N8N_OWNER_EMAIL: 'admin' }), ['N8N_OWNER_EMAIL "admin" is not an e-mail address n8n accepts.']);
+	});
+});
+
+describe('existingOwnerNotice: a later start with N8N_OWNER_EMAIL says which owner exists', () => {
+	test('names the owner there is and how to replace it', () => {
+		const notice = existingOwnerNotice({ requestedEmail: 'new@partner.no', knownOwnerEmail: 'admin@example.com' });
+		assert.match(notice, /N8N_OWNER_EMAIL=new@partner\.no is not used: n8n already has the owner account admin@example\.com/);
+		assert.match(notice, /npm start -- --reset-owner/);
+	});
+
+	test('says nothing when the asked-for owner is the one there is, or none was asked for', () => {
+		assert.equal(existingOwnerNotice({ requestedEmail: 'admin@example.com', knownOwnerEmail: 'admin@example.com' }), undefined);
+		assert.equal(existingOwnerNotice({ requestedEmail: undefined, knownOwnerEmail: 'admin@example.com' }), undefined);
+	});
+
+	test('an owner this folder has no record of is still said to exist', () => {
+		assert.match(existingOwnerNotice({ requestedEmail: 'new@partner.no', knownOwnerEmail: undefined }), /n8n already has an owner account/);
+	});
+});
+
+test('npm start with a password n8n would refuse stops before it installs, imports or resets anything', () => {
+	const start = path.join(path.dirname(new URL(import.meta.url).pathname), 'start.mjs');
+	const result = spawnSync(process.execPath, [start, '--reset-owner'], {
+		env: { PATH: process.env.PATH, N8N_OWNER_EMAIL: 'you@partner.no', N8N_OWNER_PASSWORD: 'weakpassword' },
+		encoding: 'utf8',
+		timeout: 30_000,
+	});
+	assert.equal(result.status, 1, result.stdout + result.stderr);
+	assert.match(result.stdout, /N8N_OWNER_PASSWORD does not meet n8n's rule for passwords .*: it has no number, it has no upper-case letter\./);
+	assert.match(result.stdout, /Nothing was changed/);
+	assert.doesNotMatch(result.stdout, /Installing|Importing|Resetting|Starting|Package/, 'nothing ran before the check');
 });

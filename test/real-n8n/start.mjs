@@ -14,6 +14,7 @@ import {
 	defaultUserFolder,
 	ensureN8n,
 	ensureNode,
+	existingOwnerNotice,
 	generatePassword,
 	importCredentials,
 	importWorkflows,
@@ -22,6 +23,7 @@ import {
 	N8nRest,
 	n8nCli,
 	n8nEnvironment,
+	ownerSetupProblems,
 	portIsFree,
 	reachableUrl,
 	readWorkflow,
@@ -47,6 +49,14 @@ const record = {
 	credentials: {},
 	...(existsSync(importsRecord) ? JSON.parse(readFileSync(importsRecord, 'utf8')) : {}),
 };
+// Before anything is installed, imported or reset: an owner n8n would refuse must not cost the one there is.
+const ownerProblems = ownerSetupProblems(process.env);
+if (ownerProblems.length > 0) {
+	for (const problem of ownerProblems) step(problem);
+	step('Nothing was changed. Correct it and run npm start again.');
+	process.exit(1);
+}
+
 const fingerprint = (value) => createHmac('sha256', record.key).update(JSON.stringify(value)).digest('hex');
 const saveRecord = () => {
 	writeFileSync(importsRecord, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
@@ -111,12 +121,18 @@ n8n.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 
 try {
 	await waitUntilReady(reachableUrl(env), n8n);
-	const owner = await ensureOwner(new N8nRest(reachableUrl(env)));
-	step(`Ready in ${((Date.now() - started) / 1000).toFixed(0)} s: open ${baseUrl} and log in as ${owner}`);
-	step('Stop with Ctrl+C.');
 } catch (error) {
 	step(`n8n did not come up: ${error.message}`);
 	n8n.kill('SIGTERM');
+}
+if (n8n.exitCode === null) {
+	try {
+		const owner = await ensureOwner(new N8nRest(reachableUrl(env)));
+		step(`Ready in ${((Date.now() - started) / 1000).toFixed(0)} s: open ${baseUrl} and log in as ${owner}`);
+	} catch (error) {
+		step(`n8n runs, but refused the owner account: ${error.message}. Create it in the browser at ${baseUrl}.`);
+	}
+	step('Stop with Ctrl+C.');
 }
 
 async function ensureOwner(rest) {
@@ -124,10 +140,15 @@ async function ensureOwner(rest) {
 	const givenPassword = process.env.N8N_OWNER_PASSWORD;
 	const password = givenPassword || generatePassword();
 	if (await rest.setupOwner({ email, password })) {
+		// The first line names the owner for later starts; the password is kept only when it was generated here.
+		writeFileSync(ownerRecord, givenPassword ? `${email}\n` : `${email}\n${password}\n`, { mode: 0o600 });
 		if (givenPassword) return `${email} (password from N8N_OWNER_PASSWORD)`;
-		writeFileSync(ownerRecord, `${email}\n${password}\n`, { mode: 0o600 });
 		return `${email} with password ${password} (also saved in .n8n-local/user/owner-login.txt)`;
 	}
-	if (existsSync(ownerRecord)) return `${readFileSync(ownerRecord, 'utf8').split('\n')[0]} (password in .n8n-local/user/owner-login.txt)`;
+	const [knownOwnerEmail, savedPassword] = existsSync(ownerRecord) ? readFileSync(ownerRecord, 'utf8').split('\n') : [];
+	const notice = existingOwnerNotice({ requestedEmail: process.env.N8N_OWNER_EMAIL, knownOwnerEmail });
+	if (notice) step(notice);
+	if (knownOwnerEmail && savedPassword) return `${knownOwnerEmail} (password in .n8n-local/user/owner-login.txt)`;
+	if (knownOwnerEmail) return `${knownOwnerEmail} (password forgotten? npm start -- --reset-owner)`;
 	return 'the owner account created earlier (password forgotten? npm start -- --reset-owner)';
 }

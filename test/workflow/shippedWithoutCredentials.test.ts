@@ -58,9 +58,33 @@ describe('shipped workflows in an n8n without their credentials', () => {
 			const type = Object.keys(node.credentials ?? {})[0];
 			assert.equal(CREDENTIAL_IN_WORDS[type]?.name, credential, `"${pickIn}" uses the ${credential} credential`);
 			assert.match(message, new RegExp(`"${CREDENTIAL_IN_WORDS[type].typeName}"`), 'names the credential type to create');
+			assert.match(message, new RegExp(`named "${node.credentials?.[type]?.name ?? ''}"`), 'names the credential as the workflow refers to it');
 			assert.doesNotMatch(message, /Credential with ID|does not exist for type|crmSqlServerApi|contractingSqlServerApi/, "n8n's internal wording stays out");
 		});
 	}
+
+	it('one credential choice reaches every node: each credential type is referred to by one id and one name in all shipped workflows', () => {
+		// n8n gives a missing credential's nodes the one credential of that name and type (when a workflow is
+		// opened, saved or imported; the e2e test shows it in a real n8n), and `npm start` creates the
+		// credentials from the environment under that id: either way one credential per type serves every node.
+		const references = new Map<string, Set<string>>();
+		const nodesNeeding = new Map<string, string[]>();
+		for (const { file, workflow } of shippedWorkflowsWithDatabaseNodes()) {
+			for (const node of workflow.nodes.filter(isPackageNode)) {
+				const types = Object.entries(node.credentials ?? {});
+				assert.equal(types.length, 1, `${file}: "${node.name}" refers to exactly one credential`);
+				for (const [type, reference] of types) {
+					references.set(type, (references.get(type) ?? new Set()).add(JSON.stringify({ id: reference.id, name: reference.name })));
+					nodesNeeding.set(type, [...(nodesNeeding.get(type) ?? []), `${file}: ${node.name}`]);
+				}
+			}
+		}
+		assert.deepEqual([...references.keys()].sort(), Object.keys(CREDENTIAL_IN_WORDS).sort());
+		for (const [type, seen] of references) {
+			assert.equal(seen.size, 1, `${type} is referred to in one way by ${nodesNeeding.get(type)?.join(', ')}: ${[...seen].join(' / ')}`);
+			assert.equal(JSON.parse([...seen][0]).name, CREDENTIAL_IN_WORDS[type].name, `${type} is referred to by the name the partner guide gives`);
+		}
+	});
 
 	it('with only the CRM credential there, the sync stops at the first Contracting node, naming the Visma Contracting credential', async () => {
 		const world = new SyncWorld();
