@@ -17,9 +17,11 @@ export function toNodeError(node: INode, error: unknown, place: ErrorPlace = {})
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	const prefix = place.doing ? `Failed while ${place.doing}: ` : '';
 	if (error instanceof SqlServerRequestError) {
+		// "Cannot connect to SQL Server …" is the headline whatever the node was doing; what it was doing goes below.
+		const connectionFails = error.connectionFailure !== undefined;
 		return new NodeApiError(node, { message: error.message, number: error.number ?? null, code: error.code ?? null } as JsonObject, {
-			message: `${prefix}${error.message}`,
-			description: error.advice,
+			message: connectionFails ? error.message : `${prefix}${error.message}`,
+			description: connectionFails && place.doing ? `${error.advice} (This happened while ${place.doing}.)` : error.advice,
 			itemIndex: place.itemIndex,
 		});
 	}

@@ -303,7 +303,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	test('a server name that does not resolve: our message leads, naming the server, not n8n\'s "incorrect host"', async (t) => {
 		const error = await firstScheduledFailure(unknownServerCopy);
 		t.diagnostic(`what the partner sees: ${error.message} | ${error.description ?? ''}`);
-		assertOurMessageLeads(error, new RegExp(`^Cannot connect to SQL Server ${UNKNOWN_SERVER.replace(/\./g, '\\.')}:1433, database E2E_NO_SUCH_DB: the server name does not resolve`));
+		assertOurMessageLeads(error, new RegExp(`^Cannot connect to SQL Server ${UNKNOWN_SERVER.replace(/\./g, '\\.')}:${closedPort}, database E2E_NO_SUCH_DB: the server name does not resolve`));
 		assert.match(error.description ?? '', /Check the Server field/);
 	});
 

@@ -35,7 +35,7 @@ async function failureOf(credential: Record<string, unknown>): Promise<SqlServer
 
 /** What the partner sees on the node: n8n's NodeApiError built from the transport's error. */
 function shownOnNode(error: unknown): { message: string; description: string } {
-	const nodeError = toNodeError(NODE, error);
+	const nodeError = toNodeError(NODE, error, { doing: 'getting the watermark of stream "customers"' });
 	assert.ok(nodeError instanceof NodeApiError);
 	return { message: nodeError.message, description: nodeError.description ?? '' };
 }
@@ -44,6 +44,7 @@ function assertOursLeads(shown: { message: string; description: string }, headli
 	assert.match(shown.message, headline);
 	assert.doesNotMatch(shown.message, NOT_OURS);
 	assert.match(shown.description, advice);
+	assert.match(shown.description, /\(This happened while getting the watermark of stream "customers"\.\)$/, 'what the node was doing comes below');
 	assert.ok(!`${shown.message}${shown.description}`.includes(PASSWORD_GIVEN), 'the password is not shown');
 }
 
@@ -151,7 +152,7 @@ describe('connection failures, as the driver reports them', () => {
 	it('an error SQL Server answers a statement with is no connection failure, and keeps its text', () => {
 		const info = { number: 208, message: "Invalid object name 'dbo.Nope'." };
 		assert.equal(connectionFailureOf(info), undefined);
-		assert.match(shownOnNode(new SqlServerRequestError(info, target, 1)).message, /^Invalid object name 'dbo\.Nope'\. \(SQL Server error 208\) \[sql01:1433, database CRM\]$/);
+		assert.match(shownOnNode(new SqlServerRequestError(info, target, 1)).message, /^Failed while getting the watermark of stream "customers": Invalid object name 'dbo\.Nope'\. \(SQL Server error 208\) \[sql01:1433, database CRM\]$/);
 	});
 
 	it('a statement that outlives the request timeout says to raise it, not to check the server', () => {

@@ -1,4 +1,4 @@
-import type { ErrorKind } from './errorClassification';
+import type { ConnectionFailure, ErrorKind } from './errorClassification';
 import { adviceForSqlServerError, classifySqlServerError, connectionFailureMessage, connectionFailureOf } from './errorClassification';
 import type { SqlServerErrorInfo } from './types';
 
@@ -12,6 +12,8 @@ export class SqlServerRequestError extends Error {
 	readonly kind: ErrorKind;
 	readonly advice: string;
 	readonly attempts: number;
+	/** Set when no connection came about or it was lost; such a failure leads whatever the node was doing. */
+	readonly connectionFailure?: ConnectionFailure;
 
 	constructor(info: SqlServerErrorInfo, target: string, attempts: number) {
 		const numberPart = info.number !== undefined ? ` (SQL Server error ${info.number})` : '';
@@ -23,6 +25,7 @@ export class SqlServerRequestError extends Error {
 		this.kind = classifySqlServerError(info);
 		this.advice = adviceForSqlServerError(info);
 		this.attempts = attempts;
+		this.connectionFailure = failure;
 	}
 }
 
