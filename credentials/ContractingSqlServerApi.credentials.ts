@@ -11,5 +11,5 @@ export class ContractingSqlServerApi implements ICredentialType {
 
 	documentationUrl = 'https://github.com/contracting-crm/n8n-nodes-contracting-crm/blob/main/workflows/README.md#2-connect-the-credentials';
 
-	properties: INodeProperties[] = sqlServerCredentialProperties;
+	properties: INodeProperties[] = sqlServerCredentialProperties({ databaseExample: 'CONTRACTING' });
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { ICredentialTestFunctions } from 'n8n-workflow';
+import type { ICredentialTestFunctions, INodeProperties } from 'n8n-workflow';
 
+import { ContractingSqlServerApi } from '../../credentials/ContractingSqlServerApi.credentials';
+import { CrmSqlServerApi } from '../../credentials/CrmSqlServerApi.credentials';
 import { SERVER_FACTS_QUERY, sqlServerConnectionTest } from '../../nodes/shared/methods/credentialTest';
 import { restoreAllSeams } from '../../nodes/shared/seams';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
@@ -38,7 +40,7 @@ describe('credential test', () => {
 	it('warns in plain words below compatibility level 130', async () => {
 		const result = await testCredentialAgainst(new RecordingSqlTransport(() => facts(120)));
 		assert.equal(result.status, 'OK');
-		assert.match(result.message, /compatibility level 120\. Warning: below 130 SQL Server has no OPENJSON/);
+		assert.match(result.message, /compatibility level 120\. The database is at compatibility level 120, below 130: SQL Server has no OPENJSON/);
 		assert.match(result.message, /ALTER DATABASE \[CRM\] SET COMPATIBILITY_LEVEL = 130/);
 	});
 
@@ -49,8 +51,7 @@ describe('credential test', () => {
 		});
 		const result = await testCredentialAgainst(double);
 		assert.equal(result.status, 'Error');
-		assert.match(result.message, /Login failed for user 'crm'/);
-		assert.match(result.message, /check the user name, password and domain/);
+		assert.match(result.message, /^SQL Server sql01:1433, database CRM refused the login: Login failed for user 'crm' \(password '•••'\)\. Check the user, password and, for a Windows login, the domain/);
 		assert.doesNotMatch(result.message, /Hunter2!/);
 		assert.equal(double.roundTrips, 1, 'a failed login is not retried');
 	});
@@ -60,7 +61,23 @@ describe('credential test', () => {
 		for (let n = 1; n <= 4; n++) double.failOn(n, { code: 'ESOCKET', message: 'Failed to connect to sql01:1433' });
 		const result = await testCredentialAgainst(double);
 		assert.equal(result.status, 'Error');
-		assert.match(result.message, /sql01:1433, database CRM/);
-		assert.match(result.message, /check the server name, port, firewall/);
+		assert.match(result.message, /^Cannot connect to SQL Server sql01:1433, database CRM: the server cannot be reached/);
+		assert.match(result.message, /Check the Server and Port fields in the credential.*firewall/);
+	});
+});
+
+describe('the two credentials in the editor', () => {
+	const field = (properties: INodeProperties[], name: string) => properties.find((property) => property.name === name);
+
+	it('each suggests its own database', () => {
+		assert.equal(field(new CrmSqlServerApi().properties, 'database')?.placeholder, 'e.g. CRM');
+		assert.equal(field(new ContractingSqlServerApi().properties, 'database')?.placeholder, 'e.g. CONTRACTING');
+	});
+
+	it('the CRM credential says what its test cannot show: the slower path below compatibility level 130', () => {
+		const [first] = new CrmSqlServerApi().properties;
+		assert.equal(first.type, 'notice');
+		assert.match(first.displayName, /compatibility level 130 .*slower path.*warning above its output/);
+		assert.equal(new ContractingSqlServerApi().properties.some((property) => property.type === 'notice'), false, 'Contracting is only read: no such notice');
 	});
 });

@@ -66,6 +66,19 @@ const workflow = () => crmWorkflow({});
 afterEach(() => restoreAllSeams());
 
 describe('CRM node over the SQL transport', () => {
+	it('below compatibility level 130 says so as a warning above its output (the credential test\'s text is never shown)', async () => {
+		const hintsAt = async (level: number) => {
+			useRecordingTransport(crmDatabase(level));
+			const result = await runWorkflow(workflow(), { credentials: CREDENTIALS, triggerItems: customers(3), startNodeName: 'Changed rows' });
+			assert.equal(result.errorMessage, undefined);
+			return result.runsOf('CRM')[0].hints ?? [];
+		};
+		const slower = (await hintsAt(120)).filter((hint) => hint.type === 'warning');
+		assert.equal(slower.length, 1);
+		assert.match(slower[0].message, /^The database is at compatibility level 120, below 130: .*slower\. Raise it with ALTER DATABASE/);
+		assert.deepEqual((await hintsAt(130)).filter((hint) => hint.type === 'warning'), []);
+	});
+
 	it('costs one round trip per batch, plus one to describe the table and one to read the compatibility level', async () => {
 		const double = crmDatabase(160);
 		useRecordingTransport(double);

@@ -224,5 +224,7 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 	});
 	const final = items.map((item, index) => results.get(index) ?? notWritten(item));
 	this.addExecutionHints({ message: describeTotals(tableName, final, settings.dryRun), location: 'outputPane' });
+	const slowerPath = plans ? await target.slowerPathReason?.() : undefined;
+	if (slowerPath) this.addExecutionHints({ message: slowerPath, type: 'warning', location: 'outputPane' });
 	return [items.map((item, index) => outputItem(this, settings, item, index, final[index]))];
 }

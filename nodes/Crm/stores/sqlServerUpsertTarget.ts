@@ -7,6 +7,7 @@ import type { RowsSource, SourceColumn, SourceRow } from '../../shared/core/upse
 import {
 	COMPATIBILITY_LEVEL_QUERY,
 	OPENJSON_MIN_COMPATIBILITY_LEVEL,
+	compatibilityLevelWarning,
 	assignmentParameters,
 	chunked,
 	deleteSourceColumns,
@@ -45,6 +46,11 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 			.execute({ text: COMPATIBILITY_LEVEL_QUERY, parameters: [] })
 			.then((result) => Number(result.recordsets[0]?.[0]?.compatibilityLevel ?? 0));
 		return (await this.compatibilityLevel) >= OPENJSON_MIN_COMPATIBILITY_LEVEL;
+	}
+
+	async slowerPathReason(): Promise<string | undefined> {
+		if (await this.usesJson()) return undefined;
+		return compatibilityLevelWarning(await (this.compatibilityLevel as Promise<number>));
 	}
 
 	async rowsPerRequest(plan: UpsertPlan | DeletePlan): Promise<number> {

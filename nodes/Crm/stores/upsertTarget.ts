@@ -24,6 +24,8 @@ export interface UpsertTarget {
 	 * The caller writes at most this many at once, so a refused request never undoes rows reported as written.
 	 */
 	rowsPerRequest(plan: UpsertPlan | DeletePlan): Promise<number>;
+	/** Why this database makes the writes take the slower path (below compatibility level 130), for a hint; else undefined. */
+	slowerPathReason?(): Promise<string | undefined>;
 	upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]>;
 	delete(plan: DeletePlan, rows: DeleteRow[], options: WriteOptions): Promise<RowOutcome[]>;
 }

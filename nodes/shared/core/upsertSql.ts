@@ -27,6 +27,11 @@ export const MAX_ROWS_PER_VALUES_CHUNK = 1000;
 /** OPENJSON exists from this database compatibility level on. */
 export const OPENJSON_MIN_COMPATIBILITY_LEVEL = 130;
 
+/** What a database below compatibility level 130 costs, and how to lift it; shown by the credential test and the CRM node. */
+export function compatibilityLevelWarning(level: number, database = 'this database'): string {
+	return `The database is at compatibility level ${level}, below ${OPENJSON_MIN_COMPATIBILITY_LEVEL}: SQL Server has no OPENJSON there, so the CRM node sends each batch as many small parameters, which is slower. Raise it with ALTER DATABASE ${database} SET COMPATIBILITY_LEVEL = ${OPENJSON_MIN_COMPATIBILITY_LEVEL} if nothing else on the database depends on the old level.`;
+}
+
 export const COMPATIBILITY_LEVEL_QUERY = 'SELECT compatibility_level AS compatibilityLevel FROM sys.databases WHERE database_id = DB_ID();';
 
 /** How many rows fit in one VALUES request when each row takes `parametersPerRow` and the statement `fixedParameters` more. */

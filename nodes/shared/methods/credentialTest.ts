@@ -4,7 +4,7 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { OPENJSON_MIN_COMPATIBILITY_LEVEL } from '../core/upsertSql';
+import { OPENJSON_MIN_COMPATIBILITY_LEVEL, compatibilityLevelWarning } from '../core/upsertSql';
 import { describeTarget } from '../transport/connectionSettings';
 import { connectWith } from '../transport/connect';
 import { SqlServerRequestError } from '../transport/sqlServerError';
@@ -27,7 +27,7 @@ export interface ServerFacts {
 export function describeServerFacts(facts: ServerFacts): string {
 	const connected = `Connected to SQL Server ${facts.productVersion} (${facts.edition}), database ${facts.databaseName} at compatibility level ${facts.compatibilityLevel}.`;
 	if (facts.compatibilityLevel >= OPENJSON_MIN_COMPATIBILITY_LEVEL) return connected;
-	return `${connected} Warning: below ${OPENJSON_MIN_COMPATIBILITY_LEVEL} SQL Server has no OPENJSON, so the CRM node sends batches as many small parameters, which is slower. Raise it with ALTER DATABASE [${facts.databaseName}] SET COMPATIBILITY_LEVEL = 130 if nothing else on this database depends on the old level.`;
+	return `${connected} ${compatibilityLevelWarning(facts.compatibilityLevel, `[${facts.databaseName}]`)}`;
 }
 
 /** Used as `testedBy` by every node of this package, for both credentials. */
@@ -43,7 +43,7 @@ export async function sqlServerConnectionTest(
 		return { status: 'OK', message: describeServerFacts(facts) };
 	} catch (error) {
 		if (error instanceof SqlServerRequestError) {
-			return { status: 'Error', message: `${error.message}. ${error.advice}` };
+			return { status: 'Error', message: `${error.message.replace(/\.$/, '')}. ${error.advice}` };
 		}
 		return { status: 'Error', message: `Could not connect to ${describeTarget(settings)}: ${(error as Error).message}` };
 	}
