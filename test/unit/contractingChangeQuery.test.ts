@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { CatalogTable } from '../../nodes/shared/catalog';
 import type { ReadWindow } from '../../nodes/shared/core/changeQuery';
-import { batchFromResult, changeBatchRequest, cursorForSource, readWindowFrom, tupleComparison } from '../../nodes/shared/core/changeQuery';
+import { batchFromResult, changeBatchRequest, cursorForSource, readWindowFrom } from '../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../nodes/shared/core/cursor';
 import { beginningCursor } from '../../nodes/shared/core/cursor';
 import type { MarkerSpec, SourcePlan, SourceSpec } from '../../nodes/shared/core/markers';
@@ -44,23 +44,6 @@ const window: ReadWindow = { upperBound: '2024-06-01T13:59:00.123' };
 const parameter = (request: SqlRequest, name: string) => request.parameters.find((candidate) => candidate.name === name);
 const squash = (text: string) => text.replace(/\s+/g, ' ');
 
-describe('keyset tuple comparison', () => {
-	const terms = [
-		{ column: 'm', value: '@m' },
-		{ column: 'k1', value: '@k0' },
-		{ column: 'k2', value: '@k1' },
-	];
-
-	it('expands (m, k1, k2) > (@m, @k0, @k1) position by position', () => {
-		assert.equal(tupleComparison(terms, '>', false), '((m > @m) OR (m = @m AND k1 > @k0) OR (m = @m AND k1 = @k0 AND k2 > @k1))');
-	});
-
-	it('adds the equal tuple for >=, and needs no brackets for one column', () => {
-		assert.equal(tupleComparison(terms.slice(0, 1), '>', true), '((m > @m) OR (m = @m))');
-		assert.equal(tupleComparison(terms.slice(0, 1), '<', false), 'm < @m');
-	});
-});
-
 describe('the batch statement for a date-time marker', () => {
 	const afterRow: Cursor = { kind: 'datetime', marker: '2024-03-31T01:59:59.1234567', key: ['4'] };
 
@@ -85,7 +68,7 @@ describe('the batch statement for a date-time marker', () => {
 
 	it('bounds the marker below the window (keeping NULL markers to their own rule)', () => {
 		const request = changeBatchRequest(planFor(datetime2Marker), window, afterRow, 10);
-		assert.ok(squash(request.text).includes('(src.[ChangedAt] IS NULL OR src.[ChangedAt] < CONVERT(datetime2(7), @upperBound, 126))'));
+		assert.ok(squash(request.text).includes('((src.[ChangedAt] IS NULL) OR (src.[ChangedAt] < CONVERT(datetime2(7), @upperBound, 126)))'));
 		assert.deepEqual(parameter(request, 'upperBound'), { name: 'upperBound', type: { name: 'varchar', length: 34 }, value: window.upperBound });
 	});
 
@@ -109,7 +92,7 @@ describe('the batch statement for a date-time marker', () => {
 
 	it('inside the NULL-marker rows: the rest of them by key, then every row with a marker', () => {
 		const request = changeBatchRequest(planFor(datetime2Marker), window, { kind: 'datetime', marker: null, key: ['20'] }, 10);
-		assert.ok(request.text.includes('(src.[ChangedAt] IS NOT NULL OR src.[CustomerNo] > CONVERT(int, @k0))'));
+		assert.ok(request.text.includes('((src.[ChangedAt] IS NOT NULL) OR (src.[ChangedAt] IS NULL AND src.[CustomerNo] > CONVERT(int, @k0)))'));
 	});
 
 	it('"never read" leaves every NULL marker out', () => {
@@ -154,23 +137,53 @@ describe('the batch statement for a date-time marker', () => {
 });
 
 describe('the batch statement for the other marker kinds', () => {
-	it('date + time as integers: ordered by the two columns, the cursor text split into yyyymmdd and hhmmss in T-SQL', () => {
+	it('date + time as integers: ordered by the two marker terms, the cursor text split into yyyymmdd and hhmmss in T-SQL', () => {
 		const plan = planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
 		const request = changeBatchRequest(plan, window, { kind: 'dateAndTime', marker: '2010-06-04T09:30:00', key: ['4'] }, 10);
 		const local = 'CONVERT(datetime2(7), @m, 126)';
-		assert.ok(request.text.includes(`src.[LastChangeDate] > CONVERT(int, CONVERT(char(8), ${local}, 112))`));
-		assert.ok(request.text.includes(`ISNULL(src.[LastChangeTime], 0) > (DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`));
-		assert.match(request.text, /ORDER BY src\.\[LastChangeDate\], ISNULL\(src\.\[LastChangeTime\], 0\), src\.\[CustomerNo\];$/);
+		assert.ok(request.text.includes(`mk.changeDate > CONVERT(int, CONVERT(char(8), ${local}, 112))`));
+		assert.ok(request.text.includes(`mk.changeTime > (DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`));
+		assert.ok(request.text.includes(`src.[LastChangeDate] >= CONVERT(int, CONVERT(char(8), ${local}, 112))`), 'a range an index on the date column can seek');
+		assert.ok(request.text.includes('CASE WHEN mkv.valid = 1 THEN src.[LastChangeDate] END AS changeDate'));
+		assert.ok(request.text.includes('CASE WHEN mkv.valid = 1 THEN ISNULL(src.[LastChangeTime], 0) END AS changeTime'));
+		assert.match(request.text, /ORDER BY mk\.changeDate, mk\.changeTime, src\.\[CustomerNo\];$/);
 		assert.ok(request.text.includes('DATEFROMPARTS(src.[LastChangeDate] / 10000, src.[LastChangeDate] / 100 % 100, src.[LastChangeDate] % 100)'));
 		assert.ok(request.text.includes('TIMEFROMPARTS(ISNULL(src.[LastChangeTime], 0) / 10000'));
 	});
 
+	it('date + time: after a row whose date is NULL, every ordering term is compared, not the key alone (issue 11, item 1)', () => {
+		const plan = planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+		const request = changeBatchRequest(plan, window, { kind: 'dateAndTime', marker: null, key: ['2'] }, 1);
+		const text = squash(request.text);
+		const orderBy = (/ORDER BY (.*);$/.exec(text) as RegExpExecArray)[1].split(', ');
+		const cursorCondition = text.split(' AND ').slice(-1)[0];
+		assert.ok(
+			text.includes(`(${orderBy[0]} IS NULL AND ${orderBy[1]} IS NULL AND ${orderBy[2]} > CONVERT(int, @k0))`),
+			`the key decides only among rows equal on every earlier ORDER BY term (${orderBy.join(', ')}): ${cursorCondition}`,
+		);
+	});
+
+	it('date + time: a zero or impossible date or time is read as a NULL marker, DATEFROMPARTS / TIMEFROMPARTS evaluated only for a valid pair (issue 11, item 2)', () => {
+		const plan = planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+		const text = squash(changeBatchRequest(plan, window, beginningCursor('dateAndTime'), 10).text);
+		const fromParts = text.indexOf('DATEFROMPARTS(');
+		assert.ok(fromParts > 0);
+		const guard = text.lastIndexOf('CASE WHEN', fromParts);
+		assert.ok(text.slice(guard, fromParts).includes('valid = 1 THEN'), 'DATEFROMPARTS only inside CASE WHEN the pair is valid');
+		assert.ok(text.includes('src.[LastChangeDate] BETWEEN 10000101 AND 99991231 AND src.[LastChangeDate] / 100 % 100 BETWEEN 1 AND 12'));
+		assert.ok(text.includes('src.[LastChangeTime] BETWEEN 0 AND 235959 AND src.[LastChangeTime] / 100 % 100 < 60 AND src.[LastChangeTime] % 100 < 60'));
+		assert.ok(text.includes('mk.changeText AS __sync_marker'), 'the marker text is the guarded one');
+	});
+
 	it('date + time as date and time(0) columns, and hhmm integers', () => {
 		const typed = changeBatchRequest(planFor({ kind: 'dateAndTime', dateColumn: 'ChangeDay', timeColumn: 'ChangeClock', timeEncoding: 'hhmmss' }), window, { kind: 'datetime', marker: '2010-06-04T09:30:00', key: null }, 10);
-		assert.ok(typed.text.includes("ISNULL(src.[ChangeClock], '00:00:00') > CONVERT(time(0), CONVERT(datetime2(7), @m, 126))"));
-		assert.ok(typed.text.includes('src.[ChangeDay] > CONVERT(date, CONVERT(datetime2(7), @m, 126))'));
+		assert.ok(typed.text.includes("CASE WHEN mkv.valid = 1 THEN ISNULL(src.[ChangeClock], '00:00:00') END AS changeTime"));
+		assert.ok(typed.text.includes('mk.changeTime > CONVERT(time(0), CONVERT(datetime2(7), @m, 126))'));
+		assert.ok(typed.text.includes('mk.changeDate > CONVERT(date, CONVERT(datetime2(7), @m, 126))'));
+		assert.ok(typed.text.includes('CASE WHEN src.[ChangeDay] IS NOT NULL AND 1 = 1 THEN 1 ELSE 0 END AS valid'));
 		const hhmm = changeBatchRequest(planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmm' }), window, beginningCursor('dateAndTime'), 10);
 		assert.ok(hhmm.text.includes('(DATEPART(hour, CONVERT(datetime2(7), @upperBound, 126)) * 100 + DATEPART(minute, CONVERT(datetime2(7), @upperBound, 126)))'));
+		assert.ok(hhmm.text.includes('src.[LastChangeTime] BETWEEN 0 AND 2359 AND src.[LastChangeTime] % 100 < 60'));
 	});
 
 	it('rowversion: compared as binary(8) from 0x text, bounded by the captured MIN_ACTIVE_ROWVERSION', () => {

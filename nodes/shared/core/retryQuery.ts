@@ -7,7 +7,8 @@
  * failed. No I/O here.
  */
 import type { CatalogColumn } from '../catalog';
-import { OPERATION_ALIAS, checkNoAliasClash, exactFromText, rowValuesOf, selectList } from './changeQuery';
+import { OPERATION_ALIAS, checkNoAliasClash, rowValuesOf, selectList } from './changeQuery';
+import { exactFromText } from './sourceOrder';
 import { quoteIdentifier, quoteQualifiedName } from './identifiers';
 import type { SourcePlan } from './markers';
 import { ChangeSourceError, isBinary } from './markers';
