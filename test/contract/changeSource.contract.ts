@@ -315,6 +315,75 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 			assert.deepEqual(keysOf(fromDate.rows), [1, 4, 3], 'a date-time watermark (a rewind) works for a date + time marker');
 		});
 
+		it('reads rows whose date is NULL in (time, key) order across batches of one, none skipped (issue 11, item 1)', async () => {
+			const { harness, table } = await freshTable((t) => legacyMarkerTable(t));
+			await harness.insert(table, [
+				{ CustomerNo: 2, LastChangeDate: null, LastChangeTime: 0 },
+				{ CustomerNo: 1, LastChangeDate: null, LastChangeTime: 120000 },
+				{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 93000 },
+			]);
+			const read = await readEverything(harness.source, spec(table, LEGACY_MARKER), beginningCursor('dateAndTime'), 1);
+			assert.deepEqual([...keysOf(read.rows)].sort(), [1, 2, 3], 'every row once');
+			assert.equal(read.rows[2].values.CustomerNo, 3, 'rows without a date first');
+			assert.deepEqual(read.rows.slice(0, 2).map((row) => row.marker), [null, null]);
+		});
+
+		it('reads a zero or impossible legacy date or time as a NULL marker: on the first run, with the NULL-marker rows, never stopping (issue 11, item 2)', async () => {
+			const { harness, table } = await freshTable((t) => legacyMarkerTable(t));
+			await harness.insert(table, [
+				{ CustomerNo: 1, LastChangeDate: 0, LastChangeTime: 0 },
+				{ CustomerNo: 2, LastChangeDate: 20100230, LastChangeTime: 93000 },
+				{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 246000 },
+				{ CustomerNo: 4, LastChangeDate: 20100604, LastChangeTime: 93000 },
+				{ CustomerNo: 5, LastChangeDate: null, LastChangeTime: null },
+			]);
+			const sourceSpec = spec(table, LEGACY_MARKER);
+			const first = await readEverything(harness.source, sourceSpec, beginningCursor('dateAndTime'), 2);
+			assert.deepEqual(keysOf(first.rows), [1, 2, 3, 5, 4]);
+			assert.deepEqual(first.rows.map((row) => row.marker === null), [true, true, true, true, false]);
+			assert.deepEqual(await countAndRead(harness.source, sourceSpec, beginningCursor('dateAndTime')), { counted: 5, read: 5 });
+			const never = await readEverything(harness.source, { ...sourceSpec, nullMarkers: 'never' }, beginningCursor('dateAndTime'), 10);
+			assert.deepEqual(keysOf(never.rows), [4]);
+			const later = await readEverything(harness.source, sourceSpec, first.last, 10);
+			assert.deepEqual(keysOf(later.rows), [], 'after the first run they wait until their marker is set');
+		});
+
+		it('orders text keys by the collation: case and trailing spaces do not count, across batches of one', async () => {
+			const { harness, table } = await freshTable((t) => ({
+				name: t,
+				columns: [
+					{ name: 'Code', type: 'nvarchar(10)', nullable: false },
+					{ name: 'LineNo', type: 'int', nullable: false },
+					{ name: 'ChangedAt', type: 'datetime2(7)' },
+				],
+				primaryKey: ['Code', 'LineNo'],
+			}));
+			await harness.insert(table, [
+				{ Code: 'b', LineNo: 1, ChangedAt: PAST },
+				{ Code: 'A', LineNo: 2, ChangedAt: PAST },
+				{ Code: 'a ', LineNo: 1, ChangedAt: PAST },
+				{ Code: 'B  ', LineNo: 2, ChangedAt: PAST },
+				{ Code: 'a', LineNo: 3, ChangedAt: PAST },
+			]);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const read = await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 1);
+			assert.deepEqual(
+				read.rows.map((row) => [row.values.Code, row.values.LineNo]),
+				[
+					['a ', 1],
+					['A', 2],
+					['a', 3],
+					['b', 1],
+					['B  ', 2],
+				],
+			);
+			assert.deepEqual(read.rows[0].cursor.key, ['a ', '1'], 'the key text keeps its trailing spaces');
+			await assert.rejects(harness.insert(table, [{ Code: 'A', LineNo: 1, ChangedAt: PAST }]), 'a key equal under the collation is a duplicate');
+			const plan = await harness.source.describe(sourceSpec);
+			const retried = await harness.source.readKeys(plan, [{ Code: 'A', LineNo: 1 }, { Code: 'b ', LineNo: 1 }]);
+			assert.deepEqual(retried.map((row) => [row.operation, row.values.Code]), [['upsert', 'a '], ['upsert', 'b']], 'a retry key finds its row as = does');
+		});
+
 		it('reads by rowversion and sees an updated row again, after the rows already read', async () => {
 			const { harness, table } = await freshTable((t) => ({
 				name: t,
