@@ -454,6 +454,26 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 			return undefined;
 		});
 
+		it('stops a Change Tracking read whose changes were cleaned up after the window opened, before any row (issue 11, item 6)', async (context) => {
+			const probe = await createHarness();
+			if (!probe.expireChangeTracking) return context.skip('this server cannot be made to forget Change Tracking versions on demand');
+			const { harness, table } = await freshTable((t) => ({ ...customersLike(t), changeTracking: true }));
+			await harness.insert(table, [{ CustomerNo: 1, Name: 'x', ChangedAt: PAST }]);
+			const sourceSpec = spec(table, { kind: 'changeTracking' });
+			const initial = await readEverything(harness.source, sourceSpec, beginningCursor('changeTracking'), 10);
+			await harness.update(table, { CustomerNo: 1 }, { Name: 'y' });
+			const plan = await harness.source.describe(sourceSpec);
+			for (const from of [initial.last, beginningCursor('changeTracking')]) {
+				const window = await harness.source.openWindow(plan, from);
+				await harness.update(table, { CustomerNo: 1 }, { Name: `z${String(from.snapshotVersion)}` });
+				await harness.expireChangeTracking?.(table);
+				const refusal = (error: unknown) => error instanceof ChangeSourceError && /no longer holds the changes/.test(error.message) && /full re-send is needed/.test(error.advice);
+				await assert.rejects(harness.source.readBatch(plan, window, from, 10), refusal);
+				await assert.rejects(harness.source.countChanges(plan, window, from), refusal);
+			}
+			return undefined;
+		});
+
 		it('applies filter conditions with typed values', async () => {
 			const { harness, table } = await freshTable((t) => customersLike(t));
 			await harness.insert(table, ROWS_IN_CITIES);

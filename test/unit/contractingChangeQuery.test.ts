@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { CatalogTable } from '../../nodes/shared/catalog';
 import type { ReadWindow } from '../../nodes/shared/core/changeQuery';
-import { batchFromResult, changeBatchRequest, cursorForSource, readWindowFrom } from '../../nodes/shared/core/changeQuery';
+import { batchFromResult, changeBatchRequest, changeCountRequest, countFromResult, cursorForSource, readWindowFrom } from '../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../nodes/shared/core/cursor';
 import { beginningCursor } from '../../nodes/shared/core/cursor';
 import type { MarkerSpec, SourcePlan, SourceSpec } from '../../nodes/shared/core/markers';
@@ -204,7 +204,30 @@ describe('the batch statement for the other marker kinds', () => {
 		assert.ok(text.includes('((ct.SYS_CHANGE_VERSION > CONVERT(bigint, @m)) OR (ct.SYS_CHANGE_VERSION = CONVERT(bigint, @m) AND ct.[CustomerNo] > CONVERT(int, @k0)))'));
 		assert.ok(text.includes('ct.[CustomerNo] AS [CustomerNo]'), 'the key of a deleted row comes from the change table');
 		assert.equal(parameter(request, 'sinceText')?.value, '99');
-		assert.match(text, /ORDER BY ct\.SYS_CHANGE_VERSION, ct\.\[CustomerNo\];$/);
+		assert.ok(text.includes('ORDER BY ct.SYS_CHANGE_VERSION, ct.[CustomerNo];'));
+	});
+
+	it('Change Tracking: every read ends with the minimum valid version, in the same request, checked before any row is used (issue 11, item 6)', () => {
+		const plan = planFor({ kind: 'changeTracking' });
+		const window: ReadWindow = { upperBound: '120', snapshotVersion: '120' };
+		const check = 'SELECT CONVERT(varchar(20), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@table))) AS minValidVersion;';
+		const changes: Cursor = { kind: 'changeTracking', marker: '100', key: ['7'] };
+		const fullRead: Cursor = { kind: 'changeTracking', marker: null, key: ['7'], snapshotVersion: '80' };
+		for (const after of [changes, fullRead, beginningCursor('changeTracking')]) {
+			const request = changeBatchRequest(plan, window, after, 10);
+			assert.ok(request.text.endsWith(`\n${check}`), 'the check runs after the CHANGETABLE read');
+			assert.deepEqual(parameter(request, 'table'), { name: 'table', type: { name: 'nvarchar', length: 520 }, value: '[dbo].[Customers]' });
+			assert.ok(changeCountRequest(plan, window, after).text.endsWith(`\n${check}`), 'the count is checked the same way');
+		}
+		const row = { CustomerNo: 8, Name: 'n', __sync_marker: '101', __sync_operation: 'upsert', __sync_key_0: '8' };
+		const answer = (minValidVersion: string) => ({ recordsets: [[row], [{ minValidVersion }]], rowsAffected: [1, 1] });
+		assert.equal(batchFromResult(plan, window, changes, answer('99'), 10).rows.length, 1, 'changes after 99 still held');
+		assert.throws(
+			() => batchFromResult(plan, window, changes, answer('100'), 10),
+			(error: unknown) => error instanceof ChangeSourceError && /no longer holds the changes after version 99/.test(error.message) && /full re-send/.test(error.advice),
+		);
+		assert.throws(() => batchFromResult(plan, window, fullRead, answer('81'), 10), /no longer holds the changes after version 80/);
+		assert.throws(() => countFromResult(plan, window, changes, { recordsets: [[{ changeCount: '3' }], [{ minValidVersion: '100' }]], rowsAffected: [1, 1] }), /no longer holds/);
 	});
 
 	it('Change Tracking full read: the table in key order, then in the same round trip the changes since its version if it ran out', () => {
@@ -351,7 +374,7 @@ describe('rows of a batch result', () => {
 		const plan = planFor({ kind: 'changeTracking' });
 		const snapshotRows = [{ CustomerNo: 9, Name: 'n', __sync_marker: null, __sync_operation: 'upsert', __sync_key_0: '9' }];
 		const changeRows = [{ CustomerNo: 2, Name: null, __sync_marker: '121', __sync_operation: 'delete', __sync_key_0: '2' }];
-		const batch = batchFromResult(plan, { upperBound: '130', snapshotVersion: '130' }, { kind: 'changeTracking', marker: null, key: ['8'], snapshotVersion: '120' }, { recordsets: [snapshotRows, changeRows], rowsAffected: [1, 1] }, 10);
+		const batch = batchFromResult(plan, { upperBound: '130', snapshotVersion: '130' }, { kind: 'changeTracking', marker: null, key: ['8'], snapshotVersion: '120' }, { recordsets: [snapshotRows, changeRows, [{ minValidVersion: '100' }]], rowsAffected: [1, 1, 1] }, 10);
 		assert.deepEqual(batch.rows.map((row) => [row.operation, row.values, row.cursor]), [
 			['upsert', { CustomerNo: 9, Name: 'n' }, { kind: 'changeTracking', marker: null, key: ['9'], snapshotVersion: '120' }],
 			['delete', { CustomerNo: 2 }, { kind: 'changeTracking', marker: '121', key: ['2'] }],

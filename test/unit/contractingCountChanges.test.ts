@@ -110,6 +110,7 @@ describe('count statement: the read\'s own conditions under COUNT_BIG(*)', () =>
 		});
 	}
 
+	const MIN_VALID_VERSION_CHECK = 'SELECT CONVERT(varchar(20), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@table))) AS minValidVersion;';
 	const changesPart = (text: string) => /FROM CHANGETABLE\(CHANGES [\s\S]*?(?=\nORDER BY|\) AS changeCount;|;$)/.exec(text)?.[0];
 
 	it('Change Tracking after a version: the CHANGETABLE rows the read sends, deletes included', () => {
@@ -119,7 +120,7 @@ describe('count statement: the read\'s own conditions under COUNT_BIG(*)', () =>
 		const read = changeBatchRequest(plan, window, from, 1000);
 		const count = changeCountRequest(plan, window, from);
 		assert.ok(changesPart(read.text));
-		assert.equal(count.text, `DECLARE @since bigint = CONVERT(bigint, @sinceText);\nSELECT COUNT_BIG(*) AS changeCount\n${changesPart(read.text)};`);
+		assert.equal(count.text, `DECLARE @since bigint = CONVERT(bigint, @sinceText);\nSELECT COUNT_BIG(*) AS changeCount\n${changesPart(read.text)};\n${MIN_VALID_VERSION_CHECK}`);
 		assert.deepEqual(count.parameters, withoutTake(read));
 	});
 
@@ -133,7 +134,7 @@ describe('count statement: the read\'s own conditions under COUNT_BIG(*)', () =>
 			assert.ok(snapshotPart && changesPart(read.text));
 			assert.equal(
 				count.text,
-				`DECLARE @since bigint = CONVERT(bigint, @sinceText);\nSELECT (SELECT COUNT_BIG(*)\n${snapshotPart})\n     + (SELECT COUNT_BIG(*)\n${changesPart(read.text)}) AS changeCount;`,
+				`DECLARE @since bigint = CONVERT(bigint, @sinceText);\nSELECT (SELECT COUNT_BIG(*)\n${snapshotPart})\n     + (SELECT COUNT_BIG(*)\n${changesPart(read.text)}) AS changeCount;\n${MIN_VALID_VERSION_CHECK}`,
 			);
 			assert.deepEqual(count.parameters, withoutTake(read));
 		}

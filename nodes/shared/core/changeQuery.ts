@@ -111,13 +111,41 @@ export function changesAskedFrom(cursor: Cursor): bigint | undefined {
 	return undefined;
 }
 
+/**
+ * The Change Tracking version a read from `after` asks CHANGETABLE(CHANGES …) from: the version before the
+ * cursor's, or during (and at the start of) the full read the version it is anchored at.
+ */
+export function changeTrackingAskedFrom(after: Cursor, window: ReadWindow): bigint {
+	return changesAskedFrom(after) ?? BigInt(window.snapshotVersion as string);
+}
+
+/**
+ * Refuses a read whose changes Change Tracking no longer holds (cleaned up after the retention period): checked
+ * when the window opens and again, in the same request, after every CHANGETABLE read, since a cleanup between the
+ * check and the read would make the read miss changes without an error (Microsoft documents this race).
+ */
+export function checkChangesStillHeld(plan: SourcePlan, askedFrom: bigint | undefined, minValidVersion: string | null | undefined): void {
+	const table = displayQualifiedName(plan.table.name);
+	if (minValidVersion === null || minValidVersion === undefined) {
+		throw new ChangeSourceError(
+			`Change Tracking gives no version for ${table}: it is not enabled on the database or the table, or this login lacks VIEW CHANGE TRACKING on it`,
+			`Ask the database administrator to check Change Tracking on ${table} and to GRANT VIEW CHANGE TRACKING ON ${table} to the login of the Contracting credential.`,
+		);
+	}
+	if (askedFrom !== undefined && askedFrom < BigInt(minValidVersion)) {
+		throw new ChangeSourceError(
+			`Change Tracking on ${table} no longer holds the changes after version ${askedFrom} (the oldest it holds starts at ${minValidVersion}): they were cleaned up after the retention period, so changes since the watermark cannot be listed`,
+			`${restartAdvice} To avoid this, run the sync more often than the Change Tracking retention period, or raise CHANGE_RETENTION on the database.`,
+		);
+	}
+}
+
 /** For answers only something other than SQL Server 2016 or later would give. Nothing was read. */
 const NOT_SQL_SERVER_ADVICE =
 	'Check that the Contracting credential points at SQL Server 2016 or later itself (not a proxy or another database engine), then run again. Nothing was read.';
 
 /** Fixes the read window from the server's facts, and refuses a Change Tracking cursor the server has forgotten. */
 export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Cursor): ReadWindow {
-	const table = displayQualifiedName(plan.table.name);
 	switch (plan.marker.kind) {
 		case 'datetime':
 		case 'dateAndTime':
@@ -127,20 +155,9 @@ export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Curso
 			if (!facts.minActiveRowversion) throw new ChangeSourceError('SQL Server did not return MIN_ACTIVE_ROWVERSION()', NOT_SQL_SERVER_ADVICE);
 			return { upperBound: facts.minActiveRowversion };
 		case 'changeTracking': {
-			if (!facts.currentVersion || !facts.minValidVersion) {
-				throw new ChangeSourceError(
-					`Change Tracking gives no version for ${table}: it is not enabled on the database or the table, or this login lacks VIEW CHANGE TRACKING on it`,
-					`Ask the database administrator to check Change Tracking on ${table} and to GRANT VIEW CHANGE TRACKING ON ${table} to the login of the Contracting credential.`,
-				);
-			}
-			const askedFrom = changesAskedFrom(from);
-			if (askedFrom !== undefined && askedFrom < BigInt(facts.minValidVersion)) {
-				throw new ChangeSourceError(
-					`Change Tracking on ${table} no longer holds the changes after version ${askedFrom} (the oldest it holds starts at ${facts.minValidVersion}): they were cleaned up after the retention period, so changes since the watermark cannot be listed`,
-					`${restartAdvice} To avoid this, run the sync more often than the Change Tracking retention period, or raise CHANGE_RETENTION on the database.`,
-				);
-			}
-			return { upperBound: facts.currentVersion, snapshotVersion: facts.currentVersion };
+			// Without a current version Change Tracking is off (or hidden from this login), whatever the minimum says.
+			checkChangesStillHeld(plan, changesAskedFrom(from), facts.currentVersion ? facts.minValidVersion : null);
+			return { upperBound: facts.currentVersion as string, snapshotVersion: facts.currentVersion as string };
 		}
 	}
 }
@@ -349,16 +366,21 @@ function changeTrackingRead(plan: SourcePlan, window: ReadWindow, after: Cursor,
 
 const DECLARE_SINCE = 'DECLARE @since bigint = CONVERT(bigint, @sinceText);';
 
+/** The check that ends every Change Tracking request, after its CHANGETABLE read: its own last result set. */
+const MIN_VALID_VERSION_CHECK = 'SELECT CONVERT(varchar(20), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@table))) AS minValidVersion;';
+const tableParameter = (plan: SourcePlan) => param('table', { name: 'nvarchar', length: 520 }, quoteQualifiedName(plan.table.name));
+
 function changeTrackingBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
 	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
 	const read = changeTrackingRead(plan, window, after, parameters);
-	if (read.kind === 'changes') return { text: `${DECLARE_SINCE}\n${changesSelect(plan, read.cursorCondition, parameters)}`, parameters };
+	parameters.push(tableParameter(plan));
+	if (read.kind === 'changes') return { text: `${DECLARE_SINCE}\n${changesSelect(plan, read.cursorCondition, parameters)}\n${MIN_VALID_VERSION_CHECK}`, parameters };
 	// The full read, then in the same round trip, if it ran out, the changes since it began (the filter's parameters are sent once).
 	const snapshot = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`CONVERT(varchar(20), NULL) AS ${MARKER_ALIAS}`, `'upsert' AS ${OPERATION_ALIAS}`])}
 ${read.snapshotFromWhere}
 ORDER BY ${orderBySql(changeTrackingOrder(plan).fullRead)};`;
 	return {
-		text: `${DECLARE_SINCE}\n${snapshot}\nIF @@ROWCOUNT < @take\n${changesSelect(plan, undefined, [])}`,
+		text: `${DECLARE_SINCE}\n${snapshot}\nIF @@ROWCOUNT < @take\n${changesSelect(plan, undefined, [])}\n${MIN_VALID_VERSION_CHECK}`,
 		parameters,
 	};
 }
@@ -385,18 +407,33 @@ export function changeCountRequest(plan: SourcePlan, window: ReadWindow, from: C
 		return { text: `SELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${keysetFromWhere(plan, window, from, parameters)};`, parameters };
 	}
 	const read = changeTrackingRead(plan, window, from, parameters);
+	parameters.push(tableParameter(plan));
 	if (read.kind === 'changes') {
-		return { text: `${DECLARE_SINCE}\nSELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${changesFromWhere(plan, read.cursorCondition, parameters)};`, parameters };
+		return {
+			text: `${DECLARE_SINCE}\nSELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${changesFromWhere(plan, read.cursorCondition, parameters)};\n${MIN_VALID_VERSION_CHECK}`,
+			parameters,
+		};
 	}
 	return {
-		text: `${DECLARE_SINCE}\nSELECT (SELECT COUNT_BIG(*)\n${read.snapshotFromWhere})\n     + (SELECT COUNT_BIG(*)\n${changesFromWhere(plan, undefined, [])}) AS ${COUNT_ALIAS};`,
+		text: `${DECLARE_SINCE}\nSELECT (SELECT COUNT_BIG(*)\n${read.snapshotFromWhere})\n     + (SELECT COUNT_BIG(*)\n${changesFromWhere(plan, undefined, [])}) AS ${COUNT_ALIAS};\n${MIN_VALID_VERSION_CHECK}`,
 		parameters,
 	};
 }
 
+/** A Change Tracking result's rows, once its last result set (the min valid version checked after the read) says they are complete. */
+function checkedRecordsets(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult): SqlRow[][] {
+	if (plan.marker.kind !== 'changeTracking') return result.recordsets;
+	const check = result.recordsets.at(-1)?.[0];
+	if (!check || !('minValidVersion' in check)) {
+		throw new ChangeSourceError('SQL Server did not return the Change Tracking check after the read', NOT_SQL_SERVER_ADVICE);
+	}
+	checkChangesStillHeld(plan, changeTrackingAskedFrom(after, window), check.minValidVersion as string | null);
+	return result.recordsets.slice(0, -1);
+}
+
 /** The count SQL Server returned: COUNT_BIG arrives as text (bigint), read as a number (exact below 2^53). */
-export function countFromResult(result: SqlResult): number {
-	const value = result.recordsets[0]?.[0]?.[COUNT_ALIAS];
+export function countFromResult(plan: SourcePlan, window: ReadWindow, from: Cursor, result: SqlResult): number {
+	const value = checkedRecordsets(plan, window, from, result)[0]?.[0]?.[COUNT_ALIAS];
 	const count = Number(value);
 	if (value === null || value === undefined || !Number.isSafeInteger(count) || count < 0) {
 		throw new ChangeSourceError(`SQL Server did not return a row count (got ${String(value)})`, NOT_SQL_SERVER_ADVICE);
@@ -434,7 +471,9 @@ export function cursorAfterRow(plan: SourcePlan, marker: string | null, key: str
 /** Turns a batch result (one recordset, or a full-read one followed by a changes one) into rows with their cursors. */
 export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult, limit: number): SourceBatch {
 	const snapshotVersion = after.marker === null ? (after.snapshotVersion ?? window.snapshotVersion) : undefined;
-	const rows = result.recordsets.flat().map((row) => sourceRowOf(plan, row, snapshotVersion));
+	const rows = checkedRecordsets(plan, window, after, result)
+		.flat()
+		.map((row) => sourceRowOf(plan, row, snapshotVersion));
 	return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 }
 

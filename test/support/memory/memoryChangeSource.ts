@@ -9,7 +9,7 @@
 import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog';
 import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
 import type { ReadWindow, ServerFacts, SourceBatch, SourceRow } from '../../../nodes/shared/core/changeQuery';
-import { changeTrackingOrder, changesAskedFrom, cursorAfterRow, keysetConditions, keysetOrder, readWindowFrom } from '../../../nodes/shared/core/changeQuery';
+import { changeTrackingAskedFrom, changeTrackingOrder, changesAskedFrom, checkChangesStillHeld, cursorAfterRow, keysetConditions, keysetOrder, readWindowFrom } from '../../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../../nodes/shared/core/cursor';
 import type { QualifiedName } from '../../../nodes/shared/core/identifiers';
 import { displayQualifiedName, parseQualifiedName } from '../../../nodes/shared/core/identifiers';
@@ -302,6 +302,8 @@ export class MemoryChangeSource implements ChangeSource {
 
 	/** CHANGETABLE(CHANGES …) LEFT JOINed to the table, and the full read, under the Change Tracking read's order. */
 	private changeTrackingRows(plan: SourcePlan, table: MemoryTable, window: ReadWindow, after: Cursor, limit: number): SourceRow[] {
+		// As the SQL Server adapter checks after every CHANGETABLE read: a cleanup since the window opened stops the read.
+		checkChangesStillHeld(plan, changeTrackingAskedFrom(after, window), String(this.minValidVersion));
 		const current = BigInt(window.upperBound);
 		const order = changeTrackingOrder(plan);
 		const cursorKey = after.key === null ? undefined : { texts: after.key, parameters: after.key.map(() => '') };
