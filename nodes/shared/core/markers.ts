@@ -203,7 +203,7 @@ function resolveOutput(table: CatalogTable, outputColumns: 'all' | string[], key
 	for (const column of selected) {
 		if (!isOutputable(column)) {
 			throw new ChangeSourceError(
-				`Column "${column.name}" of ${displayQualifiedName(table.name)} is ${typeOf(column)}, which this node cannot output`,
+				`Column "${column.name}" of ${displayQualifiedName(table.name)} is ${typeOf(column)}, which this node cannot output${column.notMappable ? ` (${column.notMappable})` : ''}`,
 				'Leave it out of the columns to output, or output it from a view that converts it to text.',
 			);
 		}
