@@ -74,6 +74,16 @@ export function sqlServerChangeSourceHarness(transport: SqlTransport): ChangeSou
 			const name = quoteQualifiedName(parseQualifiedName(definition.name));
 			definitions.set(definition.name, definition);
 			const columns = definition.columns.map((column) => `${quoteIdentifier(column.name)} ${column.type} ${column.nullable === false || /rowversion/i.test(column.type) ? 'NOT NULL' : 'NULL'}`);
+			if (definition.view) {
+				// A view over a heap: no key SQL Server enforces. Rows are inserted through the view.
+				const base = quoteQualifiedName(parseQualifiedName(`${definition.name}Base`));
+				await transport.execute({
+					text: `IF OBJECT_ID(N'${name.replace(/'/g, "''")}', N'V') IS NOT NULL DROP VIEW ${name};\nIF OBJECT_ID(N'${base.replace(/'/g, "''")}', N'U') IS NOT NULL DROP TABLE ${base};\nCREATE TABLE ${base} (${columns.join(', ')});`,
+					parameters: [],
+				});
+				await transport.execute({ text: `CREATE VIEW ${name} AS SELECT ${definition.columns.map((column) => quoteIdentifier(column.name)).join(', ')} FROM ${base};`, parameters: [] });
+				return;
+			}
 			const key = `CONSTRAINT ${quoteIdentifier(`PK_${parseQualifiedName(definition.name).name}`)} PRIMARY KEY (${definition.primaryKey.map(quoteIdentifier).join(', ')})`;
 			const tracking = definition.changeTracking ? `\nALTER TABLE ${name} ENABLE CHANGE_TRACKING;` : '';
 			await transport.execute({
@@ -472,6 +482,30 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 				await assert.rejects(harness.source.countChanges(plan, window, from), refusal);
 			}
 			return undefined;
+		});
+
+		it('refuses key columns of a table that allow NULL or that no unique key covers, naming them (issue 11, item 7)', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const refused = (pattern: RegExp) => (error: unknown) => error instanceof ChangeSourceError && pattern.test(error.message) && /NOT NULL and together unique/.test(error.advice);
+			await assert.rejects(harness.source.describe({ ...sourceSpec, keyColumns: ['City'] }), refused(/Key column "City" of .* allows NULL/));
+			await assert.rejects(harness.source.describe({ ...sourceSpec, keyColumns: ['Name'] }), refused(/key columns Name of .* are not unique/));
+			const covered = await harness.source.describe({ ...sourceSpec, keyColumns: ['Name', 'CustomerNo'] });
+			assert.deepEqual(covered.keys.map((key) => key.name).sort(), ['CustomerNo', 'Name'], 'columns that include the primary key are unique');
+		});
+
+		it('reads a view on the partner\'s promise that its key is unique, and stops at the first batch that shows a duplicate or NULL key (issue 11, item 7)', async () => {
+			const viewOf = (t: string): TableDefinition => ({ ...customersLike(t), view: true });
+			const { harness, table } = await freshTable(viewOf);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' }, { keyColumns: ['CustomerNo'] });
+			await harness.insert(table, [1, 2, 3].map((n) => ({ CustomerNo: n, Name: `V${n}`, ChangedAt: PAST })));
+			assert.deepEqual(keysOf((await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 1)).rows), [1, 2, 3], 'a view whose key holds reads as a table');
+			await harness.insert(table, [{ CustomerNo: 2, Name: 'V2 again', ChangedAt: PAST }]);
+			const stopped = (pattern: RegExp) => (error: unknown) => error instanceof ChangeSourceError && pattern.test(error.message) && /watermark did not move/.test(error.advice);
+			await assert.rejects(readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 1), stopped(/Two rows of .* have the same key \(CustomerNo "2"\)/));
+			const withNull = await freshTable((t) => ({ ...viewOf(t), columns: viewOf(t).columns.map((column) => (column.name === 'CustomerNo' ? { ...column, nullable: true } : column)) }));
+			await withNull.harness.insert(withNull.table, [{ CustomerNo: null, Name: 'no key', ChangedAt: PAST }]);
+			await assert.rejects(readEverything(withNull.harness.source, { ...sourceSpec, table: parseQualifiedName(withNull.table) }, beginningCursor('datetime'), 10), stopped(/no value \(NULL\) in key column "CustomerNo"/));
 		});
 
 		it('applies filter conditions with typed values', async () => {

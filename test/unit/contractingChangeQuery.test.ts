@@ -370,6 +370,15 @@ describe('rows of a batch result', () => {
 		assert.equal(batchFromResult(plan, window, beginningCursor('datetime'), { recordsets: [rows], rowsAffected: [3] }, 3).hasMore, false);
 	});
 
+	it('stops before any row when the rows SQL Server returned repeat a key (under the collation) or have a NULL key (issue 11, item 7)', () => {
+		const definition: TableDefinition = { name: 'dbo.CustomerView', columns: [{ name: 'Code', type: 'varchar(10)', nullable: false }, { name: 'ChangedAt', type: 'datetime2(7)' }], primaryKey: ['Code'], view: true };
+		const plan = planFor(datetime2Marker, { keyColumns: ['Code'], outputColumns: 'all' }, definition);
+		const answer = (...codes: Array<string | null>) => ({ recordsets: [codes.map((code) => ({ Code: code, ChangedAt: '2024-01-01T00:00:00', __sync_marker: '2024-01-01T00:00:00', __sync_key_0: code }))], rowsAffected: [codes.length] });
+		assert.equal(batchFromResult(plan, window, beginningCursor('datetime'), answer('a', 'b'), 1).rows.length, 1);
+		assert.throws(() => batchFromResult(plan, window, beginningCursor('datetime'), answer('a', 'A  '), 1), /Two rows of dbo\.CustomerView have the same key \(Code "A  "\)/, 'the row one past the batch is checked too');
+		assert.throws(() => batchFromResult(plan, window, beginningCursor('datetime'), answer('a', null), 5), /no value \(NULL\) in key column "Code"/);
+	});
+
 	it('reads a Change Tracking full read then its changes, a delete carrying its key only', () => {
 		const plan = planFor({ kind: 'changeTracking' });
 		const snapshotRows = [{ CustomerNo: 9, Name: 'n', __sync_marker: null, __sync_operation: 'upsert', __sync_key_0: '9' }];

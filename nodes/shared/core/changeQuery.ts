@@ -11,7 +11,7 @@ import type { FilterOperator, ResolvedMarker, SourcePlan } from './markers';
 import { ChangeSourceError, isBinary, isLocalTimeMarker, isTemporal, typeOf } from './markers';
 import type { Condition, OrderingTerm, Position } from './ordering';
 import { beyond, conditionSql, orderBySql } from './ordering';
-import { column, exactFromText, keyTerm, markerApplySql, markerTerms, markerTextSql, usesIsoStyle } from './sourceOrder';
+import { collationOf, column, exactFromText, keyTerm, markerApplySql, markerTerms, markerTextSql, usesIsoStyle } from './sourceOrder';
 import { localUpperBound } from './timeZone';
 import type { ChangeOperation } from './syncItem';
 import type { SqlParameter, SqlRequest, SqlResult, SqlRow } from '../transport/types';
@@ -471,10 +471,37 @@ export function cursorAfterRow(plan: SourcePlan, marker: string | null, key: str
 /** Turns a batch result (one recordset, or a full-read one followed by a changes one) into rows with their cursors. */
 export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult, limit: number): SourceBatch {
 	const snapshotVersion = after.marker === null ? (after.snapshotVersion ?? window.snapshotVersion) : undefined;
-	const rows = checkedRecordsets(plan, window, after, result)
-		.flat()
-		.map((row) => sourceRowOf(plan, row, snapshotVersion));
+	const recordsets = checkedRecordsets(plan, window, after, result);
+	for (const recordset of recordsets) checkBatchKeys(plan, recordset.map((row) => plan.keys.map((_, index) => keyTextOf(row[keyAlias(index)]))));
+	const rows = recordsets.flat().map((row) => sourceRowOf(plan, row, snapshotVersion));
 	return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+const keyTextOf = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+/** The key text as `=` compares it under the key column's collation: case and trailing spaces do not count in text. */
+function comparableKeyText(key: CatalogColumn, text: string): string {
+	return collationOf(key) === 'caseInsensitiveText' ? text.replace(/ +$/, '').toLowerCase() : text;
+}
+
+/**
+ * Stops at the first row whose key is NULL or repeats within what one statement returned (a view's key is only
+ * the partner's promise, and a tied key would be skipped across batches), before any row of it is used.
+ */
+export function checkBatchKeys(plan: SourcePlan, keys: Array<Array<string | null>>): void {
+	const table = displayQualifiedName(plan.table.name);
+	const advice = `Fix the rows in Contracting, or choose key columns that are NOT NULL and unique for every row of ${table} (for a view: its base table's primary key). Nothing of this batch was output, and the watermark did not move.`;
+	const seen = new Set<string>();
+	for (const key of keys) {
+		const empty = key.findIndex((part) => part === null);
+		if (empty !== -1) throw new ChangeSourceError(`A row of ${table} has no value (NULL) in key column "${plan.keys[empty].name}"`, advice);
+		const comparable = JSON.stringify(key.map((part, index) => comparableKeyText(plan.keys[index], part as string)));
+		if (seen.has(comparable)) {
+			const shown = plan.keys.map((column, index) => `${column.name} ${JSON.stringify(key[index])}`).join(', ');
+			throw new ChangeSourceError(`Two rows of ${table} have the same key (${shown}), so the key columns do not identify one row`, advice);
+		}
+		seen.add(comparable);
+	}
 }
 
 function sourceRowOf(plan: SourcePlan, row: SqlRow, snapshotVersion: string | undefined): SourceRow {

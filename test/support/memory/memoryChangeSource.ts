@@ -9,7 +9,7 @@
 import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog';
 import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
 import type { ReadWindow, ServerFacts, SourceBatch, SourceRow } from '../../../nodes/shared/core/changeQuery';
-import { changeTrackingAskedFrom, changeTrackingOrder, changesAskedFrom, checkChangesStillHeld, cursorAfterRow, keysetConditions, keysetOrder, readWindowFrom } from '../../../nodes/shared/core/changeQuery';
+import { changeTrackingAskedFrom, changeTrackingOrder, changesAskedFrom, checkBatchKeys, checkChangesStillHeld, cursorAfterRow, keysetConditions, keysetOrder, readWindowFrom } from '../../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../../nodes/shared/core/cursor';
 import type { QualifiedName } from '../../../nodes/shared/core/identifiers';
 import { displayQualifiedName, parseQualifiedName } from '../../../nodes/shared/core/identifiers';
@@ -38,6 +38,8 @@ export interface TableDefinition {
 	columns: ColumnDefinition[];
 	primaryKey: string[];
 	changeTracking?: boolean;
+	/** A view over a table without keys: no primary key or unique index, so rows may repeat a key. */
+	view?: boolean;
 }
 
 /** A column definition as sys.columns / sys.types describe it. */
@@ -114,7 +116,7 @@ class MemoryTable {
 	insert(...rows: Row[]): void {
 		for (const row of rows) {
 			const full = Object.fromEntries(this.catalog.columns.map((column) => [column.name, row[column.name] ?? null]));
-			if (this.find(this.keyOf(full)) !== -1) throw new Error(`Duplicate key ${JSON.stringify(this.keyOf(full))}`);
+			if (this.catalog.primaryKey.length > 0 && this.find(this.keyOf(full)) !== -1) throw new Error(`Duplicate key ${JSON.stringify(this.keyOf(full))}`);
 			this.rows.push(this.stamp(full));
 			this.track(this.keyOf(full), 'I');
 		}
@@ -134,6 +136,8 @@ class MemoryTable {
 		this.track(this.keyOf(removed), 'D');
 	}
 }
+
+const twinKeyText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 /** Two values of a column as SQL Server compares them (under the column's collation); NULL first. */
 function compareColumnValues(catalogColumn: CatalogColumn, a: unknown, b: unknown): number {
@@ -189,12 +193,13 @@ export class MemoryChangeSource implements ChangeSource {
 
 	define(definition: TableDefinition): MemoryTable {
 		const name = parseQualifiedName(definition.name);
+		const primaryKey = definition.view ? [] : definition.primaryKey;
 		const catalog: CatalogTable = {
 			name,
-			kind: 'table',
-			columns: definition.columns.map((column) => catalogColumnOf(column, definition.primaryKey)),
-			primaryKey: definition.primaryKey,
-			uniqueKeys: definition.primaryKey.length > 0 ? [definition.primaryKey] : [],
+			kind: definition.view ? 'view' : 'table',
+			columns: definition.columns.map((column) => catalogColumnOf(column, primaryKey)),
+			primaryKey,
+			uniqueKeys: primaryKey.length > 0 ? [primaryKey] : [],
 			changeTracking: definition.changeTracking === true,
 		};
 		const table = new MemoryTable(catalog, this);
@@ -250,6 +255,8 @@ export class MemoryChangeSource implements ChangeSource {
 		this.roundTrips++;
 		const table = this.tables.get(displayQualifiedName(plan.table.name).toLowerCase()) as MemoryTable;
 		const rows = plan.marker.kind === 'changeTracking' ? this.changeTrackingRows(plan, table, window, after, limit) : this.keysetRows(plan, table, window, after);
+		// What the statement returns: the batch and one row more; the SQL Server adapter checks its keys as these.
+		if (plan.marker.kind !== 'changeTracking') checkBatchKeys(plan, rows.slice(0, limit + 1).map((row) => plan.keys.map((key) => twinKeyText(row.values[key.name]))));
 		return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 	}
 
