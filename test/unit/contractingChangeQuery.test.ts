@@ -126,6 +126,25 @@ describe('the batch statement for a date-time marker', () => {
 		assert.deepEqual(request.parameters.filter((candidate) => candidate.name.startsWith('k')).map((candidate) => candidate.value), ['7', 'A']);
 	});
 
+	it('outputs decimal, numeric and money as exact text, as it does date-times: a double would round their digits (issue 11, item 9)', () => {
+		const definition: TableDefinition = {
+			name: 'dbo.Amounts',
+			columns: [
+				{ name: 'AmountNo', type: 'decimal(38,0)', nullable: false },
+				{ name: 'Total', type: 'numeric(38,10)' },
+				{ name: 'Price', type: 'money' },
+				{ name: 'ChangedAt', type: 'datetime2(7)' },
+			],
+			primaryKey: ['AmountNo'],
+		};
+		const plan = planFor(datetime2Marker, { outputColumns: 'all' }, definition);
+		const request = changeBatchRequest(plan, window, { kind: 'datetime', marker: '2024-01-01T00:00:00', key: ['12345678901234567890123456789012345678'] }, 10);
+		assert.ok(request.text.includes('CONVERT(varchar(41), src.[AmountNo]) AS [AmountNo]'));
+		assert.ok(request.text.includes('CONVERT(varchar(41), src.[Total]) AS [Total]'));
+		assert.ok(request.text.includes('CONVERT(varchar(30), src.[Price], 2) AS [Price]'));
+		assert.ok(request.text.includes('src.[AmountNo] > CONVERT(decimal(38,0), @k0)'), 'the cursor key goes back exactly');
+	});
+
 	it('outputs date-times as SQL Server\'s ISO text and rowversions as 0x text, never as driver values', () => {
 		const request = changeBatchRequest(planFor(datetime2Marker, { outputColumns: 'all' }), window, beginningCursor('datetime'), 10);
 		assert.ok(request.text.includes('CONVERT(varchar(34), src.[ChangedAt], 126) AS [ChangedAt]'));
@@ -273,14 +292,14 @@ describe('names and values in the statement', () => {
 		const request = changeBatchRequest(planFor({ kind: 'datetime', column: 'Changed]At' }, { filters, outputColumns: 'all' }, odd), window, beginningCursor('datetime'), 10);
 		assert.ok(!request.text.includes('Oslo'));
 		assert.ok(request.text.includes('src.[City] = @f0'));
-		assert.ok(request.text.includes('src.[Amount] > @f1'));
+		assert.ok(request.text.includes('src.[Amount] > CONVERT(decimal(18,2), @f1)'), 'a decimal value as exact text (issue 11, item 9)');
 		assert.ok(request.text.includes('src.[Since] >= CONVERT(datetime2(7), @f3, 126)'));
 		assert.ok(request.text.includes('src.[City] IS NOT NULL'));
 		assert.deepEqual(
 			request.parameters.filter((candidate) => candidate.name.startsWith('f')),
 			[
 				{ name: 'f0', type: { name: 'nvarchar', length: 4000 }, value: "Oslo' OR 1=1 --" },
-				{ name: 'f1', type: { name: 'decimal', precision: 18, scale: 2 }, value: 100.5 },
+				{ name: 'f1', type: { name: 'varchar', length: 41 }, value: '100.5' },
 				{ name: 'f2', type: { name: 'bit' }, value: true },
 				{ name: 'f3', type: { name: 'varchar', length: 34 }, value: '2024-01-01T08:00' },
 			],

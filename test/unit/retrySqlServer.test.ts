@@ -248,6 +248,20 @@ describe('reading the current rows of retry keys', () => {
 		assert.ok(!request.text.includes('DROP TABLE'));
 	});
 
+	it('sends a decimal key as its exact text, CONVERTed by SQL Server, so a key beyond a double\'s 15 digits finds its row (issue 11, item 9)', async () => {
+		const plan = await planOf(
+			[
+				{ name: 'AccountNo', type: 'decimal(20,2)', nullable: false },
+				{ name: 'RowVer', type: 'rowversion' },
+			],
+			['AccountNo'],
+		);
+		const request = keyedRowsRequest(plan, [{ AccountNo: '123456789012345678.91' }]);
+		assert.deepEqual(request.parameters, [{ name: 'r0_0', type: { name: 'varchar', length: 41 }, value: '123456789012345678.91' }]);
+		assert.match(request.text, /FROM \(VALUES \(0, CONVERT\(decimal\(20,2\), @r0_0\)\)\)/);
+		assert.ok(request.text.includes('CONVERT(varchar(41), k.[AccountNo]) AS [AccountNo]'), 'and reads it back as exact text');
+	});
+
 	it('splits the keys into requests of at most 2,000 parameters, and reads a key no longer there as a delete', async () => {
 		const plan = await planOf(
 			[

@@ -11,7 +11,7 @@ import type { FilterOperator, ResolvedMarker, SourcePlan } from './markers';
 import { ChangeSourceError, isBinary, isLocalTimeMarker, isTemporal, typeOf } from './markers';
 import type { Condition, OrderingTerm, Position } from './ordering';
 import { beyond, conditionSql, orderBySql } from './ordering';
-import { collationOf, column, exactFromText, keyTerm, markerApplySql, markerTerms, markerTextSql, usesIsoStyle } from './sourceOrder';
+import { collationOf, column, exactFromText, isExactNumber, keyTerm, markerApplySql, markerTerms, markerTextSql, usesIsoStyle } from './sourceOrder';
 import { localUpperBound } from './timeZone';
 import type { ChangeOperation } from './syncItem';
 import type { SqlParameter, SqlRequest, SqlResult, SqlRow } from '../transport/types';
@@ -172,11 +172,13 @@ function keyTextExpression(key: CatalogColumn, alias: string): string {
 	return `CONVERT(nvarchar(4000), ${column(alias, key)})`;
 }
 
-/** How a column is output: date-times as SQL Server's exact ISO text (never a shifted JavaScript Date), binary as 0x…. */
+/** How a column is output: date-times as SQL Server's exact ISO text (never a shifted JavaScript Date), decimals as exact text, binary as 0x…. */
 function outputExpression(outputColumn: CatalogColumn, alias: string): string {
 	const source = column(alias, outputColumn);
 	if (usesIsoStyle(outputColumn)) return `CONVERT(varchar(34), ${source}, 126)`;
 	if (isTemporal(outputColumn)) return `CONVERT(varchar(16), ${source})`;
+	// Exact text, as for date-times: a JavaScript number keeps 15-16 significant digits, decimal(38) has 38. money: style 2, four decimals.
+	if (isExactNumber(outputColumn)) return typeOf(outputColumn).endsWith('money') ? `CONVERT(varchar(30), ${source}, 2)` : `CONVERT(varchar(41), ${source})`;
 	if (isBinary(outputColumn)) return `CONVERT(varchar(max), ${source}, 1)`;
 	if (typeOf(outputColumn) === 'xml') return `CONVERT(nvarchar(max), ${source})`;
 	return source;
@@ -200,8 +202,8 @@ function filterConditions(plan: SourcePlan, parameters: SqlParameter[]): string[
 		const name = `f${index}`;
 		const parameter = filter.parameter as NonNullable<typeof filter.parameter>;
 		parameters.push(param(name, parameter.type, parameter.value));
-		// Only date and time values travel as text; a binary value already is a parameter of the column's type.
-		const value = (isTemporal(filter.column) ? exactFromText(filter.column, `@${name}`) : undefined) ?? `@${name}`;
+		// Date, time and exact-number values travel as text; a binary value already is a parameter of the column's type.
+		const value = (isTemporal(filter.column) || isExactNumber(filter.column) ? exactFromText(filter.column, `@${name}`) : undefined) ?? `@${name}`;
 		return `${target} ${OPERATORS[filter.operator]} ${value}`;
 	});
 }

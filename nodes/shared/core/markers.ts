@@ -79,7 +79,7 @@ export type ResolvedMarker =
 export interface ResolvedFilter {
 	column: CatalogColumn;
 	operator: FilterOperator;
-	/** The parameter, typed as the column (temporal values as varchar, CONVERTed in the statement). */
+	/** The parameter, typed as the column (temporal and decimal values as varchar, CONVERTed in the statement). */
 	parameter?: { type: SqlType; value: string | number | boolean };
 }
 
@@ -264,7 +264,12 @@ function filterParameter(table: CatalogTable, column: CatalogColumn, operator: F
 		if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) throw refuse('a whole number');
 		return { type: column.sqlType as SqlType, value };
 	}
-	if (['decimal', 'numeric', 'money', 'smallmoney', 'float', 'real'].includes(type)) {
+	if (['decimal', 'numeric', 'money', 'smallmoney'].includes(type)) {
+		// As text, converted by SQL Server: every digit of a decimal(38) is kept (a JavaScript number keeps 15-16).
+		if (!/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(text)) throw refuse('a number (with . as decimal separator)');
+		return { type: { name: 'varchar', length: 41 }, value: text };
+	}
+	if (['float', 'real'].includes(type)) {
 		const value = Number(text);
 		if (text === '' || !Number.isFinite(value)) throw refuse('a number (with . as decimal separator)');
 		return { type: column.sqlType as SqlType, value };
