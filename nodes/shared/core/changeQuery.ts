@@ -140,9 +140,9 @@ export function checkChangesStillHeld(plan: SourcePlan, askedFrom: bigint | unde
 	}
 }
 
-/** For answers only something other than SQL Server 2016 or later would give. Nothing was read. */
+/** For answers only something other than SQL Server (2012 or later) would give. Nothing was read. */
 const NOT_SQL_SERVER_ADVICE =
-	'Check that the Contracting credential points at SQL Server 2016 or later itself (not a proxy or another database engine), then run again. Nothing was read.';
+	'Check that the Contracting credential points at SQL Server 2012 or later itself (not a proxy or another database engine), then run again. Nothing was read.';
 
 /** Fixes the read window from the server's facts, and refuses a Change Tracking cursor the server has forgotten. */
 export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Cursor): ReadWindow {
