@@ -112,6 +112,12 @@ export function sqlServerChangeSourceHarness(transport: SqlTransport): ChangeSou
 			const condition = where(table, key);
 			await transport.execute({ text: `DELETE FROM ${quoteQualifiedName(parseQualifiedName(table))} WHERE ${condition.text};`, parameters: condition.parameters });
 		},
+		// Turning Change Tracking off and on for the table forgets its versions as a cleanup does:
+		// CHANGE_TRACKING_MIN_VALID_VERSION becomes the version at which it was enabled again.
+		async expireChangeTracking(table) {
+			const name = quoteQualifiedName(parseQualifiedName(table));
+			await transport.execute({ text: `ALTER TABLE ${name} DISABLE CHANGE_TRACKING;\nALTER TABLE ${name} ENABLE CHANGE_TRACKING;`, parameters: [] });
+		},
 	};
 }
 
