@@ -173,6 +173,13 @@ const customersLike = (name: string, marker = 'datetime2(7)'): TableDefinition =
 	primaryKey: ['CustomerNo'],
 });
 
+/** A table keyed by (first, LineNo), marked by a datetime2(7) ChangedAt. */
+const lineTable = (name: string, first: ColumnDefinition): TableDefinition => ({
+	name,
+	columns: [first, { name: 'LineNo', type: 'int', nullable: false }, { name: 'ChangedAt', type: 'datetime2(7)' }],
+	primaryKey: [first.name, 'LineNo'],
+});
+
 /** For the filter tests: two rows in Oslo (1, 4), one in Bergen, one with no city. */
 const ROWS_IN_CITIES: Row[] = [
 	{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: PAST },
@@ -233,15 +240,7 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 		});
 
 		it('orders a composite key column by column and splits it across batches exactly', async () => {
-			const { harness, table } = await freshTable((t) => ({
-				name: t,
-				columns: [
-					{ name: 'OrderNo', type: 'int', nullable: false },
-					{ name: 'LineNo', type: 'int', nullable: false },
-					{ name: 'ChangedAt', type: 'datetime2(7)' },
-				],
-				primaryKey: ['OrderNo', 'LineNo'],
-			}));
+			const { harness, table } = await freshTable((t) => lineTable(t, { name: 'OrderNo', type: 'int', nullable: false }));
 			const lines = [
 				[2, 1],
 				[1, 3],
@@ -365,15 +364,7 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 		});
 
 		it('orders text keys by the collation: case and trailing spaces do not count, across batches of one', async () => {
-			const { harness, table } = await freshTable((t) => ({
-				name: t,
-				columns: [
-					{ name: 'Code', type: 'nvarchar(10)', nullable: false },
-					{ name: 'LineNo', type: 'int', nullable: false },
-					{ name: 'ChangedAt', type: 'datetime2(7)' },
-				],
-				primaryKey: ['Code', 'LineNo'],
-			}));
+			const { harness, table } = await freshTable((t) => lineTable(t, { name: 'Code', type: 'nvarchar(10)', nullable: false }));
 			await harness.insert(table, [
 				{ Code: 'b', LineNo: 1, ChangedAt: PAST },
 				{ Code: 'A', LineNo: 2, ChangedAt: PAST },

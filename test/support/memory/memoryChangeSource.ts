@@ -1,10 +1,12 @@
 /**
  * The in-memory change source: tables of rows held as SQL Server outputs them (date-times as ISO text,
  * rowversions as 0x… text), with the same meaning as the SQL Server adapter: the same plan resolution
- * (nodes/shared/core/markers.ts), the same window rules (changeQuery.ts), and the ordering, bound, NULL-marker and
- * Change Tracking rules evaluated here the way the T-SQL evaluates them. Pinned to the SQL Server adapter by
- * test/contract/changeSource.contract.ts. One simplification: a cursor finer than its datetime column is compared
- * as is, where SQL Server first rounds it to the column's precision (no column value lies between the two).
+ * (nodes/shared/core/markers.ts), the same window rules (changeQuery.ts), and the same ordering terms and keyset
+ * conditions (ordering.ts, sourceOrder.ts) evaluated the way SQL Server evaluates the T-SQL built from them: NULL
+ * first, a comparison with NULL unknown, text keys equal and ordered as a case-insensitive collation has them
+ * (case and trailing spaces do not count). Pinned to the SQL Server adapter by test/contract/changeSource.contract.ts.
+ * Not modelled: case-sensitive or binary collations, uniqueidentifier's byte order, and a cursor finer than its
+ * datetime column (compared as is, where SQL Server first rounds it; no column value lies between the two).
  */
 import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog';
 import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
