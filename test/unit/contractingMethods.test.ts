@@ -57,6 +57,23 @@ describe('Contracting editor lists', () => {
 		assert.deepEqual(double.requests[0].parameters.map((parameter) => parameter.value), ['dbo', 'Customers']);
 	});
 
+	it('says at design time that a view\'s key is the partner\'s promise, and why a CLR column cannot be used (issue 11, items 7 and 10)', async () => {
+		const double = new RecordingSqlTransport(() =>
+			resultOf(
+				[{ kind: 'view', changeTracking: 0 }],
+				[
+					{ name: 'CustomerNo', typeName: 'int', maxLength: 4, precision: 10, scale: 0, nullable: false, primaryKeyOrdinal: 0 },
+					{ name: 'Site', typeName: 'geography', isClrType: true, maxLength: -1, precision: 0, scale: 0, nullable: true, primaryKeyOrdinal: 0 },
+				],
+				[],
+			),
+		);
+		useRecordingTransport(double);
+		const [key, site] = await getColumns.call(editorContext('[dbo].[CustomerView]'));
+		assert.match(String(key.description), /^int \(view: SQL Server cannot vouch that key columns are unique and never empty, so that is your promise; a read stops at the first duplicate or empty key\)$/);
+		assert.match(String(site.description), /^geography, nullable, not mappable: a CLR type \(geography\), which this package cannot read or write/);
+	});
+
 	it('says which table it could not read, without the password', async () => {
 		useRecordingTransport(new RecordingSqlTransport().failOn(1, { number: 208, message: 'Invalid object name secret' }));
 		await assert.rejects(getColumns.call(editorContext('dbo.Customers')), (error: Error) => /reading the columns of dbo\.Customers/.test(error.message) && !error.message.includes('secret'));
