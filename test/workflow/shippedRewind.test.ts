@@ -271,14 +271,8 @@ describe('shipped rewind workflow', () => {
 
 		it('to a date and time: the date picker\'s date and the typed time of day; no time means midnight', async () => {
 			await syncedWorld();
-			const atEight = await world.runRewindFromForm({
-				streams: 'Customers and orders',
-				rewindBy: 'To a date and time',
-				toDate: '2024-11-15',
-				toTime: '08:00',
-				reason: 'Re-send since the 15th',
-				previewOnly: 'Yes: only show what would happen',
-			});
+			const toTheFifteenth = { rewindBy: 'To a date and time', toDate: '2024-11-15', reason: 'Re-send since the 15th' };
+			const atEight = await world.runRewindFromForm({ ...toTheFifteenth, streams: 'Customers and orders', toTime: '08:00', previewOnly: 'Yes: only show what would happen' });
 			assert.equal(atEight.errorMessage, undefined);
 			assert.deepEqual(settingsOf(atEight)[0].toDateTime, '2024-11-15 08:00');
 			assert.deepEqual(
@@ -288,13 +282,7 @@ describe('shipped rewind workflow', () => {
 					['orders', 0],
 				],
 			);
-			const midnight = await world.runRewindFromForm({
-				streams: 'Customers',
-				rewindBy: 'To a date and time',
-				toDate: '2024-11-15',
-				reason: 'Re-send since the 15th',
-				previewOnly: 'No: rewind now',
-			});
+			const midnight = await world.runRewindFromForm({ ...toTheFifteenth, streams: 'Customers', previewOnly: 'No: rewind now' });
 			assert.equal(midnight.errorMessage, undefined);
 			assert.match(String(midnight.output('Summary')[0].json.message), /^customers: rewound to 2024-11-15 00:00 \(Europe\/Oslo\); the next sync run sends 6 rows again/);
 		});
