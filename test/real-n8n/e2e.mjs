@@ -188,7 +188,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			stream.setEncoding('utf8');
 			stream.on('data', (chunk) => logLines.push(...chunk.split('\n').filter(Boolean)));
 		}
-		await waitUntilReady(baseUrl, n8n);
+		await waitUntilReady(baseUrl, n8n, 600_000); // a machine shared with other builds may need minutes
 		rest = new N8nRest(baseUrl);
 		assert.equal(await rest.setupOwner(OWNER), true, 'a fresh n8n asks for an owner account');
 		await rest.login(OWNER.email, OWNER.password);
