@@ -364,6 +364,18 @@ export function importWorkflows(runtime, workflows) {
 	importThroughFile(runtime, 'import:workflow', workflows);
 }
 
+const ERROR_TRIGGER = 'n8n-nodes-base.errorTrigger';
+
+/** The workflows that start with an Error Trigger: n8n 2.x runs a workflow's error workflow only once it is published. */
+export function errorWorkflows(workflows) {
+	return workflows.filter((workflow) => workflow.nodes?.some((node) => node.type === ERROR_TRIGGER));
+}
+
+/** Publishes the error workflows among `workflows` (its current version), so a failed sync run starts its alert. */
+export function publishErrorWorkflows(runtime, workflows) {
+	for (const { id } of errorWorkflows(workflows)) n8nCli(runtime, ['publish:workflow', `--id=${id}`]);
+}
+
 export function importCredentials(runtime, credentials) {
 	importThroughFile(runtime, 'import:credentials', credentials);
 }

@@ -22,7 +22,7 @@ import type {
 	WorkflowExecuteMode,
 	ITaskData,
 } from 'n8n-workflow';
-import { ICredentialsHelper, NodeHelpers, Workflow, createRunExecutionData } from 'n8n-workflow';
+import { ICredentialsHelper, NodeHelpers, NodeOperationError, Workflow, createRunExecutionData } from 'n8n-workflow';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -201,6 +201,18 @@ export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {})
 	};
 }
 
+/**
+ * A sub-workflow's error as n8n hands it to the calling Execute Workflow node (objectToError in n8n's cli): a
+ * NodeOperationError built from the error's fields, tied to the sub-workflow's node that failed, so an error
+ * workflow sees which node it was (and n8n's own rewording of well-known messages applies, as in n8n).
+ */
+function errorAsN8nPassesItUp(error: Error & { node?: { name?: string } }, subWorkflow: IWorkflowBase): Error {
+	const fields = { ...error, message: error.message, stack: error.stack } as unknown as IDataObject & { description?: string };
+	const node = subWorkflow.nodes.find((candidate) => candidate.name === error.node?.name);
+	if (!node) return Object.assign(new Error(error.message), { description: fields.description });
+	return new NodeOperationError(node, fields as never, fields as never);
+}
+
 function buildAdditionalData(
 	options: RunOptions,
 	hooks: ExecutionLifecycleHooks,
@@ -243,7 +255,8 @@ function buildAdditionalData(
 					startNodeName: subTrigger?.name,
 				},
 			);
-			if (sub.errorMessage) throw new Error(sub.errorMessage);
+			const subError = sub.run.data.resultData.error;
+			if (subError) throw errorAsN8nPassesItUp(subError, target);
 			const last = sub.run.data.resultData.lastNodeExecuted;
 			const lastTask = last ? sub.runsOf(last).at(-1) : undefined;
 			return { executionId: `sub-${executionId}`, data: lastTask?.data?.main ?? [null] };

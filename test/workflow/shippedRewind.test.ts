@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { SOURCE_PARAMETERS } from '../../nodes/Contracting/actions/countChanges.operation';
 import { restoreAllSeams } from '../../nodes/shared/seams';
 import { REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncWorld, onDay } from '../support/syncWorld';
+import type { RunResult } from '../support/workflowRunner';
 import { readWorkflow } from '../support/workflowRunner';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
@@ -221,4 +222,109 @@ describe('shipped rewind workflow', () => {
 		assert.ok(!rewind.executedNodes.includes('Count customers'));
 		assert.deepEqual(await watermarks(), before);
 	});
+
+	describe('from the form support fills in', () => {
+		const twoDaysOfCustomers = {
+			streams: 'Customers',
+			rewindBy: 'Days and hours back',
+			days: '2',
+			hours: '0',
+			reason: 'CRM restored from Monday\'s backup',
+		};
+		const settingsOf = (run: RunResult) => run.output('Rewind settings').map((item) => item.json);
+
+		it('Preview only first: the same counts as the manual preview and nothing changed; then "rewind now" moves the stream with the reason in its history', async () => {
+			await syncedWorld();
+			const before = await watermarks();
+			const preview = await world.runRewindFromForm({ ...twoDaysOfCustomers, previewOnly: 'Yes: only show what would happen' });
+			assert.equal(preview.errorMessage, undefined);
+			assert.ok(!preview.executedNodes.includes('Rewind'));
+			assert.deepEqual(await watermarks(), before, 'a preview from the form changes nothing');
+			assert.deepEqual(
+				preview.output('Preview summary').map((item) => item.json.message),
+				['customers: would be rewound 2 days to 2024-11-18 08:00 (Europe/Oslo); the next sync run would send 3 rows again; nothing was changed (preview only).'],
+			);
+
+			const rewind = await world.runRewindFromForm({ ...twoDaysOfCustomers, previewOnly: 'No: rewind now' });
+			assert.equal(rewind.errorMessage, undefined);
+			assert.deepEqual(
+				rewind.output('Summary').map((item) => item.json.message),
+				['customers: rewound 2 days to 2024-11-18 08:00 (Europe/Oslo); the next sync run sends 3 rows again; nothing is doubled in CRM.'],
+			);
+			const [latest] = await world.watermarks.history('customers', 1);
+			assert.deepEqual([latest.action, latest.reason], ['rewind', "CRM restored from Monday's backup"]);
+			const next = await world.runSync();
+			assert.deepEqual([next.summary('customers')?.rowsRead, next.summary('customers')?.unchanged], [3, 3]);
+			assert.equal(next.summary('orders')?.rowsRead, 0, 'orders were not chosen');
+		});
+
+		it('the form and the manual run meet in one node with the same values, so both paths run the same rewind', async () => {
+			await syncedWorld();
+			const fromForm = await world.runRewindFromForm({ ...twoDaysOfCustomers, previewOnly: 'Yes: only show what would happen' });
+			const byHand = await world.runRewind({ streams: 'customers', reason: "CRM restored from Monday's backup", previewOnly: true });
+			assert.deepEqual(settingsOf(fromForm), settingsOf(byHand));
+			assert.deepEqual(settingsOf(byHand), [
+				{ streams: 'customers', rewindBy: 'duration', days: 2, hours: 0, toDateTime: '', reason: "CRM restored from Monday's backup", previewOnly: true, safetyLagSeconds: 60 },
+			]);
+			assert.deepEqual(fromForm.output('Preview summary').map((item) => item.json), byHand.output('Preview summary').map((item) => item.json));
+		});
+
+		it('to a date and time: the date picker\'s date and the typed time of day; no time means midnight', async () => {
+			await syncedWorld();
+			const toTheFifteenth = { rewindBy: 'To a date and time', toDate: '2024-11-15', reason: 'Re-send since the 15th' };
+			const atEight = await world.runRewindFromForm({ ...toTheFifteenth, streams: 'Customers and orders', toTime: '08:00', previewOnly: 'Yes: only show what would happen' });
+			assert.equal(atEight.errorMessage, undefined);
+			assert.deepEqual(settingsOf(atEight)[0].toDateTime, '2024-11-15 08:00');
+			assert.deepEqual(
+				atEight.output('Preview summary').map((item) => [item.json.stream, item.json.rowsToSendAgain]),
+				[
+					['customers', 6],
+					['orders', 0],
+				],
+			);
+			const midnight = await world.runRewindFromForm({ ...toTheFifteenth, streams: 'Customers', previewOnly: 'No: rewind now' });
+			assert.equal(midnight.errorMessage, undefined);
+			assert.match(String(midnight.output('Summary')[0].json.message), /^customers: rewound to 2024-11-15 00:00 \(Europe\/Oslo\); the next sync run sends 6 rows again/);
+		});
+
+		it('to the beginning, every stream: everything is counted and sent again, nothing doubled', async () => {
+			await syncedWorld();
+			const rewind = await world.runRewindFromForm({
+				streams: 'Customers and orders',
+				rewindBy: 'To the beginning (send everything again)',
+				reason: 'Full re-send',
+				previewOnly: 'No: rewind now',
+			});
+			assert.equal(rewind.errorMessage, undefined);
+			assert.deepEqual(
+				rewind.output('Summary').map((item) => [item.json.stream, item.json.rowsToSendAgain]),
+				[
+					['customers', 20],
+					['orders', 10],
+				],
+			);
+			const next = await world.runSync();
+			assert.deepEqual([next.summary('customers')?.rowsRead, next.summary('orders')?.rowsRead], [20, 10]);
+			assert.equal(world.companies().length, 20);
+		});
+
+		it('an answer the workflow does not know stops before anything moves, naming the field', async () => {
+			await syncedWorld();
+			const before = await watermarks();
+			const run = await world.runRewindFromForm({ ...twoDaysOfCustomers, previewOnly: 'Maybe' });
+			assert.match(run.errorMessage ?? '', /previewOnly/);
+			assert.ok(!run.executedNodes.includes('Preview'));
+			assert.deepEqual(await watermarks(), before);
+		});
+	});
+
+	it('the canvas: one Switch sends each stream to its count, two ways in, and notes that explain it', () => {
+		const rewind = readWorkflow(REWIND_WORKFLOW_FILE);
+		const types = rewind.nodes.map((node) => node.type);
+		assert.equal(types.filter((type) => type === 'n8n-nodes-base.if').length, 1, 'only "Preview only?" is an If');
+		assert.equal(types.filter((type) => type === 'n8n-nodes-base.switch').length, 1);
+		assert.ok(types.includes('n8n-nodes-base.formTrigger') && types.includes('n8n-nodes-base.manualTrigger'));
+		assert.ok(types.filter((type) => type === 'n8n-nodes-base.stickyNote').length >= 2);
+	});
 });
+
