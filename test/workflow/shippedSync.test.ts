@@ -38,6 +38,20 @@ describe('shipped sync workflow', () => {
 		assert.ok(run.run.executedNodes.indexOf('Customers summary') < run.run.executedNodes.indexOf('Orders summary'));
 	});
 
+	it('a watermark edited by hand that is still readable (spaces after the colons) is stored again in its own form, and the stream moves on', async () => {
+		for (const day of range(1, 3)) world.addCustomer(day, onDay(day));
+		await world.runSync();
+		const stored = (await world.watermarks.read('customers'))?.cursor as string;
+		world.watermarks.editByHand('customers', stored.replace(/":/g, '": '));
+		world.addCustomer(4, onDay(4));
+		const run = await world.runSync();
+		assert.equal(run.errorMessage, undefined);
+		assert.equal(run.summary('customers')?.outcome, 'advanced', String(run.summary('customers')?.message));
+		assert.equal(world.companies().length, 4);
+		assert.equal((await world.watermarks.read('customers'))?.cursor, JSON.stringify({ kind: 'datetime', marker: onDay(4), key: ['4'] }));
+		assert.equal((await world.watermarks.history('customers', 3))[1].action, 'repair');
+	});
+
 	it('loops batch by batch within one run until caught up', async () => {
 		for (const day of range(1, 25)) world.addCustomer(day, onDay(day));
 		const run = await world.runSync(withSettings(world.sync, { batchSize: 10 }));

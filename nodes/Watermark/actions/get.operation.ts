@@ -8,7 +8,8 @@ import { zoneNamed } from '../../shared/core/timeZone';
 import { dueRetryOf } from '../../shared/core/retryList';
 import { encodeToken, heldByAnotherRunMessage } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
-import { CursorLocationError, PACKAGE_TABLE, describeLocation, storedCursorOf } from '../../shared/core/watermarkLocation';
+import { CursorLocationError, PACKAGE_TABLE, describeLocation, normalisedCursor, storedCursorOf } from '../../shared/core/watermarkLocation';
+import type { AuditInfo, StreamState, WatermarkStore } from '../stores/watermarkStore';
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
 import { streamProperty } from './common.descriptions';
@@ -207,6 +208,25 @@ function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string
 }
 
 /**
+ * A cursor edited by hand that is readable but not in this package's form is stored again in that form (in the
+ * history as a "repair"), while this run holds the lease: Set compares the stored text with the cursor the batch
+ * was read from, which is always in that form, so the stream would otherwise never move again.
+ */
+async function withCursorNormalised(store: WatermarkStore, state: StreamState, audit: AuditInfo): Promise<StreamState> {
+	const normal = normalisedCursor(state.cursor);
+	if (normal === undefined) return state;
+	const repaired = await store.replaceCursor({
+		stream: state.stream,
+		expectedGeneration: state.generation,
+		cursor: normal,
+		action: 'repair',
+		reason: `The stored watermark ${state.cursor} was edited by hand; stored again in the form this package writes`,
+		audit,
+	});
+	return repaired.replaced && repaired.state ? repaired.state : state;
+}
+
+/**
  * Get: the stream's cursor, a lease on it, and (on the run's first batch) the retry list's keys that are due, on the first output; when another run holds the stream, a
  * plain-words item on the second output (the shipped sync workflow leaves it unconnected, so that run ends quietly).
  * With "Continue On Fail" an error item goes to the second output too: the first output only ever carries a
@@ -242,7 +262,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				});
 				return;
 			}
-			const { state } = result;
+			const state = await withCursorNormalised(store, result.state, audit);
 			let startedFrom = 'the stored watermark';
 			if (result.firstUse) {
 				startedFrom = state.cursor === storedCursorOf(starting.cursor, location) ? starting.label : `the value already in ${describeLocation(location)}`;

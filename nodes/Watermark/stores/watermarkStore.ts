@@ -102,7 +102,8 @@ export interface ReplaceRequest {
 	/** Compare-and-set: replaced only if the stream is still at this generation. */
 	expectedGeneration: number;
 	cursor: string | null;
-	action: 'rewind' | 'undo';
+	/** 'repair': a readable cursor edited by hand, stored again in this package's form (see normalisedCursor). */
+	action: 'rewind' | 'undo' | 'repair';
 	reason: string;
 	audit: AuditInfo;
 }

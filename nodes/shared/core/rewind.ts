@@ -209,7 +209,7 @@ export function cursorTargetTime(request: TimedRewind, cursorStoredAt: string, z
 	return new Date(instantOfWallTime(checkedDateTimeTarget(request, zone, now), zone)).toISOString();
 }
 
-export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover';
+export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover' | 'repair';
 
 export interface HistoryEntryLike {
 	id: number;

@@ -91,6 +91,23 @@ export function storedCursorOf(cursorText: string | null, location: CursorLocati
 	return cursorOfStoredValue(storedValueOf(cursorText, location), location, kind);
 }
 
+/**
+ * The form this package stores a readable cursor in, when `text` is readable but not in that form (edited by hand,
+ * e.g. spaces after the colons); undefined when it is in that form already, or cannot be read (the Contracting node
+ * then refuses it with a clear error). Set compares stored cursors as text, so Get stores such a cursor again in
+ * this form before handing it out, and never compares loosely.
+ */
+export function normalisedCursor(text: string | null): string | undefined {
+	if (text === null) return undefined;
+	let normal: string;
+	try {
+		normal = serializeCursor(parseCursor(text));
+	} catch {
+		return undefined;
+	}
+	return normal === text ? undefined : normal;
+}
+
 /** Recorded in this package's table with the stream, so that Set, Rewind and Undo use the place Get used. */
 export function serializeLocation(location: CursorLocation): string | null {
 	return location.kind === 'packageTable' ? null : JSON.stringify(location);
