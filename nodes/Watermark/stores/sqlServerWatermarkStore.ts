@@ -49,6 +49,7 @@ import {
 	entryInEffectSql,
 	historySql,
 	packageLocationSql,
+	readAgainSql,
 	readLocationSql,
 	readStateSql,
 	replaceSql,
@@ -388,5 +389,19 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			],
 		});
 		return Number(result.recordsets[0]?.[0]?.changed ?? 0);
+	}
+
+	async readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number> {
+		if (rows.length === 0) return 0;
+		const table = await this.ensureRetryTable();
+		const result = await this.transport.execute({
+			text: readAgainSql(table),
+			parameters: [
+				text('stream', stream, 200),
+				text('keys', retryChangesXml(rows.map((row) => ({ keyText: retryKeyText(row.key), cursor: row.cursor })))),
+				text('reason', reason),
+			],
+		});
+		return Number(result.recordsets[0]?.[0]?.added ?? 0);
 	}
 }

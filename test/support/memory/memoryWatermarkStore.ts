@@ -1,5 +1,6 @@
 import type { CursorKind } from '../../../nodes/shared/core/cursor';
 import { parseCursor } from '../../../nodes/shared/core/cursor';
+import { leaseIsLive } from '../../../nodes/shared/core/leaseGuard';
 import { decideCommit, decideLease, releasesLease, renewsLease } from '../../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../../nodes/shared/core/watermarkLocation';
 import { CursorLocationError, comparableStoredValue, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
@@ -169,10 +170,11 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		const previousCursor = this.stateOf(row).cursor;
 		const { move } = request;
 		const verdict = decideCommit(
-			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner },
+			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt },
 			request.token,
 			move && { fromStored: comparableStoredValue(storedValueOf(move.from, row.location)), to: move.to },
 			request.allowBackwards,
+			this.clock(),
 		);
 		if (verdict === 'store' && move) {
 			this.write(row, move.to);
@@ -230,6 +232,25 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			else list.set(text, { ...(list.get(text) as RetryEntry), attempts: 0, parked: false });
 		}
 		return chosen.length;
+	}
+
+	async readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number> {
+		const list = this.retries.get(stream) ?? new Map<string, RetryEntry>();
+		this.retries.set(stream, list);
+		let added = 0;
+		for (const row of rows) {
+			const text = retryKeyText(row.key);
+			if (list.has(text)) continue;
+			list.set(text, { stream, key: structuredClone(row.key), cursor: row.cursor, attempts: 0, lastError: reason, firstFailedAt: this.now(), lastTriedAt: this.now(), parked: false });
+			added++;
+		}
+		return added;
+	}
+
+	/** The lease guard of a CRM write in this database (leaseGuard.ts): the stream's lease is this owner's and live now. */
+	holdsLiveLease(stream: string, owner: string): boolean {
+		const row = this.rows.get(stream);
+		return row !== undefined && leaseIsLive({ owner: row.leaseOwner, expiresAt: row.leaseExpiresAt }, owner, this.clock());
 	}
 
 	async read(stream: string): Promise<StreamState | undefined> {
