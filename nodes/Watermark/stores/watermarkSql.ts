@@ -178,6 +178,12 @@ export interface LocationSql {
 	cursorTextOf(valueVariable: string): string;
 }
 
+/**
+ * For a cursor kept in a date + time pair (@keepsExact = 1), the exact cursor is kept beside it in the package's own
+ * cursor column (cursorBesidePair in watermarkLocation.ts): Set puts the exact cursor there, Rewind and Undo clear it.
+ */
+const EXACT_BESIDE_PAIR = '[CursorText] = CASE WHEN @keepsExact = 1 THEN @exactCursor ELSE [CursorText] END';
+
 /** Holds the row read until the transaction ends, so nothing changes between the compare and the set. */
 const LOCKING_READ = ' WITH (UPDLOCK, HOLDLOCK)';
 
@@ -189,7 +195,7 @@ DECLARE @stored nvarchar(max), @kind varchar(20);`;
 const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
        w.[RewoundAtGeneration] AS rewoundAtGeneration, w.[TimeZone] AS timeZone, w.[LeaseOwner] AS leaseOwner,
        CONVERT(varchar(23), w.[LeaseExpiresAt], 126) AS leaseExpiresAt, CONVERT(varchar(23), w.[CursorChangedAt], 126) AS cursorChangedAt,
-       w.[CursorLocation] AS cursorLocation`;
+       w.[CursorLocation] AS cursorLocation, w.[CursorText] AS exactCursor`;
 
 const HISTORY_INSERT = (history: QualifiedName) =>
 	`INSERT INTO ${quoteQualifiedName(history)} ([Stream], [OldCursor], [NewCursor], [ChangedAt], [WorkflowId], [ExecutionId], [Action], [Reason])`;
@@ -287,7 +293,7 @@ SET @verdict = CASE
 IF @verdict = 'store'
 BEGIN
 	${location.write('@newValue')}
-	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now WHERE [Stream] = @stream;
+	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now, ${EXACT_BESIDE_PAIR} WHERE [Stream] = @stream;
 	SET @stored = @newValue;
 	${HISTORY_INSERT(tables.history)}
 	VALUES (@stream, ${location.cursorTextOf('@previous')}, @newCursorText, @now, @workflowId, @executionId, 'set', NULL);
@@ -314,7 +320,7 @@ IF @generation = @expectedGeneration
 BEGIN
 	${location.write('@newValue')}
 	UPDATE ${state} SET [Generation] = [Generation] + 1, [RewoundAtGeneration] = [Generation] + 1,
-	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now
+	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now, ${EXACT_BESIDE_PAIR}
 	WHERE [Stream] = @stream;
 	SET @stored = @newValue;
 	SET @replaced = 1;

@@ -3,7 +3,7 @@ import { parseCursor } from '../../../nodes/shared/core/cursor';
 import { leaseIsLive } from '../../../nodes/shared/core/leaseGuard';
 import { decideCommit, decideLease, releasesLease, renewsLease } from '../../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../../nodes/shared/core/watermarkLocation';
-import { CursorLocationError, comparableStoredValue, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
+import { CursorLocationError, comparableStoredValue, cursorBesidePair, describeLocation, exactBesidePair, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
 import type {
 	AcquireRequest,
 	AcquireResult,
@@ -23,7 +23,10 @@ import { dueRetries, nextRetryEntry, parkingEndsTheRun, retryKeyText } from '../
 
 interface Row {
 	stream: string;
-	/** The stored value for the package table; for an existing table it lives in `existingRows`. */
+	/**
+	 * The stored value for the package table; for an existing table it lives in `existingRows`, and for a date + time
+	 * pair this is the exact cursor kept beside it (cursorBesidePair).
+	 */
 	value: string | null;
 	kind: CursorKind | null;
 	generation: number;
@@ -80,17 +83,19 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		return row.location.kind === 'packageTable' ? row.value : (this.existingRows.get(describeLocation(row.location)) ?? null);
 	}
 
-	private write(row: Row, cursor: string | null): void {
+	/** `exact`: what a Set keeps beside a date + time pair (Rewind, Undo and a first use keep nothing). */
+	private write(row: Row, cursor: string | null, exact: string | null = null): void {
 		const value = storedValueOf(cursor, row.location);
 		row.kind = cursor === null ? row.kind : parseCursor(cursor).kind;
 		if (row.location.kind === 'packageTable') row.value = value;
 		else this.existingRows.set(describeLocation(row.location), value);
+		if (row.location.kind === 'dateAndTimeColumns') row.value = exact;
 	}
 
 	private stateOf(row: Row): StreamState {
 		return {
 			stream: row.stream,
-			cursor: cursorOfStoredValue(this.valueOf(row), row.location, row.kind),
+			cursor: cursorBesidePair(this.valueOf(row), row.location, row.kind, row.location.kind === 'dateAndTimeColumns' ? row.value : null),
 			generation: row.generation,
 			rewoundAtGeneration: row.rewoundAtGeneration,
 			timeZone: row.timeZone,
@@ -177,7 +182,7 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			this.clock(),
 		);
 		if (verdict === 'store' && move) {
-			this.write(row, move.to);
+			this.write(row, move.to, exactBesidePair(move.to, row.location));
 			row.generation++;
 			row.cursorChangedAt = this.now();
 			this.record(row.stream, previousCursor, this.stateOf(row).cursor, 'set', null, request.audit);
