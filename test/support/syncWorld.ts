@@ -110,6 +110,8 @@ export class SyncWorld {
 			primaryKey: ['OrderNo'],
 			changeTracking: true,
 		});
+		// The watermark tables live in the CRM database, as shipped: a CRM write checks the lease there.
+		this.crm.leaseIsLive = (guard) => this.watermarks.holdsLiveLease(guard.stream, guard.owner);
 		this.plugIn();
 	}
 
@@ -141,7 +143,7 @@ export class SyncWorld {
 	}
 
 	/** One scheduled run of the shipped sync workflow (it calls itself for each batch). */
-	async runSync(workflow: IWorkflowBase = this.sync): Promise<SyncRun> {
+	async runSync(workflow: IWorkflowBase = this.sync, executionId?: string): Promise<SyncRun> {
 		this.contracting.serverUtcNow = this.nowUtc.replace('Z', '').padEnd(27, '0');
 		const data = { ...workflow, id: 'shipped-sync' };
 		const run = await runWorkflow(data, {
@@ -149,6 +151,7 @@ export class SyncWorld {
 			startNodeName: 'Every 5 minutes',
 			workflowsById: { 'shipped-sync': data },
 			mode: 'trigger',
+			executionId,
 		});
 		return new SyncRun(run);
 	}

@@ -130,6 +130,8 @@ export interface RunOptions {
 	startNodeName?: string;
 	/** Called with the lifecycle hooks of this run and of every sub-workflow run it starts (the benchmark times nodes with them). */
 	onHooks?: (hooks: ExecutionLifecycleHooks) => void;
+	/** The top-level execution's id, as another n8n instance (numbering its own executions) would give it. */
+	executionId?: string;
 }
 
 export interface RunResult {
@@ -169,7 +171,7 @@ export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {})
 		staticData: options.staticData,
 		active: false,
 	});
-	const executionId = String(++executionCounter);
+	const executionId = options.executionId ?? String(++executionCounter);
 	const hooks = new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, data as never);
 	const executedNodes: string[] = [];
 	hooks.addHandler('nodeExecuteAfter', (nodeName: string) => void executedNodes.push(nodeName));
@@ -250,6 +252,7 @@ function buildAdditionalData(
 				{ ...target, id: info.id ?? target.id },
 				{
 					...options,
+					executionId: undefined,
 					triggerItems: callOptions.inputData ?? [{ json: {} }],
 					mode: 'integrated',
 					startNodeName: subTrigger?.name,

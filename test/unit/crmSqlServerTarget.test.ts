@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { SqlServerUpsertTarget } from '../../nodes/Crm/stores/sqlServerUpsertTarget';
+import type { LeaseGuard } from '../../nodes/shared/core/leaseGuard';
+import { LEASE_GUARD_PARAMETERS, LeaseLostError } from '../../nodes/shared/core/leaseGuard';
 import { manuallyMappedColumns } from '../../nodes/shared/core/mapping';
 import { writeIsolatingRefusals } from '../../nodes/shared/core/upsertBisection';
 import type { UpsertPlan, UpsertRow } from '../../nodes/shared/core/upsertPlan';
@@ -12,6 +14,7 @@ import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
 import { RecordingSqlTransport, asProductionTransport, resultOf, sqlServerError } from '../support/recordingTransport';
 
+const GUARD: LeaseGuard = { table: { schema: 'dbo', name: 'ContractingCrmWatermark' }, stream: 'customers', owner: 'execution 7 · 00aa11bb22cc33dd' };
 const settings = connectionSettingsFromCredentials({ server: 'crm.example', database: 'CRM', user: 'sync', password: 'secret' });
 const companyPlan = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'City']), ['CustomerNo'], []);
 
@@ -69,8 +72,8 @@ describe('SqlServerUpsertTarget against the transport double', () => {
 	it('below compatibility level 130 sends typed VALUES chunks that each stay under 2,100 parameters', async () => {
 		const double = crmServer(120);
 		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
-		assert.equal(await target.rowsPerRequest(companyPlan), Math.floor(2098 / 3));
-		const outcomes = await target.upsert(companyPlan, companies(1000), { dryRun: false });
+		assert.equal(await target.rowsPerRequest(companyPlan), Math.floor((2098 - LEASE_GUARD_PARAMETERS) / 3));
+		const outcomes = await target.upsert(companyPlan, companies(1000), { dryRun: false, leaseGuard: GUARD });
 		const writes = double.requests.slice(1);
 		assert.equal(writes.length, 2);
 		for (const write of writes) {
@@ -81,6 +84,36 @@ describe('SqlServerUpsertTarget against the transport double', () => {
 		assert.deepEqual(writes.flatMap(ordinalsOf), companies(1000).map((row) => row.ordinal));
 		assert.deepEqual(writes[0].parameters[1], { name: 'p0_1', type: { name: 'nvarchar', length: 100 }, value: 'Company 0' });
 		assert.equal(outcomes.length, 1000);
+	});
+
+	it('checks the lease in the write\'s own transaction before the MERGE, and a lost lease writes nothing and says so', async () => {
+		let leaseLive = true;
+		const double = new RecordingSqlTransport((request): SqlResult => {
+			if (request.text === COMPATIBILITY_LEVEL_QUERY) return resultOf([{ compatibilityLevel: 150 }]);
+			if (!leaseLive) return resultOf([{ row: null, outcome: 'lease lost' }]);
+			return resultOf(ordinalsOf(request).map((ordinal) => ({ row: ordinal, outcome: 'inserted', missingLookup: null })));
+		});
+		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
+		await target.upsert(companyPlan, companies(3), { dryRun: false, leaseGuard: GUARD });
+		const write = double.requests[1];
+		assert.match(
+			write.text,
+			/BEGIN TRANSACTION;\nIF NOT EXISTS \(SELECT 1 FROM \[dbo\]\.\[ContractingCrmWatermark\] WITH \(UPDLOCK, HOLDLOCK\)\n {2}WHERE \[Stream\] = @leaseStream AND \[LeaseOwner\] COLLATE Latin1_General_BIN2 = @leaseOwner AND \[LeaseExpiresAt\] > SYSUTCDATETIME\(\)\)\nBEGIN\n {2}ROLLBACK TRANSACTION;[\s\S]*RETURN;\nEND;[\s\S]*MERGE/,
+		);
+		assert.deepEqual(write.parameters.slice(-2), [
+			{ name: 'leaseStream', type: { name: 'nvarchar', length: 200 }, value: 'customers' },
+			{ name: 'leaseOwner', type: { name: 'nvarchar', length: 200 }, value: 'execution 7 · 00aa11bb22cc33dd' },
+		]);
+		await target.upsert(companyPlan, companies(3), { dryRun: true, leaseGuard: GUARD });
+		assert.doesNotMatch(double.requests[2].text, /leaseOwner/, 'a dry run writes nothing and needs no lease');
+		leaseLive = false;
+		await assert.rejects(target.upsert(companyPlan, companies(3), { dryRun: false, leaseGuard: GUARD }), LeaseLostError);
+		await assert.rejects(
+			writeIsolatingRefusals(companies(4), (rows) => target.upsert(companyPlan, rows, { dryRun: false, leaseGuard: GUARD })),
+			LeaseLostError,
+			'a lost lease fails the batch, it is not a refused row to isolate',
+		);
+		assert.equal(double.requests.length, 5);
 	});
 
 	it('turns SQL Server\'s per-row outcomes into statuses, and a missing looked-up row into a failure that says so', async () => {

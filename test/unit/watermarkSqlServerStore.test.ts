@@ -182,7 +182,7 @@ describe('SQL Server watermark store: Set is one compare-and-set', () => {
 		assert.equal(sql.roundTrips, 3);
 		const cas = sql.requests[2];
 		assert.match(cas.text, /FROM \[dbo\]\.\[ContractingCrmWatermark\] WITH \(UPDLOCK, HOLDLOCK\) WHERE \[Stream\] = @stream;/);
-		assert.match(cas.text, /WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner THEN 'lease lost'/);
+		assert.match(cas.text, /WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner OR @leaseExpiresAt <= @now THEN 'lease lost'/);
 		assert.match(cas.text, /WHEN @allowBackwards = 0 AND @rewoundAt > @tokenGeneration THEN 'rewound meanwhile'/);
 		assert.match(cas.text, /@comparable COLLATE Latin1_General_BIN2 = @batchStart/);
 		assert.match(cas.text, /UPDATE \[dbo\]\.\[ContractingCrmWatermark\] SET \[CursorText\] = @newValue WHERE \[Stream\] = @stream;/);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import { SOURCE_PARAMETERS } from '../../nodes/Contracting/actions/countChanges.operation';
+import { localReadingOf, zoneNamed } from '../../nodes/shared/core/timeZone';
 import { restoreAllSeams } from '../../nodes/shared/seams';
 import { REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncWorld, onDay } from '../support/syncWorld';
 import type { RunResult } from '../support/workflowRunner';
@@ -116,6 +117,49 @@ describe('shipped rewind workflow', () => {
 		);
 		assert.equal(world.companies().length, 20);
 		assert.equal(world.salesOrders().length, 10);
+	});
+
+	/**
+	 * Customers changed every 10 minutes (server clock, UTC) from `fromUtc` for `count` changes, stamped on Oslo's wall
+	 * clock, each synced when made; then the next sync after rewinding by `hours` must send every customer changed
+	 * within those elapsed hours again. `clockNotMovedForward`: the stamps come from a clock still on the offset of the
+	 * day before (as a machine whose clock is changed later writes them).
+	 */
+	async function rewindByHoursAcross(fromUtc: string, count: number, hours: number, clockNotMovedForward = false) {
+		const oslo = zoneNamed('Europe/Oslo');
+		const stamp = (instant: number) =>
+			clockNotMovedForward ? `${new Date(instant + oslo.offset(instant - 86_400_000) * 60_000).toISOString().slice(0, 23)}0000` : `${localReadingOf(instant, oslo)}0000`;
+		const changedAt: number[] = [];
+		for (let index = 0; index < count; index++) {
+			const instant = Date.parse(fromUtc) + index * 600_000;
+			changedAt.push(instant);
+			world.nowUtc = new Date(instant + 120_000).toISOString();
+			world.addCustomer(index + 1, stamp(instant));
+			const run = await world.runSync();
+			assert.equal(run.errorMessage, undefined);
+		}
+		world.nowUtc = new Date(changedAt[count - 1] + 4 * 3_600_000).toISOString();
+		assert.equal((await world.runSync()).summary('customers')?.rowsRead, 0, 'caught up before the rewind');
+		const lastChange = changedAt[count - 1];
+		const rewind = await world.runRewind({ streams: 'customers', rewindBy: 'duration', days: 0, hours });
+		assert.equal(rewind.errorMessage, undefined);
+		const next = await world.runSync();
+		const withinHours = changedAt.filter((instant) => instant >= lastChange - hours * 3_600_000).length;
+		assert.ok((next.summary('customers')?.rowsRead as number) >= withinHours, `${String(next.summary('customers')?.rowsRead)} rows sent again, ${withinHours} changed within ${hours} hours`);
+	}
+
+	it('two hours back across the autumn hour re-sends every row changed in those two elapsed hours (the second 02:00-02:29 included)', async () => {
+		// Oslo, 27 October 2024: 02:00-02:59 happens twice (00:00-00:59 and 01:00-01:59 UTC); the last change is at 03:30 CET.
+		await rewindByHoursAcross('2024-10-26T23:30:00.000Z', 19, 2);
+	});
+
+	it('half an hour back across the spring change re-sends the rows a clock not yet moved forward stamped (02:10-02:40)', async () => {
+		// Oslo, 31 March 2024: 01:00 UTC is 03:00 CEST; a clock not moved forward reads 02:40 at 01:40 UTC.
+		await rewindByHoursAcross('2024-03-31T00:00:00.000Z', 11, 0.5, true);
+	});
+
+	it('two hours back across the spring change re-sends every row changed in those two elapsed hours', async () => {
+		await rewindByHoursAcross('2024-03-30T23:40:00.000Z', 11, 2);
 	});
 
 	it('to the beginning: the preview counts every row, rows changed since the last run included', async () => {

@@ -70,6 +70,24 @@ describe('shipped sync workflow: the retry list', () => {
 		assert.equal(new Set(world.companies().map((row) => row.CustomerNo)).size, world.companies().length, 'sent twice in one run (retried and changed), written once');
 	});
 
+	it('a customer parked in every run never starves the orders: both streams run, and the run fails at the end naming the problem', async () => {
+		const maxAttemptsOne = structuredClone(world.sync);
+		const set = maxAttemptsOne.nodes.find((node) => node.name === 'Set watermark');
+		if (!set) throw new Error('the shipped sync has a "Set watermark" node');
+		set.parameters.setOptions = { ...(set.parameters.setOptions as IDataObject), maxAttempts: 1 };
+		world.addCustomer(50, onDay(1));
+		for (const run of [1, 2, 3]) {
+			world.addCustomer(run, onDay(run), { Name: TOO_LONG });
+			world.addOrder(100 + run, 50, onDay(run, '09:00:00.000'));
+			const result = await world.runSync(maxAttemptsOne);
+			assert.match(String(result.errorMessage), new RegExp(`^Stream "customers": .*parked in the retry list: \\{"CustomerNo":${run}\\}`));
+			assert.equal(result.summary('customers')?.outcome, 'failed');
+			assert.equal(result.summary('orders')?.outcome, 'advanced', `run ${run}: ${String(result.summary('orders')?.message)}`);
+			assert.ok(world.salesOrders().some((row) => row.OrderNo === 100 + run), `run ${run} sent its order`);
+		}
+		assert.deepEqual(world.salesOrders().map((row) => row.OrderNo), [101, 102, 103]);
+	});
+
 	it('a row refused five times is parked after the watermark is stored, the run fails for the error workflow, and the editor puts it back', async () => {
 		world.addCustomer(1, onDay(1), { Name: TOO_LONG });
 		world.addCustomer(2, onDay(2));

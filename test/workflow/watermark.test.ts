@@ -238,7 +238,7 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		const run = await runWorkflow(syncWithRewindDuringRun(11), { credentials });
 		assert.equal(run.errorMessage, undefined);
 		const rewound = serializeCursor({ kind: 'datetime', marker: '2025-03-08T10:00:02', key: null });
-		assert.match(String(run.output('Rewind By Support')[0].json.message), /A run \("\d+"\) holds the stream now/);
+		assert.match(String(run.output('Rewind By Support')[0].json.message), /A run \("execution \d+ · [0-9a-f]{16}"\) holds the stream now/);
 		const set = run.output('Set Watermark')[0].json;
 		assert.equal(set.outcome, 'not stored: rewound meanwhile');
 		assert.equal(set.moved, false);
@@ -253,7 +253,7 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		const workflow = syncWorkflow(1) as unknown as { nodes: Array<{ name: string; parameters: Record<string, unknown>; onError?: string }> };
 		const set = workflow.nodes.find((node) => node.name === 'Set Watermark');
 		if (!set) throw new Error('the workflow has a Set Watermark node');
-		set.parameters.token = 'not a token';
+		set.parameters.advanced = { token: 'not a token' };
 		set.onError = 'continueRegularOutput';
 		const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
 		assert.equal(run.errorMessage, undefined);
@@ -366,7 +366,7 @@ describe('Watermark node in a workflow (SQL Server store behind the transport do
 		assert.equal(got.startedFrom, 'the beginning (first run)');
 		const owner = parameterValue(sql.requests[1].parameters, 'owner');
 		assert.ok(typeof owner === 'string' && owner !== '');
-		assert.equal(owner, parameterValue(sql.requests[1].parameters, 'executionId'), 'the lease owner defaults to the execution id');
+		assert.match(String(owner), new RegExp(`^execution ${String(parameterValue(sql.requests[1].parameters, 'executionId'))} · [0-9a-f]{16}$`), 'a new owner of its own for this run: the execution and a random part');
 		assert.equal(typeof got.token, 'string');
 		assert.equal(parameterValue(sql.requests[1].parameters, 'workflowId'), 'wf-support');
 	});

@@ -178,6 +178,12 @@ export interface LocationSql {
 	cursorTextOf(valueVariable: string): string;
 }
 
+/**
+ * For a cursor kept in a date + time pair (@keepsExact = 1), the exact cursor is kept beside it in the package's own
+ * cursor column (cursorBesidePair in watermarkLocation.ts): Set puts the exact cursor there, Rewind and Undo clear it.
+ */
+const EXACT_BESIDE_PAIR = '[CursorText] = CASE WHEN @keepsExact = 1 THEN @exactCursor ELSE [CursorText] END';
+
 /** Holds the row read until the transaction ends, so nothing changes between the compare and the set. */
 const LOCKING_READ = ' WITH (UPDLOCK, HOLDLOCK)';
 
@@ -189,7 +195,7 @@ DECLARE @stored nvarchar(max), @kind varchar(20);`;
 const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
        w.[RewoundAtGeneration] AS rewoundAtGeneration, w.[TimeZone] AS timeZone, w.[LeaseOwner] AS leaseOwner,
        CONVERT(varchar(23), w.[LeaseExpiresAt], 126) AS leaseExpiresAt, CONVERT(varchar(23), w.[CursorChangedAt], 126) AS cursorChangedAt,
-       w.[CursorLocation] AS cursorLocation`;
+       w.[CursorLocation] AS cursorLocation, w.[CursorText] AS exactCursor`;
 
 const HISTORY_INSERT = (history: QualifiedName) =>
 	`INSERT INTO ${quoteQualifiedName(history)} ([Stream], [OldCursor], [NewCursor], [ChangedAt], [WorkflowId], [ExecutionId], [Action], [Reason])`;
@@ -268,9 +274,9 @@ export function commitSql(tables: WatermarkTables, location: LocationSql, retry?
 	const retryPart = retry ? `\n${retryChangesSql(retry)}` : '';
 	const releaseForParked = retry ? ` OR (@releaseWhenParked = 1 AND @verdict IN ('store', 'nothing to store') AND ${PARKED_NOW})` : '';
 	return `${PRELUDE}
-DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdict varchar(40), @previous nvarchar(max), @comparable nvarchar(max);
+DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @leaseExpiresAt datetime2(3), @verdict varchar(40), @previous nvarchar(max), @comparable nvarchar(max);
 BEGIN TRANSACTION;
-SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @kind = [CursorKind]
+SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @leaseExpiresAt = [LeaseExpiresAt], @kind = [CursorKind]
 FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
 ${location.read(LOCKING_READ)}
 SET @previous = @stored;
@@ -279,7 +285,7 @@ SET @comparable = CASE WHEN LEFT(@stored, 22) COLLATE Latin1_General_BIN2 = N'{"
 	THEN N'{"kind":"datetime",' + SUBSTRING(@stored, 23, 2147483647) ELSE @stored END;
 SET @verdict = CASE
 	WHEN @generation IS NULL THEN 'unknown stream'
-	WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner THEN 'lease lost'
+	WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner OR @leaseExpiresAt <= @now THEN 'lease lost'
 	WHEN @hasNewCursor = 0 THEN 'nothing to store'
 	WHEN @allowBackwards = 0 AND @rewoundAt > @tokenGeneration THEN 'rewound meanwhile'
 	WHEN @allowBackwards = 0 AND NOT (@comparable COLLATE Latin1_General_BIN2 = @batchStart OR (@comparable IS NULL AND @batchStart IS NULL)) THEN 'not where the batch started'
@@ -287,7 +293,7 @@ SET @verdict = CASE
 IF @verdict = 'store'
 BEGIN
 	${location.write('@newValue')}
-	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now WHERE [Stream] = @stream;
+	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now, ${EXACT_BESIDE_PAIR} WHERE [Stream] = @stream;
 	SET @stored = @newValue;
 	${HISTORY_INSERT(tables.history)}
 	VALUES (@stream, ${location.cursorTextOf('@previous')}, @newCursorText, @now, @workflowId, @executionId, 'set', NULL);
@@ -314,7 +320,7 @@ IF @generation = @expectedGeneration
 BEGIN
 	${location.write('@newValue')}
 	UPDATE ${state} SET [Generation] = [Generation] + 1, [RewoundAtGeneration] = [Generation] + 1,
-	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now
+	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now, ${EXACT_BESIDE_PAIR}
 	WHERE [Stream] = @stream;
 	SET @stored = @newValue;
 	SET @replaced = 1;
@@ -495,6 +501,24 @@ BEGIN
 END;
 COMMIT TRANSACTION;
 SELECT @changed AS changed;`;
+}
+
+/**
+ * WatermarkStore.readAgain: the keys in @keys (XML <c k="…" cur="…"/>…) not yet in the stream's list come in with 0
+ * attempts and @reason as their last error. Answers how many were added.
+ */
+export function readAgainSql(retry: QualifiedName): string {
+	const table = quoteQualifiedName(retry);
+	return `SET NOCOUNT ON;
+SET XACT_ABORT ON;
+DECLARE @keysXml xml = CONVERT(xml, @keys);
+DECLARE @now datetime2(3) = SYSUTCDATETIME(), @added int;
+INSERT INTO ${table} ([Stream], [KeyText], [CursorText], [Attempts], [LastError], [FirstFailedAt], [LastTriedAt], [Parked])
+SELECT @stream, c.KeyText, c.CursorText, 0, @reason, @now, @now, 0
+FROM (SELECT x.value('@k', 'nvarchar(max)') AS KeyText, x.value('@cur', 'nvarchar(max)') AS CursorText FROM @keysXml.nodes('/c') AS n(x)) AS c
+WHERE NOT EXISTS (SELECT 1 FROM ${table} r WITH (UPDLOCK, HOLDLOCK) WHERE r.[Stream] = @stream AND c.KeyText COLLATE Latin1_General_BIN2 = r.[KeyText]);
+SET @added = @@ROWCOUNT;
+SELECT @added AS added;`;
 }
 
 /** Characters XML 1.0 cannot carry at all; replaced, since an error text is only for people to read. */

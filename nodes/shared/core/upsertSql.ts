@@ -199,7 +199,7 @@ function fillUpsertSource(plan: UpsertPlan, source: RowsSource): string {
  * updated only when a written value differs, so re-sent rows cause no update, no trigger and no audit entry.
  * With `dryRun`, the same comparison as a read-only SELECT.
  */
-export function upsertStatement(plan: UpsertPlan, source: RowsSource, dryRun: boolean): string {
+export function upsertStatement(plan: UpsertPlan, source: RowsSource, dryRun: boolean, leaseGuard: string[] = []): string {
 	const written = writtenColumns(plan);
 	const aliasOf = (column: CatalogColumn) => (written.find((entry) => entry.column === column) as Written).alias;
 	const on = matchCondition(plan, aliasOf);
@@ -223,6 +223,7 @@ export function upsertStatement(plan: UpsertPlan, source: RowsSource, dryRun: bo
 		'SET XACT_ABORT ON;',
 		'DECLARE @result TABLE ([row] int NOT NULL PRIMARY KEY, [action] nvarchar(10) NOT NULL);',
 		'BEGIN TRANSACTION;',
+		...leaseGuard,
 		fillUpsertSource(plan, source),
 		`MERGE ${target} WITH (HOLDLOCK) AS t`,
 		`USING (SELECT * FROM @source WHERE [missingLookup] IS NULL) AS s`,
@@ -279,7 +280,7 @@ function stillToMark(plan: DeletePlan): string | undefined {
 }
 
 /** The delete batch: DELETE the matched CRM rows, or UPDATE them with the chosen columns; rows not in CRM (or already marked) are unchanged. */
-export function deleteStatement(plan: DeletePlan, source: RowsSource, dryRun: boolean): string {
+export function deleteStatement(plan: DeletePlan, source: RowsSource, dryRun: boolean, leaseGuard: string[] = []): string {
 	const on = matchCondition(plan, (column) => `c${plan.matchColumns.indexOf(column)}`);
 	const target = quoteQualifiedName(plan.table);
 	const declarations = [ROW_COLUMN, ...deleteSourceColumns(plan).map((column) => declared(column.alias, column.type))];
@@ -311,6 +312,7 @@ export function deleteStatement(plan: DeletePlan, source: RowsSource, dryRun: bo
 		'SET XACT_ABORT ON;',
 		'DECLARE @result TABLE ([row] int NOT NULL PRIMARY KEY);',
 		'BEGIN TRANSACTION;',
+		...leaseGuard,
 		fill,
 		...change,
 		'COMMIT TRANSACTION;',

@@ -3,7 +3,9 @@
  * No I/O; the stores apply these decisions (the SQL Server adapter in one atomic T-SQL batch, the in-memory
  * adapter in one synchronous step), so both mean the same.
  */
+import type { QualifiedName } from './identifiers';
 import type { SyncInfo, WriteStatus } from './syncItem';
+import { leaseIsLive } from './leaseGuard';
 import { SYNC_FIELD, isWritten } from './syncItem';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -14,9 +16,27 @@ import { SYNC_FIELD, isWritten } from './syncItem';
 export interface WatermarkToken {
 	stream: string;
 	generation: number;
+	/** The lease owner Get handed out: unique to the run (see leaseOwnerOfRun), compared binary. */
 	owner: string;
 	/** Whether the stream's retry list had entries when Get handed the token out (Set then also clears written keys). */
 	retryListInUse?: boolean;
+	/** Where the lease is kept, so a CRM write through the same credential can check it in its own transaction. */
+	leasePlace?: LeasePlace;
+}
+
+export interface LeasePlace {
+	/** The n8n credential of the database holding the watermark table: its type and id. */
+	credentialType: string;
+	credentialId: string;
+	table: QualifiedName;
+}
+
+/**
+ * A lease owner no other run has: the execution (for people reading "held by") and a random part, because two n8n
+ * instances (a trial beside production, old and new servers during a move) number their executions independently.
+ */
+export function leaseOwnerOfRun(executionId: string | undefined, randomHex: string): string {
+	return `execution ${executionId ?? '(manual)'} · ${randomHex}`;
 }
 
 const TOKEN_PREFIX = 'wm1.';
@@ -33,7 +53,14 @@ export class WatermarkTokenError extends Error {
 
 /** Opaque to the workflow: it only ever passes the text from Get to Set. */
 export function encodeToken(token: WatermarkToken): string {
-	const json = JSON.stringify({ s: token.stream, g: token.generation, o: token.owner, ...(token.retryListInUse ? { r: 1 } : {}) });
+	const place = token.leasePlace;
+	const json = JSON.stringify({
+		s: token.stream,
+		g: token.generation,
+		o: token.owner,
+		...(token.retryListInUse ? { r: 1 } : {}),
+		...(place ? { p: [place.credentialType, place.credentialId, place.table.schema, place.table.name] } : {}),
+	});
 	return TOKEN_PREFIX + Buffer.from(json, 'utf8').toString('base64url');
 }
 
@@ -47,11 +74,20 @@ export function decodeToken(text: string): WatermarkToken {
 	} catch {
 		parsed = undefined;
 	}
-	const { s, g, o, r } = (parsed ?? {}) as Record<string, unknown>;
+	const { s, g, o, r, p } = (parsed ?? {}) as Record<string, unknown>;
 	if (typeof s !== 'string' || s === '' || typeof o !== 'string' || o === '' || !Number.isSafeInteger(g) || (g as number) < 0) {
 		throw new WatermarkTokenError('it was cut short or changed');
 	}
-	return r === 1 ? { stream: s, generation: g as number, owner: o, retryListInUse: true } : { stream: s, generation: g as number, owner: o };
+	if (p !== undefined && !(Array.isArray(p) && p.length === 4 && p.every((part) => typeof part === 'string'))) {
+		throw new WatermarkTokenError('it was cut short or changed');
+	}
+	const token: WatermarkToken = { stream: s, generation: g as number, owner: o };
+	if (r === 1) token.retryListInUse = true;
+	if (p) {
+		const [credentialType, credentialId, schema, name] = p as string[];
+		token.leasePlace = { credentialType, credentialId, table: { schema, name } };
+	}
+	return token;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -300,6 +336,8 @@ export interface StoredForSet {
 	/** The last generation at which a rewind or an undo replaced the cursor. */
 	rewoundAtGeneration: number;
 	leaseOwner: string | null;
+	/** ISO 8601 UTC; null when nobody holds the stream. */
+	leaseExpiresAt: string | null;
 }
 
 export type CommitVerdict = 'store' | 'nothing to store' | 'unknown stream' | 'lease lost' | 'rewound meanwhile' | 'not where the batch started';
@@ -308,7 +346,8 @@ export type CommitVerdict = 'store' | 'nothing to store' | 'unknown stream' | 'l
  * The compare-and-set Set makes. Every cursor Set applies came from reading after a stored cursor, so it is
  * ahead of the stored cursor exactly when the batch was read from that stored cursor and nobody replaced it
  * since the token was handed out:
- * - the lease must still be the token's (a run that took over an expired lease owns the stream now);
+ * - the lease must still be the token's and not expired (the rule of leaseIsLive, which the CRM write's lease
+ *   guard applies too: a run past its lease writes nothing, and stores nothing);
  * - no rewind or undo may have happened after the token's generation (this run's own earlier Sets between
  *   batches bump the generation too, but do not count: they are the run moving forward);
  * - the stored cursor must be the one the batch was read from (compared in stored form, never ordered as
@@ -320,9 +359,10 @@ export function decideCommit(
 	token: WatermarkToken,
 	move: { fromStored: string | null; to: string } | undefined,
 	allowBackwards: boolean,
+	now: Date,
 ): CommitVerdict {
 	if (!stored.exists) return 'unknown stream';
-	if (stored.leaseOwner !== token.owner) return 'lease lost';
+	if (!leaseIsLive({ owner: stored.leaseOwner, expiresAt: stored.leaseExpiresAt }, token.owner, now)) return 'lease lost';
 	if (move === undefined) return 'nothing to store';
 	if (!allowBackwards && stored.rewoundAtGeneration > token.generation) return 'rewound meanwhile';
 	if (!allowBackwards && move.fromStored !== stored.storedCursor) return 'not where the batch started';
@@ -384,7 +424,7 @@ export function setOutcome(verdict: CommitVerdict, progress: WrittenProgress): S
 }
 
 /** One sentence for the Set output that says what happened and what to do. */
-export function explainSetOutcome(outcome: SetOutcome, stream: string, progress: WrittenProgress, leaseOwner?: string | null): string {
+export function explainSetOutcome(outcome: SetOutcome, stream: string, progress: WrittenProgress, leaseOwner?: string | null, readAgain = 0): string {
 	switch (outcome) {
 		case 'advanced':
 			if (progress.passedFailures.length > 0) {
@@ -402,7 +442,7 @@ export function explainSetOutcome(outcome: SetOutcome, stream: string, progress:
 		case 'not stored: rewound meanwhile':
 			return `Stream "${stream}" was rewound (or a rewind undone) while this run was working, so this run did not store its position: the rewind wins. The next run starts from the rewound point.`;
 		case 'not stored: lease lost':
-			return `Stream "${stream}" is no longer held by this run${leaseOwner ? ` (now held by "${leaseOwner}")` : ''}, so this run did not store its position. Its lease expired or was released; raise "Lease Seconds" on Get if runs take longer than the lease.`;
+			return `Stream "${stream}" is no longer held by this run${leaseOwner ? ` (now held by "${leaseOwner}")` : ''}, so this run did not store its position${readAgain > 0 ? `, and the ${readAgain} rows it wrote are in the retry list, so the next run reads them again` : ''}. Its lease expired or was released; raise "Lease Seconds" on Get if a batch takes longer than the lease.`;
 		case 'not stored: not where the batch started':
 			return `Stream "${stream}": the stored watermark is no longer the one these rows were read from (the same batch was stored already, or the items come from an older run), so nothing was stored. Nothing is lost: the stored watermark stays.`;
 		case 'not stored: unknown stream':

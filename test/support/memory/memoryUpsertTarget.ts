@@ -8,6 +8,8 @@ import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog'
 import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
 import type { QualifiedName } from '../../../nodes/shared/core/identifiers';
 import { displayQualifiedName } from '../../../nodes/shared/core/identifiers';
+import type { LeaseGuard } from '../../../nodes/shared/core/leaseGuard';
+import { LeaseLostError } from '../../../nodes/shared/core/leaseGuard';
 import type { TargetValue } from '../../../nodes/shared/core/mappingValues';
 import { convertForColumn } from '../../../nodes/shared/core/mappingValues';
 import { sqlTypeText } from '../../../nodes/shared/core/sqlTypes';
@@ -190,8 +192,23 @@ export class MemoryUpsertTarget implements UpsertTarget {
 	}
 
 
+	/**
+	 * The watermark table in this database, as the lease guard of a write reads it (SyncWorld connects the watermark
+	 * store). Without it, a guarded write fails as SQL Server fails on a table that is not there.
+	 */
+	leaseIsLive?: (guard: LeaseGuard) => boolean;
+
+	/** The lease guard, as leaseGuardSql states it: before anything is written, the whole request or nothing. */
+	private checkLease(options: WriteOptions): void {
+		const guard = options.leaseGuard;
+		if (!guard || options.dryRun) return;
+		if (!this.leaseIsLive) throw refusal(208, `Invalid object name '${displayQualifiedName(guard.table)}'.`);
+		if (!this.leaseIsLive(guard)) throw new LeaseLostError(guard.stream);
+	}
+
 	async upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]> {
 		this.requests++;
+		this.checkLease(options);
 		const table = this.table(plan.table);
 		const before = table.rows;
 		const working = before.map((row) => ({ ...row }));
@@ -250,6 +267,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		const { handling } = plan;
 		if (handling.kind === 'ignore') return rows.map((row) => ({ ordinal: row.ordinal, status: 'ignored' }));
 		this.requests++;
+		this.checkLease(options);
 		const table = this.table(plan.table);
 		const working = table.rows.map((row) => ({ ...row }));
 		const index = indexBy(working, plan.matchColumns);
