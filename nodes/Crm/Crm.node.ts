@@ -8,17 +8,16 @@ import { listSearch, loadOptions, resourceMapping, sqlServerConnectionTest } fro
 
 export class Crm implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'CRM',
+		displayName: 'Visma CRM',
 		name: 'crm',
-		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		icon: { light: 'file:crm.svg', dark: 'file:crm.dark.svg' },
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["target"] === "table" ? "Upsert into table" : "Upsert " + $parameter["target"] }}',
 		description: 'Upsert customers and orders into Visma CRM (SQL Server), in set-based batches',
-		defaults: { name: 'CRM' },
+		defaults: { name: 'Visma CRM' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
 		credentials: [{ name: CRM_CREDENTIAL, required: true, testedBy: 'sqlServerConnectionTest' }],
 		properties: [
 			{
