@@ -14,9 +14,9 @@ import {
 	setOutcome,
 	writtenItemOf,
 } from '../../shared/core/watermark';
-import { toNodeError } from '../../shared/nodeErrors';
+import { errorItem, errorJson, toNodeError } from '../../shared/nodeErrors';
 import type { WatermarkContext } from '../helpers/context';
-import { UnknownStreamError, errorJson } from '../helpers/context';
+import { UnknownStreamError } from '../helpers/context';
 
 export const description: INodeProperties[] = [
 	{
@@ -161,11 +161,11 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
 		const parkedError = new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE });
 		if (!this.continueOnFail()) throw parkedError;
-		return [{ json: { ...json, ...errorJson(parkedError) }, pairedItem }];
+		return [errorItem(this, parkedError, pairedItem, { ...json, ...errorJson(parkedError) })];
 	} catch (error) {
 		failure = error;
 	}
 	const nodeError = toNodeError(this.getNode(), failure, { doing: 'storing the watermark' });
 	if (!this.continueOnFail()) throw nodeError;
-	return [{ json: errorJson(nodeError), pairedItem }];
+	return [errorItem(this, nodeError, pairedItem)];
 }
