@@ -6,6 +6,7 @@ import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import { toNodeError } from '../../shared/nodeErrors';
+import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_ROWS, MAX_ROWS_PER_EXECUTION, readChanges } from '../helpers/readChanges';
 import type { ChangeSource } from '../stores/changeSource';
 
@@ -116,32 +117,14 @@ export const description: INodeProperties[] = [
 		name: 'timeEncoding',
 		type: 'options',
 		options: [
-			{ name: 'Hhmmss (E.g. 134501)', value: 'hhmmss' },
-			{ name: 'Hhmm (E.g. 1345)', value: 'hhmm' },
+			{ name: 'Hours Minutes Seconds (134501 = 13:45:01)', value: 'hhmmss' },
+			{ name: 'Hours Minutes (1345 = 13:45)', value: 'hhmm' },
 		],
 		default: 'hhmmss',
 		description: 'How an integer time column holds the time (ignored for a time column)',
 		displayOptions: show({ markerKind: ['dateAndTime'] }),
 	},
 	markerColumn('rowversionColumn', 'Rowversion Column Name or ID', 'RowVer', 'rowversion', 'The rowversion (timestamp) column.'),
-	{
-		displayName: 'Since',
-		name: 'since',
-		type: 'string',
-		default: '={{ $json.cursor }}',
-		description:
-			'The watermark to read after, as the Watermark node\'s Get gives it. Empty reads from the beginning. A watermark that cannot be read stops the node.',
-		displayOptions: show(),
-	},
-	{
-		displayName: 'Retry Keys',
-		name: 'retryKeys',
-		type: 'json',
-		default: '={{ $json.retry }}',
-		description:
-			'The keys of rows CRM refused before, as the Watermark node\'s Get gives them ("retry"): their current rows are read first and output with _sync.retry = true (a key no longer in the table as a delete). Empty retries nothing.',
-		displayOptions: show(),
-	},
 	{
 		displayName: 'Columns to Output',
 		name: 'outputColumnsMode',
@@ -168,7 +151,7 @@ export const description: INodeProperties[] = [
 		name: 'filters',
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true },
-		placeholder: 'Add Condition',
+		placeholder: 'Add condition',
 		default: {},
 		description: 'Only rows matching every condition are read. A row that stops matching is not seen again until it matches again.',
 		displayOptions: show(),
@@ -211,6 +194,41 @@ export const description: INodeProperties[] = [
 						displayOptions: { hide: { operator: ['isNull', 'isNotNull'] } },
 					},
 				],
+			},
+		],
+	},
+	{
+		displayName:
+			'Reads from where the Sync Watermark node\'s Get before it says the stream stopped (its "cursor" and "retry" fields). <a href="https://github.com/contracting-crm/n8n-nodes-contracting-crm/blob/main/workflows/README.md#visma-contracting" target="_blank">How the two work together</a>',
+		name: 'watermarkNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Advanced',
+		name: 'advanced',
+		type: 'collection',
+		placeholder: 'Add advanced setting',
+		default: {},
+		description: 'Only for reads that do not come straight after a Sync Watermark Get',
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Retry Keys',
+				name: 'retryKeys',
+				type: 'json',
+				default: '={{ $json.retry }}',
+				description:
+					'The keys of rows CRM refused before: their current rows are read first and output with _sync.retry = true (a key no longer in the table as a delete). Without this setting: the "retry" field of the input item, as Get gives it.',
+			},
+			{
+				displayName: 'Since',
+				name: 'since',
+				type: 'string',
+				default: '={{ $json.cursor }}',
+				description:
+					'The watermark to read after. Without this setting: the "cursor" field of the input item, as Get gives it. Empty reads from the beginning; a watermark that cannot be read stops the node.',
 			},
 		],
 	},
@@ -258,13 +276,9 @@ export const description: INodeProperties[] = [
 				description:
 					'Rows changed within this many seconds of the database server\'s clock are left for the next run, so a transaction still in flight is never jumped over. 0 reads right up to now (only safe if nothing writes the marker inside a long transaction).',
 			},
-			{
-				displayName: 'Time Zone',
-				name: 'timeZone',
-				type: 'string',
-				default: 'Europe/Oslo',
-				description: 'The zone the date-time marker\'s wall-clock times are written in (for GETDATE(): the SQL Server machine\'s zone; for UTC columns: UTC)',
-			},
+			timeZoneProperty(
+				"The zone the change marker's wall-clock times are written in: for GETDATE(), the SQL Server machine's zone; for UTC columns, UTC",
+			),
 		],
 	},
 ];
@@ -315,10 +329,17 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec
 				value: condition.value as FilterCondition['value'],
 			}),
 		),
-		timeZone: String(options.timeZone ?? 'Europe/Oslo'),
+		timeZone: chosenTimeZone(context, options.timeZone),
 		lagSeconds: Number(options.lagSeconds ?? 60),
 		nullMarkers: (options.nullMarkers ?? 'firstRunOnly') as NullMarkerRule,
 	};
+}
+
+/** Where the read starts and which refused rows it reads again: what Watermark Get handed over in the input item, unless Advanced says otherwise. */
+export function handoverOf(context: IExecuteFunctions, itemIndex: number): { since: unknown; retryKeys: unknown } {
+	const advanced = context.getNodeParameter('advanced', itemIndex, {}) as IDataObject;
+	const item = context.getInputData()[itemIndex]?.json ?? {};
+	return { since: 'since' in advanced ? advanced.since : item.cursor, retryKeys: 'retryKeys' in advanced ? advanced.retryKeys : item.retry };
 }
 
 /**
@@ -355,12 +376,7 @@ export async function forEachSourceItem(
 export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
 	return await forEachSourceItem(this, 'reading changes from', async (spec, itemIndex) => {
 		const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-		return await readChanges(
-			source,
-			spec,
-			this.getNodeParameter('since', itemIndex, ''),
-			{ batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) },
-			this.getNodeParameter('retryKeys', itemIndex, ''),
-		);
+		const { since, retryKeys } = handoverOf(this, itemIndex);
+		return await readChanges(source, spec, since, { batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) }, retryKeys);
 	});
 }

@@ -35,7 +35,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Options',
 		name: 'setOptions',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		displayOptions: { show: { operation: ['set'] } },
 		options: [
