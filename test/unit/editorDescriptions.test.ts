@@ -4,28 +4,26 @@
  * and no panel that shows an error or an empty box before anything is set.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 
-import type { INodeProperties, INodePropertyCollection, INodePropertyOptions, INodeType, INodeTypeDescription, IWorkflowBase } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyCollection, INodePropertyOptions, INodeTypeDescription, IWorkflowBase } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
-import { PACKAGE_ROOT, runWorkflow } from '../support/workflowRunner';
+import { PACKAGE_NAME, loadNodeTypes, runWorkflow } from '../support/workflowRunner';
 
-const packageJson = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[]; credentials: string[] } };
+type Description = INodeTypeDescription & { properties: INodeProperties[] };
+let nodes: Record<'contracting' | 'crm' | 'watermark', Description>;
+let credentialProperties: INodeProperties[][];
 
-function loaded(file: string): INodeTypeDescription & { properties: INodeProperties[] } {
-	const exported = require(path.join(PACKAGE_ROOT, file)) as Record<string, new () => INodeType & { properties?: INodeProperties[] }>;
-	const instance = new (Object.values(exported)[0])();
-	return (instance.description ?? { properties: instance.properties }) as INodeTypeDescription & { properties: INodeProperties[] };
-}
-
-const nodes = Object.fromEntries(packageJson.n8n.nodes.map((file) => [loaded(file).name, loaded(file)]));
-const credentials = packageJson.n8n.credentials.map(loaded);
+before(async () => {
+	const types = await loadNodeTypes();
+	const of = (name: string) => types.getByNameAndVersion(`${PACKAGE_NAME}.${name}`).description as Description;
+	nodes = { contracting: of('contracting'), crm: of('crm'), watermark: of('watermark') };
+	credentialProperties = Object.values(types.ours.credentialTypes).map(({ type }) => type.properties);
+});
 
 /** Every parameter, option and collection entry, however deeply nested. */
 function everything(properties: Array<INodeProperties | INodePropertyOptions | INodePropertyCollection>): Array<Record<string, unknown>> {
@@ -39,17 +37,18 @@ const shown = (description: INodeTypeDescription, values: Record<string, unknown
 	description.properties.filter((property) => property.name === name && NodeHelpers.displayParameter(values as never, property, { typeVersion: 1 }, description));
 
 describe('the words in the editor', () => {
-	const texts = [...Object.values(nodes), ...credentials].flatMap((description) =>
-		everything(description.properties).flatMap((entry) => [entry.displayName, entry.name, entry.placeholder].filter((text): text is string => typeof text === 'string')),
-	);
+	const texts = () =>
+		[...Object.values(nodes).map((description) => description.properties), ...credentialProperties].flatMap((properties) =>
+			everything(properties).flatMap((entry) => [entry.displayName, entry.name, entry.placeholder].filter((text): text is string => typeof text === 'string')),
+		);
 
 	it('have no Title-Case autofix artefacts', () => {
-		const artefacts = texts.filter((text) => /\bDbo\.|\bHhmm|\bE\.g\.|\(Ms\)/.test(text));
+		const artefacts = texts().filter((text) => /\bDbo\.|\bHhmm|\bE\.g\.|\(Ms\)/.test(text));
 		assert.deepEqual(artefacts, []);
 	});
 
 	it('say "Add option" (and "Add condition", "Add column"…) the one way n8n does', () => {
-		const adds = texts.filter((text) => /^Add /.test(text));
+		const adds = texts().filter((text) => /^Add /.test(text));
 		assert.ok(adds.includes('Add option'));
 		assert.deepEqual(
 			adds.filter((text) => /^Add [A-Z]/.test(text)),
@@ -84,9 +83,8 @@ describe('Visma Contracting: Since and Retry Keys are wiring, out of sight', () 
 });
 
 describe('Time Zone', () => {
-	const zones = Object.values(nodes).flatMap((description) => everything(description.properties).filter((entry) => entry.name === 'timeZone' && 'type' in entry));
-
 	it('is a list of IANA zones on every node that has one, defaulting to the workflow\'s time zone', () => {
+		const zones = Object.values(nodes).flatMap((description) => everything(description.properties).filter((entry) => entry.name === 'timeZone' && 'type' in entry));
 		assert.ok(zones.length >= 2, 'Contracting and Watermark Get have a time zone');
 		for (const zone of zones) {
 			assert.equal(zone.type, 'options');

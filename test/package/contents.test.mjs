@@ -6,26 +6,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
-
-import { PACKAGE_ROOT } from '../support/workflowRunner';
-
-interface PackageJson {
-	main?: string;
-	author?: { name?: string; email?: string; url?: string };
-	repository?: { url?: string };
-	bugs?: { url?: string };
-	scripts: Record<string, string>;
-	n8n: { strict: boolean; nodes: string[]; credentials: string[] };
-}
-
-const packageJson = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as PackageJson;
+// Runs against the build in dist/ (npm test builds first).
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const loadBuilt = createRequire(import.meta.url);
+const packageJson = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8'));
 
 /** The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens. */
-function githubAnchorOf(heading: string): string {
+function githubAnchorOf(heading) {
 	return heading
 		.trim()
 		.toLowerCase()
@@ -33,23 +25,22 @@ function githubAnchorOf(heading: string): string {
 		.replace(/\s/g, '-');
 }
 
-function anchorsOf(markdownFile: string): Set<string> {
+function anchorsOf(markdownFile) {
 	const text = readFileSync(path.join(PACKAGE_ROOT, markdownFile), 'utf8');
 	return new Set(text.split('\n').flatMap((line) => (/^#{1,6} /.test(line) ? [githubAnchorOf(line.replace(/^#+ /, ''))] : [])));
 }
 
-function descriptionOf(nodeFile: string): INodeTypeDescription {
-	const loaded = require(path.join(PACKAGE_ROOT, nodeFile)) as Record<string, new () => INodeType>;
-	const [NodeClass] = Object.values(loaded);
-	return new NodeClass().description as INodeTypeDescription;
+function descriptionOf(nodeFile) {
+	const [NodeClass] = Object.values(loadBuilt(path.join(PACKAGE_ROOT, nodeFile)));
+	return new NodeClass().description;
 }
 
 describe('the npm package', () => {
-	let packed: string[];
+	let packed;
 
 	before(() => {
 		const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
-		packed = (JSON.parse(output) as Array<{ files: Array<{ path: string }> }>)[0].files.map((file) => file.path);
+		packed = JSON.parse(output)[0].files.map((file) => file.path);
 	});
 
 	it('holds a LICENSE, every shipped workflow and the partner guide, and every node and credential n8n loads', () => {
@@ -73,7 +64,7 @@ describe('the npm package', () => {
 			assert.ok(value, 'set');
 			assert.doesNotMatch(value, /\.invalid\b|example\.|<\.\.\.>/, `${value} is no placeholder`);
 		}
-		assert.match(readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8'), new RegExp(packageJson.bugs?.url as string));
+		assert.match(readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8'), new RegExp(packageJson.bugs?.url));
 	});
 
 	it("is linted by n8n's own command, honestly not strict (its eslint config differs from the default)", () => {
@@ -84,7 +75,7 @@ describe('the npm package', () => {
 
 describe("each node, as n8n's node panel shows it", () => {
 	const partnerGuideAnchors = anchorsOf('workflows/README.md');
-	const expected: Record<string, string> = { contracting: 'Visma Contracting', crm: 'Visma CRM', watermark: 'Sync Watermark' };
+	const expected = { contracting: 'Visma Contracting', crm: 'Visma CRM', watermark: 'Sync Watermark' };
 
 	for (const nodeFile of packageJson.n8n.nodes) {
 		const description = descriptionOf(nodeFile);
@@ -93,7 +84,7 @@ describe("each node, as n8n's node panel shows it", () => {
 		it(`${description.name}: named "${expected[description.name]}", found by Visma, SQL Server, MSSQL, sync and watermark under Data & Storage`, () => {
 			assert.equal(description.displayName, expected[description.name]);
 			assert.ok(existsSync(codexFile), `${path.relative(PACKAGE_ROOT, codexFile)} is built next to the node`);
-			const codex = JSON.parse(readFileSync(codexFile, 'utf8')) as { node: string; categories: string[]; alias: string[]; resources: Record<string, Array<{ url: string }>> };
+			const codex = JSON.parse(readFileSync(codexFile, 'utf8'));
 			assert.equal(codex.node, `n8n-nodes-contracting-crm.${description.name}`);
 			assert.ok(codex.categories.includes('Data & Storage'));
 			for (const alias of ['Visma', 'SQL Server', 'MSSQL', 'sync', 'watermark']) assert.ok(codex.alias.includes(alias), `alias ${alias}`);
@@ -106,7 +97,7 @@ describe("each node, as n8n's node panel shows it", () => {
 		});
 
 		it(`${description.name}: an icon of its own, light and dark, and not offered to AI agents`, () => {
-			const icon = description.icon as { light: string; dark: string };
+			const icon = description.icon;
 			const files = [icon.light, icon.dark].map((file) => path.resolve(path.dirname(path.join(PACKAGE_ROOT, nodeFile)), file.replace(/^file:/, '')));
 			for (const file of files) assert.ok(existsSync(file), `${file} exists`);
 			assert.notEqual(readFileSync(files[0], 'utf8'), readFileSync(files[1], 'utf8'));
@@ -115,7 +106,7 @@ describe("each node, as n8n's node panel shows it", () => {
 	}
 
 	it('no two nodes share an icon', () => {
-		const icons = packageJson.n8n.nodes.map((nodeFile) => (descriptionOf(nodeFile).icon as { light: string }).light);
+		const icons = packageJson.n8n.nodes.map((nodeFile) => descriptionOf(nodeFile).icon.light);
 		assert.equal(new Set(icons).size, icons.length);
 	});
 });
