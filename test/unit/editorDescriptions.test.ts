@@ -82,6 +82,21 @@ describe('Visma Contracting: Since and Retry Keys are wiring, out of sight', () 
 	}
 });
 
+describe('Visma Contracting: saved choices show without a reachable database', () => {
+	it('marker columns are picked from the list or typed by name, and default by name to the Contracting schema\'s own', () => {
+		const defaults: Record<string, string> = { markerColumn: 'ChangedAt', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', rowversionColumn: 'RowVer' };
+		for (const [name, column] of Object.entries(defaults)) {
+			const property = nodes.contracting.properties.find((candidate) => candidate.name === name) as INodeProperties;
+			assert.equal(property.type, 'resourceLocator', name);
+			assert.deepEqual(property.default, { mode: 'name', value: column });
+			assert.deepEqual(
+				(property.modes ?? []).map((mode) => mode.name),
+				['list', 'name'],
+			);
+		}
+	});
+});
+
 describe('Time Zone', () => {
 	it('is a list of IANA zones on every node that has one, defaulting to the workflow\'s time zone', () => {
 		const zones = Object.values(nodes).flatMap((description) => everything(description.properties).filter((entry) => entry.name === 'timeZone' && 'type' in entry));

@@ -39,15 +39,24 @@ const COLUMN_CHOICE = {
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['readChanges'], ...extra } });
 
-/** A column the chosen change marker is read from; its default is the Contracting schema's own column name. */
+/**
+ * A column the chosen change marker is read from, picked from the table's columns or typed by name. Its default
+ * is the Contracting schema's own column name, by name, so a saved choice shows even when the database cannot be
+ * reached (a list of options would show only its error).
+ */
 function markerColumn(name: string, displayName: string, defaultColumn: string, markerKind: MarkerSpec['kind'], what: string): INodeProperties {
 	return {
 		displayName,
 		name,
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		default: defaultColumn,
-		description: [what, 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.'].join(' '),
+		type: 'resourceLocator',
+		default: { mode: 'name', value: defaultColumn },
+		required: true,
+		description: what,
+		modes: [
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'columnSearch', searchable: true } },
+			{ displayName: 'By Name', name: 'name', type: 'string', placeholder: `e.g. ${defaultColumn}` },
+		],
+		typeOptions: { loadOptionsDependsOn: ['table.value'] },
 		displayOptions: show({ markerKind: [markerKind] }),
 	};
 }
@@ -109,9 +118,9 @@ export const description: INodeProperties[] = [
 		description: 'How the node tells which rows changed since the watermark',
 		displayOptions: show(),
 	},
-	markerColumn('markerColumn', 'Marker Column Name or ID', 'ChangedAt', 'datetime', 'The column set to the date and time of each change.'),
-	markerColumn('dateColumn', 'Date Column Name or ID', 'LastChangeDate', 'dateAndTime', 'The date of each change: a date or datetime column, or an integer holding yyyymmdd.'),
-	markerColumn('timeColumn', 'Time Column Name or ID', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding).'),
+	markerColumn('markerColumn', 'Marker Column', 'ChangedAt', 'datetime', 'The column set to the date and time of each change'),
+	markerColumn('dateColumn', 'Date Column', 'LastChangeDate', 'dateAndTime', 'The date of each change: a date or datetime column, or an integer holding yyyymmdd'),
+	markerColumn('timeColumn', 'Time Column', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding)'),
 	{
 		displayName: 'Time Encoding',
 		name: 'timeEncoding',
@@ -124,7 +133,7 @@ export const description: INodeProperties[] = [
 		description: 'How an integer time column holds the time (ignored for a time column)',
 		displayOptions: show({ markerKind: ['dateAndTime'] }),
 	},
-	markerColumn('rowversionColumn', 'Rowversion Column Name or ID', 'RowVer', 'rowversion', 'The rowversion (timestamp) column.'),
+	markerColumn('rowversionColumn', 'Rowversion Column', 'RowVer', 'rowversion', 'The rowversion (timestamp) column'),
 	{
 		displayName: 'Columns to Output',
 		name: 'outputColumnsMode',
@@ -285,18 +294,20 @@ export const description: INodeProperties[] = [
 
 function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec {
 	const kind = context.getNodeParameter('markerKind', itemIndex) as MarkerSpec['kind'];
+	// Picked from the list or typed by name; a workflow saved before these were pickers holds the plain name.
+	const column = (name: string) => String(context.getNodeParameter(name, itemIndex, '', { extractValue: true }));
 	switch (kind) {
 		case 'datetime':
-			return { kind, column: context.getNodeParameter('markerColumn', itemIndex) as string };
+			return { kind, column: column('markerColumn') };
 		case 'dateAndTime':
 			return {
 				kind,
-				dateColumn: context.getNodeParameter('dateColumn', itemIndex) as string,
-				timeColumn: context.getNodeParameter('timeColumn', itemIndex) as string,
+				dateColumn: column('dateColumn'),
+				timeColumn: column('timeColumn'),
 				timeEncoding: context.getNodeParameter('timeEncoding', itemIndex) as TimeEncoding,
 			};
 		case 'rowversion':
-			return { kind, column: context.getNodeParameter('rowversionColumn', itemIndex) as string };
+			return { kind, column: column('rowversionColumn') };
 		case 'changeTracking':
 			return { kind };
 	}
