@@ -22,19 +22,18 @@ const outputsOf = (parameters: { operation?: string }) =>
 		: [{ type: 'main' }];
 
 export class Watermark implements INodeType {
-		description: INodeTypeDescription = {
-		displayName: 'Watermark',
+	description: INodeTypeDescription = {
+		displayName: 'Sync Watermark',
 		name: 'watermark',
-		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		icon: { light: 'file:watermark.svg', dark: 'file:watermark.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle:
 			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind", retryList: "Retry List", retryParkedAgain: "Retry Parked Rows Again" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : $parameter["operation"] === "rewind" && $parameter["streams"] === "all" ? ": all streams" : ": " + $parameter["stream"]) }}',
 		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',
-		defaults: { name: 'Watermark' },
+		defaults: { name: 'Sync Watermark' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: `={{(${outputsOf.toString()})($parameter)}}`,
-		usableAsTool: true,
 		credentials: [
 			{
 				name: 'crmSqlServerApi',

@@ -221,6 +221,18 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.deepEqual(loadProblems, [], "n8n's log reports no node type it could not load");
 	});
 
+	test("n8n's node list finds each node by Visma, SQL Server, MSSQL, sync and watermark, under Data & Storage", async () => {
+		const nodeTypes = await rest.request('GET', '/types/nodes.json');
+		const ours = nodeTypes.filter(({ name }) => PACKAGE_NODE_TYPES.includes(name));
+		assert.deepEqual(ours.map(({ displayName }) => displayName).sort(), ['Sync Watermark', 'Visma CRM', 'Visma Contracting']);
+		// What the node panel's search looks at: the name and the codex aliases.
+		const found = (term) => ours.filter(({ displayName, codex }) => [displayName, ...(codex?.alias ?? [])].some((text) => text.toLowerCase().includes(term.toLowerCase())));
+		for (const term of ['Visma', 'SQL Server', 'MSSQL', 'sync', 'watermark']) {
+			assert.equal(found(term).length, ours.length, `"${term}" finds all three nodes`);
+		}
+		for (const { displayName, codex } of ours) assert.ok(codex?.categories?.includes('Data & Storage'), `${displayName} is under Data & Storage`);
+	});
+
 	test('the three workflows import with all their nodes, the sync and the rewind switched off, the alert published; the sync names the alert workflow as its error workflow', async () => {
 		assert.equal(shipped.length, 3, `the sync, the rewind and the alert (found ${shipped.map(({ file }) => path.basename(file))})`);
 		for (const { file, workflow } of shipped) {

@@ -66,12 +66,16 @@ describe('Count Changes\' parameters are Read Changes\' own source parameters', 
 		assert.ok(count.every((parameter) => JSON.stringify(parameter.operation) === JSON.stringify(['countChanges'])));
 		const readSource = read.filter(({ property }) => countChangesOperation.SOURCE_PARAMETERS.has(property.name));
 		assert.deepEqual(
-			count.filter(({ property }) => property.name !== 'options').map(({ property }) => property),
+			count.filter(({ property }) => property.type !== 'collection').map(({ property }) => property),
 			readSource.map(({ property }) => property),
 		);
-		const options = (parameters: typeof read) => (parameters.find(({ property }) => property.name === 'options')?.property.options ?? []) as INodeProperties[];
-		assert.deepEqual(options(count), options(read).filter((option) => countChangesOperation.SOURCE_OPTIONS.has(option.name)));
-		assert.deepEqual(options(count).map((option) => option.name), ['nullMarkers', 'lagSeconds', 'timeZone']);
+		const inside = (parameters: typeof read, collection: string) =>
+			(parameters.find(({ property }) => property.name === collection)?.property.options ?? []) as INodeProperties[];
+		for (const collection of ['options', 'advanced']) {
+			assert.deepEqual(inside(count, collection), inside(read, collection).filter((option) => countChangesOperation.SOURCE_OPTIONS.has(option.name)));
+		}
+		assert.deepEqual(inside(count, 'options').map((option) => option.name), ['nullMarkers', 'lagSeconds', 'timeZone']);
+		assert.deepEqual(inside(count, 'advanced').map((option) => option.name), ['since']);
 	});
 
 	it('leaves out what only shapes the read\'s output: columns, batch size, cap', () => {
@@ -194,7 +198,7 @@ describe('Contracting node: Count Changes Since Watermark in a workflow, over th
 		const double = server();
 		useRecordingTransport(double);
 		const rewound = serializeCursor({ kind: 'datetime', marker: MARKER, key: null });
-		const result = await runWorkflow(countWorkflow({ since: '={{ $json.cursor }}' }), {
+		const result = await runWorkflow(countWorkflow({}), {
 			credentials,
 			triggerItems: [{ json: { cursor: null } }, { json: { cursor: rewound } }],
 			startNodeName: 'Start',
@@ -216,9 +220,9 @@ describe('Contracting node: Count Changes Since Watermark in a workflow, over th
 
 	it('stops on a watermark it cannot read, naming it; with Continue On Fail the item carries the error', async () => {
 		useRecordingTransport(server());
-		const failed = await runWorkflow(countWorkflow({ since: 'two days ago' }), { credentials, startNodeName: 'Start', triggerItems: [{ json: {} }] });
+		const failed = await runWorkflow(countWorkflow({ advanced: { since: 'two days ago' } }), { credentials, startNodeName: 'Start', triggerItems: [{ json: {} }] });
 		assert.match(failed.errorMessage ?? '', /two days ago/);
-		const continued = await runWorkflow(countWorkflow({ since: 'two days ago' }, { onError: 'continueRegularOutput' }), {
+		const continued = await runWorkflow(countWorkflow({ advanced: { since: 'two days ago' } }, { onError: 'continueRegularOutput' }), {
 			credentials,
 			startNodeName: 'Start',
 			triggerItems: [{ json: {} }],

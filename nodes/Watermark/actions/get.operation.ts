@@ -5,8 +5,9 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { serializeCursor } from '../../shared/core/cursor';
 import { parseQualifiedName } from '../../shared/core/identifiers';
-import { DEFAULT_TIME_ZONE, wallTimeOfInput } from '../../shared/core/rewind';
+import { wallTimeOfInput } from '../../shared/core/rewind';
 import { zoneNamed } from '../../shared/core/timeZone';
+import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { dueRetryOf } from '../../shared/core/retryList';
 import type { LeasePlace } from '../../shared/core/watermark';
 import { encodeToken, heldByAnotherRunMessage, leaseOwnerOfRun } from '../../shared/core/watermark';
@@ -50,14 +51,9 @@ export const description: INodeProperties[] = [
 		description: 'Wall-clock date and time in the stream\'s time zone. Only for streams read by a date-time change marker.',
 		displayOptions: show({ startingPoint: ['date'] }),
 	},
-	{
-		displayName: 'Time Zone',
-		name: 'timeZone',
-		type: 'string',
-		default: DEFAULT_TIME_ZONE,
-		description: 'The time zone of the stream\'s change dates (IANA name). Rewinds count days and hours in it.',
+	timeZoneProperty("The time zone of the stream's change dates; rewinds count days and hours in it. Stored with the stream on its first run.", {
 		displayOptions: show(),
-	},
+	}),
 	{
 		displayName: 'Store Cursor In',
 		name: 'storeCursorIn',
@@ -264,7 +260,7 @@ export async function execute(this: IExecuteFunctions, { store, audit, tables }:
 		(itemIndex) => `getting the watermark of stream "${String(this.getNodeParameter('stream', itemIndex, ''))}"`,
 		async (itemIndex) => {
 			const stream = streamParameter(this, itemIndex);
-			const timeZone = String(this.getNodeParameter('timeZone', itemIndex) ?? '').trim();
+			const timeZone = chosenTimeZone(this, this.getNodeParameter('timeZone', itemIndex));
 			zoneNamed(timeZone);
 			const starting = startingPointOf(this, itemIndex, timeZone);
 			const lease = leaseOf(this, itemIndex);

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { toNodeError } from '../../shared/nodeErrors';
+import { failEveryItem } from '../../shared/nodeErrors';
 import type { WatermarkContext } from '../helpers/context';
 import { openWatermarkContext } from '../helpers/context';
 import type { WatermarkOperation } from './common.descriptions';
@@ -22,7 +22,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	} catch (error) {
 		failure = error;
 	}
-	if (!context) throw toNodeError(this.getNode(), failure, { doing: 'connecting to the watermark database' });
+	if (!context) {
+		const failed = failEveryItem(this, failure, 'connecting to the watermark database');
+		// Get's "Acquired" output only ever carries a lease.
+		return operation === 'get' ? [[], failed] : [failed];
+	}
 	switch (operation) {
 		case 'get':
 			return await get.execute.call(this, context);

@@ -15,17 +15,17 @@ import {
 	setOutcome,
 	writtenItemOf,
 } from '../../shared/core/watermark';
-import { toNodeError } from '../../shared/nodeErrors';
+import { errorItem, errorJson, toNodeError } from '../../shared/nodeErrors';
 import { tokenOfUpstreamGet } from '../../shared/upstreamGet';
 import type { WatermarkContext } from '../helpers/context';
-import { UnknownStreamError, errorJson } from '../helpers/context';
+import { UnknownStreamError } from '../helpers/context';
 
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Options',
 		name: 'setOptions',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		displayOptions: { show: { operation: ['set'] } },
 		options: [
@@ -90,6 +90,8 @@ export const description: INodeProperties[] = [
 				displayName: 'Token From Get',
 				name: 'token',
 				type: 'string',
+				// Not a secret, but n8n's scanner wants every "token" masked; the mask does not hide the expression it is set by.
+				typeOptions: { password: true },
 				default: '',
 				placeholder: "e.g. {{ $('Get Watermark').first().json.token }}",
 				description:
@@ -197,11 +199,11 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
 		const parkedError = new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE });
 		if (!this.continueOnFail()) throw parkedError;
-		return [{ json: { ...json, ...errorJson(parkedError) }, pairedItem }];
+		return [errorItem(this, parkedError, pairedItem, { ...json, ...errorJson(parkedError) })];
 	} catch (error) {
 		failure = error;
 	}
 	const nodeError = toNodeError(this.getNode(), failure, { doing: 'storing the watermark' });
 	if (!this.continueOnFail()) throw nodeError;
-	return [{ json: errorJson(nodeError), pairedItem }];
+	return [errorItem(this, nodeError, pairedItem)];
 }

@@ -47,8 +47,6 @@ export type TimedRewind = { by: 'duration'; days: number; hours: number } | { by
 /** To the beginning: everything is sent again, whatever the stored cursor is (even one that cannot be read). */
 export type RewindRequest = TimedRewind | { by: 'beginning' };
 
-export const DEFAULT_TIME_ZONE = 'Europe/Oslo';
-
 const WALL_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{1,7})?$/;
 
 interface WallTime {
