@@ -283,7 +283,8 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	});
 
 	test('one credential choice reaches every node: n8n gives each node the credential the workflows name', async () => {
-		for (const workflow of madeByPartner) {
+		// The alert workflow has no node of this package: nothing of it uses these credentials.
+		for (const workflow of madeByPartner.filter(({ nodes }) => nodes.some((node) => node.type.startsWith(`${PACKAGE_NAME}.`)))) {
 			const imported = await rest.request('GET', `/rest/workflows/${workflow.id}`);
 			const references = imported.nodes
 				.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`))
