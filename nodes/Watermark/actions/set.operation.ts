@@ -81,7 +81,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Advanced',
 		name: 'advanced',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		description: 'Internal wiring with Watermark Get; the default works',
 		displayOptions: { show: { operation: ['set'] } },
