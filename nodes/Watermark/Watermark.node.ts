@@ -92,6 +92,14 @@ export class Watermark implements INodeType {
 				],
 				default: 'retryList',
 			},
+			{
+				displayName:
+					'Works with Watermark Get: Get holds the stream for this run; the CRM node and Set find its token by themselves (Advanced holds the wiring). How they work together: the README of n8n-nodes-contracting-crm, workflows/README.md, section "Sync Watermark".',
+				name: 'worksWithGetNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['get', 'set'] } },
+			},
 			databaseProperty,
 			...get.description,
 			...set.description,

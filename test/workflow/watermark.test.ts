@@ -253,7 +253,7 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		const workflow = syncWorkflow(1) as unknown as { nodes: Array<{ name: string; parameters: Record<string, unknown>; onError?: string }> };
 		const set = workflow.nodes.find((node) => node.name === 'Set Watermark');
 		if (!set) throw new Error('the workflow has a Set Watermark node');
-		set.parameters.advanced = { token: 'not a token' };
+		set.parameters.advanced = { fromGet: 'not a token' };
 		set.onError = 'continueRegularOutput';
 		const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
 		assert.equal(run.errorMessage, undefined);

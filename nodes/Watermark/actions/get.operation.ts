@@ -151,7 +151,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Advanced',
 		name: 'advanced',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		description: 'Internal wiring between the batches of a run; the defaults work',
 		displayOptions: show(),

@@ -81,14 +81,14 @@ export const description: INodeProperties[] = [
 		displayName: 'Advanced',
 		name: 'advanced',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		description: 'Internal wiring with Watermark Get; the default works',
 		displayOptions: { show: { operation: ['set'] } },
 		options: [
 			{
 				displayName: 'Token From Get',
-				name: 'token',
+				name: 'fromGet',
 				type: 'string',
 				// Not a secret, but n8n's scanner wants every "token" masked; the mask does not hide the expression it is set by.
 				typeOptions: { password: true },
@@ -111,7 +111,7 @@ interface SetOptions {
 
 /** "Token From Get", or else the token of the Watermark Get this node follows. */
 function tokenText(context: IExecuteFunctions): string {
-	const given = String((context.getNodeParameter('advanced', 0, {}) as { token?: unknown }).token ?? '').trim();
+	const given = String((context.getNodeParameter('advanced', 0, {}) as { fromGet?: unknown }).fromGet ?? '').trim();
 	if (given !== '') return given;
 	const upstream = tokenOfUpstreamGet(context);
 	if (upstream === undefined) throw new WatermarkTokenError('no Watermark Get runs before this node, and "Token From Get" is empty');
