@@ -472,7 +472,8 @@ BEGIN
 	SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now,
 	       CASE WHEN ${conditionSql(PARKS_THE_ENTRY, { wasParked: 'CONVERT(bit, 0)', attemptsAfter: '1', maxAttempts: '@maxAttempts' })} THEN 1 ELSE 0 END
 	FROM @changes c
-	WHERE ${decidesSql(RETRY_ACTIONS, 'enter', { written: 'c.Written', listed: `(CASE WHEN EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')}) THEN 1 ELSE 0 END)` })};
+	CROSS APPLY (SELECT CASE WHEN EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')}) THEN 1 ELSE 0 END AS Listed) AS l
+	WHERE ${decidesSql(RETRY_ACTIONS, 'enter', { written: 'c.Written', listed: 'l.Listed' })};
 END;`;
 }
 

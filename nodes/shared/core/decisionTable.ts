@@ -94,6 +94,7 @@ export function conditionSql<F extends string>(condition: Condition<F>, operands
 			return `(NOT ${conditionSql(condition.condition, operands)})`;
 		case 'any':
 		case 'all':
+			if (condition.conditions.length === 0) return condition.is === 'all' ? '(1 = 1)' : '(1 = 0)';
 			return `(${condition.conditions.map((part) => conditionSql(part, operands)).join(condition.is === 'any' ? ' OR ' : ' AND ')})`;
 	}
 }
@@ -106,10 +107,14 @@ export function decisionSql<F extends string, O extends string>(table: DecisionT
 	return `CASE\n${branches.join('\n')}\n\tELSE ${outcomeLiteral(table.otherwise)} END`;
 }
 
-/** A T-SQL predicate that holds exactly when the table decides `outcome` (its rule holds and no earlier one does). */
-export function decidesSql<F extends string, O extends string>(table: DecisionTable<F, O>, outcome: O, operands: Record<F, string>): string {
+/** The condition that holds exactly when the table decides `outcome`: its rule holds and no earlier one does. */
+export function decidesCondition<F extends string, O extends string>(table: DecisionTable<F, O>, outcome: O): Condition<F> {
 	const index = table.rules.findIndex((rule) => rule.outcome === outcome);
 	const earlier = index === -1 ? table.rules : table.rules.slice(0, index);
-	const parts = [...earlier.map((rule) => not(rule.when)), ...(index === -1 ? [] : [table.rules[index].when])];
-	return parts.length === 0 ? '(1 = 1)' : conditionSql(all(...parts), operands);
+	return all(...earlier.map((rule) => not(rule.when)), ...(index === -1 ? [] : [table.rules[index].when]));
+}
+
+/** decidesCondition in T-SQL, for a statement that acts on the rows one outcome applies to. */
+export function decidesSql<F extends string, O extends string>(table: DecisionTable<F, O>, outcome: O, operands: Record<F, string>): string {
+	return conditionSql(decidesCondition(table, outcome), operands);
 }
