@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { Fact } from '../../nodes/shared/core/decisionTable';
-import { decide, outcomesOf } from '../../nodes/shared/core/decisionTable';
+import { conditionSql, decide, decidesSql, outcomesOf } from '../../nodes/shared/core/decisionTable';
+import { PARKS_THE_ENTRY, RETRY_ACTIONS } from '../../nodes/shared/core/retryList';
 import type { CommitFact } from '../../nodes/shared/core/watermark';
 import { COMMIT_VERDICTS } from '../../nodes/shared/core/watermark';
 import { comparableStoredValue } from '../../nodes/shared/core/watermarkLocation';
@@ -91,4 +92,38 @@ describe('SQL Server watermark store: Set hands the verdict rules the facts its 
 			assert.equal(result.verdict, row.expected.verdict);
 		});
 	}
+});
+
+describe('SQL Server watermark store: the retry statements of Set apply the retry list rules', () => {
+	const tables = DEFAULT_WATERMARK_TABLES;
+	const retryTable = { schema: 'dbo', name: 'ContractingCrmWatermarkRetry' };
+	const text = commitSql(tables, packageLocationSql(tables.state), retryTable);
+	const between = (start: string, end: string) => {
+		const from = text.indexOf(start);
+		assert.ok(from !== -1, `the Set statement has ${start}`);
+		return text.slice(from, text.indexOf(end, from));
+	};
+	const deletion = between('DELETE r FROM [dbo].[ContractingCrmWatermarkRetry]', 'SET @retryRemoved');
+	const update = between('UPDATE r SET [Attempts]', 'INSERT INTO [dbo].[ContractingCrmWatermarkRetry]');
+	const insert = between('INSERT INTO [dbo].[ContractingCrmWatermarkRetry]', 'END;');
+	/** In the DELETE and the UPDATE the key is matched against a listed row; the INSERT works it out per key. */
+	const listedRow = { written: 'c.Written', listed: '1' };
+	const perKey = { written: 'c.Written', listed: 'l.Listed' };
+
+	it('each key takes exactly the statement of its action: DELETE leave, UPDATE count another attempt, INSERT enter', () => {
+		assert.ok(deletion.includes(decidesSql(RETRY_ACTIONS, 'leave', listedRow)));
+		assert.ok(update.includes(decidesSql(RETRY_ACTIONS, 'count another attempt', listedRow)));
+		assert.ok(insert.includes(decidesSql(RETRY_ACTIONS, 'enter', perKey)));
+		assert.match(insert, /CASE WHEN EXISTS \(SELECT 1 FROM \[dbo\]\.\[ContractingCrmWatermarkRetry\] r WHERE r\.\[Stream\] = @stream AND c\.KeyText COLLATE Latin1_General_BIN2 = r\.\[KeyText\]\) THEN 1 ELSE 0 END AS Listed/);
+		assert.deepEqual(outcomesOf(RETRY_ACTIONS), ['leave', 'count another attempt', 'enter'], 'an action without a statement would be listed here');
+	});
+
+	it('parks by PARKS_THE_ENTRY, with the attempts each statement writes', () => {
+		const parks = (operands: { wasParked: string; attemptsAfter: string }) =>
+			`CASE WHEN ${conditionSql(PARKS_THE_ENTRY, { ...operands, maxAttempts: '@maxAttempts' })} THEN 1 ELSE 0 END`;
+		assert.ok(update.includes('SET [Attempts] = r.[Attempts] + 1,'));
+		assert.ok(update.includes(`[Parked] = ${parks({ wasParked: 'r.[Parked]', attemptsAfter: 'r.[Attempts] + 1' })}`));
+		assert.ok(insert.includes('SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now,'));
+		assert.ok(insert.includes(parks({ wasParked: 'CONVERT(bit, 0)', attemptsAfter: '1' })));
+	});
 });
