@@ -11,8 +11,8 @@ import { describe, it } from 'node:test';
 import { serializeCursor } from '../../nodes/shared/core/cursor';
 import type { RetryChange } from '../../nodes/shared/core/retryList';
 import type { CommitVerdict } from '../../nodes/shared/core/watermark';
-import { PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
-import type { AcquireResult, WatermarkStore } from '../../nodes/Watermark/stores/watermarkStore';
+import type { WatermarkStore } from '../../nodes/Watermark/stores/watermarkStore';
+import { acquireRequest, acquired } from './watermarkStore.contract';
 
 const at = (second: number, kind: 'datetime' | 'dateAndTime' = 'datetime') =>
 	serializeCursor({ kind, marker: `2025-03-01T10:00:${String(second).padStart(2, '0')}`, key: [String(second)] });
@@ -245,27 +245,11 @@ const newStream = () => `outcome-${process.pid}-${Date.now()}-${++streams}`;
 const failed = (no: number): RetryChange => ({ kind: 'failed', key: { CustomerNo: no }, cursor: null, error: `refused ${no}` });
 const written = (no: number): RetryChange => ({ kind: 'written', key: { CustomerNo: no } });
 
-function acquired(result: AcquireResult): Extract<AcquireResult, { kind: 'acquired' }> {
-	assert.equal(result.kind, 'acquired', `expected the lease, got ${JSON.stringify(result)}`);
-	return result as Extract<AcquireResult, { kind: 'acquired' }>;
-}
-
-const acquireRequest = (stream: string, owner: string, leaseSeconds = 600) => ({
-	stream,
-	owner,
-	leaseSeconds,
-	startingCursor: null,
-	startingReason: 'Starting point: from the beginning',
-	timeZone: 'Europe/Oslo',
-	location: PACKAGE_TABLE,
-	audit,
-});
-
 /** Brings a new stream to the stored row through the store's own operations; answers the token Set will carry. */
 async function arrange(store: WatermarkStore, stream: string, stored: StoredRow): Promise<{ generation: number }> {
 	if (stored.exists === false) return { generation: 0 };
 	const lease = stored.lease ?? 'this run';
-	let state = acquired(await store.acquire(acquireRequest(stream, OWNER, lease === 'another run' ? 0 : 600))).state;
+	let state = acquired(await store.acquire(acquireRequest(stream, OWNER, { leaseSeconds: lease === 'another run' ? 0 : 600, audit }))).state;
 	const keep = { token: { stream, generation: state.generation, owner: OWNER }, allowBackwards: true, releaseLease: false, audit };
 	if (stored.cursor !== null) state = (await store.commit({ ...keep, move: { from: null, to: stored.cursor } })).state ?? state;
 	for (const entry of stored.listed ?? []) {
@@ -279,7 +263,7 @@ async function arrange(store: WatermarkStore, stream: string, stored: StoredRow)
 		await store.replaceCursor({ stream, expectedGeneration: generation, cursor: stored.cursor, action: 'rewind', reason: 'outcome table', audit });
 	}
 	if (lease === 'released') await store.commit({ ...keep, token: { ...keep.token, generation }, releaseLease: true });
-	if (lease === 'another run') acquired(await store.acquire(acquireRequest(stream, 'run-2')));
+	if (lease === 'another run') acquired(await store.acquire(acquireRequest(stream, 'run-2', { audit })));
 	return { generation };
 }
 
