@@ -1,7 +1,7 @@
 // The mutants `npm run mutate` applies (test/mutation/mutate.mjs), one at a time. Each is one realistic mistake:
 // `find` must occur exactly once in `file` (else the mutant is reported as an error, so this list follows the
 // code), `replace` takes its place, and `tests` are the compiled test files (paths under test/, as .ts) that must
-// then fail. The first seven are the survivors issue 16 found; every one must be killed.
+// then fail. The first section holds the survivors issue 16 found; every mutant must be killed.
 const WATERMARK_TESTS = [
 	'test/unit/watermarkOutcomes.test.ts',
 	'test/unit/watermarkRules.test.ts',
