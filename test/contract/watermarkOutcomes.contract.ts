@@ -75,6 +75,7 @@ export const COMMIT_BRANCHES = [
 	{ branch: 'verdict: not where the batch started', keyword: 'WHEN' },
 	{ branch: 'verdict: store', keyword: 'ELSE' },
 	{ branch: 'store: write the cursor and the history', keyword: 'IF' },
+	{ branch: 'store: the exact cursor kept beside an existing date + time pair', keyword: 'WHEN' },
 	{ branch: 'retry: applied only after store or nothing to store', keyword: 'IF' },
 	{ branch: 'retry: another attempt parks the entry', keyword: 'WHEN' },
 	{ branch: 'retry: a first failure parks at once', keyword: 'WHEN' },
@@ -238,7 +239,16 @@ export const SET_ROWS: SetRow[] = [
 ];
 
 /** replaceSql's branch: the cursor is replaced only at the generation the rewind or undo was worked out from. */
-export const REPLACE_BRANCHES = [{ branch: 'replace: still at the expected generation', keyword: 'IF' }] as const;
+export const REPLACE_BRANCHES = [
+	{ branch: 'replace: still at the expected generation', keyword: 'IF' },
+	{ branch: 'store: the exact cursor kept beside an existing date + time pair', keyword: 'WHEN' },
+] as const;
+
+/**
+ * Branches these rows (all in this package's own table) do not reach, and where they are reached instead: the
+ * exact cursor beside an existing date + time pair is the existing-table location's (watermark store contract).
+ */
+export const BRANCHES_REACHED_ELSEWHERE: readonly CommitBranch[] = ['store: the exact cursor kept beside an existing date + time pair'];
 
 let streams = 0;
 const newStream = () => `outcome-${process.pid}-${Date.now()}-${++streams}`;
@@ -249,7 +259,7 @@ const written = (no: number): RetryChange => ({ kind: 'written', key: { Customer
 async function arrange(store: WatermarkStore, stream: string, stored: StoredRow): Promise<{ generation: number }> {
 	if (stored.exists === false) return { generation: 0 };
 	const lease = stored.lease ?? 'this run';
-	let state = acquired(await store.acquire(acquireRequest(stream, OWNER, { leaseSeconds: lease === 'another run' ? 0 : 600, audit }))).state;
+	let state = acquired(await store.acquire(acquireRequest(stream, OWNER, { audit }))).state;
 	const keep = { token: { stream, generation: state.generation, owner: OWNER }, allowBackwards: true, releaseLease: false, audit };
 	if (stored.cursor !== null) state = (await store.commit({ ...keep, move: { from: null, to: stored.cursor } })).state ?? state;
 	for (const entry of stored.listed ?? []) {
@@ -263,7 +273,11 @@ async function arrange(store: WatermarkStore, stream: string, stored: StoredRow)
 		await store.replaceCursor({ stream, expectedGeneration: generation, cursor: stored.cursor, action: 'rewind', reason: 'outcome table', audit });
 	}
 	if (lease === 'released') await store.commit({ ...keep, token: { ...keep.token, generation }, releaseLease: true });
-	if (lease === 'another run') acquired(await store.acquire(acquireRequest(stream, 'run-2', { audit })));
+	if (lease === 'another run') {
+		// This run's lease is renewed for 0 seconds, so it ends now, and another run takes the stream over.
+		acquired(await store.acquire(acquireRequest(stream, OWNER, { leaseSeconds: 0, audit })));
+		acquired(await store.acquire(acquireRequest(stream, 'run-2', { audit })));
+	}
 	return { generation };
 }
 

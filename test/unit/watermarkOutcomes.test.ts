@@ -16,7 +16,7 @@ import type { SqlRequest } from '../../nodes/shared/transport/types';
 import { SqlServerWatermarkStore } from '../../nodes/Watermark/stores/sqlServerWatermarkStore';
 import { COMMIT_OPERANDS, STATE_COLUMNS, commitSql, packageLocationSql, replaceSql } from '../../nodes/Watermark/stores/watermarkSql';
 import { DEFAULT_WATERMARK_TABLES } from '../../nodes/Watermark/stores/watermarkStore';
-import { COMMIT_BRANCHES, REPLACE_BRANCHES, SET_ROWS, watermarkOutcomeTables } from '../contract/watermarkOutcomes.contract';
+import { BRANCHES_REACHED_ELSEWHERE, COMMIT_BRANCHES, REPLACE_BRANCHES, SET_ROWS, watermarkOutcomeTables } from '../contract/watermarkOutcomes.contract';
 import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
 import { audit, columnsOf, stateRow, tablesResult } from '../support/watermarkSqlAnswers';
@@ -31,7 +31,7 @@ describe('Watermark Set outcome table: every branch has a row', () => {
 		const tables = DEFAULT_WATERMARK_TABLES;
 		const text = commitSql(tables, packageLocationSql(tables.state), { schema: 'dbo', name: 'ContractingCrmWatermarkRetry' });
 		assert.equal(branchKeywords(text), listedKeywords(COMMIT_BRANCHES), 'a WHEN or IF of commitSql has no entry in COMMIT_BRANCHES (and so no row)');
-		const reached = new Set(SET_ROWS.flatMap((row) => row.reaches));
+		const reached = new Set([...SET_ROWS.flatMap((row) => row.reaches), ...BRANCHES_REACHED_ELSEWHERE]);
 		assert.deepEqual(COMMIT_BRANCHES.map((entry) => entry.branch).filter((branch) => !reached.has(branch)), []);
 	});
 
@@ -65,6 +65,9 @@ describe('SQL Server watermark store: Set hands the verdict rules the facts its 
 				'@generation': TOKEN_GENERATION,
 				'@rewoundAt': row.stored.rewoundAfterGet ? TOKEN_GENERATION + 1 : 0,
 				'@leaseOwner': lease === 'this run' ? 'run-1' : lease === 'released' ? null : 'run-2',
+				// Instants as numbers here: the lease ends after now unless it was released.
+				'@leaseExpiresAt': lease === 'released' ? null : 2,
+				'@now': 1,
 				'@comparable': comparableStoredValue(row.stored.cursor),
 			};
 			const answerTo = (request: SqlRequest) => {
