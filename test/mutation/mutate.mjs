@@ -79,6 +79,13 @@ function prepareScratch() {
 }
 
 const scratch = prepareScratch();
+// Ctrl+C (or a kill) leaves no scratch copy behind.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.on(signal, () => {
+		rmSync(scratch, { recursive: true, force: true });
+		process.exit(130);
+	});
+}
 const results = [];
 try {
 	if (!args.includes('--skip-baseline')) {
