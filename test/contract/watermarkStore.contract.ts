@@ -23,7 +23,7 @@ const C3 = at('2025-03-03T12:00:00', ['19']);
 let streamCounter = 0;
 const newStream = () => `contract-${process.pid}-${Date.now()}-${++streamCounter}`;
 
-function acquireRequest(stream: string, owner: string, overrides: Partial<AcquireRequest> = {}): AcquireRequest {
+export function acquireRequest(stream: string, owner: string, overrides: Partial<AcquireRequest> = {}): AcquireRequest {
 	return {
 		stream,
 		owner,
@@ -37,7 +37,7 @@ function acquireRequest(stream: string, owner: string, overrides: Partial<Acquir
 	};
 }
 
-function acquired(result: AcquireResult): Extract<AcquireResult, { kind: 'acquired' }> {
+export function acquired(result: AcquireResult): Extract<AcquireResult, { kind: 'acquired' }> {
 	assert.equal(result.kind, 'acquired', `expected the lease, got ${JSON.stringify(result)}`);
 	return result as Extract<AcquireResult, { kind: 'acquired' }>;
 }

@@ -54,6 +54,8 @@ export type SyncEvent =
 	| { kind: 'renameCustomer'; no: number; version: number; refused: boolean; lateSeconds: number }
 	| { kind: 'addOrder'; no: number; customerNo: number }
 	| { kind: 'changeOrder'; no: number; version: number }
+	/** One transaction changes several orders: Change Tracking gives them all one version (ties across batches). */
+	| { kind: 'changeOrdersTogether'; nos: number[]; version: number }
 	| { kind: 'deleteOrder'; no: number }
 	| { kind: 'tick'; seconds: number }
 	/** `afterSeconds`: the clock moves on this far first (so a sequence gets far, not only ever nearer the lag). */
@@ -114,6 +116,7 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 			[3, 'renameCustomer'],
 			[4, 'addOrder'],
 			[2, 'changeOrder'],
+			[1, 'changeOrdersTogether'],
 			[2, 'deleteOrder'],
 			[3, 'tick'],
 			[5, 'sync'],
@@ -175,6 +178,12 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 				break;
 			case 'changeOrder':
 				if (orders.length > 0) events.push({ kind, no: random.pick(orders), version: ++version });
+				break;
+			case 'changeOrdersTogether':
+				if (orders.length > 1) {
+					const nos = [...new Set(Array.from({ length: random.int(2, 5) }, () => random.pick(orders)))];
+					events.push({ kind, nos, version: ++version });
+				}
 				break;
 			case 'deleteOrder':
 				if (orders.length > 0) {
@@ -460,6 +469,13 @@ export class ModelRun {
 				if (exists(this.orders, 'OrderNo', event.no)) {
 					this.orders.update({ OrderNo: event.no }, { Description: `Ordre ${event.no} v${event.version}`, ChangedAt: `${this.localNow().slice(0, 19)}.000` });
 				}
+				return;
+			case 'changeOrdersTogether':
+				this.world.contracting.inOneTransaction(() => {
+					for (const no of event.nos.filter((candidate) => exists(this.orders, 'OrderNo', candidate))) {
+						this.orders.update({ OrderNo: no }, { Description: `Ordre ${no} v${event.version}`, ChangedAt: `${this.localNow().slice(0, 19)}.000` });
+					}
+				});
 				return;
 			case 'deleteOrder':
 				if (exists(this.orders, 'OrderNo', event.no)) {

@@ -4,7 +4,10 @@
  */
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { displayQualifiedName, quoteIdentifier, quoteQualifiedName } from '../../shared/core/identifiers';
-import { MAX_RETRY_KEYS_PER_RUN, retryTableOf } from '../../shared/core/retryList';
+import { conditionSql, decidesSql, decisionSql } from '../../shared/core/decisionTable';
+import { MAX_RETRY_KEYS_PER_RUN, PARKS_THE_ENTRY, RETRY_ACTIONS, retryTableOf } from '../../shared/core/retryList';
+import type { CommitFact } from '../../shared/core/watermark';
+import { COMMIT_VERDICTS } from '../../shared/core/watermark';
 import type { WatermarkTables } from './watermarkStore';
 
 interface ColumnSpec {
@@ -264,6 +267,21 @@ WHERE w.[Stream] = @stream;
 ${retry}`;
 }
 
+/** The T-SQL of each fact decideCommit looks at, in commitSql. */
+export const COMMIT_OPERANDS: Record<CommitFact, string> = {
+	streamRow: '@generation',
+	leaseOwner: '@leaseOwner',
+	tokenOwner: '@tokenOwner',
+	leaseExpiresAt: '@leaseExpiresAt',
+	now: '@now',
+	hasNewCursor: '@hasNewCursor',
+	allowBackwards: '@allowBackwards',
+	rewoundAtGeneration: '@rewoundAt',
+	tokenGeneration: '@tokenGeneration',
+	storedCursor: '@comparable',
+	batchStart: '@batchStart',
+};
+
 /**
  * Set in one round trip and one transaction: the compare-and-set of decideCommit (nodes/shared/core/watermark.ts)
  * stated in T-SQL, the write, the history row, and the lease release or renewal of releasesLease / renewsLease. Stored cursors are compared
@@ -283,13 +301,7 @@ SET @previous = @stored;
 -- comparableStoredValue (watermarkLocation.ts): the two local-time kinds compare as one.
 SET @comparable = CASE WHEN LEFT(@stored, 22) COLLATE Latin1_General_BIN2 = N'{"kind":"dateAndTime",'
 	THEN N'{"kind":"datetime",' + SUBSTRING(@stored, 23, 2147483647) ELSE @stored END;
-SET @verdict = CASE
-	WHEN @generation IS NULL THEN 'unknown stream'
-	WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner OR @leaseExpiresAt <= @now THEN 'lease lost'
-	WHEN @hasNewCursor = 0 THEN 'nothing to store'
-	WHEN @allowBackwards = 0 AND @rewoundAt > @tokenGeneration THEN 'rewound meanwhile'
-	WHEN @allowBackwards = 0 AND NOT (@comparable COLLATE Latin1_General_BIN2 = @batchStart OR (@comparable IS NULL AND @batchStart IS NULL)) THEN 'not where the batch started'
-	ELSE 'store' END;
+SET @verdict = ${decisionSql(COMMIT_VERDICTS, COMMIT_OPERANDS)};
 IF @verdict = 'store'
 BEGIN
 	${location.write('@newValue')}
@@ -432,6 +444,8 @@ END;`;
 function retryChangesSql(retry: QualifiedName): string {
 	const table = quoteQualifiedName(retry);
 	const sameKey = (alias: string) => `c.KeyText COLLATE Latin1_General_BIN2 = ${alias}.[KeyText]`;
+	// In the DELETE and the UPDATE, the key is matched against the listed row already.
+	const listedRow = { written: 'c.Written', listed: '1' };
 	return `DECLARE @touched TABLE (KeyText nvarchar(max), CursorText nvarchar(max), Attempts int, LastError nvarchar(max),
 	FirstFailedAt datetime2(3), LastTriedAt datetime2(3), WasParked bit, IsParked bit);
 DECLARE @retryRemoved int = 0;
@@ -443,21 +457,23 @@ BEGIN
 	SELECT x.value('@k', 'nvarchar(max)'), x.value('@w', 'bit'), x.value('@cur', 'nvarchar(max)'), x.value('@e', 'nvarchar(max)')
 	FROM @changesXml.nodes('/c') AS n(x);
 	DELETE r FROM ${table} r WITH (UPDLOCK, HOLDLOCK)
-	WHERE r.[Stream] = @stream AND EXISTS (SELECT 1 FROM @changes c WHERE c.Written = 1 AND ${sameKey('r')});
+	WHERE r.[Stream] = @stream AND EXISTS (SELECT 1 FROM @changes c WHERE ${sameKey('r')} AND ${decidesSql(RETRY_ACTIONS, 'leave', listedRow)});
 	SET @retryRemoved = @@ROWCOUNT;
 	UPDATE r SET [Attempts] = r.[Attempts] + 1, [LastError] = c.ErrorText, [LastTriedAt] = @now,
 	       [CursorText] = ISNULL(c.CursorText, r.[CursorText]),
-	       [Parked] = CASE WHEN r.[Parked] = 1 OR r.[Attempts] + 1 >= @maxAttempts THEN 1 ELSE 0 END
+	       [Parked] = CASE WHEN ${conditionSql(PARKS_THE_ENTRY, { wasParked: 'r.[Parked]', attemptsAfter: 'r.[Attempts] + 1', maxAttempts: '@maxAttempts' })} THEN 1 ELSE 0 END
 	OUTPUT inserted.[KeyText], inserted.[CursorText], inserted.[Attempts], inserted.[LastError], inserted.[FirstFailedAt], inserted.[LastTriedAt], deleted.[Parked], inserted.[Parked]
 	INTO @touched
-	FROM ${table} r WITH (UPDLOCK, HOLDLOCK) JOIN @changes c ON c.Written = 0 AND ${sameKey('r')}
+	FROM ${table} r WITH (UPDLOCK, HOLDLOCK) JOIN @changes c ON ${sameKey('r')} AND ${decidesSql(RETRY_ACTIONS, 'count another attempt', listedRow)}
 	WHERE r.[Stream] = @stream;
 	INSERT INTO ${table} ([Stream], [KeyText], [CursorText], [Attempts], [LastError], [FirstFailedAt], [LastTriedAt], [Parked])
 	OUTPUT inserted.[KeyText], inserted.[CursorText], inserted.[Attempts], inserted.[LastError], inserted.[FirstFailedAt], inserted.[LastTriedAt], CONVERT(bit, 0), inserted.[Parked]
 	INTO @touched
-	SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now, CASE WHEN @maxAttempts <= 1 THEN 1 ELSE 0 END
+	SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now,
+	       CASE WHEN ${conditionSql(PARKS_THE_ENTRY, { wasParked: 'CONVERT(bit, 0)', attemptsAfter: '1', maxAttempts: '@maxAttempts' })} THEN 1 ELSE 0 END
 	FROM @changes c
-	WHERE c.Written = 0 AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')});
+	CROSS APPLY (SELECT CASE WHEN EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')}) THEN 1 ELSE 0 END AS Listed) AS l
+	WHERE ${decidesSql(RETRY_ACTIONS, 'enter', { written: 'c.Written', listed: 'l.Listed' })};
 END;`;
 }
 

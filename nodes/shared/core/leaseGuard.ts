@@ -10,6 +10,8 @@
  * the same rule (leaseIsLive).
  */
 import type { SqlParameter } from '../transport/types';
+import type { Condition } from './decisionTable';
+import { all, greater, holds, isNull, not, sameText } from './decisionTable';
 import type { QualifiedName } from './identifiers';
 import { quoteQualifiedName } from './identifiers';
 
@@ -50,9 +52,15 @@ export function leaseGuardSql(guard: LeaseGuard): { lines: string[]; parameters:
 	};
 }
 
+/** What decides whether a lease is live: its owner and expiry (epoch ms here, datetime2 in T-SQL), the token's owner, now. */
+export type LeaseFact = 'leaseOwner' | 'tokenOwner' | 'leaseExpiresAt' | 'now';
+
+/** The lease is this owner's (compared exactly) and ends after now; also the "lease lost" rule of Set (COMMIT_VERDICTS). */
+export const LEASE_IS_LIVE: Condition<LeaseFact> = all(not(isNull('leaseOwner')), sameText('leaseOwner', 'tokenOwner'), greater('leaseExpiresAt', 'now'));
+
 /** The rule the guard states in T-SQL: the lease is this owner's and ends after `now`. */
 export function leaseIsLive(lease: { owner: string | null; expiresAt: string | null }, owner: string, now: Date): boolean {
-	return lease.owner !== null && lease.owner === owner && lease.expiresAt !== null && Date.parse(lease.expiresAt) > now.getTime();
+	return holds(LEASE_IS_LIVE, { leaseOwner: lease.owner, tokenOwner: owner, leaseExpiresAt: lease.expiresAt === null ? null : Date.parse(lease.expiresAt), now: now.getTime() });
 }
 
 export class LeaseLostError extends Error {

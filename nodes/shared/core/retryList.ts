@@ -6,6 +6,8 @@
  * a row stays in the list as parked: it is no longer retried, and it is reported. No I/O here; both watermark
  * stores apply these rules (the SQL Server adapter states them in T-SQL).
  */
+import type { Condition, DecisionTable } from './decisionTable';
+import { any, atLeast, decide, holds, isTrue } from './decisionTable';
 import type { QualifiedName } from './identifiers';
 import { ChangeSourceError } from './markers';
 import { isWritten } from './syncItem';
@@ -105,6 +107,22 @@ export function retryListChanges(items: WrittenItem[], progress: WrittenProgress
 	return [...changes.values()];
 }
 
+/**
+ * What one change does to the list: a written key leaves it, a failed key already listed counts another attempt,
+ * a failed key not listed enters it. Also rendered as the WHERE of the SQL Server store's DELETE, UPDATE and
+ * INSERT (watermarkSql.ts), so each key takes exactly one of them there too.
+ */
+export const RETRY_ACTIONS: DecisionTable<'written' | 'listed', 'leave' | 'count another attempt' | 'enter'> = {
+	rules: [
+		{ outcome: 'leave', when: isTrue('written') },
+		{ outcome: 'count another attempt', when: isTrue('listed') },
+	],
+	otherwise: 'enter',
+};
+
+/** When an entry is parked after an attempt; also rendered as the Parked value the SQL Server store writes. */
+export const PARKS_THE_ENTRY: Condition<'wasParked' | 'attemptsAfter' | 'maxAttempts'> = any(isTrue('wasParked'), atLeast('attemptsAfter', 'maxAttempts'));
+
 /** The entry after one change: undefined when it leaves the list; `newlyParked` when this attempt parked it. */
 export function nextRetryEntry(
 	stream: string,
@@ -113,21 +131,24 @@ export function nextRetryEntry(
 	maxAttempts: number,
 	now: string,
 ): { entry?: RetryEntry; newlyParked: boolean } {
-	if (change.kind === 'written') return { newlyParked: false };
-	const attempts = (existing?.attempts ?? 0) + 1;
-	const parked = existing?.parked === true || attempts >= maxAttempts;
+	const action = decide(RETRY_ACTIONS, { written: change.kind === 'written', listed: existing !== undefined });
+	if (action === 'leave') return { newlyParked: false };
+	const listed = action === 'count another attempt' ? existing : undefined;
+	const attempts = (listed?.attempts ?? 0) + 1;
+	const wasParked = listed?.parked === true;
+	const parked = holds(PARKS_THE_ENTRY, { wasParked, attemptsAfter: attempts, maxAttempts });
 	return {
 		entry: {
 			stream,
-			key: existing?.key ?? change.key,
-			cursor: change.cursor ?? existing?.cursor ?? null,
+			key: listed?.key ?? change.key,
+			cursor: ('cursor' in change ? change.cursor : null) ?? listed?.cursor ?? null,
 			attempts,
-			lastError: change.error,
-			firstFailedAt: existing?.firstFailedAt ?? now,
+			lastError: 'error' in change ? change.error : '',
+			firstFailedAt: listed?.firstFailedAt ?? now,
 			lastTriedAt: now,
 			parked,
 		},
-		newlyParked: parked && existing?.parked !== true,
+		newlyParked: parked && !wasParked,
 	};
 }
 

@@ -3,9 +3,12 @@
  * No I/O; the stores apply these decisions (the SQL Server adapter in one atomic T-SQL batch, the in-memory
  * adapter in one synchronous step), so both mean the same.
  */
+import type { DecisionTable } from './decisionTable';
+import { all, decide, greater, isNull, isTrue, not, sameText } from './decisionTable';
 import type { QualifiedName } from './identifiers';
 import type { SyncInfo, WriteStatus } from './syncItem';
-import { leaseIsLive } from './leaseGuard';
+import type { LeaseFact } from './leaseGuard';
+import { LEASE_IS_LIVE } from './leaseGuard';
 import { SYNC_FIELD, isWritten } from './syncItem';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -361,13 +364,46 @@ export function decideCommit(
 	allowBackwards: boolean,
 	now: Date,
 ): CommitVerdict {
-	if (!stored.exists) return 'unknown stream';
-	if (!leaseIsLive({ owner: stored.leaseOwner, expiresAt: stored.leaseExpiresAt }, token.owner, now)) return 'lease lost';
-	if (move === undefined) return 'nothing to store';
-	if (!allowBackwards && stored.rewoundAtGeneration > token.generation) return 'rewound meanwhile';
-	if (!allowBackwards && move.fromStored !== stored.storedCursor) return 'not where the batch started';
-	return 'store';
+	return decide(COMMIT_VERDICTS, {
+		streamRow: stored.exists ? 1 : null,
+		leaseOwner: stored.leaseOwner,
+		tokenOwner: token.owner,
+		leaseExpiresAt: stored.leaseExpiresAt === null ? null : Date.parse(stored.leaseExpiresAt),
+		now: now.getTime(),
+		hasNewCursor: move !== undefined,
+		allowBackwards,
+		rewoundAtGeneration: stored.rewoundAtGeneration,
+		tokenGeneration: token.generation,
+		storedCursor: stored.storedCursor,
+		batchStart: move === undefined ? null : move.fromStored,
+	});
 }
+
+/**
+ * What decideCommit looks at. `streamRow` is anything known when the stream has a row; `storedCursor` and
+ * `batchStart` are stored forms (comparableStoredValue), compared as text, never ordered.
+ */
+export type CommitFact =
+	| LeaseFact
+	| 'streamRow'
+	| 'hasNewCursor'
+	| 'allowBackwards'
+	| 'rewoundAtGeneration'
+	| 'tokenGeneration'
+	| 'storedCursor'
+	| 'batchStart';
+
+/** decideCommit's rules, also rendered as the verdict CASE of the SQL Server store's Set (commitSql). */
+export const COMMIT_VERDICTS: DecisionTable<CommitFact, CommitVerdict> = {
+	rules: [
+		{ outcome: 'unknown stream', when: isNull('streamRow') },
+		{ outcome: 'lease lost', when: not(LEASE_IS_LIVE) },
+		{ outcome: 'nothing to store', when: not(isTrue('hasNewCursor')) },
+		{ outcome: 'rewound meanwhile', when: all(not(isTrue('allowBackwards')), greater('rewoundAtGeneration', 'tokenGeneration')) },
+		{ outcome: 'not where the batch started', when: all(not(isTrue('allowBackwards')), not(sameText('storedCursor', 'batchStart'))) },
+	],
+	otherwise: 'store',
+};
 
 /**
  * Whether Set gives the lease up: when asked, and always when the store refused to move (the run has to stop,

@@ -220,9 +220,27 @@ export class MemoryChangeSource implements ChangeSource {
 		return `0x${this.rowversion.toString(16).toUpperCase().padStart(16, '0')}`;
 	}
 
+	/** The version of the transaction open in inOneTransaction; undefined: each change commits on its own. */
+	private transactionVersion: bigint | undefined;
+
 	nextChangeVersion(): bigint {
+		if (this.transactionVersion !== undefined) return this.transactionVersion;
 		this.changeVersion += 1n;
 		return this.changeVersion;
+	}
+
+	/**
+	 * Changes made by `work` commit as one transaction: Change Tracking gives them all one version, as SQL Server
+	 * gives every row one statement or transaction changes (so many rows tie on SYS_CHANGE_VERSION).
+	 */
+	inOneTransaction(work: () => void): void {
+		this.transactionVersion = this.changeVersion + 1n;
+		this.changeVersion = this.transactionVersion;
+		try {
+			work();
+		} finally {
+			this.transactionVersion = undefined;
+		}
 	}
 
 	get currentChangeVersion(): bigint {
