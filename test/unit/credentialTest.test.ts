@@ -47,7 +47,7 @@ describe('credential test', () => {
 	it('accepts SQL Server 2012 (version 11, at most level 110) with the OPENJSON warning, and refuses an older server naming the minimum (issue 11, item 14)', async () => {
 		const sql2012 = await testCredentialAgainst(new RecordingSqlTransport(() => facts(110, '11.0.7001.0')));
 		assert.equal(sql2012.status, 'OK');
-		assert.match(sql2012.message, /SQL Server 11\.0\.7001\.0 .* compatibility level 110\. Warning: below 130 SQL Server has no OPENJSON/);
+		assert.match(sql2012.message, /SQL Server 11\.0\.7001\.0 .* compatibility level 110\. The database is at compatibility level 110, below 130: SQL Server has no OPENJSON/);
 		const sql2008 = await testCredentialAgainst(new RecordingSqlTransport(() => facts(100, '10.50.6000.34')));
 		assert.equal(sql2008.status, 'Error');
 		assert.match(sql2008.message, /sql01:1433, database CRM is SQL Server 10\.50\.6000\.34, older than SQL Server 2012 \(version 11\), which these nodes need/);
