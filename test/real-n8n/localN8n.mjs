@@ -498,6 +498,9 @@ export class N8nRest {
 			method,
 			headers: { 'content-type': 'application/json', ...(this.cookie ? { cookie: this.cookie } : {}), 'browser-id': 'contracting-crm-e2e' },
 			body: body === undefined ? undefined : JSON.stringify(body),
+		}).catch((error) => {
+			// fetch says only "fetch failed"; the reason (reset, refused, timeout) is in its cause.
+			throw new Error(`${method} ${route} failed: ${error.cause?.code ?? ''} ${error.cause?.message ?? error.message}`.trim(), { cause: error });
 		});
 		const setCookie = response.headers.getSetCookie?.() ?? [];
 		const auth = setCookie.find((cookie) => cookie.startsWith('n8n-auth='));
