@@ -258,6 +258,11 @@ describe('dueRetries: the keys Get hands out', () => {
 		assert.deepEqual(dueRetries(entries, false), [], 'a later batch of the same run retries nothing');
 	});
 
+	it('a whole refused batch of the shipped sync (4,000 rows, put back with "Retry Parked Rows Again") is retried in one run, not a quarter of it', () => {
+		const batchOfRefusals = Array.from({ length: 4000 }, (_, no) => entry({ key: { CustomerNo: no } }));
+		assert.equal(dueRetries(batchOfRefusals, true).length, 4000);
+	});
+
 	it('hands out at most MAX_RETRY_KEYS_PER_RUN keys; the rest wait for the next run', () => {
 		const many = Array.from({ length: MAX_RETRY_KEYS_PER_RUN + 5 }, (_, no) => entry({ key: { CustomerNo: no } }));
 		assert.equal(dueRetries(many, true).length, MAX_RETRY_KEYS_PER_RUN);

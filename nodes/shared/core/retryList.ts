@@ -14,8 +14,13 @@ import { errorText } from './watermark';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const MAX_ATTEMPTS_LIMIT = 100;
-/** Keys Get hands to one run at most; the rest are due at the next run. */
-export const MAX_RETRY_KEYS_PER_RUN = 1000;
+/**
+ * Keys Get hands to one run at most; the rest are due at the next run. Well above a whole batch of the shipped sync
+ * (4,000): rows refused together (a CRM constraint refusing every row until someone fixes it) come back in one run
+ * once it is fixed, and a list filled faster than it is retried can still drain. The read fetches them in chunks of
+ * 2,000 parameters, so 10,000 one-column keys cost 5 round trips.
+ */
+export const MAX_RETRY_KEYS_PER_RUN = 10_000;
 
 /** A row of the retry list as stored. Times are ISO 8601 UTC. */
 export interface RetryEntry {
