@@ -100,9 +100,15 @@ export const SALES_ORDER_CATALOG = catalogTable(
 	[['SalesOrderId'], ['OrderNo']],
 );
 
-/** The in-memory CRM with the two tables, IsActive defaulting to 1 as in the script. */
+/** The triggers of dbo.Company in the script (TR_Company_RefuseRows), as the in-memory CRM runs them. */
+const COMPANY_TRIGGERS = [
+	(row: Record<string, unknown>) => (String(row.Name ?? '').toUpperCase().startsWith('BLOCKED') ? 'Customer is blocked in CRM' : undefined),
+	(row: Record<string, unknown>) => (String(row.City ?? '').trimEnd().toLowerCase() === 'nowhere' ? 'City Nowhere is not allowed in CRM' : undefined),
+];
+
+/** The in-memory CRM with the two tables, IsActive defaulting to 1 and Company's triggers, as in the script. */
 export const CRM_MEMORY_TABLES = () => [
-	{ catalog: COMPANY_CATALOG, defaults: { IsActive: true } },
+	{ catalog: COMPANY_CATALOG, defaults: { IsActive: true }, triggers: COMPANY_TRIGGERS },
 	{ catalog: SALES_ORDER_CATALOG, defaults: { IsActive: true } },
 ];
 
@@ -218,6 +224,23 @@ export function upsertTargetContract(name: string, open: () => Promise<UpsertTar
 				(error: Error & { number?: number }) => error.number === 515 && /Name/.test(error.message),
 			);
 			assert.equal((await rows(COMPANY)).length, 0);
+		});
+
+		it('a CRM trigger refusing a row (with or without ROLLBACK) refuses its whole batch with the trigger\'s number and words, and keeps nothing of it', async () => {
+			const { target, rows } = await open();
+			const plan = await companyPlan(target);
+			await target.upsert(plan, [row(0, [1, 'Acme AS', 'Oslo'])], write);
+			for (const [refused, words] of [
+				[row(2, [3, 'BLOCKED customer', 'Oslo']), /Customer is blocked in CRM/],
+				[row(2, [3, 'Nowhere AS', 'Nowhere']), /City Nowhere is not allowed in CRM/],
+			] as const) {
+				await assert.rejects(
+					target.upsert(plan, [row(0, [1, 'Acme Renamed AS', 'Oslo']), row(1, [2, 'Beta AS', 'Bergen']), refused], write),
+					(error: Error & { number?: number }) => (error.number ?? 0) >= 50000 && words.test(error.message),
+				);
+				assert.deepEqual((await rows(COMPANY)).map((company) => [company.CustomerNo, company.Name]), [[1, 'Acme AS']], 'nothing of the refused batch is kept');
+			}
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [1, 'Acme Renamed AS', 'Oslo']), row(1, [2, 'Beta AS', 'Bergen'])], write)), [[0, 'updated'], [1, 'inserted']]);
 		});
 
 		it('refuses two rows for one new key in one batch (the caller merges them first)', async () => {

@@ -109,6 +109,19 @@ describe('the upsert batch', () => {
 		assert.match(text, /^SET NOCOUNT ON; SET XACT_ABORT ON; .* BEGIN TRANSACTION; .* COMMIT TRANSACTION; /);
 	});
 
+	it('keeps the transaction whole whatever a CRM trigger does: errors land in CATCH, a refusal of the rows is answered "refused" after rolling back, anything else is thrown again', () => {
+		for (const statement of [text, squash(deleteStatement(planDelete(COMPANY_CATALOG, companyPlan.matchColumns, 'delete', []), source, false))]) {
+			assert.match(statement, /BEGIN TRY BEGIN TRANSACTION; .* COMMIT TRANSACTION; END TRY BEGIN CATCH IF XACT_STATE\(\) <> 0 ROLLBACK TRANSACTION; /);
+			assert.ok(
+				statement.includes(
+					'IF NOT (ERROR_NUMBER() IN (515, 547, 2601, 2627, 2628, 8152, 220, 232, 241, 242, 244, 245, 248, 517, 8114, 8115, 8672, 3609, 3616) OR ERROR_NUMBER() >= 50000) THROW; SELECT @refusedNumber = ERROR_NUMBER(), @refusedMessage = ERROR_MESSAGE(); END CATCH;',
+				),
+				statement,
+			);
+			assert.ok(statement.includes(`IF @refusedNumber IS NOT NULL SELECT CAST(NULL AS int) AS [row], 'refused' AS [outcome], @refusedNumber AS [errorNumber], @refusedMessage AS [errorMessage]; ELSE SELECT s.[row], `));
+		}
+	});
+
 	it('MERGEs WITH (HOLDLOCK) on the match columns, from a typed @source', () => {
 		assert.match(text, /DECLARE @source TABLE \(\[row\] int NOT NULL PRIMARY KEY, \[c0\] int NULL, \[c1\] nvarchar\(100\) NULL, \[c2\] nvarchar\(100\) NULL, \[missingLookup\] int NULL\);/);
 		assert.match(text, /MERGE \[dbo\]\.\[Company\] WITH \(HOLDLOCK\) AS t USING \(SELECT \* FROM @source WHERE \[missingLookup\] IS NULL\) AS s ON t\.\[CustomerNo\] = s\.\[c0\]/);

@@ -143,6 +143,16 @@ describe('shipped sync workflow: the retry list', () => {
 		assert.deepEqual(await editor({ operation: 'retryList' }), []);
 	});
 
+	it('a customer a CRM trigger refuses is parked with the trigger\'s words like any refused row; the others are written', async () => {
+		for (const no of [1, 2, 3]) world.addCustomer(no, onDay(no), no === 2 ? { Name: 'BLOCKED Kunde 2' } : {});
+		const run = await world.runSync();
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo), [1, 3]);
+		const [listed] = await editor({ operation: 'retryList' });
+		assert.deepEqual([listed.key, listed.attempts], [{ CustomerNo: 2 }, 1]);
+		assert.match(String(listed.lastError), /Customer is blocked in CRM \(SQL Server error 50000\)/);
+	});
+
 	it('a CRM outage longer than Max Attempts parks nothing: each run fails naming the reason, the watermark stays, and CRM back gets every row', async () => {
 		for (const no of [1, 2, 3]) world.addCustomer(no, onDay(no));
 		let outage = true;

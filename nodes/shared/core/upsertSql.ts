@@ -6,7 +6,8 @@
  *   1. the rows go into a typed table variable @source (lookups resolved there, once, by a join);
  *   2. one set-based MERGE / DELETE / UPDATE inside one transaction (SET XACT_ABORT ON: any error rolls it all back);
  *   3. one result set says, for every row, what happened: inserted, updated, unchanged, deleted or missing (its
- *      looked-up row is not in CRM).
+ *      looked-up row is not in CRM); or, when SQL Server or a CRM trigger refused the rows' data, one row 'refused'
+ *      with the error (see writeInOneTransaction).
  * The rows travel as ONE nvarchar(max) JSON parameter read by OPENJSON (compatibility level 130 and later), or as
  * a multi-row VALUES list of typed parameters, in chunks that stay under SQL Server's 2,100 parameters.
  */
@@ -17,6 +18,7 @@ import type { TargetValue } from './mappingValues';
 import { isTemporal } from './mappingValues';
 import { sqlTypeText } from './sqlTypes';
 import type { DeletePlan, UpsertPlan } from './upsertPlan';
+import { rowLevelRefusalCondition } from './upsertBisection';
 
 /** SQL Server's limit on parameters in one request. */
 export const MAX_PARAMETERS_PER_REQUEST = 2100;
@@ -125,6 +127,42 @@ export function valuesRowsSource(columns: SourceColumn[], rows: SourceRow[]): Ro
 
 const ROW_COLUMN = '[row] int NOT NULL PRIMARY KEY';
 
+/** The outcome the write batch gives, as its only row, when SQL Server or a CRM trigger refused the rows' data. */
+export const REFUSED_OUTCOME = 'refused';
+
+/**
+ * The write batch around its statements: one transaction that is kept whole or not at all, whatever a CRM trigger
+ * does. A trigger's RAISERROR without ROLLBACK would otherwise let the batch commit while the driver throws (rows
+ * reported failed that were written), and RAISERROR … ROLLBACK ends the batch with 3609 after the trigger's own
+ * error. Inside TRY every such error lands in CATCH, which rolls back what is left: a refusal of the rows' data
+ * (rowLevelRefusalCondition, the rule the node splits batches by) is answered as one 'refused' row with SQL Server's
+ * number and words, so the caller knows nothing was kept; any other error is thrown again unchanged (a deadlock is
+ * then retried by the transport, a permission error stops the node).
+ */
+function writeInOneTransaction(resultTable: string, statements: string[], outcomes: string[]): string {
+	return [
+		'SET NOCOUNT ON;',
+		'SET XACT_ABORT ON;',
+		`DECLARE @result TABLE (${resultTable});`,
+		'DECLARE @refusedNumber int, @refusedMessage nvarchar(4000);',
+		'BEGIN TRY',
+		'BEGIN TRANSACTION;',
+		...statements,
+		'COMMIT TRANSACTION;',
+		'END TRY',
+		'BEGIN CATCH',
+		'IF XACT_STATE() <> 0 ROLLBACK TRANSACTION;',
+		`IF NOT ${rowLevelRefusalCondition('ERROR_NUMBER()')}`,
+		'  THROW;',
+		'SELECT @refusedNumber = ERROR_NUMBER(), @refusedMessage = ERROR_MESSAGE();',
+		'END CATCH;',
+		'IF @refusedNumber IS NOT NULL',
+		`  SELECT CAST(NULL AS int) AS [row], '${REFUSED_OUTCOME}' AS [outcome], @refusedNumber AS [errorNumber], @refusedMessage AS [errorMessage];`,
+		'ELSE',
+		...outcomes,
+	].join('\n');
+}
+
 const declared = (alias: string, type: SqlType) => `${quoteIdentifier(alias)} ${sqlTypeText(type)} NULL`;
 
 /**
@@ -218,29 +256,29 @@ export function upsertStatement(plan: UpsertPlan, source: RowsSource, dryRun: bo
 			'FROM @source AS s ORDER BY s.[row];',
 		].join('\n');
 	}
-	return [
-		'SET NOCOUNT ON;',
-		'SET XACT_ABORT ON;',
-		'DECLARE @result TABLE ([row] int NOT NULL PRIMARY KEY, [action] nvarchar(10) NOT NULL);',
-		'BEGIN TRANSACTION;',
-		...leaseGuard,
-		fillUpsertSource(plan, source),
-		`MERGE ${target} WITH (HOLDLOCK) AS t`,
-		`USING (SELECT * FROM @source WHERE [missingLookup] IS NULL) AS s`,
-		`ON ${on}`,
-		...(change
-			? [
-					`WHEN MATCHED AND ${change} THEN`,
-					`  UPDATE SET ${updated.map(({ column, alias }) => `t.${quoteIdentifier(column.name)} = s.${quoteIdentifier(alias)}`).join(', ')}`,
-				]
-			: []),
-		'WHEN NOT MATCHED BY TARGET THEN',
-		`  INSERT (${written.map(({ column }) => quoteIdentifier(column.name)).join(', ')}) VALUES (${written.map(({ alias }) => `s.${quoteIdentifier(alias)}`).join(', ')})`,
-		'OUTPUT s.[row], $action INTO @result ([row], [action]);',
-		'COMMIT TRANSACTION;',
-		`SELECT s.[row], ${outcome} WHEN r.[action] = 'INSERT' THEN 'inserted' WHEN r.[action] = 'UPDATE' THEN 'updated' ELSE 'unchanged' END AS [outcome], s.[missingLookup]`,
-		'FROM @source AS s LEFT JOIN @result AS r ON r.[row] = s.[row] ORDER BY s.[row];',
-	].join('\n');
+	return writeInOneTransaction(
+		'[row] int NOT NULL PRIMARY KEY, [action] nvarchar(10) NOT NULL',
+		[
+			...leaseGuard,
+			fillUpsertSource(plan, source),
+			`MERGE ${target} WITH (HOLDLOCK) AS t`,
+			`USING (SELECT * FROM @source WHERE [missingLookup] IS NULL) AS s`,
+			`ON ${on}`,
+			...(change
+				? [
+						`WHEN MATCHED AND ${change} THEN`,
+						`  UPDATE SET ${updated.map(({ column, alias }) => `t.${quoteIdentifier(column.name)} = s.${quoteIdentifier(alias)}`).join(', ')}`,
+					]
+				: []),
+			'WHEN NOT MATCHED BY TARGET THEN',
+			`  INSERT (${written.map(({ column }) => quoteIdentifier(column.name)).join(', ')}) VALUES (${written.map(({ alias }) => `s.${quoteIdentifier(alias)}`).join(', ')})`,
+			'OUTPUT s.[row], $action INTO @result ([row], [action]);',
+		],
+		[
+			`SELECT s.[row], ${outcome} WHEN r.[action] = 'INSERT' THEN 'inserted' WHEN r.[action] = 'UPDATE' THEN 'updated' ELSE 'unchanged' END AS [outcome], s.[missingLookup]`,
+			'FROM @source AS s LEFT JOIN @result AS r ON r.[row] = s.[row] ORDER BY s.[row];',
+		],
+	);
 }
 
 export function deleteSourceColumns(plan: DeletePlan): SourceColumn[] {
@@ -307,16 +345,8 @@ export function deleteStatement(plan: DeletePlan, source: RowsSource, dryRun: bo
 					`WHERE ${pending};`,
 				]
 			: ['DELETE t', 'OUTPUT s.[row] INTO @result ([row])', `FROM ${target} AS t INNER JOIN @source AS s ON ${on};`];
-	return [
-		'SET NOCOUNT ON;',
-		'SET XACT_ABORT ON;',
-		'DECLARE @result TABLE ([row] int NOT NULL PRIMARY KEY);',
-		'BEGIN TRANSACTION;',
-		...leaseGuard,
-		fill,
-		...change,
-		'COMMIT TRANSACTION;',
+	return writeInOneTransaction('[row] int NOT NULL PRIMARY KEY', [...leaseGuard, fill, ...change], [
 		`SELECT s.[row], CASE WHEN r.[row] IS NULL THEN 'unchanged' ELSE 'deleted' END AS [outcome]`,
 		'FROM @source AS s LEFT JOIN @result AS r ON r.[row] = s.[row] ORDER BY s.[row];',
-	].join('\n');
+	]);
 }

@@ -27,6 +27,23 @@ CREATE TABLE dbo.Company (
 );
 GO
 
+-- CRM triggers that refuse rows, as customers' CRM databases have them: one raises and rolls back (SQL Server then
+-- ends the batch with 3609 after the trigger's error), one only raises (the batch would commit while the driver
+-- reports the error). The CRM node must report both as refused rows and keep nothing of the refused statement.
+CREATE TRIGGER dbo.TR_Company_RefuseRows ON dbo.Company AFTER INSERT, UPDATE AS
+BEGIN
+    SET NOCOUNT ON;
+    IF EXISTS (SELECT 1 FROM inserted WHERE Name LIKE N'BLOCKED%')
+    BEGIN
+        RAISERROR(N'Customer is blocked in CRM', 16, 1);
+        ROLLBACK TRANSACTION;
+        RETURN;
+    END;
+    IF EXISTS (SELECT 1 FROM inserted WHERE City = N'Nowhere')
+        RAISERROR(N'City Nowhere is not allowed in CRM', 16, 1);
+END;
+GO
+
 CREATE TABLE dbo.SalesOrder (
     SalesOrderId int            IDENTITY(1,1) NOT NULL CONSTRAINT PK_SalesOrder PRIMARY KEY,
     OrderNo      int            NOT NULL CONSTRAINT UQ_SalesOrder_OrderNo UNIQUE,

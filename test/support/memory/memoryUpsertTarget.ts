@@ -26,11 +26,17 @@ export interface MemoryTableDefinition {
 	/** Values the columns with a DEFAULT get when an insert leaves them out. */
 	defaults?: Record<string, TargetValue>;
 	rows?: MemoryRow[];
+	/**
+	 * The table's AFTER INSERT, UPDATE triggers that refuse rows: each gives the words it RAISERRORs for a row it
+	 * refuses. As on SQL Server, the whole statement is refused (error 50000) and nothing of it is kept.
+	 */
+	triggers?: Array<(row: MemoryRow) => string | undefined>;
 }
 
 interface MemoryTable {
 	catalog: CatalogTable;
 	defaults: Record<string, TargetValue>;
+	triggers: Array<(row: MemoryRow) => string | undefined>;
 	rows: MemoryRow[];
 	nextIdentity: number;
 }
@@ -88,7 +94,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		private readonly rowsPerRequestLimit = Number.POSITIVE_INFINITY,
 	) {
 		for (const definition of definitions) {
-			const table: MemoryTable = { catalog: definition.catalog, defaults: definition.defaults ?? {}, rows: [], nextIdentity: 1 };
+			const table: MemoryTable = { catalog: definition.catalog, defaults: definition.defaults ?? {}, triggers: definition.triggers ?? [], rows: [], nextIdentity: 1 };
 			this.tables.set(tableKey(definition.catalog.name), table);
 			if (definition.rows) this.seed(definition.catalog.name, definition.rows);
 		}
@@ -180,6 +186,16 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		}
 	}
 
+	/** Fires the table's triggers on the rows a statement inserted or updated. */
+	private fireTriggers(table: MemoryTable, rows: MemoryRow[]): void {
+		for (const row of rows) {
+			for (const trigger of table.triggers) {
+				const refused = trigger(row);
+				if (refused !== undefined) throw refusal(50000, refused);
+			}
+		}
+	}
+
 	private conversionRefusal(display: string, column: CatalogColumn, value: TargetValue): SqlServerRequestError {
 		const type = column.sqlType as SqlType;
 		if (TEXT.has(type.name)) {
@@ -217,6 +233,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		const touched = new Set<number>();
 		const outcomes: RowOutcome[] = [];
 		let inserted = false;
+		const written: MemoryRow[] = [];
 		for (const row of rows) {
 			const values: MemoryRow = {};
 			plan.columns.forEach((column, index) => (values[column.name] = row.values[index]));
@@ -241,7 +258,9 @@ export class MemoryUpsertTarget implements UpsertTarget {
 			const key = plan.matchColumns.map((column) => values[column.name]);
 			const position = index.get(keyTextOf(plan.matchColumns, key) ?? '') ?? -1;
 			if (position === -1) {
-				working.push(this.newRow(table, values, () => nextIdentity++));
+				const added = this.newRow(table, values, () => nextIdentity++);
+				working.push(added);
+				written.push(added);
 				inserted = true;
 				outcomes.push({ ordinal: row.ordinal, status: 'inserted' });
 				continue;
@@ -253,9 +272,11 @@ export class MemoryUpsertTarget implements UpsertTarget {
 			const target = working[position];
 			const changed = Object.entries(values).filter(([name, value]) => !same(columnNamed(table.catalog, name).sqlType as SqlType, target[name], value));
 			for (const [name, value] of changed) target[name] = value;
+			if (changed.length > 0) written.push(target);
 			outcomes.push({ ordinal: row.ordinal, status: changed.length > 0 ? 'updated' : 'unchanged' });
 		}
 		this.check(table, working, inserted ? 'INSERT' : 'UPDATE');
+		if (!options.dryRun) this.fireTriggers(table, written);
 		if (!options.dryRun) {
 			table.rows = working;
 			table.nextIdentity = nextIdentity;
@@ -272,6 +293,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		const working = table.rows.map((row) => ({ ...row }));
 		const index = indexBy(working, plan.matchColumns);
 		const removed = new Set<number>();
+		const marked: MemoryRow[] = [];
 		const now = new Date().toISOString();
 		const outcomes = rows.map((row): RowOutcome => {
 			const position = index.get(keyTextOf(plan.matchColumns, row.key) ?? '') ?? -1;
@@ -290,10 +312,12 @@ export class MemoryUpsertTarget implements UpsertTarget {
 			for (const assignment of handling.assignments) {
 				target[assignment.column.name] = assignment.isNow ? now : (assignment.value as TargetValue);
 			}
+			marked.push(target);
 			return { ordinal: row.ordinal, status: 'deleted' };
 		});
 		const remaining = working.filter((_, position) => !removed.has(position));
 		this.check(table, remaining, 'UPDATE');
+		if (!options.dryRun) this.fireTriggers(table, marked);
 		if (!options.dryRun) table.rows = remaining;
 		return outcomes;
 	}
