@@ -16,7 +16,7 @@ import {
 	upsertStatement,
 	valuesRowsSource,
 } from '../../nodes/shared/core/upsertSql';
-import { COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
+import { COMPANY, COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER, SALES_ORDER_CATALOG, catalogTable } from '../contract/upsertTarget.contract';
 
 const companyPlan = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'City']), ['CustomerNo'], []);
 const orderPlan = planUpsert(
@@ -196,5 +196,78 @@ describe('the delete batch', () => {
 		const text = squash(deleteStatement(plan, jsonRowsSource(deleteSourceColumns(plan), []), true));
 		assert.doesNotMatch(text, /UPDATE|DELETE|BEGIN TRANSACTION/);
 		assert.ok(text.includes(`WHERE t.[CustomerNo] = s.[c0] AND (t.[DeletedAt] IS NULL)) THEN 'deleted'`), text);
+	});
+});
+
+describe('collations, legacy text types and code pages (issue 11: 3, 4, 11, 12)', () => {
+	/** A CRM whose natural key has another collation than the database, with a Norwegian-code-page note and legacy text / ntext columns. */
+	const company = catalogTable(
+		COMPANY,
+		{
+			CompanyId: { typeName: 'int', nullable: false, identity: true, primaryKey: true },
+			CustomerCode: { typeName: 'varchar', maxLength: 20, nullable: false, collation: 'Danish_Norwegian_CS_AS' },
+			Name: { typeName: 'nvarchar', maxLength: 200, collation: 'Danish_Norwegian_CI_AS' },
+			Notes: { typeName: 'text', maxLength: 16, collation: 'Cyrillic_General_CI_AS' },
+			Memo: { typeName: 'ntext', maxLength: 16, collation: 'Danish_Norwegian_CI_AS' },
+		},
+		[['CompanyId'], ['CustomerCode']],
+	);
+	const order = catalogTable(
+		SALES_ORDER,
+		{
+			SalesOrderId: { typeName: 'int', nullable: false, identity: true, primaryKey: true },
+			OrderNo: { typeName: 'int', nullable: false },
+			CompanyId: { typeName: 'int', nullable: false },
+		},
+		[['SalesOrderId'], ['OrderNo']],
+	);
+	const plan = planUpsert(company, manuallyMappedColumns(company, ['CustomerCode', 'Name', 'Notes', 'Memo']), ['CustomerCode'], []);
+	const byCode = resolveLookup(order, { targetColumn: 'CompanyId', fromTable: COMPANY, keyColumn: 'CustomerCode', itemField: 'CustomerCode' }, company);
+	const orders = planUpsert(order, manuallyMappedColumns(order, ['OrderNo']), ['OrderNo'], [byCode]);
+
+	it('declares @source text columns in the CRM column\'s collation, so matching on a key of another collation compiles (no error 468)', () => {
+		const text = squash(upsertStatement(plan, jsonRowsSource(upsertSourceColumns(plan), []), false));
+		assert.ok(text.includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL, [c1] nvarchar(100) COLLATE Danish_Norwegian_CI_AS NULL'), text);
+		assert.ok(text.includes('ON t.[CustomerCode] = s.[c0]'));
+		const deletes = planDelete(company, plan.matchColumns, 'delete', []);
+		assert.ok(squash(deleteStatement(deletes, jsonRowsSource(deleteSourceColumns(deletes), []), false)).includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL'));
+	});
+
+	it('joins a lookup in the looked-up column\'s collation and reads its key from OPENJSON typed like that column, so its index is used', () => {
+		const source = jsonRowsSource(upsertSourceColumns(orders), []);
+		assert.ok(source.clause.includes(`[k0] varchar(20) '$[2]'`), source.clause);
+		const text = squash(upsertStatement(orders, source, false));
+		assert.ok(text.includes('LEFT JOIN [dbo].[Company] AS f0 ON f0.[CustomerCode] = j.[k0] COLLATE Danish_Norwegian_CS_AS'), text);
+	});
+
+	it('compares text / ntext through varchar(max) / nvarchar(max), and non-Unicode text as the bytes of its own code page, in the unchanged check', () => {
+		const text = squash(upsertStatement(plan, jsonRowsSource(upsertSourceColumns(plan), []), false));
+		assert.ok(
+			text.includes(
+				'EXISTS (SELECT s.[c1] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), s.[c2]))), CONVERT(nvarchar(max), s.[c3]) COLLATE Latin1_General_100_BIN2 EXCEPT SELECT t.[Name] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), t.[Notes]))), CONVERT(nvarchar(max), t.[Memo]) COLLATE Latin1_General_100_BIN2)',
+			),
+			text,
+		);
+		assert.doesNotMatch(text, /\[Notes\] COLLATE Latin1_General_100_BIN2/, 'a binary collation of code page 1252 would turn Cyrillic into "?" before comparing');
+		const orgNo = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'OrgNo']), ['CustomerNo'], []);
+		assert.ok(squash(upsertStatement(orgNo, jsonRowsSource(upsertSourceColumns(orgNo), []), false)).includes('CONVERT(varbinary(max), RTRIM(s.[c2])) EXCEPT SELECT t.[Name] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(t.[OrgNo])))'));
+	});
+
+	it('sends non-Unicode text as nvarchar parameters on the VALUES path (the driver would encode varchar in the database\'s code page); a lookup key keeps its type', () => {
+		const values = valuesRowsSource(upsertSourceColumns(plan), [{ ordinal: 0, values: ['c1', 'Navn', 'Дом', 'memo'] }]);
+		assert.deepEqual(values.parameters.map((parameter) => parameter.type), [
+			{ name: 'nvarchar', length: 20 },
+			{ name: 'nvarchar', length: 100 },
+			{ name: 'nvarchar', length: -1 },
+			{ name: 'nvarchar', length: -1 },
+		]);
+		const lookups = valuesRowsSource(upsertSourceColumns(orders), [{ ordinal: 0, values: [5, 'c1'] }]);
+		assert.deepEqual(lookups.parameters[1].type, { name: 'varchar', length: 20 });
+	});
+
+	it('refuses a collation name that is not a plain name instead of writing it into the statement', () => {
+		const odd = catalogTable(COMPANY, { Code: { typeName: 'varchar', maxLength: 20, nullable: false, collation: 'Latin1_General_CI_AS; DROP TABLE x' } }, [['Code']]);
+		const oddPlan = planUpsert(odd, manuallyMappedColumns(odd, ['Code']), ['Code'], []);
+		assert.throws(() => upsertStatement(oddPlan, jsonRowsSource(upsertSourceColumns(oddPlan), []), false), /collation name this node does not send/);
 	});
 });

@@ -8,6 +8,7 @@
 -- level 100, so the same script serves the level 120 database.
 -- Safe to run again: it drops the tables first.
 
+IF OBJECT_ID(N'dbo.Contact', N'U') IS NOT NULL DROP TABLE dbo.Contact;
 IF OBJECT_ID(N'dbo.SalesOrder', N'U') IS NOT NULL DROP TABLE dbo.SalesOrder;
 IF OBJECT_ID(N'dbo.Company', N'U') IS NOT NULL DROP TABLE dbo.Company;
 GO
@@ -56,4 +57,15 @@ CREATE TABLE dbo.SalesOrder (
     DeletedAt    datetime2(3)   NULL
 );
 CREATE INDEX IX_SalesOrder_CompanyId ON dbo.SalesOrder (CompanyId);
+GO
+
+-- A table as older CRM databases have some: a natural key in a collation other than the database's (case-sensitive),
+-- a varchar column of another code page (Cyrillic, 1251), and legacy text / ntext columns.
+CREATE TABLE dbo.Contact (
+    ContactId   int            IDENTITY(1,1) NOT NULL CONSTRAINT PK_Contact PRIMARY KEY,
+    ContactCode varchar(20)    COLLATE Danish_Norwegian_CS_AS NOT NULL CONSTRAINT UQ_Contact_ContactCode UNIQUE,
+    Title       varchar(50)    COLLATE Cyrillic_General_CI_AS NULL,
+    Notes       text           NULL,
+    Memo        ntext          NULL
+);
 GO

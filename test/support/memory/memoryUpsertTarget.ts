@@ -2,7 +2,8 @@
  * The CRM target in memory, with the meaning of the SQL Server adapter: tables with their catalogue, unique keys,
  * NOT NULL, IDENTITY, defaults and type checks; a batch SQL Server would refuse is refused whole (nothing written)
  * with the error number and words SQL Server uses, so the node's row isolation works the same on both.
- * Strings match case-insensitively (the CRM's collation) but a change of case is a change (the node compares binary).
+ * Strings match as the column's collation does (case-insensitively unless it is _CS or binary; trailing spaces
+ * ignored) but a change of case is a change (the node compares binary).
  */
 import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog';
 import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
@@ -46,16 +47,23 @@ const tableKey = (name: QualifiedName) => displayQualifiedName(name).toLowerCase
 const NUMERIC = new Set(['tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'money', 'float', 'real']);
 const TEXT = new Set(['char', 'varchar', 'nchar', 'nvarchar']);
 
-/** A value as a case-insensitive collation compares keys: trailing spaces and case ignored. */
-function matchText(type: SqlType, value: TargetValue): string {
+/** `=` pads the shorter string with spaces: trailing spaces are ignored, and only spaces (a tab is a character). */
+const withoutTrailingSpaces = (text: string) => text.replace(/ +$/, '');
+
+/** Whether the column's collation tells case apart (_CS_ or binary); without one, the CRM's usual case-insensitive collation. */
+const caseSensitive = (column: CatalogColumn) => /_CS_|_CS$|_BIN2?$/i.test(column.collation ?? '');
+
+/** A value as the column's collation compares keys: trailing spaces ignored, case too unless the collation tells it apart. */
+function matchText(column: CatalogColumn, value: TargetValue): string {
+	const type = column.sqlType as SqlType;
 	if (NUMERIC.has(type.name)) return String(Number(value));
-	if (TEXT.has(type.name)) return String(value).trimEnd().toLowerCase();
+	if (TEXT.has(type.name)) return caseSensitive(column) ? withoutTrailingSpaces(String(value)) : withoutTrailingSpaces(String(value)).toLowerCase();
 	return String(value);
 }
 
 function keyTextOf(columns: CatalogColumn[], values: TargetValue[]): string | undefined {
 	if (values.some((value) => value === null || value === undefined)) return undefined;
-	return JSON.stringify(columns.map((column, index) => matchText(column.sqlType as SqlType, values[index])));
+	return JSON.stringify(columns.map((column, index) => matchText(column, values[index])));
 }
 
 function indexBy(rows: MemoryRow[], columns: CatalogColumn[]): Map<string, number> {
@@ -71,7 +79,7 @@ function indexBy(rows: MemoryRow[], columns: CatalogColumn[]): Map<string, numbe
 function same(type: SqlType, a: TargetValue, b: TargetValue): boolean {
 	if (a === null || b === null) return a === b;
 	if (NUMERIC.has(type.name)) return Number(a) === Number(b);
-	if (TEXT.has(type.name)) return String(a).trimEnd() === String(b).trimEnd();
+	if (TEXT.has(type.name)) return withoutTrailingSpaces(String(a)) === withoutTrailingSpaces(String(b));
 	return String(a) === String(b);
 }
 
@@ -243,9 +251,9 @@ export class MemoryUpsertTarget implements UpsertTarget {
 					values[lookup.target.name] = null;
 					return false;
 				}
-				const wanted = matchText(lookup.key.sqlType as SqlType, keyValue);
+				const wanted = matchText(lookup.key, keyValue);
 				const found = this.table(lookup.fromTable).rows.find(
-					(candidate) => candidate[lookup.key.name] !== null && matchText(lookup.key.sqlType as SqlType, candidate[lookup.key.name]) === wanted,
+					(candidate) => candidate[lookup.key.name] !== null && matchText(lookup.key, candidate[lookup.key.name]) === wanted,
 				);
 				values[lookup.target.name] = found ? found[lookup.value.name] : null;
 				return !found;
