@@ -233,6 +233,15 @@ export function upsertTargetContract(name: string, open: () => Promise<UpsertTar
 			assert.deepEqual(orders.map((order) => [order.OrderNo, order.CompanyId, Number(order.Amount)]), [[100, acme.CompanyId, 12.5]]);
 		});
 
+		it('writes decimals beyond a double\'s precision exactly: a change in the 18th digit is an update, the same value unchanged', async () => {
+			const { target } = await open();
+			await target.upsert(await companyPlan(target), [row(0, [10, 'Acme', null])], write);
+			const plan = await orderPlan(target);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [100, 'Bricks', '1234567890123456.78'], [10])], write)), [[0, 'inserted']]);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [100, 'Bricks', '1234567890123456.78'], [10])], write)), [[0, 'unchanged']]);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [100, 'Bricks', '1234567890123456.79'], [10])], write)), [[0, 'updated']], 'equal as doubles');
+		});
+
 		it('refuses a whole batch for one bad row, with SQL Server\'s error number, and writes nothing of it', async () => {
 			const { target, rows } = await open();
 			const plan = await companyPlan(target);

@@ -199,6 +199,16 @@ describe('the delete batch', () => {
 	});
 });
 
+describe('money as exact text (issue 11: 9)', () => {
+	it('sends money as text that SQL Server converts, never through a double', () => {
+		const priced = catalogTable(SALES_ORDER, { OrderNo: { typeName: 'int', nullable: false }, Price: { typeName: 'money', maxLength: 8, precision: 19, scale: 4 } }, [['OrderNo']]);
+		const plan = planUpsert(priced, manuallyMappedColumns(priced, ['OrderNo', 'Price']), ['OrderNo'], []);
+		const values = valuesRowsSource(upsertSourceColumns(plan), [{ ordinal: 0, values: [1, '922337203685477.5807'] }]);
+		assert.deepEqual(values.parameters[1], { name: 'p0_1', type: { name: 'varchar', length: 40 }, value: '922337203685477.5807' });
+		assert.ok(values.clause.includes('CONVERT(money, @p0_1)'), values.clause);
+	});
+});
+
 describe('collations, legacy text types and code pages (issue 11: 3, 4, 11, 12)', () => {
 	/** A CRM whose natural key has another collation than the database, with a Norwegian-code-page note and legacy text / ntext columns. */
 	const company = catalogTable(

@@ -74,11 +74,11 @@ export interface RowsSource {
 	parameters: SqlParameter[];
 }
 
-const TEXT_CARRIED = new Set(['decimal', 'numeric', 'bigint']);
+const TEXT_CARRIED = new Set(['decimal', 'numeric', 'money', 'bigint']);
 
 /**
  * Types whose values travel as text and are converted by SQL Server: temporal values (the driver would round them
- * to milliseconds), decimals (a JavaScript number would round them) and bigints (beyond 2^53).
+ * to milliseconds), decimals and money (a JavaScript number would round them) and bigints (beyond 2^53).
  */
 function travelsAsText(type: SqlType): boolean {
 	return isTemporal(type) || TEXT_CARRIED.has(type.name);

@@ -45,6 +45,18 @@ interface MemoryTable {
 const tableKey = (name: QualifiedName) => displayQualifiedName(name).toLowerCase();
 
 const NUMERIC = new Set(['tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'money', 'float', 'real']);
+const EXACT = new Set(['bigint', 'decimal', 'numeric', 'money']);
+
+/** An exact number as SQL Server compares it, digit by digit (never through a double): 12.50 = 12.5, 0.0 = 0. */
+function exactNumberText(value: TargetValue): string {
+	const parts = /^([+-])?0*(\d*)(?:\.(\d*?)0*)?$/.exec(String(value).trim());
+	if (!parts) return String(value);
+	const digits = `${parts[2] || '0'}${parts[3] ? `.${parts[3]}` : ''}`;
+	return parts[1] === '-' && digits !== '0' ? `-${digits}` : digits;
+}
+
+/** A number as its column compares it: exact types digit by digit, float and real as doubles. */
+const numberText = (type: SqlType, value: TargetValue) => (EXACT.has(type.name) ? exactNumberText(value) : String(Number(value)));
 const TEXT = new Set(['char', 'varchar', 'nchar', 'nvarchar']);
 
 /** `=` pads the shorter string with spaces: trailing spaces are ignored, and only spaces (a tab is a character). */
@@ -56,7 +68,7 @@ const caseSensitive = (column: CatalogColumn) => /_CS_|_CS$|_BIN2?$/i.test(colum
 /** A value as the column's collation compares keys: trailing spaces ignored, case too unless the collation tells it apart. */
 function matchText(column: CatalogColumn, value: TargetValue): string {
 	const type = column.sqlType as SqlType;
-	if (NUMERIC.has(type.name)) return String(Number(value));
+	if (NUMERIC.has(type.name)) return numberText(type, value);
 	if (TEXT.has(type.name)) return caseSensitive(column) ? withoutTrailingSpaces(String(value)) : withoutTrailingSpaces(String(value)).toLowerCase();
 	return String(value);
 }
@@ -78,7 +90,7 @@ function indexBy(rows: MemoryRow[], columns: CatalogColumn[]): Map<string, numbe
 /** Equality as the node's change detection sees it: EXCEPT (NULLs equal) over a binary collation. */
 function same(type: SqlType, a: TargetValue, b: TargetValue): boolean {
 	if (a === null || b === null) return a === b;
-	if (NUMERIC.has(type.name)) return Number(a) === Number(b);
+	if (NUMERIC.has(type.name)) return numberText(type, a) === numberText(type, b);
 	if (TEXT.has(type.name)) return withoutTrailingSpaces(String(a)) === withoutTrailingSpaces(String(b));
 	return String(a) === String(b);
 }
