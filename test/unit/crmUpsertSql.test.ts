@@ -16,7 +16,7 @@ import {
 	upsertStatement,
 	valuesRowsSource,
 } from '../../nodes/shared/core/upsertSql';
-import { COMPANY, COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER, SALES_ORDER_CATALOG, catalogTable } from '../contract/upsertTarget.contract';
+import { COMPANY, COMPANY_CATALOG, CONTACT, CONTACT_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER, SALES_ORDER_CATALOG, catalogTable } from '../contract/upsertTarget.contract';
 
 const companyPlan = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'City']), ['CustomerNo'], []);
 const orderPlan = planUpsert(
@@ -210,36 +210,25 @@ describe('money as exact text (issue 11: 9)', () => {
 });
 
 describe('collations, legacy text types and code pages (issue 11: 3, 4, 11, 12)', () => {
-	/** A CRM whose natural key has another collation than the database, with a Norwegian-code-page note and legacy text / ntext columns. */
-	const company = catalogTable(
-		COMPANY,
-		{
-			CompanyId: { typeName: 'int', nullable: false, identity: true, primaryKey: true },
-			CustomerCode: { typeName: 'varchar', maxLength: 20, nullable: false, collation: 'Danish_Norwegian_CS_AS' },
-			Name: { typeName: 'nvarchar', maxLength: 200, collation: 'Danish_Norwegian_CI_AS' },
-			Notes: { typeName: 'text', maxLength: 16, collation: 'Cyrillic_General_CI_AS' },
-			Memo: { typeName: 'ntext', maxLength: 16, collation: 'Danish_Norwegian_CI_AS' },
-		},
-		[['CompanyId'], ['CustomerCode']],
-	);
+	/** CONTACT_CATALOG: a key in another collation than the database's, a Cyrillic varchar, legacy text / ntext. */
 	const order = catalogTable(
 		SALES_ORDER,
 		{
 			SalesOrderId: { typeName: 'int', nullable: false, identity: true, primaryKey: true },
 			OrderNo: { typeName: 'int', nullable: false },
-			CompanyId: { typeName: 'int', nullable: false },
+			ContactId: { typeName: 'int', nullable: false },
 		},
 		[['SalesOrderId'], ['OrderNo']],
 	);
-	const plan = planUpsert(company, manuallyMappedColumns(company, ['CustomerCode', 'Name', 'Notes', 'Memo']), ['CustomerCode'], []);
-	const byCode = resolveLookup(order, { targetColumn: 'CompanyId', fromTable: COMPANY, keyColumn: 'CustomerCode', itemField: 'CustomerCode' }, company);
+	const plan = planUpsert(CONTACT_CATALOG, manuallyMappedColumns(CONTACT_CATALOG, ['ContactCode', 'Title', 'Notes', 'Memo']), ['ContactCode'], []);
+	const byCode = resolveLookup(order, { targetColumn: 'ContactId', fromTable: CONTACT, keyColumn: 'ContactCode', itemField: 'ContactCode' }, CONTACT_CATALOG);
 	const orders = planUpsert(order, manuallyMappedColumns(order, ['OrderNo']), ['OrderNo'], [byCode]);
 
 	it('declares @source text columns in the CRM column\'s collation, so matching on a key of another collation compiles (no error 468)', () => {
 		const text = squash(upsertStatement(plan, jsonRowsSource(upsertSourceColumns(plan), []), false));
-		assert.ok(text.includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL, [c1] nvarchar(100) COLLATE Danish_Norwegian_CI_AS NULL'), text);
-		assert.ok(text.includes('ON t.[CustomerCode] = s.[c0]'));
-		const deletes = planDelete(company, plan.matchColumns, 'delete', []);
+		assert.ok(text.includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL, [c1] varchar(50) COLLATE Cyrillic_General_CI_AS NULL'), text);
+		assert.ok(text.includes('ON t.[ContactCode] = s.[c0]'));
+		const deletes = planDelete(CONTACT_CATALOG, plan.matchColumns, 'delete', []);
 		assert.ok(squash(deleteStatement(deletes, jsonRowsSource(deleteSourceColumns(deletes), []), false)).includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL'));
 	});
 
@@ -247,27 +236,27 @@ describe('collations, legacy text types and code pages (issue 11: 3, 4, 11, 12)'
 		const source = jsonRowsSource(upsertSourceColumns(orders), []);
 		assert.ok(source.clause.includes(`[k0] varchar(20) '$[2]'`), source.clause);
 		const text = squash(upsertStatement(orders, source, false));
-		assert.ok(text.includes('LEFT JOIN [dbo].[Company] AS f0 ON f0.[CustomerCode] = j.[k0] COLLATE Danish_Norwegian_CS_AS'), text);
+		assert.ok(text.includes('LEFT JOIN [dbo].[Contact] AS f0 ON f0.[ContactCode] = j.[k0] COLLATE Danish_Norwegian_CS_AS'), text);
 	});
 
 	it('compares text / ntext through varchar(max) / nvarchar(max), and non-Unicode text as the bytes of its own code page, in the unchanged check', () => {
 		const text = squash(upsertStatement(plan, jsonRowsSource(upsertSourceColumns(plan), []), false));
 		assert.ok(
 			text.includes(
-				'EXISTS (SELECT s.[c1] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), s.[c2]))), CONVERT(nvarchar(max), s.[c3]) COLLATE Latin1_General_100_BIN2 EXCEPT SELECT t.[Name] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), t.[Notes]))), CONVERT(nvarchar(max), t.[Memo]) COLLATE Latin1_General_100_BIN2)',
+				'EXISTS (SELECT CONVERT(varbinary(max), RTRIM(s.[c1])), CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), s.[c2]))), CONVERT(nvarchar(max), s.[c3]) COLLATE Latin1_General_100_BIN2 EXCEPT SELECT CONVERT(varbinary(max), RTRIM(t.[Title])), CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), t.[Notes]))), CONVERT(nvarchar(max), t.[Memo]) COLLATE Latin1_General_100_BIN2)',
 			),
 			text,
 		);
-		assert.doesNotMatch(text, /\[Notes\] COLLATE Latin1_General_100_BIN2/, 'a binary collation of code page 1252 would turn Cyrillic into "?" before comparing');
+		assert.doesNotMatch(text, /\[Title\] COLLATE Latin1_General_100_BIN2/, 'a binary collation of code page 1252 would turn Cyrillic into "?" before comparing');
 		const orgNo = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'OrgNo']), ['CustomerNo'], []);
 		assert.ok(squash(upsertStatement(orgNo, jsonRowsSource(upsertSourceColumns(orgNo), []), false)).includes('CONVERT(varbinary(max), RTRIM(s.[c2])) EXCEPT SELECT t.[Name] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(t.[OrgNo])))'));
 	});
 
 	it('sends non-Unicode text as nvarchar parameters on the VALUES path (the driver would encode varchar in the database\'s code page); a lookup key keeps its type', () => {
-		const values = valuesRowsSource(upsertSourceColumns(plan), [{ ordinal: 0, values: ['c1', 'Navn', 'Дом', 'memo'] }]);
+		const values = valuesRowsSource(upsertSourceColumns(plan), [{ ordinal: 0, values: ['c1', 'Дом', 'note', 'memo'] }]);
 		assert.deepEqual(values.parameters.map((parameter) => parameter.type), [
 			{ name: 'nvarchar', length: 20 },
-			{ name: 'nvarchar', length: 100 },
+			{ name: 'nvarchar', length: 50 },
 			{ name: 'nvarchar', length: -1 },
 			{ name: 'nvarchar', length: -1 },
 		]);
