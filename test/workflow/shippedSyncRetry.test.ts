@@ -171,7 +171,7 @@ describe('shipped sync workflow: the retry list', () => {
 		replaceSeam(upsertTargetSeam, () => down);
 		for (let run = 1; run <= 6; run++) {
 			const failed = await world.runSync();
-			assert.match(String(failed.errorMessage), /Stream "customers": CRM did not take the rows from \{"CustomerNo":1\} on: .*connection.*no row was parked/, `run ${run}`);
+			assert.match(String(failed.errorMessage), /Stream "customers": CRM did not take the rows from \{"CustomerNo":1\} on: .*connection/, `run ${run}`);
 			assert.deepEqual(await editor({ operation: 'retryList' }), [], `run ${run}: nothing is parked or listed during an outage`);
 			assert.equal((await world.watermarks.read('customers'))?.cursor ?? null, null, `run ${run}: the watermark stays where it was`);
 		}
