@@ -18,6 +18,8 @@ export interface CatalogColumn extends CatalogColumnType {
 	hasDefault: boolean;
 	/** Why the nodes can neither read nor write the column (a CLR type such as geography); absent when they can. */
 	notMappable?: string;
+	/** The column's collation (sys.columns.collation_name) for text columns; what its values are compared and joined in. */
+	collation?: string;
 }
 
 export interface CatalogTable {
@@ -45,7 +47,7 @@ SELECT CASE o.type WHEN 'V' THEN 'view' ELSE 'table' END AS kind,
        CASE WHEN EXISTS (SELECT 1 FROM sys.change_tracking_tables ct WHERE ct.object_id = @object) THEN 1 ELSE 0 END AS changeTracking
 FROM sys.objects o WHERE o.object_id = @object AND o.type IN ('U', 'V');
 SELECT c.name, ISNULL(bt.name, ut.name) AS typeName, ut.is_assembly_type AS isClrType, c.max_length AS maxLength, c.precision, c.scale,
-       c.is_nullable AS nullable, c.is_identity AS isIdentity, c.is_computed AS isComputed,
+       c.is_nullable AS nullable, c.is_identity AS isIdentity, c.is_computed AS isComputed, c.collation_name AS collationName,
        CASE WHEN c.default_object_id <> 0 THEN 1 ELSE 0 END AS hasDefault,
        ISNULL((SELECT ic.key_ordinal FROM sys.indexes i JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
                WHERE i.object_id = c.object_id AND i.is_primary_key = 1 AND ic.column_id = c.column_id), 0) AS primaryKeyOrdinal
@@ -124,6 +126,7 @@ export async function describeTable(transport: SqlTransport, table: QualifiedNam
 			isIdentity: Boolean(row.isIdentity),
 			isComputed: Boolean(row.isComputed),
 			hasDefault: Boolean(row.hasDefault),
+			...(typeof row.collationName === 'string' && row.collationName !== '' ? { collation: row.collationName } : {}),
 			sqlType: sqlTypeOfColumn(type),
 			...notMappable(type, Boolean(row.isClrType)),
 			primaryKeyOrdinal: Number(row.primaryKeyOrdinal),

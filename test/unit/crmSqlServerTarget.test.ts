@@ -12,6 +12,7 @@ import { COMPATIBILITY_LEVEL_QUERY, MAX_PARAMETERS_PER_REQUEST } from '../../nod
 import { connectionSettingsFromCredentials } from '../../nodes/shared/transport/connectionSettings';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
+import type { InjectedFault } from '../support/recordingTransport';
 import { RecordingSqlTransport, asProductionTransport, resultOf, sqlServerError } from '../support/recordingTransport';
 
 const GUARD: LeaseGuard = { table: { schema: 'dbo', name: 'ContractingCrmWatermark' }, stream: 'customers', owner: 'execution 7 · 00aa11bb22cc33dd' };
@@ -29,11 +30,13 @@ function ordinalsOf(request: SqlRequest): number[] {
  * A CRM server as the double sees it: answers the compatibility level, and answers a write with one outcome row per
  * row it carries, from `outcomeOf`; `refuse` makes it throw SQL Server's error for a batch holding that ordinal.
  */
-function crmServer(level: number, outcomeOf: (ordinal: number) => string = () => 'inserted', refuse?: { ordinal: number; number: number }) {
+function crmServer(level: number, outcomeOf: (ordinal: number) => string = () => 'inserted', refuse?: { ordinal: number; number: number; preceding?: InjectedFault[] }) {
 	return new RecordingSqlTransport((request): SqlResult => {
 		if (request.text === COMPATIBILITY_LEVEL_QUERY) return resultOf([{ compatibilityLevel: level }]);
 		const ordinals = ordinalsOf(request);
-		if (refuse && ordinals.includes(refuse.ordinal)) throw sqlServerError({ number: refuse.number, message: `The INSERT statement conflicted with the FOREIGN KEY constraint "FK_SalesOrder_Company".` });
+		if (refuse && ordinals.includes(refuse.ordinal)) {
+			throw sqlServerError({ number: refuse.number, message: `The INSERT statement conflicted with the FOREIGN KEY constraint "FK_SalesOrder_Company".`, preceding: refuse.preceding });
+		}
 		return resultOf(ordinals.map((ordinal) => ({ row: ordinal, outcome: outcomeOf(ordinal), missingLookup: null })));
 	});
 }
@@ -158,6 +161,29 @@ describe('SqlServerUpsertTarget against the transport double', () => {
 		assert.equal(outcomes.filter((outcome) => outcome.status === 'inserted').length, 999);
 		const writes = double.roundTrips - 1;
 		assert.ok(writes <= 1 + 2 * Math.ceil(Math.log2(1000)), `${writes} writes`);
+	});
+
+	it('a CRM trigger refusing a row with RAISERROR … ROLLBACK (driver reports 3609 last): the row is isolated with the trigger\'s words, the others written', async () => {
+		const trigger = { number: 50000, message: 'Customer 38 is blocked in CRM' };
+		const double = crmServer(160, () => 'inserted', { ordinal: 38, number: 3609, preceding: [trigger] });
+		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
+		const outcomes = await writeIsolatingRefusals(companies(100), (rows) => target.upsert(companyPlan, rows, { dryRun: false }));
+		const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+		assert.deepEqual(failed, [{ ordinal: 38, status: 'failed', error: { message: 'Customer 38 is blocked in CRM (SQL Server error 50000)', number: 50000 } }]);
+		assert.equal(outcomes.filter((outcome) => outcome.status === 'inserted').length, 99);
+	});
+
+	it('a refusal the write batch caught itself (its answer "refused": nothing kept) is isolated like one the driver throws', async () => {
+		const double = new RecordingSqlTransport((request): SqlResult => {
+			if (request.text === COMPATIBILITY_LEVEL_QUERY) return resultOf([{ compatibilityLevel: 160 }]);
+			const ordinals = ordinalsOf(request);
+			if (ordinals.includes(7)) return resultOf([{ row: null, outcome: 'refused', errorNumber: 50001, errorMessage: 'Trigger: Name may not be empty' }]);
+			return resultOf(ordinals.map((ordinal) => ({ row: ordinal, outcome: 'updated', missingLookup: null })));
+		});
+		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
+		const outcomes = await writeIsolatingRefusals(companies(16), (rows) => target.upsert(companyPlan, rows, { dryRun: false }));
+		assert.deepEqual(outcomes.filter((outcome) => outcome.status === 'failed'), [{ ordinal: 7, status: 'failed', error: { message: 'Trigger: Name may not be empty (SQL Server error 50001)', number: 50001 } }]);
+		assert.equal(outcomes.filter((outcome) => outcome.status === 'updated').length, 15, 'no row reported written that the refused batch did not keep');
 	});
 
 	it('dry run sends one read-only request per batch', async () => {

@@ -154,7 +154,7 @@ describe('SQL Server watermark store: the retry list', () => {
 		]);
 		const acquire = sql.requests.find((request) => request.text.includes('DECLARE @taken TABLE')) as SqlRequest;
 		assert.match(acquire.text, /IF OBJECT_ID\(N'\[dbo\]\.\[ContractingCrmWatermarkRetry\]', N'U'\) IS NOT NULL/);
-		assert.match(acquire.text, /SELECT TOP \(1000\) \[KeyText\] AS keyText/);
+		assert.match(acquire.text, /SELECT TOP \(10000\) \[KeyText\] AS keyText/);
 		assert.match(acquire.text, /AND EXISTS \(SELECT 1 FROM @taken t WHERE t\.PreviousOwner IS NULL OR t\.PreviousOwner COLLATE Latin1_General_BIN2 <> @owner\)/);
 		assert.equal(sql.requests.filter((request) => request.text.includes('AS retrySchemaExists')).length, 0, 'Get never creates the retry table');
 	});

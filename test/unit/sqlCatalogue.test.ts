@@ -102,6 +102,21 @@ describe('catalogue', () => {
 		assert.deepEqual([field.readOnly, field.removed, field.required, field.canBeUsedToMatch], [true, true, false, false]);
 	});
 
+	it('reads each text column\'s collation, which the CRM write declares and joins in', async () => {
+		const withCollations = resultOf(
+			[{ kind: 'table', changeTracking: 0 }],
+			[
+				{ name: 'CustomerCode', typeName: 'varchar', maxLength: 20, precision: 0, scale: 0, nullable: false, isIdentity: false, isComputed: false, collationName: 'Danish_Norwegian_CS_AS', hasDefault: 0, primaryKeyOrdinal: 1 },
+				{ name: 'CustomerNo', typeName: 'int', maxLength: 4, precision: 10, scale: 0, nullable: false, isIdentity: false, isComputed: false, collationName: null, hasDefault: 0, primaryKeyOrdinal: 0 },
+			],
+			[{ indexId: 1, columnName: 'CustomerCode' }],
+		);
+		const table = await describeTable(new RecordingSqlTransport(() => withCollations), { schema: 'dbo', name: 'Company' });
+		assert.equal(columnNamed(table, 'CustomerCode').collation, 'Danish_Norwegian_CS_AS');
+		assert.equal(columnNamed(table, 'CustomerNo').collation, undefined);
+		assert.match(DESCRIBE_TABLE_QUERY, /c\.collation_name AS collationName/);
+	});
+
 	it('names an unknown table and an unknown column', async () => {
 		const unknown = new RecordingSqlTransport(() => resultOf([], [], []));
 		await assert.rejects(describeTable(unknown, { schema: 'dbo', name: 'Nope' }), (error: unknown) => {

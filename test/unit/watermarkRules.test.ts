@@ -39,7 +39,8 @@ function batch(from: number, statuses: WriteStatus[], options: { rows?: number; 
 				batchRows: rows,
 				hasMore: options.hasMore ?? false,
 			};
-			return { sync, status, error: status === 'failed' ? { message: 'String or binary data would be truncated' } : undefined };
+			// A refused row as the CRM node reports one SQL Server refused for its data (isRowRefusal).
+			return { sync, status, error: status === 'failed' ? { message: 'String or binary data would be truncated' } : undefined, rowRefusal: status === 'failed' };
 		});
 }
 

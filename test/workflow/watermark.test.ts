@@ -29,11 +29,12 @@ const cursorOf = (day: number, row: number) => serializeCursor({ kind: 'datetime
  * Start → Get Watermark → (Acquired) → Fake CRM (three rows changed on `day` March, read from Get's cursor,
  * all written but the one at `failAt`) → Split Out → Set Watermark. "Held by Another Run" is left unconnected, as in the sync.
  */
-function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}, setOptions: Record<string, unknown> = {}): IWorkflowBase {
+function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}, setOptions: Record<string, unknown> = {}, refusedForItsData = true): IWorkflowBase {
 	const rows = `[0, 1, 2].map((row) => ({
 		CustomerNo: ${day} * 100 + row,
 		status: row === ${failAt} ? 'failed' : 'inserted',
 		error: row === ${failAt} ? 'String or binary data would be truncated' : undefined,
+		sqlServerError: row === ${failAt} && ${refusedForItsData} ? 2628 : undefined,
 		_sync: {
 			stream: 'customers',
 			operation: 'upsert',
@@ -220,6 +221,15 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		const quiet = await runWorkflow(syncWorkflow(4, -1, {}, { maxAttempts: 1 }), { credentials });
 		assert.equal(quiet.errorMessage, undefined);
 		assert.deepEqual(quiet.output('Get Watermark')[0].json.retry, [], 'a parked row is not handed out again');
+	});
+
+	it('a row CRM did not take for a reason not its own (no SQL Server refusal of the row) is never parked: Set stops before it, stores the rows before, fails the execution with the reason', async () => {
+		const run = await runWorkflow(syncWorkflow(3, 1, {}, {}, false), { credentials });
+		assert.match(String(run.errorMessage), /^Stream "customers": CRM did not take the rows from \{"CustomerNo":301\} on: String or binary data would be truncated — This is not a fault of the rows/);
+		const state = await store.read('customers');
+		assert.equal(state?.cursor, cursorOf(3, 0), 'stored up to the row before, never past it');
+		assert.equal(state?.leaseOwner, null, 'the run ends, so the lease is given up');
+		assert.deepEqual(await store.retryList('customers'), [], 'nothing parked');
 	});
 
 	it('starts the first run from a configured date, in the stream\'s time zone', async () => {

@@ -8,6 +8,7 @@ import {
 	COMPATIBILITY_LEVEL_QUERY,
 	OPENJSON_MIN_COMPATIBILITY_LEVEL,
 	compatibilityLevelWarning,
+	REFUSED_OUTCOME,
 	assignmentParameters,
 	chunked,
 	deleteSourceColumns,
@@ -21,6 +22,7 @@ import {
 } from '../../shared/core/upsertSql';
 import type { LeaseGuard } from '../../shared/core/leaseGuard';
 import { LEASE_GUARD_PARAMETERS, LEASE_LOST_OUTCOME, LeaseLostError, leaseGuardSql } from '../../shared/core/leaseGuard';
+import { SqlServerRequestError } from '../../shared/transport/sqlServerError';
 import type { SqlParameter, SqlRow, SqlTransport } from '../../shared/transport/types';
 import type { UpsertTarget, WriteOptions } from './upsertTarget';
 
@@ -77,6 +79,9 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 			const result = await this.transport.execute({ text: statement(source, guard.lines), parameters: [...source.parameters, ...fixed, ...guard.parameters] });
 			const records = result.recordsets.at(-1) ?? [];
 			if (records[0]?.outcome === LEASE_LOST_OUTCOME) throw new LeaseLostError((options.leaseGuard as LeaseGuard).stream);
+			const refused = records.find((record) => record.outcome === REFUSED_OUTCOME);
+			// The batch kept nothing: thrown as the refusal it is, so the caller splits the batch to find the rows.
+			if (refused) throw new SqlServerRequestError({ number: Number(refused.errorNumber), message: String(refused.errorMessage) }, 'CRM', 1);
 			results.push(...records);
 		}
 		return results;

@@ -1,7 +1,20 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, PARKED_ROWS_ADVICE, checkMaxAttempts, dueRetryOf, parkedRowsMessage, parkingEndsTheRun, retryKeyText, retryListChanges } from '../../shared/core/retryList';
+import {
+	DEFAULT_MAX_ATTEMPTS,
+	MAX_ATTEMPTS_LIMIT,
+	PARKED_ROWS_ADVICE,
+	ROWS_NOT_TAKEN_ADVICE,
+	checkMaxAttempts,
+	dueRetryOf,
+	firstRowNotTaken,
+	parkedRowsMessage,
+	parkingEndsTheRun,
+	retryKeyText,
+	retryListChanges,
+	rowsNotTakenMessage,
+} from '../../shared/core/retryList';
 import { isWritten } from '../../shared/core/syncItem';
 import type { FailedRowsRule, WrittenItem } from '../../shared/core/watermark';
 import {
@@ -157,7 +170,9 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		const progress = furthestWrittenCursor(written, options.failedRows ?? 'park');
 		const changes = retryListChanges(written, progress, token.retryListInUse === true);
 		const rules = { maxAttempts: checkMaxAttempts(options.maxAttempts), releaseLeaseWhenParked: options.failWhenParked ?? true };
-		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress);
+		// A Set that fails the execution ends the run, so it gives the lease up.
+		const notTaken = firstRowNotTaken(written, progress);
+		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress) || notTaken !== undefined;
 		if (progress.stream !== undefined && progress.stream !== token.stream) {
 			throw new WrittenItemsError(`The rows are of stream "${progress.stream}", but the token from Get is for stream "${token.stream}"`);
 		}
@@ -184,8 +199,8 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			outcome,
 			message: explainSetOutcome(outcome, token.stream, progress, result.state?.leaseOwner, readAgain),
 			counts: { ...progress.counts },
-			// A Set that parks a row ends the run (it fails the execution), so no batch follows it.
-			hasMore: moved && progress.hasMore && !releasedForParked,
+			// A Set that fails the execution (a row parked, or rows CRM did not take) ends the run, so no batch follows it.
+			hasMore: moved && progress.hasMore && !releasedForParked && !notTaken,
 			firstFailure: progress.firstFailure ? { ...progress.firstFailure } : null,
 			leaseReleased: releasesLease(result.verdict, releaseLease || releasedForParked),
 			retried: retriedCounts(written),
@@ -195,11 +210,15 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				parked: parked.map((entry) => ({ ...dueRetryOf(entry) })),
 			},
 		};
-		if (!releasedForParked) return [{ json, pairedItem }];
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
-		const parkedError = new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE });
-		if (!this.continueOnFail()) throw parkedError;
-		return [errorItem(this, parkedError, pairedItem, { ...json, ...errorJson(parkedError) })];
+		const stop = notTaken
+			? new NodeOperationError(this.getNode(), rowsNotTakenMessage(token.stream, notTaken), { description: ROWS_NOT_TAKEN_ADVICE })
+			: releasedForParked
+				? new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE })
+				: undefined;
+		if (!stop) return [{ json, pairedItem }];
+		if (!this.continueOnFail()) throw stop;
+		return [errorItem(this, stop, pairedItem, { ...json, ...errorJson(stop) })];
 	} catch (error) {
 		failure = error;
 	}

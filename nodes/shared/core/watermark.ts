@@ -9,7 +9,7 @@ import type { QualifiedName } from './identifiers';
 import type { SyncInfo, WriteStatus } from './syncItem';
 import type { LeaseFact } from './leaseGuard';
 import { LEASE_IS_LIVE } from './leaseGuard';
-import { SYNC_FIELD, isWritten } from './syncItem';
+import { SYNC_FIELD, isRowRefusal, isWritten } from './syncItem';
 
 // ---------------------------------------------------------------------------------------------------------
 // The token Get hands out and Set takes back.
@@ -134,6 +134,8 @@ export interface WrittenItem {
 	sync?: SyncInfo;
 	status?: WriteStatus;
 	error?: unknown;
+	/** A failed row refused for its own data (isRowRefusal): the only failure that may be parked and passed. */
+	rowRefusal?: boolean;
 }
 
 export interface WriteCounts {
@@ -162,6 +164,8 @@ export type FailedRowsRule = 'park' | 'stop';
 
 export type StopReason =
 	| { kind: 'failed'; position: number; failure: Failure }
+	/** CRM did not take the row for a reason that is not the row's (the batch was refused as a whole). */
+	| { kind: 'not taken'; position: number; failure: Failure }
 	| { kind: 'missing'; position: number };
 
 export interface WrittenProgress {
@@ -204,7 +208,7 @@ export function errorText(error: unknown): string {
 interface Batch {
 	start: string;
 	rows: number;
-	byPosition: Map<number, { sync: SyncInfo; written: boolean; failure?: Failure }>;
+	byPosition: Map<number, { sync: SyncInfo; written: boolean; rowRefusal: boolean; failure?: Failure }>;
 }
 
 function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; counts: WriteCounts; stream?: string } {
@@ -232,7 +236,7 @@ function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; co
 		const failure = written ? undefined : { key: sync.key, error: errorText(item.error) };
 		const earlier = batch.byPosition.get(sync.position);
 		// The same row twice (an item duplicated on the way) counts as written only if every copy was.
-		if (!earlier || (earlier.written && !written)) batch.byPosition.set(sync.position, { sync, written, failure });
+		if (!earlier || (earlier.written && !written)) batch.byPosition.set(sync.position, { sync, written, rowRefusal: item.rowRefusal === true, failure });
 	});
 	return { batches, counts, stream };
 }
@@ -262,8 +266,9 @@ function chainBatches(batches: Map<string, Batch>): Batch[] {
  * written items (positions 0..k all present, none failed), following batch after batch. A failed or missing
  * position stops it there, so no row that was not written is ever passed over. With `failedRows` "park", a
  * failed row does not stop it: it is listed in `passedFailures`, which Set puts in the retry list in the same
- * transaction as the move (a missing row still stops it). Items without `_sync` (an empty batch) and rows read
- * again from the retry list move nothing.
+ * transaction as the move (a missing row still stops it, and so does a row CRM did not take for a reason that is
+ * not its own: parking a whole batch during an outage would hide it). Items without `_sync` (an empty batch) and
+ * rows read again from the retry list move nothing.
  */
 export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRowsRule = 'stop'): WrittenProgress {
 	const { batches, counts, stream } = collectBatches(items);
@@ -281,6 +286,10 @@ export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRo
 			const row = batch.byPosition.get(position);
 			if (!row) {
 				stoppedBy = { kind: 'missing', position };
+				break outer;
+			}
+			if (!row.written && !row.rowRefusal) {
+				stoppedBy = { kind: 'not taken', position, failure: row.failure as Failure };
 				break outer;
 			}
 			if (!row.written && failedRows === 'stop') {
@@ -324,6 +333,7 @@ export function writtenItemOf(json: Record<string, unknown>): WrittenItem {
 		sync: json[SYNC_FIELD] as SyncInfo | undefined,
 		status: json.status as WriteStatus | undefined,
 		error: json.error,
+		rowRefusal: isRowRefusal(json),
 	};
 }
 
@@ -434,6 +444,7 @@ export type SetOutcome =
 	| 'advanced'
 	| 'nothing to store'
 	| 'stopped at a row that failed'
+	| 'stopped: CRM did not take the rows'
 	| 'stopped at a missing row'
 	| 'not stored: rewound meanwhile'
 	| 'not stored: lease lost'
@@ -454,6 +465,7 @@ export function setOutcome(verdict: CommitVerdict, progress: WrittenProgress): S
 		case 'nothing to store':
 		case 'store':
 			if (progress.stoppedBy?.kind === 'failed') return 'stopped at a row that failed';
+			if (progress.stoppedBy?.kind === 'not taken') return 'stopped: CRM did not take the rows';
 			if (progress.stoppedBy?.kind === 'missing') return 'stopped at a missing row';
 			return verdict === 'store' ? 'advanced' : 'nothing to store';
 	}
@@ -472,6 +484,10 @@ export function explainSetOutcome(outcome: SetOutcome, stream: string, progress:
 		case 'stopped at a row that failed': {
 			const stop = progress.stoppedBy as Extract<StopReason, { kind: 'failed' }>;
 			return `Stream "${stream}": the row ${JSON.stringify(stop.failure.key)} was not written (${stop.failure.error}). The watermark moved only up to the row before it, so that row and everything after it are read again next time.`;
+		}
+		case 'stopped: CRM did not take the rows': {
+			const stop = progress.stoppedBy as Extract<StopReason, { kind: 'not taken' }>;
+			return `Stream "${stream}": CRM did not take the rows from ${JSON.stringify(stop.failure.key)} on (${stop.failure.error}). That is not a fault of the rows, so none was parked: the watermark moved only up to the row before it, and the next run sends them again.`;
 		}
 		case 'stopped at a missing row':
 			return `Stream "${stream}": row ${(progress.stoppedBy as StopReason).position} of its batch never reached Set (filtered out or lost on the way). The watermark moved only up to the row before it.`;
