@@ -57,7 +57,7 @@ const CASES: Case[] = [
 		continueOutput: 0,
 	},
 	watermark('get'),
-	watermark('set', { token: encodeToken({ stream: 'customers', generation: 1, owner: 'run-1' }) }, [{}]),
+	watermark('set', { advanced: { fromGet: encodeToken({ stream: 'customers', generation: 1, owner: 'run-1' }) } }, [{}]),
 	watermark('rewind'),
 	watermark('history'),
 	watermark('undoLastRewind'),
