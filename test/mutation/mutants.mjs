@@ -56,9 +56,9 @@ export const MUTANTS = [
 	{
 		id: 'hhmmss-loses-seconds',
 		why: 'the legacy hhmmss time term loses its seconds: re-reads, and a stall when a minute holds more rows than a batch',
-		file: 'nodes/shared/core/sourceOrder.ts',
-		find: '* 100 + DATEPART(second, ${local}))`',
-		replace: '* 100)`',
+		file: 'nodes/shared/core/legacyTime.ts',
+		find: "{ unit: 'second', weight: 1 },",
+		replace: '',
 		tests: READ_TESTS,
 	},
 	{
@@ -254,17 +254,17 @@ export const MUTANTS = [
 	{
 		id: 'hhmm-time-weights',
 		why: 'the legacy hhmm term reads minutes as seconds',
-		file: 'nodes/shared/core/sourceOrder.ts',
-		find: 'return `(DATEPART(hour, ${local}) * 100 + DATEPART(minute, ${local}))`;',
-		replace: 'return `(DATEPART(minute, ${local}) * 100 + DATEPART(minute, ${local}))`;',
+		file: 'nodes/shared/core/legacyTime.ts',
+		find: "{ unit: 'hour', weight: 100 },",
+		replace: "{ unit: 'minute', weight: 100 },",
 		tests: READ_TESTS,
 	},
 	{
 		id: 'legacy-time-decode-no-modulo',
 		why: 'decoding hhmmss without the modulo: 10:30:15 reads as minute 1030',
-		file: 'nodes/shared/core/sourceOrder.ts',
-		find: '`TIMEFROMPARTS(${timeValue} / 10000, ${timeValue} / 100 % 100,',
-		replace: '`TIMEFROMPARTS(${timeValue} / 10000, ${timeValue} / 100,',
+		file: 'nodes/shared/core/legacyTime.ts',
+		find: 'return arithmetic.remainder(shifted, GROUP_SPAN);',
+		replace: 'return shifted;',
 		tests: READ_TESTS,
 	},
 

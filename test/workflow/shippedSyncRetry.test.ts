@@ -16,6 +16,11 @@ import { runWorkflow } from '../support/workflowRunner';
 
 const TOO_LONG = 'N'.repeat(101);
 
+/** The run's stop message names the stream once: the node's message already does, the workflow must not add it again. */
+function assertNamesStreamOnce(message: unknown, stream: string): void {
+	assert.equal(String(message).split(`Stream "${stream}"`).length - 1, 1, `names "${stream}" exactly once: ${String(message)}`);
+}
+
 /** A one-node workflow as a partner builds it in the editor to look at or change the retry list. */
 function editorWorkflow(parameters: IDataObject): IWorkflowBase {
 	return {
@@ -83,6 +88,7 @@ describe('shipped sync workflow: the retry list', () => {
 			world.addOrder(100 + run, 50, onDay(run, '09:00:00.000'));
 			const result = await world.runSync(maxAttemptsOne);
 			assert.match(String(result.errorMessage), new RegExp(`^Stream "customers": .*parked in the retry list: \\{"CustomerNo":${run}\\}`));
+			assertNamesStreamOnce(result.errorMessage, 'customers');
 			assert.equal(result.summary('customers')?.outcome, 'failed');
 			assert.equal(result.summary('orders')?.outcome, 'advanced', `run ${run}: ${String(result.summary('orders')?.message)}`);
 			assert.ok(world.salesOrders().some((row) => row.OrderNo === 100 + run), `run ${run} sent its order`);
@@ -171,7 +177,8 @@ describe('shipped sync workflow: the retry list', () => {
 		replaceSeam(upsertTargetSeam, () => down);
 		for (let run = 1; run <= 6; run++) {
 			const failed = await world.runSync();
-			assert.match(String(failed.errorMessage), /Stream "customers": CRM did not take the rows from \{"CustomerNo":1\} on: .*connection/, `run ${run}`);
+			assert.match(String(failed.errorMessage), /^Stream "customers": CRM did not take the rows from \{"CustomerNo":1\} on: .*connection/, `run ${run}`);
+			assertNamesStreamOnce(failed.errorMessage, 'customers');
 			assert.deepEqual(await editor({ operation: 'retryList' }), [], `run ${run}: nothing is parked or listed during an outage`);
 			assert.equal((await world.watermarks.read('customers'))?.cursor ?? null, null, `run ${run}: the watermark stays where it was`);
 		}

@@ -7,6 +7,7 @@
  */
 import type { CatalogColumn } from '../catalog';
 import { quoteIdentifier } from './identifiers';
+import { decodeLegacyTime, decodeLegacyTimeSql, encodeLegacyTime, encodeLegacyTimeSql } from './legacyTime';
 import type { ResolvedMarker } from './markers';
 import { isBinary, isTemporal, typeOf } from './markers';
 import type { OrderingTerm, RowValues, TermValue } from './ordering';
@@ -144,12 +145,7 @@ export function markerApplySql(marker: ResolvedMarker): string {
 	const dateValue = marker.date.encoding === 'datetime' ? `CONVERT(date, ${d})` : d;
 	const timeValue = marker.time.encoding === 'time' ? `ISNULL(${t}, '00:00:00')` : `ISNULL(${t}, 0)`;
 	const asDate = marker.date.encoding === 'yyyymmdd' ? `DATEFROMPARTS(${d} / 10000, ${d} / 100 % 100, ${d} % 100)` : `CONVERT(date, ${d})`;
-	const asTime =
-		marker.time.encoding === 'time'
-			? `CONVERT(time(7), ${timeValue})`
-			: marker.time.encoding === 'hhmmss'
-				? `TIMEFROMPARTS(${timeValue} / 10000, ${timeValue} / 100 % 100, ${timeValue} % 100, 0, 0)`
-				: `TIMEFROMPARTS(${timeValue} / 100, ${timeValue} % 100, 0, 0, 0)`;
+	const asTime = marker.time.encoding === 'time' ? `CONVERT(time(7), ${timeValue})` : decodeLegacyTimeSql(marker.time.encoding, timeValue);
 	const text = `CONVERT(varchar(33), DATEADD(day, DATEDIFF(day, CONVERT(date, '19000101'), ${asDate}), CONVERT(datetime2(7), ${asTime})), 126)`;
 	const valid = `${MARKER_APPLY}v`;
 	return `
@@ -189,9 +185,8 @@ export function twinMarkerText(marker: ResolvedMarker, row: RowValues): string |
 			const dateText = marker.date.encoding === 'yyyymmdd' ? `${pad(Math.floor(Number(date) / 10000), 4)}-${pad(Math.floor(Number(date) / 100) % 100)}-${pad(Number(date) % 100)}` : String(date).slice(0, 10);
 			const time = row[marker.time.column.name] ?? (marker.time.encoding === 'time' ? '00:00:00' : 0);
 			if (marker.time.encoding === 'time') return `${dateText}T${paddedIso(String(time))}`;
-			const t = Number(time);
-			const [h, m, s] = marker.time.encoding === 'hhmmss' ? [Math.floor(t / 10000), Math.floor(t / 100) % 100, t % 100] : [Math.floor(t / 100), t % 100, 0];
-			return `${dateText}T${pad(h)}:${pad(m)}:${pad(s)}.0000000`;
+			const [hours, minutes, seconds] = decodeLegacyTime(marker.time.encoding, Number(time));
+			return `${dateText}T${pad(hours)}:${pad(minutes)}:${pad(seconds)}.0000000`;
 		}
 		case 'changeTracking':
 			throw new Error('A Change Tracking marker is the change version, not a column');
@@ -201,10 +196,14 @@ export function twinMarkerText(marker: ResolvedMarker, row: RowValues): string |
 /** The date + time terms of a local date-time cursor text, as the T-SQL's CONVERTs of it compute them. */
 function dateAndTimeOfText(marker: DateAndTimeMarker, text: string): [TermValue, TermValue] {
 	const [date, time] = text.split('T');
-	const [hours, minutes, seconds] = time.split(':').map((part) => Math.floor(Number(part)));
 	const dateValue = marker.date.encoding === 'yyyymmdd' ? Number(date.replace(/-/g, '')) : date;
 	const timeValue =
-		marker.time.encoding === 'time' ? paddedIso(time) : marker.time.encoding === 'hhmmss' ? hours * 10000 + minutes * 100 + seconds : hours * 100 + minutes;
+		marker.time.encoding === 'time'
+			? paddedIso(time)
+			: encodeLegacyTime(
+					marker.time.encoding,
+					time.split(':').map((part) => Math.floor(Number(part))),
+				);
 	return [dateValue, timeValue];
 }
 
@@ -239,8 +238,7 @@ export function markerTerms(marker: ResolvedMarker): OrderingTerm[] {
 			const timeFrom = (parameter: string) => {
 				const local = localDateTimeOf(parameter);
 				if (marker.time.encoding === 'time') return `CONVERT(time(${marker.time.scale}), ${local})`;
-				if (marker.time.encoding === 'hhmmss') return `(DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`;
-				return `(DATEPART(hour, ${local}) * 100 + DATEPART(minute, ${local}))`;
+				return encodeLegacyTimeSql(marker.time.encoding, local);
 			};
 			const parts = (row: RowValues) => (markerIsValid(marker, row) ? dateAndTimeOfText(marker, twinMarkerText(marker, row) as string) : null);
 			return [
