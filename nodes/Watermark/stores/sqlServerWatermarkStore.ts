@@ -29,10 +29,14 @@ import type {
 	ReplaceRequest,
 	ReplaceResult,
 	RetryListOutcome,
+	RunEventRequest,
+	StatusAnswer,
 	StreamState,
+	StreamStatus,
 	WatermarkStore,
 	WatermarkTables,
 } from './watermarkStore';
+import { RUN_COLUMNS, ensureRunTableSql, recordRunSql, runTableOf, statusSql } from './statusSql';
 import type { ExistingColumn } from './watermarkSql';
 import {
 	HISTORY_COLUMNS,
@@ -102,6 +106,7 @@ function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
 export class SqlServerWatermarkStore implements WatermarkStore {
 	private tablesReady?: Promise<void>;
 	private retryTableReady?: Promise<void>;
+	private runTableReady?: Promise<void>;
 	private readonly locations = new Map<string, Promise<ResolvedLocation>>();
 
 	constructor(
@@ -388,5 +393,76 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			],
 		});
 		return Number(result.recordsets[0]?.[0]?.changed ?? 0);
+	}
+
+	/** The run table is created when the first run is recorded; Status only reads it when it exists. */
+	private async ensureRunTable(): Promise<QualifiedName> {
+		const table = runTableOf(this.tables);
+		this.runTableReady ??= (async () => {
+			const result = await this.transport.execute({ text: ensureRunTableSql(table), parameters: [] });
+			const [schemas = [], columns = []] = result.recordsets;
+			if (!Number(schemas[0]?.runSchemaExists)) throw new MissingSchemaError(table);
+			checkCreatedTable(table, RUN_COLUMNS, columns as unknown as ExistingColumn[]);
+		})();
+		await this.runTableReady.catch((error: unknown) => {
+			this.runTableReady = undefined;
+			return Promise.reject(error);
+		});
+		return table;
+	}
+
+	async recordRun(request: RunEventRequest): Promise<void> {
+		const table = await this.ensureRunTable();
+		await this.transport.execute({
+			text: recordRunSql(table),
+			parameters: [
+				text('stream', request.stream, 200),
+				ascii('event', request.event, 20),
+				text('summary', request.summary === undefined ? null : JSON.stringify(request.summary)),
+				...auditParameters(request.audit),
+			],
+		});
+	}
+
+	async status(stream: string | null, retryEntries: number): Promise<StatusAnswer> {
+		const result = await this.transport.execute({
+			text: statusSql(this.tables),
+			parameters: [text('stream', stream, 200), int('entryLimit', retryEntries)],
+		});
+		const [clock = [], states = [], runs = [], counts = [], entries = []] = result.recordsets;
+		const byStream = (rows: SqlRow[], name: string) => rows.filter((row) => String(row.stream) === name);
+		const streams: StreamStatus[] = [];
+		for (const row of states) {
+			const name = String(row.stream);
+			const location = parseLocation((row.cursorLocation as string | null) ?? null);
+			let stored = row;
+			if (location.kind !== 'packageTable') {
+				const resolved = await this.resolve(location);
+				const value = await this.transport.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
+				stored = { ...row, storedValue: value.recordsets[0]?.[0]?.storedValue ?? null };
+			}
+			const [run] = byStream(runs, name);
+			const [count] = byStream(counts, name);
+			streams.push({
+				state: this.stateOf(stored),
+				retry: {
+					waiting: Number(count?.waiting ?? 0),
+					parked: Number(count?.parked ?? 0),
+					entries: byStream(entries, name).map((entry) => retryEntryOf(name, entry)),
+				},
+				...(run?.startedAt ? { lastStarted: { at: utcIso(run.startedAt) as string, workflowId: (run.startedWorkflowId as string | null) ?? null, executionId: (run.startedExecutionId as string | null) ?? null } } : {}),
+				...(run?.finishedAt
+					? {
+							lastFinished: {
+								at: utcIso(run.finishedAt) as string,
+								workflowId: (run.finishedWorkflowId as string | null) ?? null,
+								executionId: (run.finishedExecutionId as string | null) ?? null,
+								summary: JSON.parse(String(run.summary ?? '{}')) as Record<string, unknown>,
+							},
+						}
+					: {}),
+			});
+		}
+		return { now: utcIso(clock[0]?.now) as string, streams };
 	}
 }

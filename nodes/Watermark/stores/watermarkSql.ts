@@ -7,7 +7,7 @@ import { displayQualifiedName, quoteIdentifier, quoteQualifiedName } from '../..
 import { MAX_RETRY_KEYS_PER_RUN, retryTableOf } from '../../shared/core/retryList';
 import type { WatermarkTables } from './watermarkStore';
 
-interface ColumnSpec {
+export interface ColumnSpec {
 	name: string;
 	/** As written in CREATE TABLE. */
 	definition: string;
@@ -43,7 +43,7 @@ export const HISTORY_COLUMNS: ColumnSpec[] = [
 	{ name: 'Reason', definition: 'nvarchar(1000) NULL', typeName: 'nvarchar', minBytes: 2000 },
 ];
 
-function createTableIfMissing(table: QualifiedName, body: string, after = ''): string {
+export function createTableIfMissing(table: QualifiedName, body: string, after = ''): string {
 	return `IF SCHEMA_ID(${literal(table.schema)}) IS NOT NULL AND OBJECT_ID(${literal(quoteQualifiedName(table))}, N'U') IS NULL
 BEGIN
 	BEGIN TRY
@@ -59,11 +59,11 @@ END;`;
 }
 
 /** A name as an N'' literal, only for OBJECT_ID/SCHEMA_ID of names already bracket-quoted; never for values. */
-function literal(text: string): string {
+export function literal(text: string): string {
 	return `N'${text.replace(/'/g, "''")}'`;
 }
 
-function columnList(columns: ColumnSpec[]): string {
+export function columnList(columns: ColumnSpec[]): string {
 	return columns.map((column) => `\t\t\t${quoteIdentifier(column.name)} ${column.definition}`).join(',\n');
 }
 
@@ -186,7 +186,7 @@ SET XACT_ABORT ON;
 DECLARE @now datetime2(3) = SYSUTCDATETIME();
 DECLARE @stored nvarchar(max), @kind varchar(20);`;
 
-const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
+export const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
        w.[RewoundAtGeneration] AS rewoundAtGeneration, w.[TimeZone] AS timeZone, w.[LeaseOwner] AS leaseOwner,
        CONVERT(varchar(23), w.[LeaseExpiresAt], 126) AS leaseExpiresAt, CONVERT(varchar(23), w.[CursorChangedAt], 126) AS cursorChangedAt,
        w.[CursorLocation] AS cursorLocation`;
@@ -396,7 +396,7 @@ WHERE c.object_id = OBJECT_ID(${literal(quoteQualifiedName(retry))}, N'U')
 ORDER BY c.column_id;`;
 }
 
-const RETRY_SELECT = `[KeyText] AS keyText, [CursorText] AS cursorText, [Attempts] AS attempts, [LastError] AS lastError,
+export const RETRY_SELECT = `[KeyText] AS keyText, [CursorText] AS cursorText, [Attempts] AS attempts, [LastError] AS lastError,
        CONVERT(varchar(23), [FirstFailedAt], 126) AS firstFailedAt, CONVERT(varchar(23), [LastTriedAt], 126) AS lastTriedAt, [Parked] AS parked`;
 
 /**

@@ -151,6 +151,43 @@ export interface WatermarkStore {
 	 * or taken off the list. Returns how many entries changed.
 	 */
 	changeRetryEntries(stream: string, keys: Array<Record<string, unknown>> | undefined, action: 'retryAgain' | 'remove'): Promise<number>;
+	/** Keeps the stream's latest run start or finish (with its summary), replacing the one before. */
+	recordRun(request: RunEventRequest): Promise<void>;
+	/**
+	 * Status: one stream (or every stream, when null) with its retry list counts, at most `retryEntries` of its
+	 * entries (parked first), and its latest recorded run. Read-only: creates no table.
+	 */
+	status(stream: string | null, retryEntries: number): Promise<StatusAnswer>;
+}
+
+/** What the sync workflow records around each stream's run (Watermark → Record Run). */
+export interface RunEventRequest {
+	stream: string;
+	event: 'started' | 'finished';
+	/** The run's summary item, for "finished". */
+	summary?: Record<string, unknown>;
+	audit: AuditInfo;
+}
+
+export interface RecordedRunEvent {
+	/** ISO UTC, by the store's clock. */
+	at: string;
+	workflowId: string | null;
+	executionId: string | null;
+}
+
+/** A stream as the Status operation reports it, read in one step. */
+export interface StreamStatus {
+	state: StreamState;
+	retry: { waiting: number; parked: number; entries: RetryEntry[] };
+	lastStarted?: RecordedRunEvent;
+	lastFinished?: RecordedRunEvent & { summary: Record<string, unknown> };
+}
+
+export interface StatusAnswer {
+	/** The store's clock (ISO UTC), which leases and run times are compared with. */
+	now: string;
+	streams: StreamStatus[];
 }
 
 export interface WatermarkTables {
