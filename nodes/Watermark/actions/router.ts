@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { toNodeError } from '../../shared/nodeErrors';
 import type { WatermarkContext } from '../helpers/context';
-import { openWatermarkContext } from '../helpers/context';
+import { errorJson, openWatermarkContext } from '../helpers/context';
 import type { WatermarkOperation } from './common.descriptions';
 import * as get from './get.operation';
 import * as history from './history.operation';
@@ -24,7 +24,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	} catch (error) {
 		failure = error;
 	}
-	if (!context) throw toNodeError(this.getNode(), failure, { doing: 'connecting to the watermark database' });
+	if (!context) {
+		const error = toNodeError(this.getNode(), failure, { doing: 'connecting to the watermark database' });
+		if (!this.continueOnFail()) throw error;
+		// Continue On Fail: an error item per input item, where each operation puts its errors (Get: its second output).
+		const errorItems = this.getInputData().map((_, item) => ({ json: errorJson(error), pairedItem: { item } }));
+		return operation === 'get' ? [[], errorItems] : [errorItems];
+	}
 	switch (operation) {
 		case 'get':
 			return await get.execute.call(this, context);
