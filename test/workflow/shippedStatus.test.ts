@@ -8,10 +8,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
 
-import { restoreAllSeams } from '../../nodes/shared/seams';
 import { SOURCE_PARAMETERS } from '../../nodes/Contracting/actions/countChanges.operation';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
-import { replaceSeam } from '../../nodes/shared/seams';
+import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import { CREDENTIALS, SYNC_WORKFLOW_FILE, SyncWorld, onDay, withSettings } from '../support/syncWorld';
 import { readWorkflow, runWorkflow } from '../support/workflowRunner';
 
