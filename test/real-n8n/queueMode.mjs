@@ -219,7 +219,7 @@ export function queueModeSuite({ scheduledEverySeconds, withCredentialsBound, ev
 			const victim = await eventually(
 				'a worker that started a run',
 				async () => {
-					const running = (await scheduledRuns()).find(({ id }) => !known.has(id) && runnerOf(id).length === 1);
+					const running = (await scheduledRuns()).find(({ id, status }) => !known.has(id) && status === 'running' && runnerOf(id).length === 1);
 					return running && { run: running.id, worker: runnerOf(running.id)[0] };
 				},
 				30_000,
