@@ -33,7 +33,7 @@ import {
 
 const WORKERS = ['worker-1', 'worker-2'];
 const SYNC_ID = 'cCrmSyncWorkflw1';
-const WATERMARK_FAILURE = /Failed while getting the watermark of stream "(customers|orders)"/;
+const WATERMARK_FAILURE = /(Failed|happened) while getting the watermark of stream "(customers|orders)"/;
 
 function redisServerPath() {
 	try {
@@ -117,7 +117,7 @@ export function queueModeSuite({ scheduledEverySeconds, withCredentialsBound, ev
 
 			step(`Queue mode: Redis on ${redisPort}, n8n main on ${baseUrl}, ${WORKERS.length} workers ...`);
 			processes.main = spawnLogged('main', node.nodeBin, [n8nBin, 'start'], mainEnv, logs);
-			await waitUntilReady(baseUrl, processes.main);
+			await waitUntilReady(baseUrl, processes.main, 600_000);
 			for (const name of WORKERS) {
 				const env = n8nEnvironment({ node, userFolder, forced: await forced() });
 				processes[name] = spawnLogged(name, node.nodeBin, [n8nBin, 'worker', '--concurrency=2'], env, logs);
