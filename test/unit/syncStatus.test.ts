@@ -40,11 +40,11 @@ describe('stream health (syncStatus.ts)', () => {
 		const health = streamHealth('orders', expired, 30);
 		assert.equal(health.runState, 'did not finish');
 		assert.deepEqual(
-			health.problems.map((problem) => problem.slice(0, 40)),
+			health.problems.map((problem) => problem.slice(0, 34)),
 			[
-				'The last run of "orders" (execution 977)',
-				'The run "977" held "orders" until 2025-03',
-				'No run of "orders" has finished for 55 mi',
+				'The last run of "orders" (executio',
+				'The run "977" held "orders" until ',
+				'No run of "orders" has finished fo',
 			],
 		);
 	});
