@@ -8,18 +8,17 @@ import { credentialTest, listSearch, loadOptions } from './methods';
 
 export class Contracting implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Contracting',
+		displayName: 'Visma Contracting',
 		name: 'contracting',
-		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		icon: { light: 'file:contracting.svg', dark: 'file:contracting.dark.svg' },
 		group: ['input'],
 		version: 1,
 		subtitle:
 			'={{ ($parameter["operation"] === "countChanges" ? "Count changes: " : "Read changes: ") + ($parameter["streamPreset"] === "custom" ? $parameter["streamName"] : $parameter["streamPreset"]) }}',
 		description: 'Read the customers and orders changed in Visma Contracting since a watermark',
-		defaults: { name: 'Contracting' },
+		defaults: { name: 'Visma Contracting' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
 		credentials: [{ name: 'contractingSqlServerApi', required: true, testedBy: 'sqlServerConnectionTest' }],
 		properties: [
 			{

@@ -8,17 +8,16 @@ import { listSearch, loadOptions, resourceMapping, sqlServerConnectionTest } fro
 
 export class Crm implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'CRM',
+		displayName: 'Visma CRM',
 		name: 'crm',
-		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		icon: { light: 'file:crm.svg', dark: 'file:crm.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ $parameter["target"] === "table" ? "Upsert into table" : "Upsert " + $parameter["target"] }}',
-		description: 'Upsert customers and orders into Visma CRM (SQL Server), in set-based batches',
-		defaults: { name: 'CRM' },
+		subtitle: '={{ "Insert or update " + ($parameter["target"] === "table" ? "rows" : $parameter["target"]) }}',
+		description: 'Insert or update customers and orders in Visma CRM (SQL Server), in set-based batches',
+		defaults: { name: 'Visma CRM' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
 		credentials: [{ name: CRM_CREDENTIAL, required: true, testedBy: 'sqlServerConnectionTest' }],
 		properties: [
 			{
@@ -28,10 +27,10 @@ export class Crm implements INodeType {
 				noDataExpression: true,
 				options: [
 					{
-						name: 'Create or Update',
+						name: 'Insert or Update',
 						value: 'upsert',
-						description: 'Create a new record, or update the current one if it already exists (upsert)',
-						action: 'Upsert rows',
+						description: 'Insert a new row, or update the row with the same key if CRM already has it (upsert)',
+						action: 'Insert or update rows in CRM',
 					},
 				],
 				default: 'upsert',

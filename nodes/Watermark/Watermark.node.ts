@@ -24,19 +24,18 @@ const outputsOf = (parameters: { operation?: string }) =>
 		: [{ type: 'main' }];
 
 export class Watermark implements INodeType {
-		description: INodeTypeDescription = {
-		displayName: 'Watermark',
+	description: INodeTypeDescription = {
+		displayName: 'Sync Watermark',
 		name: 'watermark',
-		icon: { light: 'file:../shared/contracting-crm.svg', dark: 'file:../shared/contracting-crm.dark.svg' },
+		icon: { light: 'file:watermark.svg', dark: 'file:watermark.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle:
 			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind", retryList: "Retry List", retryParkedAgain: "Retry Parked Rows Again", status: "Status", recordRun: "Record Run" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : ($parameter["operation"] === "rewind" && $parameter["streams"] === "all") || ($parameter["operation"] === "status" && $parameter["statusStreams"] === "all") ? ": all streams" : ": " + $parameter["stream"]) }}',
 		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',
-		defaults: { name: 'Watermark' },
+		defaults: { name: 'Sync Watermark' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: `={{(${outputsOf.toString()})($parameter)}}`,
-		usableAsTool: true,
 		credentials: [
 			{
 				name: 'crmSqlServerApi',
@@ -96,6 +95,14 @@ export class Watermark implements INodeType {
 					},
 				],
 				default: 'retryList',
+			},
+			{
+				displayName:
+					'Works with Watermark Get: Get holds the stream for this run; the CRM node and Set find its token by themselves (Advanced holds the wiring). How they work together: the README of n8n-nodes-contracting-crm, workflows/README.md, section "Sync Watermark".',
+				name: 'worksWithGetNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['get', 'set'] } },
 			},
 			databaseProperty,
 			...get.description,

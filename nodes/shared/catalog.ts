@@ -16,6 +16,10 @@ export interface CatalogColumn extends CatalogColumnType {
 	/** Part of a unique index or constraint (the primary key included). */
 	inUniqueIndex: boolean;
 	hasDefault: boolean;
+	/** Why the nodes can neither read nor write the column (a CLR type such as geography); absent when they can. */
+	notMappable?: string;
+	/** The column's collation (sys.columns.collation_name) for text columns; what its values are compared and joined in. */
+	collation?: string;
 }
 
 export interface CatalogTable {
@@ -24,7 +28,10 @@ export interface CatalogTable {
 	columns: CatalogColumn[];
 	/** Primary key columns in key order; empty for a heap or a view. */
 	primaryKey: string[];
-	/** Every unique key (primary key, unique constraints, unique indexes) as its column list. */
+	/**
+	 * Every unique key (primary key, unique constraints, unique indexes) as its column list. A filtered or disabled
+	 * unique index is left out: it does not make its columns unique across the table.
+	 */
 	uniqueKeys: string[][];
 	/** Whether SQL Server Change Tracking is on for this table. */
 	changeTracking: boolean;
@@ -39,16 +46,19 @@ export const DESCRIBE_TABLE_QUERY = `DECLARE @object int = OBJECT_ID(QUOTENAME(@
 SELECT CASE o.type WHEN 'V' THEN 'view' ELSE 'table' END AS kind,
        CASE WHEN EXISTS (SELECT 1 FROM sys.change_tracking_tables ct WHERE ct.object_id = @object) THEN 1 ELSE 0 END AS changeTracking
 FROM sys.objects o WHERE o.object_id = @object AND o.type IN ('U', 'V');
-SELECT c.name, t.name AS typeName, c.max_length AS maxLength, c.precision, c.scale, c.is_nullable AS nullable,
-       c.is_identity AS isIdentity, c.is_computed AS isComputed, CASE WHEN c.default_object_id <> 0 THEN 1 ELSE 0 END AS hasDefault,
+SELECT c.name, ISNULL(bt.name, ut.name) AS typeName, ut.is_assembly_type AS isClrType, c.max_length AS maxLength, c.precision, c.scale,
+       c.is_nullable AS nullable, c.is_identity AS isIdentity, c.is_computed AS isComputed, c.collation_name AS collationName,
+       CASE WHEN c.default_object_id <> 0 THEN 1 ELSE 0 END AS hasDefault,
        ISNULL((SELECT ic.key_ordinal FROM sys.indexes i JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
                WHERE i.object_id = c.object_id AND i.is_primary_key = 1 AND ic.column_id = c.column_id), 0) AS primaryKeyOrdinal
-FROM sys.columns c JOIN sys.types t ON t.user_type_id = c.system_type_id AND t.user_type_id = t.system_type_id
+FROM sys.columns c JOIN sys.types ut ON ut.user_type_id = c.user_type_id
+LEFT JOIN sys.types bt ON bt.user_type_id = c.system_type_id AND bt.user_type_id = bt.system_type_id
 WHERE c.object_id = @object ORDER BY c.column_id;
 SELECT i.index_id AS indexId, c.name AS columnName
 FROM sys.indexes i JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
 JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
-WHERE i.object_id = @object AND i.is_unique = 1 AND ic.is_included_column = 0
+WHERE i.object_id = @object AND i.is_unique = 1 AND i.has_filter = 0 AND i.is_disabled = 0 AND i.is_hypothetical = 0
+  AND ic.is_included_column = 0
 ORDER BY i.index_id, ic.key_ordinal;`;
 
 const nameParameter = (name: string, value: string | null) => ({
@@ -66,6 +76,16 @@ export async function listTables(transport: SqlTransport, filter?: string): Prom
 		name: { schema: String(row.schemaName), name: String(row.tableName) },
 		kind: String(row.kind),
 	}));
+}
+
+/**
+ * Why the nodes cannot map a column: CLR types (geography, geometry, hierarchyid, an assembly's own type) and the
+ * other types no parameter or text form of this package carries. xml is read as text, so it is not on the list.
+ */
+function notMappable(type: CatalogColumnType, isClrType: boolean): { notMappable?: string } {
+	if (sqlTypeOfColumn(type) !== undefined || type.typeName.toLowerCase() === 'xml') return {};
+	const what = isClrType ? `a CLR type (${type.typeName})` : `of type ${type.typeName}`;
+	return { notMappable: `not mappable: ${what}, which this package cannot read or write; convert it in a view, or give it a default in the database` };
 }
 
 export class UnknownTableError extends Error {
@@ -106,7 +126,9 @@ export async function describeTable(transport: SqlTransport, table: QualifiedNam
 			isIdentity: Boolean(row.isIdentity),
 			isComputed: Boolean(row.isComputed),
 			hasDefault: Boolean(row.hasDefault),
+			...(typeof row.collationName === 'string' && row.collationName !== '' ? { collation: row.collationName } : {}),
 			sqlType: sqlTypeOfColumn(type),
+			...notMappable(type, Boolean(row.isClrType)),
 			primaryKeyOrdinal: Number(row.primaryKeyOrdinal),
 			inUniqueIndex: uniqueKeys.some((key) => key.includes(String(row.name))),
 		};

@@ -1,4 +1,4 @@
-import type { INode, JsonObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData, IPairedItemData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { SqlServerRequestError } from './transport/sqlServerError';
@@ -64,4 +64,36 @@ export function credentialMissingError(node: INode, credentialType: string): Nod
 			`Create it once: Overview → Credentials → Create credential → "${words.typeName}"${nameIt}, with the server, database, user and password of ${words.database}; Save tests the connection. ` +
 			'Then open the workflow and publish it again. Or pick an existing credential in this node: n8n puts it in every node of the workflow that referred to the missing one.',
 	});
+}
+
+export type NodeError = NodeApiError | NodeOperationError;
+
+/** What an error item shows: the message, and what to do about it. */
+export function errorJson(error: { message: string; description?: string | null }): IDataObject {
+	return { error: error.message, ...(error.description ? { errorDescription: error.description } : {}) };
+}
+
+/**
+ * The item a failure becomes under "On Error: Continue". Under "Continue (using error output)" it carries the error
+ * itself: n8n moves an item to the error output only then (or when its json holds nothing but "error").
+ */
+export function errorItem(
+	context: IExecuteFunctions,
+	error: NodeError,
+	pairedItem: IPairedItemData | IPairedItemData[],
+	json: IDataObject = errorJson(error),
+): INodeExecutionData {
+	const item: INodeExecutionData = { json, pairedItem };
+	if (context.getNode().onError === 'continueErrorOutput') item.error = error;
+	return item;
+}
+
+/**
+ * A failure before any item was handled (the credential, the connection): it stops the node, or under "On Error:
+ * Continue" fails every input item. Thrown on under Continue, n8n would pass the input items on as if nothing failed.
+ */
+export function failEveryItem(context: IExecuteFunctions, failure: unknown, doing: string): INodeExecutionData[] {
+	const error = toNodeError(context.getNode(), failure, { doing });
+	if (!context.continueOnFail()) throw error;
+	return context.getInputData().map((_, item) => errorItem(context, error, { item }));
 }

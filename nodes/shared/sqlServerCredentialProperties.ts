@@ -74,13 +74,13 @@ function connectionFields(databaseExample: string): INodeProperties[] {
 				'Whether to accept a self-signed server certificate (common on a customer\'s own SQL Server). Prefer installing a trusted certificate.',
 		},
 		{
-			displayName: 'Connect Timeout (Ms)',
+			displayName: 'Connect Timeout (Milliseconds)',
 			name: 'connectTimeout',
 			type: 'number',
 			default: 15000,
 		},
 		{
-			displayName: 'Request Timeout (Ms)',
+			displayName: 'Request Timeout (Milliseconds)',
 			name: 'requestTimeout',
 			type: 'number',
 			default: 60000,

@@ -12,7 +12,7 @@ import { replaceSeam, restoreAllSeams, sqlTransportSeam } from '../../nodes/shar
 import type { SqlRequest, SqlTransport } from '../../nodes/shared/transport/types';
 import type { Responder } from '../support/recordingTransport';
 import { RecordingSqlTransport, useRecordingTransport } from '../support/recordingTransport';
-import { CREDENTIALS, REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncRun, withSettings } from '../support/syncWorld';
+import { CREDENTIALS, REWIND_MANUAL_TRIGGER, REWIND_WORKFLOW_FILE, SYNC_WORKFLOW_FILE, SyncRun, withSettings } from '../support/syncWorld';
 import type { RunOptions } from '../support/workflowRunner';
 import { PACKAGE_NAME, loadNodeTypes, readWorkflow, runWorkflow } from '../support/workflowRunner';
 import { FakeSqlServer, markerOf } from './fakeSqlServer';
@@ -195,7 +195,7 @@ export function sqlServerBackend(credentials: NonNullable<RunOptions['credential
 /** Support's one click: the shipped rewind workflow, to the beginning, for the customers stream. */
 export async function rewindToBeginning(credentials: RunOptions['credentials']): Promise<void> {
 	const rewind = withSettings(readWorkflow(REWIND_WORKFLOW_FILE), { streams: 'customers', rewindBy: 'beginning' });
-	const run = await runWorkflow(rewind, { credentials, startNodeName: 'Run rewind' });
+	const run = await runWorkflow(rewind, { credentials, startNodeName: REWIND_MANUAL_TRIGGER });
 	if (run.errorMessage) throw new Error(`The rewind failed: ${run.errorMessage}`);
 }
 

@@ -74,6 +74,16 @@ export function sqlServerChangeSourceHarness(transport: SqlTransport): ChangeSou
 			const name = quoteQualifiedName(parseQualifiedName(definition.name));
 			definitions.set(definition.name, definition);
 			const columns = definition.columns.map((column) => `${quoteIdentifier(column.name)} ${column.type} ${column.nullable === false || /rowversion/i.test(column.type) ? 'NOT NULL' : 'NULL'}`);
+			if (definition.view) {
+				// A view over a heap: no key SQL Server enforces. Rows are inserted through the view.
+				const base = quoteQualifiedName(parseQualifiedName(`${definition.name}Base`));
+				await transport.execute({
+					text: `IF OBJECT_ID(N'${name.replace(/'/g, "''")}', N'V') IS NOT NULL DROP VIEW ${name};\nIF OBJECT_ID(N'${base.replace(/'/g, "''")}', N'U') IS NOT NULL DROP TABLE ${base};\nCREATE TABLE ${base} (${columns.join(', ')});`,
+					parameters: [],
+				});
+				await transport.execute({ text: `CREATE VIEW ${name} AS SELECT ${definition.columns.map((column) => quoteIdentifier(column.name)).join(', ')} FROM ${base};`, parameters: [] });
+				return;
+			}
 			const key = `CONSTRAINT ${quoteIdentifier(`PK_${parseQualifiedName(definition.name).name}`)} PRIMARY KEY (${definition.primaryKey.map(quoteIdentifier).join(', ')})`;
 			const tracking = definition.changeTracking ? `\nALTER TABLE ${name} ENABLE CHANGE_TRACKING;` : '';
 			await transport.execute({
@@ -101,6 +111,12 @@ export function sqlServerChangeSourceHarness(transport: SqlTransport): ChangeSou
 		async remove(table, key) {
 			const condition = where(table, key);
 			await transport.execute({ text: `DELETE FROM ${quoteQualifiedName(parseQualifiedName(table))} WHERE ${condition.text};`, parameters: condition.parameters });
+		},
+		// Turning Change Tracking off and on for the table forgets its versions as a cleanup does:
+		// CHANGE_TRACKING_MIN_VALID_VERSION becomes the version at which it was enabled again.
+		async expireChangeTracking(table) {
+			const name = quoteQualifiedName(parseQualifiedName(table));
+			await transport.execute({ text: `ALTER TABLE ${name} DISABLE CHANGE_TRACKING;\nALTER TABLE ${name} ENABLE CHANGE_TRACKING;`, parameters: [] });
 		},
 	};
 }
@@ -155,6 +171,13 @@ const customersLike = (name: string, marker = 'datetime2(7)'): TableDefinition =
 		{ name: 'ChangedAt', type: marker },
 	],
 	primaryKey: ['CustomerNo'],
+});
+
+/** A table keyed by (first, LineNo), marked by a datetime2(7) ChangedAt. */
+const lineTable = (name: string, first: ColumnDefinition): TableDefinition => ({
+	name,
+	columns: [first, { name: 'LineNo', type: 'int', nullable: false }, { name: 'ChangedAt', type: 'datetime2(7)' }],
+	primaryKey: [first.name, 'LineNo'],
 });
 
 /** For the filter tests: two rows in Oslo (1, 4), one in Bergen, one with no city. */
@@ -217,15 +240,7 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 		});
 
 		it('orders a composite key column by column and splits it across batches exactly', async () => {
-			const { harness, table } = await freshTable((t) => ({
-				name: t,
-				columns: [
-					{ name: 'OrderNo', type: 'int', nullable: false },
-					{ name: 'LineNo', type: 'int', nullable: false },
-					{ name: 'ChangedAt', type: 'datetime2(7)' },
-				],
-				primaryKey: ['OrderNo', 'LineNo'],
-			}));
+			const { harness, table } = await freshTable((t) => lineTable(t, { name: 'OrderNo', type: 'int', nullable: false }));
 			const lines = [
 				[2, 1],
 				[1, 3],
@@ -315,6 +330,67 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 			assert.deepEqual(keysOf(fromDate.rows), [1, 4, 3], 'a date-time watermark (a rewind) works for a date + time marker');
 		});
 
+		it('reads rows whose date is NULL in (time, key) order across batches of one, none skipped (issue 11, item 1)', async () => {
+			const { harness, table } = await freshTable((t) => legacyMarkerTable(t));
+			await harness.insert(table, [
+				{ CustomerNo: 2, LastChangeDate: null, LastChangeTime: 0 },
+				{ CustomerNo: 1, LastChangeDate: null, LastChangeTime: 120000 },
+				{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 93000 },
+			]);
+			const read = await readEverything(harness.source, spec(table, LEGACY_MARKER), beginningCursor('dateAndTime'), 1);
+			assert.deepEqual([...keysOf(read.rows)].sort(), [1, 2, 3], 'every row once');
+			assert.equal(read.rows[2].values.CustomerNo, 3, 'rows without a date first');
+			assert.deepEqual(read.rows.slice(0, 2).map((row) => row.marker), [null, null]);
+		});
+
+		it('reads a zero or impossible legacy date or time as a NULL marker: on the first run, with the NULL-marker rows, never stopping (issue 11, item 2)', async () => {
+			const { harness, table } = await freshTable((t) => legacyMarkerTable(t));
+			await harness.insert(table, [
+				{ CustomerNo: 1, LastChangeDate: 0, LastChangeTime: 0 },
+				{ CustomerNo: 2, LastChangeDate: 20100230, LastChangeTime: 93000 },
+				{ CustomerNo: 3, LastChangeDate: 20100604, LastChangeTime: 246000 },
+				{ CustomerNo: 4, LastChangeDate: 20100604, LastChangeTime: 93000 },
+				{ CustomerNo: 5, LastChangeDate: null, LastChangeTime: null },
+			]);
+			const sourceSpec = spec(table, LEGACY_MARKER);
+			const first = await readEverything(harness.source, sourceSpec, beginningCursor('dateAndTime'), 2);
+			assert.deepEqual(keysOf(first.rows), [1, 2, 3, 5, 4]);
+			assert.deepEqual(first.rows.map((row) => row.marker === null), [true, true, true, true, false]);
+			assert.deepEqual(await countAndRead(harness.source, sourceSpec, beginningCursor('dateAndTime')), { counted: 5, read: 5 });
+			const never = await readEverything(harness.source, { ...sourceSpec, nullMarkers: 'never' }, beginningCursor('dateAndTime'), 10);
+			assert.deepEqual(keysOf(never.rows), [4]);
+			const later = await readEverything(harness.source, sourceSpec, first.last, 10);
+			assert.deepEqual(keysOf(later.rows), [], 'after the first run they wait until their marker is set');
+		});
+
+		it('orders text keys by the collation: case and trailing spaces do not count, across batches of one', async () => {
+			const { harness, table } = await freshTable((t) => lineTable(t, { name: 'Code', type: 'nvarchar(10)', nullable: false }));
+			await harness.insert(table, [
+				{ Code: 'b', LineNo: 1, ChangedAt: PAST },
+				{ Code: 'A', LineNo: 2, ChangedAt: PAST },
+				{ Code: 'a ', LineNo: 1, ChangedAt: PAST },
+				{ Code: 'B  ', LineNo: 2, ChangedAt: PAST },
+				{ Code: 'a', LineNo: 3, ChangedAt: PAST },
+			]);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const read = await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 1);
+			assert.deepEqual(
+				read.rows.map((row) => [row.values.Code, row.values.LineNo]),
+				[
+					['a ', 1],
+					['A', 2],
+					['a', 3],
+					['b', 1],
+					['B  ', 2],
+				],
+			);
+			assert.deepEqual(read.rows[0].cursor.key, ['a ', '1'], 'the key text keeps its trailing spaces');
+			await assert.rejects(harness.insert(table, [{ Code: 'A', LineNo: 1, ChangedAt: PAST }]), 'a key equal under the collation is a duplicate');
+			const plan = await harness.source.describe(sourceSpec);
+			const retried = await harness.source.readKeys(plan, [{ Code: 'A', LineNo: 1 }, { Code: 'b ', LineNo: 1 }]);
+			assert.deepEqual(retried.map((row) => [row.operation, row.values.Code]), [['upsert', 'a '], ['upsert', 'b']], 'a retry key finds its row as = does');
+		});
+
 		it('reads by rowversion and sees an updated row again, after the rows already read', async () => {
 			const { harness, table } = await freshTable((t) => ({
 				name: t,
@@ -383,6 +459,50 @@ export function changeSourceContract(name: string, createHarness: () => Promise<
 				return true;
 			});
 			return undefined;
+		});
+
+		it('stops a Change Tracking read whose changes were cleaned up after the window opened, before any row (issue 11, item 6)', async (context) => {
+			const probe = await createHarness();
+			if (!probe.expireChangeTracking) return context.skip('this server cannot be made to forget Change Tracking versions on demand');
+			const { harness, table } = await freshTable((t) => ({ ...customersLike(t), changeTracking: true }));
+			await harness.insert(table, [{ CustomerNo: 1, Name: 'x', ChangedAt: PAST }]);
+			const sourceSpec = spec(table, { kind: 'changeTracking' });
+			const initial = await readEverything(harness.source, sourceSpec, beginningCursor('changeTracking'), 10);
+			await harness.update(table, { CustomerNo: 1 }, { Name: 'y' });
+			const plan = await harness.source.describe(sourceSpec);
+			for (const from of [initial.last, beginningCursor('changeTracking')]) {
+				const window = await harness.source.openWindow(plan, from);
+				await harness.update(table, { CustomerNo: 1 }, { Name: `z${String(from.snapshotVersion)}` });
+				await harness.expireChangeTracking?.(table);
+				const refusal = (error: unknown) => error instanceof ChangeSourceError && /no longer holds the changes/.test(error.message) && /full re-send is needed/.test(error.advice);
+				await assert.rejects(harness.source.readBatch(plan, window, from, 10), refusal);
+				await assert.rejects(harness.source.countChanges(plan, window, from), refusal);
+			}
+			return undefined;
+		});
+
+		it('refuses key columns of a table that allow NULL or that no unique key covers, naming them (issue 11, item 7)', async () => {
+			const { harness, table } = await freshTable((t) => customersLike(t));
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' });
+			const refused = (pattern: RegExp) => (error: unknown) => error instanceof ChangeSourceError && pattern.test(error.message) && /NOT NULL and together unique/.test(error.advice);
+			await assert.rejects(harness.source.describe({ ...sourceSpec, keyColumns: ['City'] }), refused(/Key column "City" of .* allows NULL/));
+			await assert.rejects(harness.source.describe({ ...sourceSpec, keyColumns: ['Name'] }), refused(/key columns Name of .* are not unique/));
+			const covered = await harness.source.describe({ ...sourceSpec, keyColumns: ['Name', 'CustomerNo'] });
+			assert.deepEqual(covered.keys.map((key) => key.name).sort(), ['CustomerNo', 'Name'], 'columns that include the primary key are unique');
+		});
+
+		it('reads a view on the partner\'s promise that its key is unique, and stops at the first batch that shows a duplicate or NULL key (issue 11, item 7)', async () => {
+			const viewOf = (t: string): TableDefinition => ({ ...customersLike(t), view: true });
+			const { harness, table } = await freshTable(viewOf);
+			const sourceSpec = spec(table, { kind: 'datetime', column: 'ChangedAt' }, { keyColumns: ['CustomerNo'] });
+			await harness.insert(table, [1, 2, 3].map((n) => ({ CustomerNo: n, Name: `V${n}`, ChangedAt: PAST })));
+			assert.deepEqual(keysOf((await readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 1)).rows), [1, 2, 3], 'a view whose key holds reads as a table');
+			await harness.insert(table, [{ CustomerNo: 2, Name: 'V2 again', ChangedAt: PAST }]);
+			const stopped = (pattern: RegExp) => (error: unknown) => error instanceof ChangeSourceError && pattern.test(error.message) && /watermark did not move/.test(error.advice);
+			await assert.rejects(readEverything(harness.source, sourceSpec, beginningCursor('datetime'), 1), stopped(/Two rows of .* have the same key \(CustomerNo "2"\)/));
+			const withNull = await freshTable((t) => ({ ...viewOf(t), columns: viewOf(t).columns.map((column) => (column.name === 'CustomerNo' ? { ...column, nullable: true } : column)) }));
+			await withNull.harness.insert(withNull.table, [{ CustomerNo: null, Name: 'no key', ChangedAt: PAST }]);
+			await assert.rejects(readEverything(withNull.harness.source, { ...sourceSpec, table: parseQualifiedName(withNull.table) }, beginningCursor('datetime'), 10), stopped(/no value \(NULL\) in key column "CustomerNo"/));
 		});
 
 		it('applies filter conditions with typed values', async () => {

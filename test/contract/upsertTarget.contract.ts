@@ -21,6 +21,7 @@ import type { SqlTransport } from '../../nodes/shared/transport/types';
 
 export const COMPANY: QualifiedName = { schema: 'dbo', name: 'Company' };
 export const SALES_ORDER: QualifiedName = { schema: 'dbo', name: 'SalesOrder' };
+export const CONTACT: QualifiedName = { schema: 'dbo', name: 'Contact' };
 
 interface ColumnShape {
 	typeName: string;
@@ -31,6 +32,7 @@ interface ColumnShape {
 	identity?: boolean;
 	hasDefault?: boolean;
 	primaryKey?: boolean;
+	collation?: string;
 }
 
 /** A catalogue column as describeTable reads it from sys.columns. */
@@ -43,6 +45,7 @@ export function catalogColumn(name: string, shape: ColumnShape, uniqueKeys: stri
 		isIdentity: shape.identity ?? false,
 		isComputed: false,
 		hasDefault: shape.hasDefault ?? false,
+		...(shape.collation ? { collation: shape.collation } : {}),
 		sqlType: sqlTypeOfColumn(type),
 		primaryKeyOrdinal: shape.primaryKey ? 1 : 0,
 		inUniqueIndex: uniqueKeys.some((key) => key.includes(name)),
@@ -100,10 +103,30 @@ export const SALES_ORDER_CATALOG = catalogTable(
 	[['SalesOrderId'], ['OrderNo']],
 );
 
-/** The in-memory CRM with the two tables, IsActive defaulting to 1 as in the script. */
+/** dbo.Contact of the script: a case-sensitive key of another collation, a Cyrillic varchar, text and ntext. */
+export const CONTACT_CATALOG = catalogTable(
+	CONTACT,
+	{
+		ContactId: { typeName: 'int', nullable: false, identity: true, primaryKey: true },
+		ContactCode: { typeName: 'varchar', maxLength: 20, nullable: false, collation: 'Danish_Norwegian_CS_AS' },
+		Title: { typeName: 'varchar', maxLength: 50, collation: 'Cyrillic_General_CI_AS' },
+		Notes: { typeName: 'text', maxLength: 16, collation: 'SQL_Latin1_General_CP1_CI_AS' },
+		Memo: { typeName: 'ntext', maxLength: 16, collation: 'SQL_Latin1_General_CP1_CI_AS' },
+	},
+	[['ContactId'], ['ContactCode']],
+);
+
+/** The triggers of dbo.Company in the script (TR_Company_RefuseRows), as the in-memory CRM runs them. */
+const COMPANY_TRIGGERS = [
+	(row: Record<string, unknown>) => (String(row.Name ?? '').toUpperCase().startsWith('BLOCKED') ? 'Customer is blocked in CRM' : undefined),
+	(row: Record<string, unknown>) => (String(row.City ?? '').trimEnd().toLowerCase() === 'nowhere' ? 'City Nowhere is not allowed in CRM' : undefined),
+];
+
+/** The in-memory CRM with the two tables, IsActive defaulting to 1 and Company's triggers, as in the script. */
 export const CRM_MEMORY_TABLES = () => [
-	{ catalog: COMPANY_CATALOG, defaults: { IsActive: true } },
+	{ catalog: COMPANY_CATALOG, defaults: { IsActive: true }, triggers: COMPANY_TRIGGERS },
 	{ catalog: SALES_ORDER_CATALOG, defaults: { IsActive: true } },
+	{ catalog: CONTACT_CATALOG },
 ];
 
 export const ORDER_COMPANY_LOOKUP: LookupSpec = {
@@ -128,7 +151,7 @@ export interface UpsertTargetUnderTest {
  */
 export function upsertTargetOnSqlServer(transport: SqlTransport): () => Promise<UpsertTargetUnderTest> {
 	return async () => {
-		await transport.execute({ text: 'DELETE FROM dbo.SalesOrder; DELETE FROM dbo.Company;', parameters: [] });
+		await transport.execute({ text: 'DELETE FROM dbo.SalesOrder; DELETE FROM dbo.Company; DELETE FROM dbo.Contact;', parameters: [] });
 		return {
 			target: new SqlServerUpsertTarget(transport),
 			rows: async (table) => (await transport.execute({ text: `SELECT * FROM ${quoteQualifiedName(table)};`, parameters: [] })).recordsets[0] ?? [],
@@ -210,6 +233,15 @@ export function upsertTargetContract(name: string, open: () => Promise<UpsertTar
 			assert.deepEqual(orders.map((order) => [order.OrderNo, order.CompanyId, Number(order.Amount)]), [[100, acme.CompanyId, 12.5]]);
 		});
 
+		it('writes decimals beyond a double\'s precision exactly: a change in the 18th digit is an update, the same value unchanged', async () => {
+			const { target } = await open();
+			await target.upsert(await companyPlan(target), [row(0, [10, 'Acme', null])], write);
+			const plan = await orderPlan(target);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [100, 'Bricks', '1234567890123456.78'], [10])], write)), [[0, 'inserted']]);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [100, 'Bricks', '1234567890123456.78'], [10])], write)), [[0, 'unchanged']]);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [100, 'Bricks', '1234567890123456.79'], [10])], write)), [[0, 'updated']], 'equal as doubles');
+		});
+
 		it('refuses a whole batch for one bad row, with SQL Server\'s error number, and writes nothing of it', async () => {
 			const { target, rows } = await open();
 			const plan = await companyPlan(target);
@@ -218,6 +250,44 @@ export function upsertTargetContract(name: string, open: () => Promise<UpsertTar
 				(error: Error & { number?: number }) => error.number === 515 && /Name/.test(error.message),
 			);
 			assert.equal((await rows(COMPANY)).length, 0);
+		});
+
+		it('a CRM trigger refusing a row (with or without ROLLBACK) refuses its whole batch with the trigger\'s number and words, and keeps nothing of it', async () => {
+			const { target, rows } = await open();
+			const plan = await companyPlan(target);
+			await target.upsert(plan, [row(0, [1, 'Acme AS', 'Oslo'])], write);
+			for (const [refused, words] of [
+				[row(2, [3, 'BLOCKED customer', 'Oslo']), /Customer is blocked in CRM/],
+				[row(2, [3, 'Nowhere AS', 'Nowhere']), /City Nowhere is not allowed in CRM/],
+			] as const) {
+				await assert.rejects(
+					target.upsert(plan, [row(0, [1, 'Acme Renamed AS', 'Oslo']), row(1, [2, 'Beta AS', 'Bergen']), refused], write),
+					(error: Error & { number?: number }) => (error.number ?? 0) >= 50000 && words.test(error.message),
+				);
+				assert.deepEqual((await rows(COMPANY)).map((company) => [company.CustomerNo, company.Name]), [[1, 'Acme AS']], 'nothing of the refused batch is kept');
+			}
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, [1, 'Acme Renamed AS', 'Oslo']), row(1, [2, 'Beta AS', 'Bergen'])], write)), [[0, 'updated'], [1, 'inserted']]);
+		});
+
+		it('matches on a key whose collation is not the database\'s: case tells keys apart there, trailing spaces do not', async () => {
+			const { target, rows } = await open();
+			const table = await target.describe(CONTACT);
+			const plan = planUpsert(table, manuallyMappedColumns(table, ['ContactCode', 'Title']), ['ContactCode'], []);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, ['ab', 'Один']), row(1, ['AB', 'Два'])], write)), [[0, 'inserted'], [1, 'inserted']]);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, ['ab  ', 'Один'])], write)), [[0, 'unchanged']]);
+			assert.equal((await rows(CONTACT)).length, 2);
+		});
+
+		it('sees a change between two characters outside code page 1252 in a varchar of another code page, and compares text / ntext', async () => {
+			const { target, rows } = await open();
+			const table = await target.describe(CONTACT);
+			const plan = planUpsert(table, manuallyMappedColumns(table, ['ContactCode', 'Title', 'Notes', 'Memo']), ['ContactCode'], []);
+			await target.upsert(plan, [row(0, ['c1', 'Дом', 'long note', 'long memo ø'])], write);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, ['c1', 'Дом', 'long note', 'long memo ø'])], write)), [[0, 'unchanged']]);
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, ['c1', 'Жом', 'long note', 'long memo ø'])], write)), [[0, 'updated']], 'Д and Ж are both "?" in code page 1252');
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, ['c1', 'Жом', 'Long note', 'long memo ø'])], write)), [[0, 'updated']], 'a change of case in a text column');
+			assert.deepEqual(statuses(await target.upsert(plan, [row(0, ['c1', 'Жом', 'Long note', 'long memo Ø'])], write)), [[0, 'updated']], 'a change of case in an ntext column');
+			assert.deepEqual((await rows(CONTACT)).map((contact) => [contact.Title, contact.Notes, contact.Memo]), [['Жом', 'Long note', 'long memo Ø']]);
 		});
 
 		it('refuses two rows for one new key in one batch (the caller merges them first)', async () => {

@@ -23,7 +23,7 @@ const C3 = at('2025-03-03T12:00:00', ['19']);
 let streamCounter = 0;
 const newStream = () => `contract-${process.pid}-${Date.now()}-${++streamCounter}`;
 
-function acquireRequest(stream: string, owner: string, overrides: Partial<AcquireRequest> = {}): AcquireRequest {
+export function acquireRequest(stream: string, owner: string, overrides: Partial<AcquireRequest> = {}): AcquireRequest {
 	return {
 		stream,
 		owner,
@@ -37,7 +37,7 @@ function acquireRequest(stream: string, owner: string, overrides: Partial<Acquir
 	};
 }
 
-function acquired(result: AcquireResult): Extract<AcquireResult, { kind: 'acquired' }> {
+export function acquired(result: AcquireResult): Extract<AcquireResult, { kind: 'acquired' }> {
 	assert.equal(result.kind, 'acquired', `expected the lease, got ${JSON.stringify(result)}`);
 	return result as Extract<AcquireResult, { kind: 'acquired' }>;
 }
@@ -201,7 +201,7 @@ export function watermarkStoreContract(name: string, factory: WatermarkStoreFact
 		it('extends the lease by the lease seconds of Get at every Set that keeps it, so a long run keeps the stream', async () => {
 			const store = await factory();
 			const stream = newStream();
-			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1', { leaseSeconds: 0 })));
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1', { leaseSeconds: 60 })));
 			const kept = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: null, to: C1 }, allowBackwards: false, releaseLease: false, audit });
 			assert.equal(kept.state?.leaseOwner, 'run-1');
 			const renewed = acquired(await store.acquire(acquireRequest(stream, 'run-1', { leaseSeconds: 3600 })));
@@ -210,6 +210,29 @@ export function watermarkStoreContract(name: string, factory: WatermarkStoreFact
 			assert.ok(Date.parse(extended.state?.leaseExpiresAt as string) >= Date.parse(extended.state?.cursorChangedAt as string) + 3_599_000);
 			const other = await store.acquire(acquireRequest(stream, 'run-2'));
 			assert.equal(other.kind, 'held');
+		});
+
+		it('a Set after its lease ended stores nothing, even when no other run took the stream', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const run = acquired(await store.acquire(acquireRequest(stream, 'run-1', { leaseSeconds: 0 })));
+			const late = await store.commit({ token: tokenOf(run.state, 'run-1'), move: { from: null, to: C1 }, allowBackwards: true, releaseLease: true, audit });
+			assert.equal(late.verdict, 'lease lost');
+			assert.equal(late.state?.cursor, null);
+		});
+
+		it('puts the keys a run wrote after losing its lease into the retry list once, to be read again', async () => {
+			const store = await factory();
+			const stream = newStream();
+			const reason = 'written after the lease ended';
+			assert.equal(await store.readAgain(stream, [{ key: { CustomerNo: 1 }, cursor: C1 }, { key: { CustomerNo: 2 }, cursor: C2 }], reason), 2);
+			assert.equal(await store.readAgain(stream, [{ key: { CustomerNo: 2 }, cursor: C2 }, { key: { CustomerNo: 3 }, cursor: C3 }], reason), 1);
+			const list = await store.retryList(stream);
+			assert.deepEqual(list.map((entry) => [entry.key.CustomerNo, entry.attempts, entry.parked, entry.lastError]).sort(), [
+				[1, 0, false, reason],
+				[2, 0, false, reason],
+				[3, 0, false, reason],
+			]);
 		});
 
 		it('with Allow Moving Backwards, stores even after a rewind, but never without the lease', async () => {

@@ -77,6 +77,30 @@ INSERT INTO dbo.Company (CustomerNo, Name, OrgNo) VALUES (5000, N'Already there'
 			}
 		});
 
+		suite.test(`${database}: customers CRM's trigger refuses (RAISERROR … ROLLBACK, and RAISERROR alone) fail alone with the trigger's words; nothing reported failed was written, nothing reported written is missing`, async (server) => {
+			const crm = await emptiedCrm(server, database);
+			const items = range(200).map((no, position) =>
+				customer(no, position, no === 50 ? { Name: 'BLOCKED customer' } : no === 150 ? { City: 'Nowhere' } : {}),
+			);
+			const result = await crm.run(items, {}, 'continueRegularOutput');
+			const output = result.output('CRM');
+			const failed = output.filter((item) => item.json.status === 'failed');
+			assert.deepEqual(failed.map((item) => [item.json.key, item.json.sqlServerError]), [[{ CustomerNo: 50 }, 50000], [{ CustomerNo: 150 }, 50000]]);
+			assert.match(String(failed[0].json.error), /Customer is blocked in CRM/);
+			assert.match(String(failed[1].json.error), /City Nowhere is not allowed in CRM/);
+			const stored = (await crm.companies()).map((company) => company.CustomerNo);
+			assert.deepEqual(stored, range(200).filter((no) => no !== 50 && no !== 150), 'what CRM holds is exactly what was reported written');
+		});
+
+		suite.test(`${database}: a batch CRM refuses as a whole (a table the login cannot see) fails every row WITHOUT a row refusal, so Watermark Set parks none`, async (server) => {
+			const crm = await emptiedCrm(server, database);
+			const result = await crm.run([customer(1, 0), customer(2, 1)], { target: 'table', table: { __rl: true, mode: 'name', value: 'dbo.NoSuchTable' } }, 'continueRegularOutput');
+			const output = result.output('CRM');
+			assert.deepEqual(statusesOf(output), ['failed', 'failed']);
+			for (const item of output) assert.deepEqual([item.json.sqlServerError, item.json.errorColumn], [undefined, undefined], 'not a refusal of the row');
+			assert.deepEqual(await crm.companies(), []);
+		});
+
 		suite.test(`${database}: a customer deleted in Contracting is marked in CRM (IsActive = 0, DeletedAt set)`, async (server) => {
 			const crm = await emptiedCrm(server, database);
 			await crm.run([customer(1, 0), customer(2, 1)]);

@@ -266,7 +266,7 @@ SET LOCK_TIMEOUT -1;`,
 
 		const legacy = await testCredential(server, TEST_DATABASES.crmLegacy);
 		assert.equal(legacy.status, 'OK');
-		assert.match(legacy.message, /database CrmLegacyTest at compatibility level 120\. Warning: below 130 SQL Server has no OPENJSON/);
+		assert.match(legacy.message, /database CrmLegacyTest at compatibility level 120\. The database is at compatibility level 120, below 130: SQL Server has no OPENJSON/);
 		assert.match(legacy.message, /ALTER DATABASE \[CrmLegacyTest\] SET COMPATIBILITY_LEVEL = 130/);
 
 		const refused = await testCredential(server, TEST_DATABASES.crm, mistypedPassword);

@@ -1,7 +1,7 @@
 // `npm run test:e2e`: this package in a real, pinned n8n (installed into .n8n-local/ on first use, see
 // localN8n.mjs), started on free ports with a throw-away user folder and stopped at the end in every case.
 // No SQL Server is needed: the credentials point at a closed port on 127.0.0.1, which is what the failure
-// test wants. The last test saves a screenshot of each workflow in the editor (headless Chromium).
+// test wants. The last test saves the partner guide's screenshots from the editor (headless Chromium).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +22,7 @@ import {
 	N8nRest,
 	n8nEnvironment,
 	PACKAGE_NAME,
+	publishErrorWorkflows,
 	readWorkflow,
 	repoRoot,
 	startN8n,
@@ -108,6 +109,14 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	let madeByPartner;
 	let credentialIdsByType;
 	let closedPort;
+	const byTrigger = (type, what) => {
+		const found = shipped.find(({ workflow }) => workflow.nodes.some((node) => node.type === type));
+		assert.ok(found, `one of the workflows starts with ${type} (${what})`);
+		return found.workflow;
+	};
+	const syncWorkflow = () => byTrigger(SCHEDULE_TRIGGER, 'the sync');
+	const alertWorkflow = () => byTrigger('n8n-nodes-base.errorTrigger', 'the alert');
+	const rewindWorkflow = () => byTrigger('n8n-nodes-base.formTrigger', 'the rewind');
 
 	before(async () => {
 		const node = ensureNode();
@@ -147,16 +156,14 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		}));
 		credentials.push(...unknownServer);
 		const boundReferences = Object.fromEntries(credentials.map(({ type, id, name }) => [type, { id, name }]));
-		const sync = shipped.find(({ workflow }) => workflow.nodes.some((node) => node.type === SCHEDULE_TRIGGER));
-		assert.ok(sync, 'one of the workflows starts with a schedule trigger (the sync)');
-		syncCopy = withCredentialsBound(scheduledEverySeconds(sync.workflow), boundReferences);
+		syncCopy = withCredentialsBound(scheduledEverySeconds(syncWorkflow()), boundReferences);
 		unknownServerCopy = withCredentialsReplaced(
-			scheduledEverySeconds(sync.workflow, { suffix: 'dns1', what: 'unknown server' }),
+			scheduledEverySeconds(syncWorkflow(), { suffix: 'dns1', what: 'unknown server' }),
 			Object.fromEntries(unknownServer.map(({ type, id, name }) => [type, { id, name }])),
 		);
 		// As a workflow imported from file arrives in an n8n that has none of its credentials.
 		missingCredentialCopy = withCredentialsReplaced(
-			scheduledEverySeconds(sync.workflow, { suffix: 'nocr', what: 'no credentials' }),
+			scheduledEverySeconds(syncWorkflow(), { suffix: 'nocr', what: 'no credentials' }),
 			Object.fromEntries(PACKAGE_CREDENTIAL_TYPES.map((type) => [type, { id: `e2eMissing${type.slice(0, 6)}`, name: 'Not in this n8n' }])),
 		);
 
@@ -172,6 +179,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		step(`Importing credentials and ${shipped.length} workflows (+ the test's copies of them) ...`);
 		importCredentials(runtime, credentials);
 		importWorkflows(runtime, [...shipped.map(({ workflow }) => workflow), syncCopy, unknownServerCopy, missingCredentialCopy, ...madeByPartner]);
+		publishErrorWorkflows(runtime, shipped.map(({ workflow }) => workflow)); // as `npm start` does
 		credentialIdsByType = Object.fromEntries(credentials.filter(({ id }) => !unknownServer.some((other) => other.id === id)).map(({ type, id }) => [type, id]));
 
 		step(`Starting n8n on ${baseUrl} (user folder ${userFolder}) ...`);
@@ -183,7 +191,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			stream.setEncoding('utf8');
 			stream.on('data', (chunk) => logLines.push(...chunk.split('\n').filter(Boolean)));
 		}
-		await waitUntilReady(baseUrl, n8n);
+		await waitUntilReady(baseUrl, n8n, 600_000); // a machine shared with other builds may need minutes
 		rest = new N8nRest(baseUrl);
 		assert.equal(await rest.setupOwner(OWNER), true, 'a fresh n8n asks for an owner account');
 		await rest.login(OWNER.email, OWNER.password);
@@ -214,14 +222,31 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.deepEqual(loadProblems, [], "n8n's log reports no node type it could not load");
 	});
 
-	test('both workflows import with all their nodes', async () => {
-		assert.ok(shipped.length >= 2, `there are two workflows to import (found ${shipped.map(({ file }) => path.basename(file))})`);
+	test("n8n's node list finds each node by Visma, SQL Server, MSSQL, sync and watermark, under Data & Storage", async () => {
+		const nodeTypes = await rest.request('GET', '/types/nodes.json');
+		const ours = nodeTypes.filter(({ name }) => PACKAGE_NODE_TYPES.includes(name));
+		assert.deepEqual(ours.map(({ displayName }) => displayName).sort(), ['Sync Watermark', 'Visma CRM', 'Visma Contracting']);
+		// What the node panel's search looks at: the name and the codex aliases.
+		const found = (term) => ours.filter(({ displayName, codex }) => [displayName, ...(codex?.alias ?? [])].some((text) => text.toLowerCase().includes(term.toLowerCase())));
+		for (const term of ['Visma', 'SQL Server', 'MSSQL', 'sync', 'watermark']) {
+			assert.equal(found(term).length, ours.length, `"${term}" finds all three nodes`);
+		}
+		for (const { displayName, codex } of ours) assert.ok(codex?.categories?.includes('Data & Storage'), `${displayName} is under Data & Storage`);
+	});
+
+	test('the three workflows import with all their nodes, the sync and the rewind switched off, the alert published; the sync names the alert workflow as its error workflow', async () => {
+		assert.equal(shipped.length, 3, `the sync, the rewind and the alert (found ${shipped.map(({ file }) => path.basename(file))})`);
 		for (const { file, workflow } of shipped) {
 			const imported = await rest.request('GET', `/rest/workflows/${workflow.id}`);
 			assert.equal(imported.name, workflow.name, path.basename(file));
 			assert.deepEqual(imported.nodes.map(({ name }) => name).sort(), workflow.nodes.map(({ name }) => name).sort(), path.basename(file));
-			assert.equal(imported.active, false, `${path.basename(file)} is imported switched off`);
+			const published = workflow.id === alertWorkflow().id;
+			assert.equal(imported.active, published, `${path.basename(file)} is imported ${published ? 'published (n8n runs only a published error workflow)' : 'switched off'}`);
 		}
+		const sync = await rest.request('GET', `/rest/workflows/${syncWorkflow().id}`);
+		assert.equal(sync.settings.errorWorkflow, alertWorkflow().id);
+		assert.equal(sync.settings.saveDataSuccessExecution, 'none');
+		assert.equal(sync.settings.saveDataErrorExecution, 'all');
 	});
 
 	// Runs the schedule started; a workflow that calls itself per batch also has sub-executions ('integrated').
@@ -271,7 +296,8 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	});
 
 	test('one credential choice reaches every node: n8n gives each node the credential the workflows name', async () => {
-		for (const workflow of madeByPartner) {
+		// The alert workflow has no node of this package: nothing of it uses these credentials.
+		for (const workflow of madeByPartner.filter(({ nodes }) => nodes.some((node) => node.type.startsWith(`${PACKAGE_NAME}.`)))) {
 			const imported = await rest.request('GET', `/rest/workflows/${workflow.id}`);
 			const references = imported.nodes
 				.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`))
@@ -315,7 +341,32 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.match(error.description ?? '', /"Visma CRM SQL Server API"/);
 	});
 
-	test('a screenshot of each workflow in the editor', async (t) => {
+	test('a failed run starts the alert workflow, whose message names the stream, the node, the reason and what to do', async (t) => {
+		const executionsOf = async (workflowId) =>
+			(await rest.request('GET', `/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=50`)).results;
+		const message = await eventually(
+			'an execution of the alert workflow with an alert message',
+			async () => {
+				for (const { id, mode } of await executionsOf(alertWorkflow().id)) {
+					assert.equal(mode, 'error', 'n8n starts it as an error workflow');
+					const { runData } = flatted.parse((await rest.request('GET', `/rest/executions/${id}`)).data).resultData;
+					const failedWorkflow = runData['When the sync fails']?.[0]?.data?.main?.[0]?.[0]?.json.workflow;
+					const json = runData['Alert message']?.[0]?.data?.main?.[0]?.[0]?.json;
+					if (json && failedWorkflow?.id === syncCopy.id) return json;
+				}
+				return undefined;
+			},
+			180_000,
+		);
+		t.diagnostic(`the alert:\n${message.subject}\n${message.text}`);
+		assert.equal(message.stream, 'customers');
+		assert.ok(message.node, 'the node that stopped the run');
+		assert.match(message.reason, /127\.0\.0\.1/);
+		assert.match(message.whatToDo, /check/i);
+		assert.ok(!message.text.includes(SECRET), 'the password never appears in the alert');
+	});
+
+	test("screenshots for the partner guide: each workflow's canvas, each of this package's node panels, the rewind form", async (t) => {
 		if (!existsSync(CHROMIUM)) {
 			t.skip(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 			return;
@@ -325,8 +376,15 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			executablePath: CHROMIUM,
 			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 		});
+		const save = async (page, name) => {
+			const target = path.join(repoRoot, 'workflows', 'screenshots', `${name}.png`);
+			mkdirSync(path.dirname(target), { recursive: true });
+			await page.screenshot({ path: target });
+			step(`Screenshot: ${path.relative(repoRoot, target)}`);
+		};
 		try {
 			const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+			page.setDefaultTimeout(120_000); // a machine shared with other builds
 			await page.goto(`${baseUrl}/signin`);
 			await page.locator('input[type="email"], input[name="emailOrLdapLoginId"]').first().fill(OWNER.email);
 			await page.locator('input[type="password"]').first().fill(OWNER.password);
@@ -341,10 +399,30 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 				assert.ok(shown >= workflow.nodes.length - notes && shown <= workflow.nodes.length, `${path.basename(file)}: the editor shows ${shown} of ${workflow.nodes.length} nodes`);
 				await page.keyboard.press('1'); // zoom to fit
 				await sleep(1000);
-				const target = screenshotPath(file);
-				mkdirSync(path.dirname(target), { recursive: true });
-				await page.screenshot({ path: target });
-				step(`Screenshot: ${path.relative(repoRoot, target)}`);
+				await save(page, screenshotName(file));
+			}
+			// Each of this package's nodes as the partner first meets it: opened in the shipped sync workflow.
+			for (const type of PACKAGE_NODE_TYPES) {
+				const node = syncWorkflow().nodes.find((candidate) => candidate.type === type);
+				assert.ok(node, `the sync workflow has a ${type} node`);
+				await page.goto(`${baseUrl}/workflow/${syncWorkflow().id}/${node.id}`);
+				await page.locator('[data-test-id="ndv"]').first().waitFor();
+				await page.getByText(node.name).first().waitFor();
+				await sleep(2500); // lets the lists that need the (unreachable) SQL Server give up
+				await save(page, `panel-${type.split('.').pop()}`);
+			}
+			// The rewind form as support sees it: published, opened by a logged-in user, then unpublished again.
+			const rewind = rewindWorkflow();
+			const form = rewind.nodes.find((node) => node.type === 'n8n-nodes-base.formTrigger');
+			const { versionId } = await rest.request('GET', `/rest/workflows/${rewind.id}`);
+			await rest.request('POST', `/rest/workflows/${rewind.id}/activate`, { versionId });
+			try {
+				await page.goto(`${baseUrl}/form/${form.webhookId}`);
+				await page.getByText(form.parameters.formTitle).first().waitFor();
+				for (const field of form.parameters.formFields.values) await page.getByText(field.fieldLabel).first().waitFor();
+				await save(page, 'rewind-form');
+			} finally {
+				await rest.request('POST', `/rest/workflows/${rewind.id}/deactivate`, {});
 			}
 		} finally {
 			await browser.close();
@@ -361,9 +439,9 @@ function assertOurMessageLeads(error, headline) {
 	assert.ok(!shown.includes(SECRET), 'the password never appears in the error');
 }
 
-/** workflows/contracting-crm-sync.json -> workflows/screenshots/sync.png */
-function screenshotPath(file) {
-	return path.join(path.dirname(file), 'screenshots', `${path.basename(file, '.json').replace(/^contracting-crm-/, '')}.png`);
+/** workflows/contracting-crm-sync.json -> sync */
+function screenshotName(file) {
+	return path.basename(file, '.json').replace(/^contracting-crm-/, '');
 }
 
 async function stopN8n(child) {

@@ -364,6 +364,18 @@ export function importWorkflows(runtime, workflows) {
 	importThroughFile(runtime, 'import:workflow', workflows);
 }
 
+const ERROR_TRIGGER = 'n8n-nodes-base.errorTrigger';
+
+/** The workflows that start with an Error Trigger: n8n 2.x runs a workflow's error workflow only once it is published. */
+export function errorWorkflows(workflows) {
+	return workflows.filter((workflow) => workflow.nodes?.some((node) => node.type === ERROR_TRIGGER));
+}
+
+/** Publishes the error workflows among `workflows` (its current version), so a failed sync run starts its alert. */
+export function publishErrorWorkflows(runtime, workflows) {
+	for (const { id } of errorWorkflows(workflows)) n8nCli(runtime, ['publish:workflow', `--id=${id}`]);
+}
+
 export function importCredentials(runtime, credentials) {
 	importThroughFile(runtime, 'import:credentials', credentials);
 }
@@ -486,6 +498,9 @@ export class N8nRest {
 			method,
 			headers: { 'content-type': 'application/json', ...(this.cookie ? { cookie: this.cookie } : {}), 'browser-id': 'contracting-crm-e2e' },
 			body: body === undefined ? undefined : JSON.stringify(body),
+		}).catch((error) => {
+			// fetch says only "fetch failed"; the reason (reset, refused, timeout) is in its cause.
+			throw new Error(`${method} ${route} failed: ${error.cause?.code ?? ''} ${error.cause?.message ?? error.message}`.trim(), { cause: error });
 		});
 		const setCookie = response.headers.getSetCookie?.() ?? [];
 		const auth = setCookie.find((cookie) => cookie.startsWith('n8n-auth='));

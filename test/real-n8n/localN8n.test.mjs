@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import {
 	credentialReferences,
 	credentialsFromEnvironment,
+	errorWorkflows,
 	existingOwnerNotice,
 	generatePassword,
 	n8nEnvironment,
@@ -16,6 +17,7 @@ import {
 	ownerSetupProblems,
 	reachableUrl,
 	readWorkflow,
+	workflowFiles,
 } from './localN8n.mjs';
 
 const workflowUsing = (credentials) => ({ nodes: [{ name: 'A', type: 'x.y', credentials }] });
@@ -207,4 +209,11 @@ test('npm start with a password n8n would refuse stops before it installs, impor
 	assert.match(result.stdout, /N8N_OWNER_PASSWORD does not meet n8n's rule for passwords .*: it has no number, it has no upper-case letter\./);
 	assert.match(result.stdout, /Nothing was changed/);
 	assert.doesNotMatch(result.stdout, /Installing|Importing|Resetting|Starting|Package/, 'nothing ran before the check');
+});
+
+test('of the shipped workflows, the alert is the one npm start publishes: n8n 2.x runs only a published error workflow', () => {
+	const shipped = workflowFiles().map((file) => readWorkflow(file));
+	const sync = shipped.find(({ name }) => name === 'Contracting → CRM sync');
+	assert.deepEqual(errorWorkflows(shipped).map(({ id }) => id), [sync.settings.errorWorkflow]);
+	assert.deepEqual(errorWorkflows([{ nodes: [{ type: 'n8n-nodes-base.manualTrigger' }] }, { name: 'no nodes' }]), []);
 });

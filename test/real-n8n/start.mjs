@@ -25,6 +25,7 @@ import {
 	n8nEnvironment,
 	ownerSetupProblems,
 	portIsFree,
+	publishErrorWorkflows,
 	reachableUrl,
 	readWorkflow,
 	repoRoot,
@@ -91,6 +92,7 @@ const toImport = workflows.filter((entry) => !alreadyImported(entry));
 if (toImport.length > 0) {
 	step(`Importing ${toImport.map(({ name }) => name).join(', ')} ...`);
 	importWorkflows(runtime, toImport.map(({ workflow }) => workflow));
+	publishErrorWorkflows(runtime, toImport.map(({ workflow }) => workflow));
 	for (const { name, workflow } of toImport) record.workflows[name] = { id: workflow.id, fingerprint: fingerprint(workflow) };
 	saveRecord();
 }

@@ -13,6 +13,8 @@ export function contractingWorkflow(name: string, nodeName: string, parameters: 
 	return {
 		name,
 		active: false,
+		// The test rows' wall-clock times are Oslo time, the zone the node defaults to through the workflow.
+		settings: { timezone: 'Europe/Oslo' },
 		connections: { Start: { main: [[{ node: nodeName, type: 'main', index: 0 }]] } },
 		nodes: [
 			{ id: '1', name: 'Start', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [0, 0], parameters: {} },

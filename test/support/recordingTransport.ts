@@ -12,6 +12,8 @@ export interface InjectedFault {
 	/** Driver code, e.g. 'ESOCKET' for a lost connection, 'ETIMEOUT' for a request timeout. */
 	code?: string;
 	message?: string;
+	/** Errors SQL Server sent before this one in the same request (mssql's precedingErrors), e.g. a trigger's RAISERROR before 3609. */
+	preceding?: InjectedFault[];
 }
 
 export const emptyResult = (): SqlResult => ({ recordsets: [], rowsAffected: [] });
@@ -29,6 +31,7 @@ export function sqlServerError(fault: InjectedFault): Error {
 	error.name = fault.number !== undefined ? 'RequestError' : 'ConnectionError';
 	error.number = fault.number;
 	error.code = fault.code ?? (fault.number !== undefined ? 'EREQUEST' : undefined);
+	if (fault.preceding) (error as Error & { precedingErrors?: Error[] }).precedingErrors = fault.preceding.map(sqlServerError);
 	return error;
 }
 

@@ -4,6 +4,7 @@
  * dbo.SalesOrder) and the watermark tables. Each store passes the same contract suite as its SQL Server twin.
  */
 import type { IDataObject, INodeExecutionData, IWorkflowBase } from 'n8n-workflow';
+import { addFormResponseDataToReturnItem } from 'n8n-nodes-base/dist/nodes/Form/utils/utils';
 
 import { changeSourceSeam } from '../../nodes/Contracting/stores/changeSource';
 import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
@@ -18,6 +19,9 @@ import { readWorkflow, runWorkflow } from './workflowRunner';
 
 export const SYNC_WORKFLOW_FILE = 'workflows/contracting-crm-sync.json';
 export const REWIND_WORKFLOW_FILE = 'workflows/contracting-crm-rewind.json';
+/** The rewind workflow's two ways in: support's form, and a manual run with the values typed into Settings. */
+export const REWIND_FORM = 'Rewind form';
+export const REWIND_MANUAL_TRIGGER = 'Run with the values below';
 
 export const CREDENTIALS = {
 	contractingSqlServerApi: { server: 'contracting.invalid', database: 'Contracting', user: 'sync', password: 'not-used' },
@@ -36,6 +40,27 @@ export function withSettings(workflow: IWorkflowBase, values: IDataObject): IWor
 		assignment.value = value as never;
 	}
 	return copy;
+}
+
+/**
+ * The item the rewind workflow's Form Trigger hands on when support submits `answers` (by field name, as the
+ * browser sends them: text). n8n's own form code turns the submission into the item, from the shipped form's fields.
+ */
+export function formSubmission(workflow: IWorkflowBase, answers: Record<string, string>): INodeExecutionData {
+	const form = workflow.nodes.find((node) => node.name === REWIND_FORM);
+	if (!form) throw new Error(`${workflow.name} has no node "${REWIND_FORM}"`);
+	const fields = (form.parameters.formFields as { values: Array<{ fieldName?: string; fieldLabel: string }> }).values;
+	const body: IDataObject = {};
+	for (const [name, answer] of Object.entries(answers)) {
+		const index = fields.findIndex((field) => field.fieldName === name);
+		if (index < 0) throw new Error(`The form "${REWIND_FORM}" has no field named ${name}`);
+		body[`field-${index}`] = answer;
+	}
+	const item: INodeExecutionData = { json: {} };
+	addFormResponseDataToReturnItem(item, fields as never, body, form.typeVersion);
+	item.json.submittedAt = '2024-12-01T13:00:00.000+01:00';
+	item.json.formMode = 'test';
+	return item;
 }
 
 /** Local wall-clock time in the stream's zone, as the Contracting columns hold it. */
@@ -85,6 +110,8 @@ export class SyncWorld {
 			primaryKey: ['OrderNo'],
 			changeTracking: true,
 		});
+		// The watermark tables live in the CRM database, as shipped: a CRM write checks the lease there.
+		this.crm.leaseIsLive = (guard) => this.watermarks.holdsLiveLease(guard.stream, guard.owner);
 		this.plugIn();
 	}
 
@@ -116,7 +143,7 @@ export class SyncWorld {
 	}
 
 	/** One scheduled run of the shipped sync workflow (it calls itself for each batch). */
-	async runSync(workflow: IWorkflowBase = this.sync): Promise<SyncRun> {
+	async runSync(workflow: IWorkflowBase = this.sync, executionId?: string): Promise<SyncRun> {
 		this.contracting.serverUtcNow = this.nowUtc.replace('Z', '').padEnd(27, '0');
 		const data = { ...workflow, id: 'shipped-sync' };
 		const run = await runWorkflow(data, {
@@ -124,12 +151,23 @@ export class SyncWorld {
 			startNodeName: 'Every 5 minutes',
 			workflowsById: { 'shipped-sync': data },
 			mode: 'trigger',
+			executionId,
 		});
 		return new SyncRun(run);
 	}
 
+	/** The rewind run by hand, with `settings` typed into its Settings node. */
 	async runRewind(settings: IDataObject = {}): Promise<RunResult> {
-		return await runWorkflow(withSettings(this.rewind, settings), { credentials: CREDENTIALS, startNodeName: 'Run rewind' });
+		return await runWorkflow(withSettings(this.rewind, settings), { credentials: CREDENTIALS, startNodeName: REWIND_MANUAL_TRIGGER });
+	}
+
+	/** The rewind started by support submitting its form with `answers`. */
+	async runRewindFromForm(answers: Record<string, string>): Promise<RunResult> {
+		return await runWorkflow(this.rewind, {
+			credentials: CREDENTIALS,
+			startNodeName: REWIND_FORM,
+			triggerItems: [formSubmission(this.rewind, answers)],
+		});
 	}
 }
 

@@ -22,7 +22,7 @@ import type {
 	WorkflowExecuteMode,
 	ITaskData,
 } from 'n8n-workflow';
-import { ICredentialsHelper, NodeHelpers, Workflow, createRunExecutionData } from 'n8n-workflow';
+import { ICredentialsHelper, NodeHelpers, NodeOperationError, Workflow, createRunExecutionData } from 'n8n-workflow';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -130,6 +130,8 @@ export interface RunOptions {
 	startNodeName?: string;
 	/** Called with the lifecycle hooks of this run and of every sub-workflow run it starts (the benchmark times nodes with them). */
 	onHooks?: (hooks: ExecutionLifecycleHooks) => void;
+	/** The top-level execution's id, as another n8n instance (numbering its own executions) would give it. */
+	executionId?: string;
 }
 
 export interface RunResult {
@@ -169,7 +171,7 @@ export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {})
 		staticData: options.staticData,
 		active: false,
 	});
-	const executionId = String(++executionCounter);
+	const executionId = options.executionId ?? String(++executionCounter);
 	const hooks = new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, data as never);
 	const executedNodes: string[] = [];
 	hooks.addHandler('nodeExecuteAfter', (nodeName: string) => void executedNodes.push(nodeName));
@@ -199,6 +201,18 @@ export async function runWorkflow(data: IWorkflowBase, options: RunOptions = {})
 		output: (nodeName, outputIndex = 0) =>
 			(runData[nodeName] ?? []).flatMap((task) => task.data?.main?.[outputIndex] ?? []),
 	};
+}
+
+/**
+ * A sub-workflow's error as n8n hands it to the calling Execute Workflow node (objectToError in n8n's cli): a
+ * NodeOperationError built from the error's fields, tied to the sub-workflow's node that failed, so an error
+ * workflow sees which node it was (and n8n's own rewording of well-known messages applies, as in n8n).
+ */
+function errorAsN8nPassesItUp(error: Error & { node?: { name?: string } }, subWorkflow: IWorkflowBase): Error {
+	const fields = { ...error, message: error.message, stack: error.stack } as unknown as IDataObject & { description?: string };
+	const node = subWorkflow.nodes.find((candidate) => candidate.name === error.node?.name);
+	if (!node) return Object.assign(new Error(error.message), { description: fields.description });
+	return new NodeOperationError(node, fields as never, fields as never);
 }
 
 function buildAdditionalData(
@@ -238,12 +252,14 @@ function buildAdditionalData(
 				{ ...target, id: info.id ?? target.id },
 				{
 					...options,
+					executionId: undefined,
 					triggerItems: callOptions.inputData ?? [{ json: {} }],
 					mode: 'integrated',
 					startNodeName: subTrigger?.name,
 				},
 			);
-			if (sub.errorMessage) throw new Error(sub.errorMessage);
+			const subError = sub.run.data.resultData.error;
+			if (subError) throw errorAsN8nPassesItUp(subError, target);
 			const last = sub.run.data.resultData.lastNodeExecuted;
 			const lastTask = last ? sub.runsOf(last).at(-1) : undefined;
 			return { executionId: `sub-${executionId}`, data: lastTask?.data?.main ?? [null] };

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { CatalogTable } from '../../nodes/shared/catalog';
 import type { ReadWindow } from '../../nodes/shared/core/changeQuery';
-import { batchFromResult, changeBatchRequest, cursorForSource, readWindowFrom, tupleComparison } from '../../nodes/shared/core/changeQuery';
+import { batchFromResult, changeBatchRequest, changeCountRequest, countFromResult, cursorForSource, readWindowFrom } from '../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../nodes/shared/core/cursor';
 import { beginningCursor } from '../../nodes/shared/core/cursor';
 import type { MarkerSpec, SourcePlan, SourceSpec } from '../../nodes/shared/core/markers';
@@ -44,23 +44,6 @@ const window: ReadWindow = { upperBound: '2024-06-01T13:59:00.123' };
 const parameter = (request: SqlRequest, name: string) => request.parameters.find((candidate) => candidate.name === name);
 const squash = (text: string) => text.replace(/\s+/g, ' ');
 
-describe('keyset tuple comparison', () => {
-	const terms = [
-		{ column: 'm', value: '@m' },
-		{ column: 'k1', value: '@k0' },
-		{ column: 'k2', value: '@k1' },
-	];
-
-	it('expands (m, k1, k2) > (@m, @k0, @k1) position by position', () => {
-		assert.equal(tupleComparison(terms, '>', false), '((m > @m) OR (m = @m AND k1 > @k0) OR (m = @m AND k1 = @k0 AND k2 > @k1))');
-	});
-
-	it('adds the equal tuple for >=, and needs no brackets for one column', () => {
-		assert.equal(tupleComparison(terms.slice(0, 1), '>', true), '((m > @m) OR (m = @m))');
-		assert.equal(tupleComparison(terms.slice(0, 1), '<', false), 'm < @m');
-	});
-});
-
 describe('the batch statement for a date-time marker', () => {
 	const afterRow: Cursor = { kind: 'datetime', marker: '2024-03-31T01:59:59.1234567', key: ['4'] };
 
@@ -85,7 +68,7 @@ describe('the batch statement for a date-time marker', () => {
 
 	it('bounds the marker below the window (keeping NULL markers to their own rule)', () => {
 		const request = changeBatchRequest(planFor(datetime2Marker), window, afterRow, 10);
-		assert.ok(squash(request.text).includes('(src.[ChangedAt] IS NULL OR src.[ChangedAt] < CONVERT(datetime2(7), @upperBound, 126))'));
+		assert.ok(squash(request.text).includes('((src.[ChangedAt] IS NULL) OR (src.[ChangedAt] < CONVERT(datetime2(7), @upperBound, 126)))'));
 		assert.deepEqual(parameter(request, 'upperBound'), { name: 'upperBound', type: { name: 'varchar', length: 34 }, value: window.upperBound });
 	});
 
@@ -109,7 +92,7 @@ describe('the batch statement for a date-time marker', () => {
 
 	it('inside the NULL-marker rows: the rest of them by key, then every row with a marker', () => {
 		const request = changeBatchRequest(planFor(datetime2Marker), window, { kind: 'datetime', marker: null, key: ['20'] }, 10);
-		assert.ok(request.text.includes('(src.[ChangedAt] IS NOT NULL OR src.[CustomerNo] > CONVERT(int, @k0))'));
+		assert.ok(request.text.includes('((src.[ChangedAt] IS NOT NULL) OR (src.[ChangedAt] IS NULL AND src.[CustomerNo] > CONVERT(int, @k0)))'));
 	});
 
 	it('"never read" leaves every NULL marker out', () => {
@@ -143,6 +126,25 @@ describe('the batch statement for a date-time marker', () => {
 		assert.deepEqual(request.parameters.filter((candidate) => candidate.name.startsWith('k')).map((candidate) => candidate.value), ['7', 'A']);
 	});
 
+	it('outputs decimal, numeric and money as exact text, as it does date-times: a double would round their digits (issue 11, item 9)', () => {
+		const definition: TableDefinition = {
+			name: 'dbo.Amounts',
+			columns: [
+				{ name: 'AmountNo', type: 'decimal(38,0)', nullable: false },
+				{ name: 'Total', type: 'numeric(38,10)' },
+				{ name: 'Price', type: 'money' },
+				{ name: 'ChangedAt', type: 'datetime2(7)' },
+			],
+			primaryKey: ['AmountNo'],
+		};
+		const plan = planFor(datetime2Marker, { outputColumns: 'all' }, definition);
+		const request = changeBatchRequest(plan, window, { kind: 'datetime', marker: '2024-01-01T00:00:00', key: ['12345678901234567890123456789012345678'] }, 10);
+		assert.ok(request.text.includes('CONVERT(varchar(41), src.[AmountNo]) AS [AmountNo]'));
+		assert.ok(request.text.includes('CONVERT(varchar(41), src.[Total]) AS [Total]'));
+		assert.ok(request.text.includes('CONVERT(varchar(30), src.[Price], 2) AS [Price]'));
+		assert.ok(request.text.includes('src.[AmountNo] > CONVERT(decimal(38,0), @k0)'), 'the cursor key goes back exactly');
+	});
+
 	it('outputs date-times as SQL Server\'s ISO text and rowversions as 0x text, never as driver values', () => {
 		const request = changeBatchRequest(planFor(datetime2Marker, { outputColumns: 'all' }), window, beginningCursor('datetime'), 10);
 		assert.ok(request.text.includes('CONVERT(varchar(34), src.[ChangedAt], 126) AS [ChangedAt]'));
@@ -154,23 +156,53 @@ describe('the batch statement for a date-time marker', () => {
 });
 
 describe('the batch statement for the other marker kinds', () => {
-	it('date + time as integers: ordered by the two columns, the cursor text split into yyyymmdd and hhmmss in T-SQL', () => {
+	it('date + time as integers: ordered by the two marker terms, the cursor text split into yyyymmdd and hhmmss in T-SQL', () => {
 		const plan = planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
 		const request = changeBatchRequest(plan, window, { kind: 'dateAndTime', marker: '2010-06-04T09:30:00', key: ['4'] }, 10);
 		const local = 'CONVERT(datetime2(7), @m, 126)';
-		assert.ok(request.text.includes(`src.[LastChangeDate] > CONVERT(int, CONVERT(char(8), ${local}, 112))`));
-		assert.ok(request.text.includes(`ISNULL(src.[LastChangeTime], 0) > (DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`));
-		assert.match(request.text, /ORDER BY src\.\[LastChangeDate\], ISNULL\(src\.\[LastChangeTime\], 0\), src\.\[CustomerNo\];$/);
+		assert.ok(request.text.includes(`mk.changeDate > CONVERT(int, CONVERT(char(8), ${local}, 112))`));
+		assert.ok(request.text.includes(`mk.changeTime > (DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`));
+		assert.ok(request.text.includes(`src.[LastChangeDate] >= CONVERT(int, CONVERT(char(8), ${local}, 112))`), 'a range an index on the date column can seek');
+		assert.ok(request.text.includes('CASE WHEN mkv.valid = 1 THEN src.[LastChangeDate] END AS changeDate'));
+		assert.ok(request.text.includes('CASE WHEN mkv.valid = 1 THEN ISNULL(src.[LastChangeTime], 0) END AS changeTime'));
+		assert.match(request.text, /ORDER BY mk\.changeDate, mk\.changeTime, src\.\[CustomerNo\];$/);
 		assert.ok(request.text.includes('DATEFROMPARTS(src.[LastChangeDate] / 10000, src.[LastChangeDate] / 100 % 100, src.[LastChangeDate] % 100)'));
 		assert.ok(request.text.includes('TIMEFROMPARTS(ISNULL(src.[LastChangeTime], 0) / 10000'));
 	});
 
+	it('date + time: after a row whose date is NULL, every ordering term is compared, not the key alone (issue 11, item 1)', () => {
+		const plan = planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+		const request = changeBatchRequest(plan, window, { kind: 'dateAndTime', marker: null, key: ['2'] }, 1);
+		const text = squash(request.text);
+		const orderBy = (/ORDER BY (.*);$/.exec(text) as RegExpExecArray)[1].split(', ');
+		const cursorCondition = text.split(' AND ').slice(-1)[0];
+		assert.ok(
+			text.includes(`(${orderBy[0]} IS NULL AND ${orderBy[1]} IS NULL AND ${orderBy[2]} > CONVERT(int, @k0))`),
+			`the key decides only among rows equal on every earlier ORDER BY term (${orderBy.join(', ')}): ${cursorCondition}`,
+		);
+	});
+
+	it('date + time: a zero or impossible date or time is read as a NULL marker, DATEFROMPARTS / TIMEFROMPARTS evaluated only for a valid pair (issue 11, item 2)', () => {
+		const plan = planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmmss' });
+		const text = squash(changeBatchRequest(plan, window, beginningCursor('dateAndTime'), 10).text);
+		const fromParts = text.indexOf('DATEFROMPARTS(');
+		assert.ok(fromParts > 0);
+		const guard = text.lastIndexOf('CASE WHEN', fromParts);
+		assert.ok(text.slice(guard, fromParts).includes('valid = 1 THEN'), 'DATEFROMPARTS only inside CASE WHEN the pair is valid');
+		assert.ok(text.includes('src.[LastChangeDate] BETWEEN 10000101 AND 99991231 AND src.[LastChangeDate] / 100 % 100 BETWEEN 1 AND 12'));
+		assert.ok(text.includes('src.[LastChangeTime] BETWEEN 0 AND 235959 AND src.[LastChangeTime] / 100 % 100 < 60 AND src.[LastChangeTime] % 100 < 60'));
+		assert.ok(text.includes('mk.changeText AS __sync_marker'), 'the marker text is the guarded one');
+	});
+
 	it('date + time as date and time(0) columns, and hhmm integers', () => {
 		const typed = changeBatchRequest(planFor({ kind: 'dateAndTime', dateColumn: 'ChangeDay', timeColumn: 'ChangeClock', timeEncoding: 'hhmmss' }), window, { kind: 'datetime', marker: '2010-06-04T09:30:00', key: null }, 10);
-		assert.ok(typed.text.includes("ISNULL(src.[ChangeClock], '00:00:00') > CONVERT(time(0), CONVERT(datetime2(7), @m, 126))"));
-		assert.ok(typed.text.includes('src.[ChangeDay] > CONVERT(date, CONVERT(datetime2(7), @m, 126))'));
+		assert.ok(typed.text.includes("CASE WHEN mkv.valid = 1 THEN ISNULL(src.[ChangeClock], '00:00:00') END AS changeTime"));
+		assert.ok(typed.text.includes('mk.changeTime > CONVERT(time(0), CONVERT(datetime2(7), @m, 126))'));
+		assert.ok(typed.text.includes('mk.changeDate > CONVERT(date, CONVERT(datetime2(7), @m, 126))'));
+		assert.ok(typed.text.includes('CASE WHEN src.[ChangeDay] IS NOT NULL AND 1 = 1 THEN 1 ELSE 0 END AS valid'));
 		const hhmm = changeBatchRequest(planFor({ kind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: 'hhmm' }), window, beginningCursor('dateAndTime'), 10);
 		assert.ok(hhmm.text.includes('(DATEPART(hour, CONVERT(datetime2(7), @upperBound, 126)) * 100 + DATEPART(minute, CONVERT(datetime2(7), @upperBound, 126)))'));
+		assert.ok(hhmm.text.includes('src.[LastChangeTime] BETWEEN 0 AND 2359 AND src.[LastChangeTime] % 100 < 60'));
 	});
 
 	it('rowversion: compared as binary(8) from 0x text, bounded by the captured MIN_ACTIVE_ROWVERSION', () => {
@@ -191,7 +223,30 @@ describe('the batch statement for the other marker kinds', () => {
 		assert.ok(text.includes('((ct.SYS_CHANGE_VERSION > CONVERT(bigint, @m)) OR (ct.SYS_CHANGE_VERSION = CONVERT(bigint, @m) AND ct.[CustomerNo] > CONVERT(int, @k0)))'));
 		assert.ok(text.includes('ct.[CustomerNo] AS [CustomerNo]'), 'the key of a deleted row comes from the change table');
 		assert.equal(parameter(request, 'sinceText')?.value, '99');
-		assert.match(text, /ORDER BY ct\.SYS_CHANGE_VERSION, ct\.\[CustomerNo\];$/);
+		assert.ok(text.includes('ORDER BY ct.SYS_CHANGE_VERSION, ct.[CustomerNo];'));
+	});
+
+	it('Change Tracking: every read ends with the minimum valid version, in the same request, checked before any row is used (issue 11, item 6)', () => {
+		const plan = planFor({ kind: 'changeTracking' });
+		const window: ReadWindow = { upperBound: '120', snapshotVersion: '120' };
+		const check = 'SELECT CONVERT(varchar(20), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@table))) AS minValidVersion;';
+		const changes: Cursor = { kind: 'changeTracking', marker: '100', key: ['7'] };
+		const fullRead: Cursor = { kind: 'changeTracking', marker: null, key: ['7'], snapshotVersion: '80' };
+		for (const after of [changes, fullRead, beginningCursor('changeTracking')]) {
+			const request = changeBatchRequest(plan, window, after, 10);
+			assert.ok(request.text.endsWith(`\n${check}`), 'the check runs after the CHANGETABLE read');
+			assert.deepEqual(parameter(request, 'table'), { name: 'table', type: { name: 'nvarchar', length: 520 }, value: '[dbo].[Customers]' });
+			assert.ok(changeCountRequest(plan, window, after).text.endsWith(`\n${check}`), 'the count is checked the same way');
+		}
+		const row = { CustomerNo: 8, Name: 'n', __sync_marker: '101', __sync_operation: 'upsert', __sync_key_0: '8' };
+		const answer = (minValidVersion: string) => ({ recordsets: [[row], [{ minValidVersion }]], rowsAffected: [1, 1] });
+		assert.equal(batchFromResult(plan, window, changes, answer('99'), 10).rows.length, 1, 'changes after 99 still held');
+		assert.throws(
+			() => batchFromResult(plan, window, changes, answer('100'), 10),
+			(error: unknown) => error instanceof ChangeSourceError && /no longer holds the changes after version 99/.test(error.message) && /full re-send/.test(error.advice),
+		);
+		assert.throws(() => batchFromResult(plan, window, fullRead, answer('81'), 10), /no longer holds the changes after version 80/);
+		assert.throws(() => countFromResult(plan, window, changes, { recordsets: [[{ changeCount: '3' }], [{ minValidVersion: '100' }]], rowsAffected: [1, 1] }), /no longer holds/);
 	});
 
 	it('Change Tracking full read: the table in key order, then in the same round trip the changes since its version if it ran out', () => {
@@ -237,14 +292,14 @@ describe('names and values in the statement', () => {
 		const request = changeBatchRequest(planFor({ kind: 'datetime', column: 'Changed]At' }, { filters, outputColumns: 'all' }, odd), window, beginningCursor('datetime'), 10);
 		assert.ok(!request.text.includes('Oslo'));
 		assert.ok(request.text.includes('src.[City] = @f0'));
-		assert.ok(request.text.includes('src.[Amount] > @f1'));
+		assert.ok(request.text.includes('src.[Amount] > CONVERT(decimal(18,2), @f1)'), 'a decimal value as exact text (issue 11, item 9)');
 		assert.ok(request.text.includes('src.[Since] >= CONVERT(datetime2(7), @f3, 126)'));
 		assert.ok(request.text.includes('src.[City] IS NOT NULL'));
 		assert.deepEqual(
 			request.parameters.filter((candidate) => candidate.name.startsWith('f')),
 			[
 				{ name: 'f0', type: { name: 'nvarchar', length: 4000 }, value: "Oslo' OR 1=1 --" },
-				{ name: 'f1', type: { name: 'decimal', precision: 18, scale: 2 }, value: 100.5 },
+				{ name: 'f1', type: { name: 'varchar', length: 41 }, value: '100.5' },
 				{ name: 'f2', type: { name: 'bit' }, value: true },
 				{ name: 'f3', type: { name: 'varchar', length: 34 }, value: '2024-01-01T08:00' },
 			],
@@ -334,11 +389,20 @@ describe('rows of a batch result', () => {
 		assert.equal(batchFromResult(plan, window, beginningCursor('datetime'), { recordsets: [rows], rowsAffected: [3] }, 3).hasMore, false);
 	});
 
+	it('stops before any row when the rows SQL Server returned repeat a key (under the collation) or have a NULL key (issue 11, item 7)', () => {
+		const definition: TableDefinition = { name: 'dbo.CustomerView', columns: [{ name: 'Code', type: 'varchar(10)', nullable: false }, { name: 'ChangedAt', type: 'datetime2(7)' }], primaryKey: ['Code'], view: true };
+		const plan = planFor(datetime2Marker, { keyColumns: ['Code'], outputColumns: 'all' }, definition);
+		const answer = (...codes: Array<string | null>) => ({ recordsets: [codes.map((code) => ({ Code: code, ChangedAt: '2024-01-01T00:00:00', __sync_marker: '2024-01-01T00:00:00', __sync_key_0: code }))], rowsAffected: [codes.length] });
+		assert.equal(batchFromResult(plan, window, beginningCursor('datetime'), answer('a', 'b'), 1).rows.length, 1);
+		assert.throws(() => batchFromResult(plan, window, beginningCursor('datetime'), answer('a', 'A  '), 1), /Two rows of dbo\.CustomerView have the same key \(Code "A {2}"\)/, 'the row one past the batch is checked too');
+		assert.throws(() => batchFromResult(plan, window, beginningCursor('datetime'), answer('a', null), 5), /no value \(NULL\) in key column "Code"/);
+	});
+
 	it('reads a Change Tracking full read then its changes, a delete carrying its key only', () => {
 		const plan = planFor({ kind: 'changeTracking' });
 		const snapshotRows = [{ CustomerNo: 9, Name: 'n', __sync_marker: null, __sync_operation: 'upsert', __sync_key_0: '9' }];
 		const changeRows = [{ CustomerNo: 2, Name: null, __sync_marker: '121', __sync_operation: 'delete', __sync_key_0: '2' }];
-		const batch = batchFromResult(plan, { upperBound: '130', snapshotVersion: '130' }, { kind: 'changeTracking', marker: null, key: ['8'], snapshotVersion: '120' }, { recordsets: [snapshotRows, changeRows], rowsAffected: [1, 1] }, 10);
+		const batch = batchFromResult(plan, { upperBound: '130', snapshotVersion: '130' }, { kind: 'changeTracking', marker: null, key: ['8'], snapshotVersion: '120' }, { recordsets: [snapshotRows, changeRows, [{ minValidVersion: '100' }]], rowsAffected: [1, 1, 1] }, 10);
 		assert.deepEqual(batch.rows.map((row) => [row.operation, row.values, row.cursor]), [
 			['upsert', { CustomerNo: 9, Name: 'n' }, { kind: 'changeTracking', marker: null, key: ['9'], snapshotVersion: '120' }],
 			['delete', { CustomerNo: 2 }, { kind: 'changeTracking', marker: '121', key: ['2'] }],

@@ -20,8 +20,8 @@ async function testCredentialAgainst(double: RecordingSqlTransport) {
 	return await sqlServerConnectionTest.call({} as ICredentialTestFunctions, credential);
 }
 
-const facts = (compatibilityLevel: number) =>
-	resultOf([{ productVersion: '16.0.4135.4', edition: 'Standard Edition (64-bit)', databaseName: 'CRM', compatibilityLevel }]);
+const facts = (compatibilityLevel: number, productVersion = '16.0.4135.4') =>
+	resultOf([{ productVersion, edition: 'Standard Edition (64-bit)', databaseName: 'CRM', compatibilityLevel }]);
 
 describe('credential test', () => {
 	afterEach(restoreAllSeams);
@@ -42,6 +42,16 @@ describe('credential test', () => {
 		assert.equal(result.status, 'OK');
 		assert.match(result.message, /compatibility level 120\. The database is at compatibility level 120, below 130: SQL Server has no OPENJSON/);
 		assert.match(result.message, /ALTER DATABASE \[CRM\] SET COMPATIBILITY_LEVEL = 130/);
+	});
+
+	it('accepts SQL Server 2012 (version 11, at most level 110) with the OPENJSON warning, and refuses an older server naming the minimum (issue 11, item 14)', async () => {
+		const sql2012 = await testCredentialAgainst(new RecordingSqlTransport(() => facts(110, '11.0.7001.0')));
+		assert.equal(sql2012.status, 'OK');
+		assert.match(sql2012.message, /SQL Server 11\.0\.7001\.0 .* compatibility level 110\..* below 130: SQL Server has no OPENJSON/);
+		const sql2008 = await testCredentialAgainst(new RecordingSqlTransport(() => facts(100, '10.50.6000.34')));
+		assert.equal(sql2008.status, 'Error');
+		assert.match(sql2008.message, /sql01:1433, database CRM is SQL Server 10\.50\.6000\.34, older than SQL Server 2012 \(version 11\), which these nodes need/);
+		assert.doesNotMatch(`${sql2012.message} ${sql2008.message}`, /2016/);
 	});
 
 	it('says what to check on a wrong password, and never shows the password', async () => {

@@ -100,4 +100,13 @@ describe('isolating the rows SQL Server refuses', () => {
 		for (const number of [208, 207, 229, 1205, 4060]) assert.equal(isRowLevelRefusal(refusal(number)), false, String(number));
 		assert.equal(isRowLevelRefusal(new Error('no number')), false);
 	});
+
+	it('judges a request by ALL its errors: a trigger\'s RAISERROR then 3609 (ROLLBACK in the trigger) is a row refusal; a permission error beside one is not', () => {
+		const request = (...errors: Array<{ number?: number; message: string }>) =>
+			new SqlServerRequestError({ ...errors[errors.length - 1], errors }, 'CRM', 1);
+		const rolledBack = { number: 3609, message: 'The transaction ended in the trigger. The batch has been aborted.' };
+		assert.equal(isRowLevelRefusal(request({ number: 50000, message: 'Blocked customer' }, rolledBack)), true);
+		assert.equal(isRowLevelRefusal(request(rolledBack)), true, 'a trigger that rolls back without a word refuses too');
+		assert.equal(isRowLevelRefusal(request({ number: 229, message: 'The INSERT permission was denied' }, { number: 50000, message: 'x' })), false);
+	});
 });

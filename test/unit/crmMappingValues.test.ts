@@ -87,4 +87,14 @@ describe('converting item values to column types', () => {
 		refuses({ name: 'float' }, 'NaN', /not a number/);
 		refuses({ name: 'money' }, 1e15, /out of range for money/);
 	});
+
+	it('money stays exact text to its 19 digits, never a double, within money\'s range after rounding to 4 decimals', () => {
+		accepts({ name: 'money' }, '922337203685477.5807', '922337203685477.5807');
+		accepts({ name: 'money' }, '-922337203685477.5808', '-922337203685477.5808');
+		accepts({ name: 'money' }, '12345678901234.5678', '12345678901234.5678');
+		accepts({ name: 'money' }, 12.5, '12.5');
+		refuses({ name: 'money' }, '922337203685477.5808', /out of range for money/);
+		refuses({ name: 'money' }, '922337203685477.58075', /out of range for money/);
+		refuses({ name: 'money' }, '1,5', /not a number/);
+	});
 });

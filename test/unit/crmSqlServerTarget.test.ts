@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { SqlServerUpsertTarget } from '../../nodes/Crm/stores/sqlServerUpsertTarget';
+import type { LeaseGuard } from '../../nodes/shared/core/leaseGuard';
+import { LEASE_GUARD_PARAMETERS, LeaseLostError } from '../../nodes/shared/core/leaseGuard';
 import { manuallyMappedColumns } from '../../nodes/shared/core/mapping';
 import { writeIsolatingRefusals } from '../../nodes/shared/core/upsertBisection';
 import type { UpsertPlan, UpsertRow } from '../../nodes/shared/core/upsertPlan';
@@ -10,8 +12,10 @@ import { COMPATIBILITY_LEVEL_QUERY, MAX_PARAMETERS_PER_REQUEST } from '../../nod
 import { connectionSettingsFromCredentials } from '../../nodes/shared/transport/connectionSettings';
 import type { SqlRequest, SqlResult } from '../../nodes/shared/transport/types';
 import { COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
+import type { InjectedFault } from '../support/recordingTransport';
 import { RecordingSqlTransport, asProductionTransport, resultOf, sqlServerError } from '../support/recordingTransport';
 
+const GUARD: LeaseGuard = { table: { schema: 'dbo', name: 'ContractingCrmWatermark' }, stream: 'customers', owner: 'execution 7 · 00aa11bb22cc33dd' };
 const settings = connectionSettingsFromCredentials({ server: 'crm.example', database: 'CRM', user: 'sync', password: 'secret' });
 const companyPlan = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'City']), ['CustomerNo'], []);
 
@@ -26,11 +30,13 @@ function ordinalsOf(request: SqlRequest): number[] {
  * A CRM server as the double sees it: answers the compatibility level, and answers a write with one outcome row per
  * row it carries, from `outcomeOf`; `refuse` makes it throw SQL Server's error for a batch holding that ordinal.
  */
-function crmServer(level: number, outcomeOf: (ordinal: number) => string = () => 'inserted', refuse?: { ordinal: number; number: number }) {
+function crmServer(level: number, outcomeOf: (ordinal: number) => string = () => 'inserted', refuse?: { ordinal: number; number: number; preceding?: InjectedFault[] }) {
 	return new RecordingSqlTransport((request): SqlResult => {
 		if (request.text === COMPATIBILITY_LEVEL_QUERY) return resultOf([{ compatibilityLevel: level }]);
 		const ordinals = ordinalsOf(request);
-		if (refuse && ordinals.includes(refuse.ordinal)) throw sqlServerError({ number: refuse.number, message: `The INSERT statement conflicted with the FOREIGN KEY constraint "FK_SalesOrder_Company".` });
+		if (refuse && ordinals.includes(refuse.ordinal)) {
+			throw sqlServerError({ number: refuse.number, message: `The INSERT statement conflicted with the FOREIGN KEY constraint "FK_SalesOrder_Company".`, preceding: refuse.preceding });
+		}
 		return resultOf(ordinals.map((ordinal) => ({ row: ordinal, outcome: outcomeOf(ordinal), missingLookup: null })));
 	});
 }
@@ -69,8 +75,8 @@ describe('SqlServerUpsertTarget against the transport double', () => {
 	it('below compatibility level 130 sends typed VALUES chunks that each stay under 2,100 parameters', async () => {
 		const double = crmServer(120);
 		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
-		assert.equal(await target.rowsPerRequest(companyPlan), Math.floor(2098 / 3));
-		const outcomes = await target.upsert(companyPlan, companies(1000), { dryRun: false });
+		assert.equal(await target.rowsPerRequest(companyPlan), Math.floor((2098 - LEASE_GUARD_PARAMETERS) / 3));
+		const outcomes = await target.upsert(companyPlan, companies(1000), { dryRun: false, leaseGuard: GUARD });
 		const writes = double.requests.slice(1);
 		assert.equal(writes.length, 2);
 		for (const write of writes) {
@@ -81,6 +87,36 @@ describe('SqlServerUpsertTarget against the transport double', () => {
 		assert.deepEqual(writes.flatMap(ordinalsOf), companies(1000).map((row) => row.ordinal));
 		assert.deepEqual(writes[0].parameters[1], { name: 'p0_1', type: { name: 'nvarchar', length: 100 }, value: 'Company 0' });
 		assert.equal(outcomes.length, 1000);
+	});
+
+	it('checks the lease in the write\'s own transaction before the MERGE, and a lost lease writes nothing and says so', async () => {
+		let leaseLive = true;
+		const double = new RecordingSqlTransport((request): SqlResult => {
+			if (request.text === COMPATIBILITY_LEVEL_QUERY) return resultOf([{ compatibilityLevel: 150 }]);
+			if (!leaseLive) return resultOf([{ row: null, outcome: 'lease lost' }]);
+			return resultOf(ordinalsOf(request).map((ordinal) => ({ row: ordinal, outcome: 'inserted', missingLookup: null })));
+		});
+		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
+		await target.upsert(companyPlan, companies(3), { dryRun: false, leaseGuard: GUARD });
+		const write = double.requests[1];
+		assert.match(
+			write.text,
+			/BEGIN TRANSACTION;\nIF NOT EXISTS \(SELECT 1 FROM \[dbo\]\.\[ContractingCrmWatermark\] WITH \(UPDLOCK, HOLDLOCK\)\n {2}WHERE \[Stream\] = @leaseStream AND \[LeaseOwner\] COLLATE Latin1_General_BIN2 = @leaseOwner AND \[LeaseExpiresAt\] > SYSUTCDATETIME\(\)\)\nBEGIN\n {2}ROLLBACK TRANSACTION;[\s\S]*RETURN;\nEND;[\s\S]*MERGE/,
+		);
+		assert.deepEqual(write.parameters.slice(-2), [
+			{ name: 'leaseStream', type: { name: 'nvarchar', length: 200 }, value: 'customers' },
+			{ name: 'leaseOwner', type: { name: 'nvarchar', length: 200 }, value: 'execution 7 · 00aa11bb22cc33dd' },
+		]);
+		await target.upsert(companyPlan, companies(3), { dryRun: true, leaseGuard: GUARD });
+		assert.doesNotMatch(double.requests[2].text, /leaseOwner/, 'a dry run writes nothing and needs no lease');
+		leaseLive = false;
+		await assert.rejects(target.upsert(companyPlan, companies(3), { dryRun: false, leaseGuard: GUARD }), LeaseLostError);
+		await assert.rejects(
+			writeIsolatingRefusals(companies(4), (rows) => target.upsert(companyPlan, rows, { dryRun: false, leaseGuard: GUARD })),
+			LeaseLostError,
+			'a lost lease fails the batch, it is not a refused row to isolate',
+		);
+		assert.equal(double.requests.length, 5);
 	});
 
 	it('turns SQL Server\'s per-row outcomes into statuses, and a missing looked-up row into a failure that says so', async () => {
@@ -125,6 +161,29 @@ describe('SqlServerUpsertTarget against the transport double', () => {
 		assert.equal(outcomes.filter((outcome) => outcome.status === 'inserted').length, 999);
 		const writes = double.roundTrips - 1;
 		assert.ok(writes <= 1 + 2 * Math.ceil(Math.log2(1000)), `${writes} writes`);
+	});
+
+	it('a CRM trigger refusing a row with RAISERROR … ROLLBACK (driver reports 3609 last): the row is isolated with the trigger\'s words, the others written', async () => {
+		const trigger = { number: 50000, message: 'Customer 38 is blocked in CRM' };
+		const double = crmServer(160, () => 'inserted', { ordinal: 38, number: 3609, preceding: [trigger] });
+		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
+		const outcomes = await writeIsolatingRefusals(companies(100), (rows) => target.upsert(companyPlan, rows, { dryRun: false }));
+		const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+		assert.deepEqual(failed, [{ ordinal: 38, status: 'failed', error: { message: 'Customer 38 is blocked in CRM (SQL Server error 50000)', number: 50000 } }]);
+		assert.equal(outcomes.filter((outcome) => outcome.status === 'inserted').length, 99);
+	});
+
+	it('a refusal the write batch caught itself (its answer "refused": nothing kept) is isolated like one the driver throws', async () => {
+		const double = new RecordingSqlTransport((request): SqlResult => {
+			if (request.text === COMPATIBILITY_LEVEL_QUERY) return resultOf([{ compatibilityLevel: 160 }]);
+			const ordinals = ordinalsOf(request);
+			if (ordinals.includes(7)) return resultOf([{ row: null, outcome: 'refused', errorNumber: 50001, errorMessage: 'Trigger: Name may not be empty' }]);
+			return resultOf(ordinals.map((ordinal) => ({ row: ordinal, outcome: 'updated', missingLookup: null })));
+		});
+		const target = new SqlServerUpsertTarget(asProductionTransport(double, settings));
+		const outcomes = await writeIsolatingRefusals(companies(16), (rows) => target.upsert(companyPlan, rows, { dryRun: false }));
+		assert.deepEqual(outcomes.filter((outcome) => outcome.status === 'failed'), [{ ordinal: 7, status: 'failed', error: { message: 'Trigger: Name may not be empty (SQL Server error 50001)', number: 50001 } }]);
+		assert.equal(outcomes.filter((outcome) => outcome.status === 'updated').length, 15, 'no row reported written that the refused batch did not keep');
 	});
 
 	it('dry run sends one read-only request per batch', async () => {

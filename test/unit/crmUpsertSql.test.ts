@@ -16,7 +16,7 @@ import {
 	upsertStatement,
 	valuesRowsSource,
 } from '../../nodes/shared/core/upsertSql';
-import { COMPANY_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER_CATALOG } from '../contract/upsertTarget.contract';
+import { COMPANY, COMPANY_CATALOG, CONTACT, CONTACT_CATALOG, ORDER_COMPANY_LOOKUP, SALES_ORDER, SALES_ORDER_CATALOG, catalogTable } from '../contract/upsertTarget.contract';
 
 const companyPlan = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'City']), ['CustomerNo'], []);
 const orderPlan = planUpsert(
@@ -109,6 +109,19 @@ describe('the upsert batch', () => {
 		assert.match(text, /^SET NOCOUNT ON; SET XACT_ABORT ON; .* BEGIN TRANSACTION; .* COMMIT TRANSACTION; /);
 	});
 
+	it('keeps the transaction whole whatever a CRM trigger does: errors land in CATCH, a refusal of the rows is answered "refused" after rolling back, anything else is thrown again', () => {
+		for (const statement of [text, squash(deleteStatement(planDelete(COMPANY_CATALOG, companyPlan.matchColumns, 'delete', []), source, false))]) {
+			assert.match(statement, /BEGIN TRY BEGIN TRANSACTION; .* COMMIT TRANSACTION; END TRY BEGIN CATCH IF XACT_STATE\(\) <> 0 ROLLBACK TRANSACTION; /);
+			assert.ok(
+				statement.includes(
+					'IF NOT (ERROR_NUMBER() IN (515, 547, 2601, 2627, 2628, 8152, 220, 232, 241, 242, 244, 245, 248, 517, 8114, 8115, 8672, 3609, 3616) OR ERROR_NUMBER() >= 50000) THROW; SELECT @refusedNumber = ERROR_NUMBER(), @refusedMessage = ERROR_MESSAGE(); END CATCH;',
+				),
+				statement,
+			);
+			assert.ok(statement.includes(`IF @refusedNumber IS NOT NULL SELECT CAST(NULL AS int) AS [row], 'refused' AS [outcome], @refusedNumber AS [errorNumber], @refusedMessage AS [errorMessage]; ELSE SELECT s.[row], `));
+		}
+	});
+
 	it('MERGEs WITH (HOLDLOCK) on the match columns, from a typed @source', () => {
 		assert.match(text, /DECLARE @source TABLE \(\[row\] int NOT NULL PRIMARY KEY, \[c0\] int NULL, \[c1\] nvarchar\(100\) NULL, \[c2\] nvarchar\(100\) NULL, \[missingLookup\] int NULL\);/);
 		assert.match(text, /MERGE \[dbo\]\.\[Company\] WITH \(HOLDLOCK\) AS t USING \(SELECT \* FROM @source WHERE \[missingLookup\] IS NULL\) AS s ON t\.\[CustomerNo\] = s\.\[c0\]/);
@@ -183,5 +196,77 @@ describe('the delete batch', () => {
 		const text = squash(deleteStatement(plan, jsonRowsSource(deleteSourceColumns(plan), []), true));
 		assert.doesNotMatch(text, /UPDATE|DELETE|BEGIN TRANSACTION/);
 		assert.ok(text.includes(`WHERE t.[CustomerNo] = s.[c0] AND (t.[DeletedAt] IS NULL)) THEN 'deleted'`), text);
+	});
+});
+
+describe('money as exact text (issue 11: 9)', () => {
+	it('sends money as text that SQL Server converts, never through a double', () => {
+		const priced = catalogTable(SALES_ORDER, { OrderNo: { typeName: 'int', nullable: false }, Price: { typeName: 'money', maxLength: 8, precision: 19, scale: 4 } }, [['OrderNo']]);
+		const plan = planUpsert(priced, manuallyMappedColumns(priced, ['OrderNo', 'Price']), ['OrderNo'], []);
+		const values = valuesRowsSource(upsertSourceColumns(plan), [{ ordinal: 0, values: [1, '922337203685477.5807'] }]);
+		assert.deepEqual(values.parameters[1], { name: 'p0_1', type: { name: 'varchar', length: 40 }, value: '922337203685477.5807' });
+		assert.ok(values.clause.includes('CONVERT(money, @p0_1)'), values.clause);
+	});
+});
+
+describe('collations, legacy text types and code pages (issue 11: 3, 4, 11, 12)', () => {
+	/** CONTACT_CATALOG: a key in another collation than the database's, a Cyrillic varchar, legacy text / ntext. */
+	const order = catalogTable(
+		SALES_ORDER,
+		{
+			SalesOrderId: { typeName: 'int', nullable: false, identity: true, primaryKey: true },
+			OrderNo: { typeName: 'int', nullable: false },
+			ContactId: { typeName: 'int', nullable: false },
+		},
+		[['SalesOrderId'], ['OrderNo']],
+	);
+	const plan = planUpsert(CONTACT_CATALOG, manuallyMappedColumns(CONTACT_CATALOG, ['ContactCode', 'Title', 'Notes', 'Memo']), ['ContactCode'], []);
+	const byCode = resolveLookup(order, { targetColumn: 'ContactId', fromTable: CONTACT, keyColumn: 'ContactCode', itemField: 'ContactCode' }, CONTACT_CATALOG);
+	const orders = planUpsert(order, manuallyMappedColumns(order, ['OrderNo']), ['OrderNo'], [byCode]);
+
+	it('declares @source text columns in the CRM column\'s collation, so matching on a key of another collation compiles (no error 468)', () => {
+		const text = squash(upsertStatement(plan, jsonRowsSource(upsertSourceColumns(plan), []), false));
+		assert.ok(text.includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL, [c1] varchar(50) COLLATE Cyrillic_General_CI_AS NULL'), text);
+		assert.ok(text.includes('ON t.[ContactCode] = s.[c0]'));
+		const deletes = planDelete(CONTACT_CATALOG, plan.matchColumns, 'delete', []);
+		assert.ok(squash(deleteStatement(deletes, jsonRowsSource(deleteSourceColumns(deletes), []), false)).includes('[c0] varchar(20) COLLATE Danish_Norwegian_CS_AS NULL'));
+	});
+
+	it('joins a lookup in the looked-up column\'s collation and reads its key from OPENJSON typed like that column, so its index is used', () => {
+		const source = jsonRowsSource(upsertSourceColumns(orders), []);
+		assert.ok(source.clause.includes(`[k0] varchar(20) '$[2]'`), source.clause);
+		const text = squash(upsertStatement(orders, source, false));
+		assert.ok(text.includes('LEFT JOIN [dbo].[Contact] AS f0 ON f0.[ContactCode] = j.[k0] COLLATE Danish_Norwegian_CS_AS'), text);
+	});
+
+	it('compares text / ntext through varchar(max) / nvarchar(max), and non-Unicode text as the bytes of its own code page, in the unchanged check', () => {
+		const text = squash(upsertStatement(plan, jsonRowsSource(upsertSourceColumns(plan), []), false));
+		assert.ok(
+			text.includes(
+				'EXISTS (SELECT CONVERT(varbinary(max), RTRIM(s.[c1])), CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), s.[c2]))), CONVERT(nvarchar(max), s.[c3]) COLLATE Latin1_General_100_BIN2 EXCEPT SELECT CONVERT(varbinary(max), RTRIM(t.[Title])), CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), t.[Notes]))), CONVERT(nvarchar(max), t.[Memo]) COLLATE Latin1_General_100_BIN2)',
+			),
+			text,
+		);
+		assert.doesNotMatch(text, /\[Title\] COLLATE Latin1_General_100_BIN2/, 'a binary collation of code page 1252 would turn Cyrillic into "?" before comparing');
+		const orgNo = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'OrgNo']), ['CustomerNo'], []);
+		assert.ok(squash(upsertStatement(orgNo, jsonRowsSource(upsertSourceColumns(orgNo), []), false)).includes('CONVERT(varbinary(max), RTRIM(s.[c2])) EXCEPT SELECT t.[Name] COLLATE Latin1_General_100_BIN2, CONVERT(varbinary(max), RTRIM(t.[OrgNo])))'));
+	});
+
+	it('sends non-Unicode text as nvarchar parameters on the VALUES path (the driver would encode varchar in the database\'s code page); a lookup key keeps its type', () => {
+		const values = valuesRowsSource(upsertSourceColumns(plan), [{ ordinal: 0, values: ['c1', 'Дом', 'note', 'memo'] }]);
+		assert.deepEqual(values.parameters.map((parameter) => parameter.type), [
+			{ name: 'nvarchar', length: 20 },
+			{ name: 'nvarchar', length: 50 },
+			{ name: 'nvarchar', length: -1 },
+			{ name: 'nvarchar', length: -1 },
+		]);
+		const lookups = valuesRowsSource(upsertSourceColumns(orders), [{ ordinal: 0, values: [5, 'c1'] }]);
+		assert.deepEqual(lookups.parameters[1].type, { name: 'varchar', length: 20 });
+	});
+
+	it('refuses a collation name that is not a plain name instead of writing it into the statement', () => {
+		const odd = catalogTable(COMPANY, { Code: { typeName: 'varchar', maxLength: 20, nullable: false, collation: 'Latin1_General_CI_AS; DROP TABLE x' } }, [['Code']]);
+		const oddPlan = planUpsert(odd, manuallyMappedColumns(odd, ['Code']), ['Code'], []);
+		assert.throws(() => upsertStatement(oddPlan, jsonRowsSource(upsertSourceColumns(oddPlan), []), false), /collation name this node does not send/);
 	});
 });

@@ -14,6 +14,7 @@ import {
 	RetryListError,
 	checkMaxAttempts,
 	dueRetries,
+	firstRowNotTaken,
 	nextRetryEntry,
 	parkedRowsMessage,
 	parkingEndsTheRun,
@@ -24,7 +25,7 @@ import {
 } from '../../nodes/shared/core/retryList';
 import type { SyncInfo, WriteStatus } from '../../nodes/shared/core/syncItem';
 import type { WrittenItem } from '../../nodes/shared/core/watermark';
-import { WrittenItemsError, decodeToken, encodeToken, explainSetOutcome, furthestWrittenCursor, setOutcome } from '../../nodes/shared/core/watermark';
+import { WrittenItemsError, decodeToken, encodeToken, explainSetOutcome, furthestWrittenCursor, setOutcome, writtenItemOf } from '../../nodes/shared/core/watermark';
 
 const cursorAt = (n: number) => serializeCursor({ kind: 'datetime', marker: `2025-03-01T10:00:${String(n).padStart(2, '0')}`, key: [String(n)] });
 const ERROR = 'String or binary data would be truncated';
@@ -43,7 +44,7 @@ function batch(statuses: WriteStatus[], options: { hasMore?: boolean; skip?: num
 			batchRows: statuses.length,
 			hasMore: options.hasMore ?? false,
 		};
-		return [{ sync, status, error: status === 'failed' ? ERROR : undefined }];
+		return [{ sync, status, error: status === 'failed' ? ERROR : undefined, rowRefusal: status === 'failed' }];
 	});
 }
 
@@ -60,7 +61,7 @@ function retried(no: number, status: WriteStatus, stream = 'customers'): Written
 		hasMore: false,
 		retry: true,
 	};
-	return { sync, status, error: status === 'failed' ? { message: 'still too long' } : undefined };
+	return { sync, status, error: status === 'failed' ? { message: 'still too long' } : undefined, rowRefusal: status === 'failed' };
 }
 
 const entry = (overrides: Partial<RetryEntry> = {}): RetryEntry => ({
@@ -121,6 +122,46 @@ describe('Set with Failed Rows "park": how far the watermark moves', () => {
 	it('refuses retried rows of another stream than the batch', () => {
 		assert.throws(() => furthestWrittenCursor([retried(7, 'inserted', 'orders'), ...batch(['inserted'])]), WrittenItemsError);
 		assert.throws(() => furthestWrittenCursor([retried(7, 'inserted', 'orders'), retried(8, 'inserted')]), WrittenItemsError);
+	});
+});
+
+describe('Set and rows CRM did not take for a reason not their own (a batch refused whole, an outage)', () => {
+	const notTaken = (items: WrittenItem[]) => items.map((item) => (item.status === 'failed' ? { ...item, rowRefusal: false } : item));
+
+	it('stops before such a row even with "park", parks none, and says so', () => {
+		const items = notTaken(batch(['inserted', 'failed', 'failed'], { hasMore: true }));
+		const progress = furthestWrittenCursor(items, 'park');
+		assert.equal(progress.cursor, cursorAt(1));
+		assert.deepEqual(progress.stoppedBy, { kind: 'not taken', position: 1, failure: { key: { CustomerNo: 2 }, error: ERROR } });
+		assert.deepEqual(progress.passedFailures, []);
+		assert.equal(progress.hasMore, false);
+		assert.deepEqual(retryListChanges(items, progress, false), []);
+		assert.equal(setOutcome('store', progress), 'stopped: CRM did not take the rows');
+		assert.deepEqual(firstRowNotTaken(items, progress), { key: { CustomerNo: 2 }, error: ERROR });
+	});
+
+	it('parks the row refusals before it, and stops at it', () => {
+		const items = batch(['failed', 'inserted', 'failed', 'failed']);
+		items[2] = { ...items[2], rowRefusal: false };
+		const progress = furthestWrittenCursor(items, 'park');
+		assert.equal(progress.cursor, cursorAt(2));
+		assert.deepEqual(progress.passedFailures.map((failure) => failure.key), [{ CustomerNo: 1 }]);
+		assert.equal(progress.stoppedBy?.kind, 'not taken');
+	});
+
+	it('a row read again from the list and not taken counts no attempt, and still fails the execution', () => {
+		const items = [{ ...retried(7, 'failed'), rowRefusal: false }, ...batch(['inserted'])];
+		const progress = furthestWrittenCursor(items, 'park');
+		assert.equal(progress.cursor, cursorAt(1));
+		assert.deepEqual(retryListChanges(items, progress, true), [{ kind: 'written', key: { CustomerNo: 1 } }]);
+		assert.deepEqual(firstRowNotTaken(items, progress), { key: { CustomerNo: 7 }, error: 'still too long' });
+		assert.equal(firstRowNotTaken(batch(['inserted', 'failed']), furthestWrittenCursor(batch(['inserted', 'failed']), 'park')), undefined, 'row refusals are parked, not a reason to stop');
+	});
+
+	it('the CRM node\'s items say which failures are row refusals: a SQL Server error number or a column', () => {
+		assert.equal(writtenItemOf({ status: 'failed', error: 'x', sqlServerError: 2628 }).rowRefusal, true);
+		assert.equal(writtenItemOf({ status: 'failed', error: 'x', errorColumn: 'Name' }).rowRefusal, true);
+		assert.equal(writtenItemOf({ status: 'failed', error: 'Connection lost' }).rowRefusal, false);
 	});
 });
 
@@ -215,6 +256,11 @@ describe('dueRetries: the keys Get hands out', () => {
 		];
 		assert.deepEqual(dueRetries(entries, true).map((due) => due.key), [{ CustomerNo: 2 }, { CustomerNo: 1 }]);
 		assert.deepEqual(dueRetries(entries, false), [], 'a later batch of the same run retries nothing');
+	});
+
+	it('a whole refused batch of the shipped sync (4,000 rows, put back with "Retry Parked Rows Again") is retried in one run, not a quarter of it', () => {
+		const batchOfRefusals = Array.from({ length: 4000 }, (_, no) => entry({ key: { CustomerNo: no } }));
+		assert.equal(dueRetries(batchOfRefusals, true).length, 4000);
 	});
 
 	it('hands out at most MAX_RETRY_KEYS_PER_RUN keys; the rest wait for the next run', () => {

@@ -154,7 +154,7 @@ describe('SQL Server watermark store: the retry list', () => {
 		]);
 		const acquire = sql.requests.find((request) => request.text.includes('DECLARE @taken TABLE')) as SqlRequest;
 		assert.match(acquire.text, /IF OBJECT_ID\(N'\[dbo\]\.\[ContractingCrmWatermarkRetry\]', N'U'\) IS NOT NULL/);
-		assert.match(acquire.text, /SELECT TOP \(1000\) \[KeyText\] AS keyText/);
+		assert.match(acquire.text, /SELECT TOP \(10000\) \[KeyText\] AS keyText/);
 		assert.match(acquire.text, /AND EXISTS \(SELECT 1 FROM @taken t WHERE t\.PreviousOwner IS NULL OR t\.PreviousOwner COLLATE Latin1_General_BIN2 <> @owner\)/);
 		assert.equal(sql.requests.filter((request) => request.text.includes('AS retrySchemaExists')).length, 0, 'Get never creates the retry table');
 	});
@@ -246,6 +246,20 @@ describe('reading the current rows of retry keys', () => {
 		assert.match(request.text, /CASE WHEN src\.\[Region\] IS NULL THEN 'delete' ELSE 'upsert' END AS __sync_operation/);
 		assert.match(request.text, /ORDER BY k\.\[__sync_order\];$/);
 		assert.ok(!request.text.includes('DROP TABLE'));
+	});
+
+	it('sends a decimal key as its exact text, CONVERTed by SQL Server, so a key beyond a double\'s 15 digits finds its row (issue 11, item 9)', async () => {
+		const plan = await planOf(
+			[
+				{ name: 'AccountNo', type: 'decimal(20,2)', nullable: false },
+				{ name: 'RowVer', type: 'rowversion' },
+			],
+			['AccountNo'],
+		);
+		const request = keyedRowsRequest(plan, [{ AccountNo: '123456789012345678.91' }]);
+		assert.deepEqual(request.parameters, [{ name: 'r0_0', type: { name: 'varchar', length: 41 }, value: '123456789012345678.91' }]);
+		assert.match(request.text, /FROM \(VALUES \(0, CONVERT\(decimal\(20,2\), @r0_0\)\)\)/);
+		assert.ok(request.text.includes('CONVERT(varchar(41), k.[AccountNo]) AS [AccountNo]'), 'and reads it back as exact text');
 	});
 
 	it('splits the keys into requests of at most 2,000 parameters, and reads a key no longer there as a delete', async () => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { DESCRIBE_TABLE_QUERY, UnknownTableError, columnNamed, describeTable } from '../../nodes/shared/catalog';
 import { parseQualifiedName, quoteIdentifier, quoteQualifiedName } from '../../nodes/shared/core/identifiers';
+import { resourceMapperFields } from '../../nodes/shared/core/mapping';
 import { sqlTypeOfColumn, sqlTypeText } from '../../nodes/shared/core/sqlTypes';
 import { RecordingSqlTransport, resultOf } from '../support/recordingTransport';
 
@@ -78,6 +79,42 @@ describe('catalogue', () => {
 			double.requests[0].parameters.map((p) => [p.name, p.value]),
 			[['schema', 'dbo'], ['table', "Customers'; --"]],
 		);
+	});
+
+	it('takes only unique indexes that hold across the whole table as keys: not filtered, not disabled (issue 11, item 8)', () => {
+		const uniqueIndexes = DESCRIBE_TABLE_QUERY.split(';').find((statement) => statement.includes('i.is_unique = 1')) ?? '';
+		assert.match(uniqueIndexes, /i\.is_unique = 1 AND i\.has_filter = 0 AND i\.is_disabled = 0 AND i\.is_hypothetical = 0/);
+	});
+
+	it('lists a CLR column (geography, hierarchyid) as not mappable with the reason, in the catalogue and the CRM mapper (issue 11, item 10)', async () => {
+		assert.ok(!/JOIN sys\.types t ON t\.user_type_id = c\.system_type_id AND/.test(DESCRIBE_TABLE_QUERY), 'no join that drops CLR columns');
+		assert.match(DESCRIBE_TABLE_QUERY, /JOIN sys\.types ut ON ut\.user_type_id = c\.user_type_id\s+LEFT JOIN sys\.types bt ON bt\.user_type_id = c\.system_type_id/);
+		const [objects, columns, keys] = customers.recordsets;
+		const site = { name: 'Site', typeName: 'geography', isClrType: true, maxLength: -1, precision: 0, scale: 0, nullable: false, isIdentity: false, isComputed: false, hasDefault: 0, primaryKeyOrdinal: 0 };
+		const table = await describeTable(new RecordingSqlTransport(() => resultOf(objects, [...columns, site], keys)), { schema: 'dbo', name: 'Customers' });
+		const column = columnNamed(table, 'Site');
+		assert.equal(column.sqlType, undefined);
+		assert.match(column.notMappable ?? '', /not mappable: a CLR type \(geography\), which this package cannot read or write/);
+		assert.equal(columnNamed(table, 'Name').notMappable, undefined);
+		const field = resourceMapperFields(table).find((candidate) => candidate.id === 'Site');
+		assert.ok(field, 'the CRM mapper lists it');
+		assert.match(field.displayName, /^Site \(not mappable: a CLR type \(geography\)/);
+		assert.deepEqual([field.readOnly, field.removed, field.required, field.canBeUsedToMatch], [true, true, false, false]);
+	});
+
+	it('reads each text column\'s collation, which the CRM write declares and joins in', async () => {
+		const withCollations = resultOf(
+			[{ kind: 'table', changeTracking: 0 }],
+			[
+				{ name: 'CustomerCode', typeName: 'varchar', maxLength: 20, precision: 0, scale: 0, nullable: false, isIdentity: false, isComputed: false, collationName: 'Danish_Norwegian_CS_AS', hasDefault: 0, primaryKeyOrdinal: 1 },
+				{ name: 'CustomerNo', typeName: 'int', maxLength: 4, precision: 10, scale: 0, nullable: false, isIdentity: false, isComputed: false, collationName: null, hasDefault: 0, primaryKeyOrdinal: 0 },
+			],
+			[{ indexId: 1, columnName: 'CustomerCode' }],
+		);
+		const table = await describeTable(new RecordingSqlTransport(() => withCollations), { schema: 'dbo', name: 'Company' });
+		assert.equal(columnNamed(table, 'CustomerCode').collation, 'Danish_Norwegian_CS_AS');
+		assert.equal(columnNamed(table, 'CustomerNo').collation, undefined);
+		assert.match(DESCRIBE_TABLE_QUERY, /c\.collation_name AS collationName/);
 	});
 
 	it('names an unknown table and an unknown column', async () => {

@@ -56,6 +56,20 @@ describe('stream health (syncStatus.ts)', () => {
 		assert.equal(runStateOf(facts({ lastFinished: undefined, lastStarted: { at: minutesAgo(3), executionId: '1' } })), 'did not finish');
 	});
 
+	it('a run that finished with its stream failed (the sync goes on with the other streams) is "failed" and not healthy, with its reason, until a later run finishes well', () => {
+		const failedRun = facts({ lastFinished: { at: minutesAgo(4), executionId: '41', summary: { outcome: 'failed', message: 'Table dbo.Customers does not exist' } } });
+		const health = streamHealth('customers', failedRun, 30);
+		assert.equal(health.runState, 'failed');
+		assert.equal(health.healthy, false);
+		assert.match(health.problems[0], /^The last run of "customers" \(execution 41\) failed at .*: Table dbo\.Customers does not exist\. Open it in n8n's Executions list/);
+		const stillHeld = { ...failedRun, lease: { owner: '41', expiresAt: minutesAhead(5) } };
+		assert.deepEqual([runStateOf(stillHeld), streamHealth('customers', stillHeld, 30).healthy], ['running', false], 'its lease still holds the stream, and the failure shows at once');
+		const retrying = facts({ lastStarted: { at: minutesAgo(1), executionId: '42' }, lastFinished: failedRun.lastFinished });
+		assert.deepEqual(streamHealth('customers', retrying, 30).problems, [], 'a new run is under way');
+		const wellAgain = facts({ lastFinished: { at: minutesAgo(4), executionId: '41', summary: { outcome: 'advanced', message: 'Sent 3 rows' } } });
+		assert.equal(streamHealth('customers', wellAgain, 30).runState, 'idle');
+	});
+
 	it('behind: more than N whole minutes since the last finished run; exactly N is not', () => {
 		assert.equal(streamHealth('customers', facts({ lastFinished: { at: minutesAgo(30), executionId: '1' }, lastStarted: { at: minutesAgo(31), executionId: '1' } }), 30).healthy, true);
 		const behind = streamHealth('customers', facts({ lastFinished: { at: minutesAgo(31), executionId: '1' }, lastStarted: { at: minutesAgo(32), executionId: '1' } }), 30);

@@ -132,3 +132,16 @@ describe('transport seam', () => {
 		assert.equal(double.requests[0].text, request.text);
 	});
 });
+
+describe('the real transport keeps the password out of its errors', () => {
+	it('passes every message through the redactor before it becomes an error (a driver may echo the password)', async () => {
+		// The one message the real transport makes without a server: it names the parameter, here spelled like the password.
+		const password = 'Sommer2025x';
+		const transport = mssqlTransport(connectionSettingsFromCredentials({ server: '127.0.0.1', port: 1, password }));
+		const error = await rejection(
+			transport.execute({ text: 'SELECT 1 WHERE @Sommer2025x < SYSDATETIME()', parameters: [{ name: password, type: { name: 'datetime2', scale: 7 }, value: '2024-03-31T01:59:59.1234567' }] }),
+		);
+		assert.match(error.message, /Parameter @••• carries a datetime2 as text/);
+		assert.ok(!error.message.includes(password));
+	});
+});

@@ -50,9 +50,17 @@ describe('rewind by hours: elapsed hours', () => {
 		assert.equal(markerMovedBack('2025-03-30T04:30:00', 0, 3, OSLO), '2025-03-30T00:30:00');
 	});
 
-	it('counts the hour that happens twice in October, landing on its first pass', () => {
-		// 03:30 CET is 02:30 UTC; two hours earlier is 00:30 UTC, 02:30 CEST.
-		assert.equal(markerMovedBack('2025-10-26T03:30:00', 0, 2, OSLO), '2025-10-26T02:30:00');
+	it('counts the hour that happens twice in October; landing in its first pass, goes to its start, since the second pass reads 02:00 again', () => {
+		// 03:30 CET is 02:30 UTC; two hours earlier is 00:30 UTC, 02:30 CEST; rows of 01:00-01:29 UTC read 02:00-02:29.
+		assert.equal(markerMovedBack('2025-10-26T03:30:00', 0, 2, OSLO), '2025-10-26T02:00:00');
+		assert.equal(markerMovedBack('2025-10-26T03:30:00.5', 0, 2, OSLO), '2025-10-26T02:00:00');
+		// Landing in the second pass (01:30 UTC, 02:30 CET), nothing later reads lower.
+		assert.equal(markerMovedBack('2025-10-26T03:30:00', 0, 1, OSLO), '2025-10-26T02:30:00');
+	});
+
+	it('just after the spring change, lands on the reading of a clock not yet moved forward', () => {
+		// 02:45 in the gap is 01:45 UTC; half an hour earlier is 01:15 UTC: 03:15 CEST, but 02:15 on a clock not yet moved.
+		assert.equal(markerMovedBack('2025-03-30T02:45:00', 0, 0.5, OSLO), '2025-03-30T02:15:00');
 	});
 
 	it('reads an ambiguous marker as its first (earlier) occurrence, so it never lands later than asked', () => {

@@ -39,7 +39,8 @@ function batch(from: number, statuses: WriteStatus[], options: { rows?: number; 
 				batchRows: rows,
 				hasMore: options.hasMore ?? false,
 			};
-			return { sync, status, error: status === 'failed' ? { message: 'String or binary data would be truncated' } : undefined };
+			// A refused row as the CRM node reports one SQL Server refused for its data (isRowRefusal).
+			return { sync, status, error: status === 'failed' ? { message: 'String or binary data would be truncated' } : undefined, rowRefusal: status === 'failed' };
 		});
 }
 
@@ -118,32 +119,34 @@ describe('furthestWrittenCursor: how far Set may move', () => {
 
 describe('decideCommit: the compare-and-set of Set', () => {
 	const token = { stream: 'customers', generation: 4, owner: 'run-1' };
-	const stored: StoredForSet = { exists: true, storedCursor: 'A', rewoundAtGeneration: 2, leaseOwner: 'run-1' };
+	const stored: StoredForSet = { exists: true, storedCursor: 'A', rewoundAtGeneration: 2, leaseOwner: 'run-1', leaseExpiresAt: '2025-01-01T12:10:00.000Z' };
+	const NOW = new Date('2025-01-01T12:00:00.000Z');
 	const move = { fromStored: 'A', to: 'B' };
 
 	it('stores a batch read from the stored cursor, by the lease holder, with no rewind since Get', () => {
-		assert.equal(decideCommit(stored, token, move, false), 'store');
-		assert.equal(decideCommit({ ...stored, rewoundAtGeneration: 4 }, token, move, false), 'store', "this run's own Sets do not count");
+		assert.equal(decideCommit(stored, token, move, false, NOW), 'store');
+		assert.equal(decideCommit({ ...stored, rewoundAtGeneration: 4 }, token, move, false, NOW), 'store', "this run's own Sets do not count");
 	});
 
 	it('refuses after a rewind or undo made since Get, or a batch read from another cursor', () => {
-		assert.equal(decideCommit({ ...stored, rewoundAtGeneration: 5 }, token, move, false), 'rewound meanwhile');
-		assert.equal(decideCommit(stored, token, { fromStored: 'Z', to: 'B' }, false), 'not where the batch started');
-		assert.equal(decideCommit({ ...stored, storedCursor: null }, token, move, false), 'not where the batch started');
+		assert.equal(decideCommit({ ...stored, rewoundAtGeneration: 5 }, token, move, false, NOW), 'rewound meanwhile');
+		assert.equal(decideCommit(stored, token, { fromStored: 'Z', to: 'B' }, false, NOW), 'not where the batch started');
+		assert.equal(decideCommit({ ...stored, storedCursor: null }, token, move, false, NOW), 'not where the batch started');
 	});
 
 	it('refuses without the lease, even when allowed to move backwards', () => {
-		assert.equal(decideCommit({ ...stored, leaseOwner: 'run-2' }, token, move, true), 'lease lost');
-		assert.equal(decideCommit({ ...stored, leaseOwner: null }, token, move, true), 'lease lost');
+		assert.equal(decideCommit({ ...stored, leaseOwner: 'run-2' }, token, move, true, NOW), 'lease lost');
+		assert.equal(decideCommit({ ...stored, leaseOwner: null }, token, move, true, NOW), 'lease lost');
+		assert.equal(decideCommit({ ...stored, leaseExpiresAt: NOW.toISOString() }, token, move, true, NOW), 'lease lost', 'a lease that ends now has ended');
 	});
 
 	it('with Allow Moving Backwards, stores over a rewind and from another cursor', () => {
-		assert.equal(decideCommit({ ...stored, rewoundAtGeneration: 9, storedCursor: 'Q' }, token, move, true), 'store');
+		assert.equal(decideCommit({ ...stored, rewoundAtGeneration: 9, storedCursor: 'Q' }, token, move, true, NOW), 'store');
 	});
 
 	it('has nothing to store without a move, and knows an unknown stream', () => {
-		assert.equal(decideCommit(stored, token, undefined, false), 'nothing to store');
-		assert.equal(decideCommit({ ...stored, exists: false }, token, move, false), 'unknown stream');
+		assert.equal(decideCommit(stored, token, undefined, false, NOW), 'nothing to store');
+		assert.equal(decideCommit({ ...stored, exists: false }, token, move, false, NOW), 'unknown stream');
 	});
 
 	it('releases the lease when asked or when refused, never a lost one', () => {

@@ -37,7 +37,7 @@ describe('in-memory watermark store: what the contract cannot run on every serve
 		assert.equal(taken.kind, 'acquired');
 	});
 
-	it('keeps a cursor in an existing date + time pair: starts from the value already there, stores whole seconds without the key', async () => {
+	it('keeps a cursor in an existing date + time pair: starts from the value already there, stores whole seconds there and the exact cursor beside it', async () => {
 		const store = new MemoryWatermarkStore();
 		store.seedExistingRow(systemCodes, '2010-06-04T00:00:00');
 		const got = await store.acquire(request('customers', 'run', systemCodes));
@@ -54,7 +54,10 @@ describe('in-memory watermark store: what the contract cannot run on every serve
 		});
 		assert.equal(set.verdict, 'store');
 		assert.equal(store.existingRowValue(systemCodes), '2010-06-05T13:14:15');
-		assert.equal(set.state?.cursor, serializeCursor({ kind: 'datetime', marker: '2010-06-05T13:14:15', key: null }));
+		assert.equal(set.state?.cursor, next, 'while the pair holds its second, the exact cursor kept beside it is the position');
+		store.seedExistingRow(systemCodes, '2010-06-05T13:00:00');
+		assert.equal((await store.read('customers'))?.cursor, serializeCursor({ kind: 'datetime', marker: '2010-06-05T13:00:00', key: null }), 'a pair changed by hand wins');
+		store.seedExistingRow(systemCodes, '2010-06-05T13:14:15');
 		const again = await store.commit({
 			token: { stream: 'customers', generation: state.generation, owner: 'run' },
 			move: { from: next, to: serializeCursor({ kind: 'datetime', marker: '2010-06-06T08:00:00', key: ['43'] }) },

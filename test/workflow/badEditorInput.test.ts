@@ -88,8 +88,7 @@ function readWorkflowWith(parameters: IDataObject, options: IDataObject = {}): I
 					table: { __rl: true, mode: 'name', value: 'dbo.Customers' },
 					markerKind: 'datetime',
 					markerColumn: 'ChangedAt',
-					since: '',
-					retryKeys: '',
+					advanced: { since: '', retryKeys: '' },
 					options,
 					...parameters,
 				},
@@ -168,11 +167,11 @@ describe('bad input from the editor never runs as SQL', () => {
 	});
 
 	it('SQL in a retry key value travels as a parameter; a key of other columns is refused', async () => {
-		const { run, double } = await read({ retryKeys: JSON.stringify([{ key: { CustomerNo: 1 } }]) });
+		const { run, double } = await read({ advanced: { since: '', retryKeys: JSON.stringify([{ key: { CustomerNo: 1 } }]) } });
 		assert.equal(run.errorMessage, undefined);
 		const keyed = double.requests.find((request) => request.text.includes('AS k([__sync_order]'));
 		assert.deepEqual(keyed?.parameters, [{ name: 'r0_0', type: { name: 'int' }, value: 1 }]);
-		const wrong = await read({ retryKeys: JSON.stringify([{ key: { [`CustomerNo${INJECTED}`]: 1 } }]) });
+		const wrong = await read({ advanced: { since: '', retryKeys: JSON.stringify([{ key: { [`CustomerNo${INJECTED}`]: 1 } }]) } });
 		assert.match(String(wrong.run.errorMessage), /does not match the key of the stream \(CustomerNo\)/);
 		assertNeverSqlText(wrong.double);
 	});

@@ -160,7 +160,7 @@ describe('shipped status workflow', () => {
 		assert.equal((await poll(withSettings(status, { maxMinutesBehind: 60 }))).statusCode, 200, 'N is the Settings node\'s maxMinutesBehind');
 	});
 
-	it('a run that failed holds its stream until its lease expires, then shows as "did not finish", with its execution', async () => {
+	it('a stream whose run failed answers 503 at once with the reason and its execution; its lease holds the stream until it expires; the other stream stays healthy', async () => {
 		await syncedOnce();
 		later(MINUTE);
 		const readCustomers = world.sync.nodes.find((node) => node.name === 'Read customers');
@@ -170,13 +170,14 @@ describe('shipped status workflow', () => {
 		assert.ok(failed.errorMessage, 'the run fails');
 		later(MINUTE);
 		let answer = await poll();
-		assert.equal(answer.statusCode, 200);
+		assert.equal(answer.statusCode, 503);
 		assert.equal(streamOf(answer, 'customers').runState, 'running', 'its lease still holds the stream: later runs wait');
+		assert.match(answer.body.problems.join('\n'), /The last run of "customers" \(execution \d+\) failed at .*NoSuchTable/);
+		assert.equal(streamOf(answer, 'orders').healthy, true, 'orders ran on after customers failed');
 		later(10 * MINUTE);
 		answer = await poll();
 		assert.equal(answer.statusCode, 503);
-		assert.equal(streamOf(answer, 'customers').runState, 'did not finish');
-		assert.match(answer.body.problems.join('\n'), /The last run of "customers" \(execution \d+\) started at .* and did not finish: open it in n8n's Executions list/);
+		assert.equal(streamOf(answer, 'customers').runState, 'failed');
 		assert.match(answer.body.problems.join('\n'), /held "customers" until .* and never gave it up/);
 	});
 

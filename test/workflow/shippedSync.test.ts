@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import { restoreAllSeams } from '../../nodes/shared/seams';
+import { SYSTEM_CODES_PAIR } from '../support/cursorLocations';
 import { SyncWorld, onDay, withSettings } from '../support/syncWorld';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
@@ -36,6 +37,45 @@ describe('shipped sync workflow', () => {
 		);
 		assert.equal(run.summary('orders')?.inserted, 1);
 		assert.ok(run.run.executedNodes.indexOf('Customers summary') < run.run.executedNodes.indexOf('Orders summary'));
+	});
+
+	it('a watermark edited by hand that is still readable (spaces after the colons) is stored again in its own form, and the stream moves on', async () => {
+		for (const day of range(1, 3)) world.addCustomer(day, onDay(day));
+		await world.runSync();
+		const stored = (await world.watermarks.read('customers'))?.cursor as string;
+		world.watermarks.editByHand('customers', stored.replace(/":/g, '": '));
+		world.addCustomer(4, onDay(4));
+		const run = await world.runSync();
+		assert.equal(run.errorMessage, undefined);
+		assert.equal(run.summary('customers')?.outcome, 'advanced', String(run.summary('customers')?.message));
+		assert.equal(world.companies().length, 4);
+		assert.equal((await world.watermarks.read('customers'))?.cursor, JSON.stringify({ kind: 'datetime', marker: onDay(4), key: ['4'] }));
+		assert.equal((await world.watermarks.history('customers', 3))[1].action, 'repair');
+	});
+
+	it('with the position in an existing date + time pair, more rows in one second than a batch holds all reach CRM', async () => {
+		world.watermarks.seedExistingRow(SYSTEM_CODES_PAIR, null);
+		const workflow = withSettings(world.sync, { batchSize: 4, maxBatchesPerRun: 6, transferOrders: false });
+		const get = workflow.nodes.find((node) => node.name === 'Get watermark');
+		if (!get) throw new Error('the shipped sync has a "Get watermark" node');
+		get.parameters = {
+			...get.parameters,
+			storeCursorIn: 'existingTable',
+			cursorTable: { __rl: true, mode: 'name', value: 'dbo.SystemCodes' },
+			rowFilterColumn: 'Code',
+			rowFilterValue: 'CRM',
+			cursorColumns: 'dateAndTimeColumns',
+			dateColumn: 'LastChangeDate',
+			timeColumn: 'LastChangeTime',
+		};
+		// One bulk UPDATE ... SET ChangedAt = GETDATE(): ten rows, one instant.
+		for (const no of range(1, 10)) world.addCustomer(no, onDay(3, '08:00:00.1230000'));
+		const run = await world.runSync(workflow);
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo).sort((a, b) => Number(a) - Number(b)), range(1, 10));
+		assert.equal(world.watermarks.existingRowValue(SYSTEM_CODES_PAIR), '2024-11-03T08:00:00', 'the pair holds whole seconds');
+		const quiet = await world.runSync(workflow);
+		assert.equal(quiet.summary('customers')?.rowsRead, 0, 'and the stream is caught up: nothing is read again');
 	});
 
 	it('loops batch by batch within one run until caught up', async () => {

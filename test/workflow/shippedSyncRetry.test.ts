@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
 
-import { restoreAllSeams } from '../../nodes/shared/seams';
+import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
+import { faultError } from '../support/faults';
 import { CREDENTIALS, SyncWorld, onDay } from '../support/syncWorld';
 import { runWorkflow } from '../support/workflowRunner';
 
@@ -70,6 +72,24 @@ describe('shipped sync workflow: the retry list', () => {
 		assert.equal(new Set(world.companies().map((row) => row.CustomerNo)).size, world.companies().length, 'sent twice in one run (retried and changed), written once');
 	});
 
+	it('a customer parked in every run never starves the orders: both streams run, and the run fails at the end naming the problem', async () => {
+		const maxAttemptsOne = structuredClone(world.sync);
+		const set = maxAttemptsOne.nodes.find((node) => node.name === 'Set watermark');
+		if (!set) throw new Error('the shipped sync has a "Set watermark" node');
+		set.parameters.setOptions = { ...(set.parameters.setOptions as IDataObject), maxAttempts: 1 };
+		world.addCustomer(50, onDay(1));
+		for (const run of [1, 2, 3]) {
+			world.addCustomer(run, onDay(run), { Name: TOO_LONG });
+			world.addOrder(100 + run, 50, onDay(run, '09:00:00.000'));
+			const result = await world.runSync(maxAttemptsOne);
+			assert.match(String(result.errorMessage), new RegExp(`^Stream "customers": .*parked in the retry list: \\{"CustomerNo":${run}\\}`));
+			assert.equal(result.summary('customers')?.outcome, 'failed');
+			assert.equal(result.summary('orders')?.outcome, 'advanced', `run ${run}: ${String(result.summary('orders')?.message)}`);
+			assert.ok(world.salesOrders().some((row) => row.OrderNo === 100 + run), `run ${run} sent its order`);
+		}
+		assert.deepEqual(world.salesOrders().map((row) => row.OrderNo), [101, 102, 103]);
+	});
+
 	it('a row refused five times is parked after the watermark is stored, the run fails for the error workflow, and the editor puts it back', async () => {
 		world.addCustomer(1, onDay(1), { Name: TOO_LONG });
 		world.addCustomer(2, onDay(2));
@@ -120,6 +140,45 @@ describe('shipped sync workflow: the retry list', () => {
 		assert.equal(missing.message, 'Stream "customers": the row {"CustomerNo":9} is not in the retry list; nothing changed.');
 		const [removed] = await editor({ operation: 'retryParkedAgain', rows: 'oneRow', key: '{ "CustomerNo": 1 }', change: 'remove' });
 		assert.equal(removed.changed, 1);
+		assert.deepEqual(await editor({ operation: 'retryList' }), []);
+	});
+
+	it('a customer a CRM trigger refuses is parked with the trigger\'s words like any refused row; the others are written', async () => {
+		for (const no of [1, 2, 3]) world.addCustomer(no, onDay(no), no === 2 ? { Name: 'BLOCKED Kunde 2' } : {});
+		const run = await world.runSync();
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo), [1, 3]);
+		const [listed] = await editor({ operation: 'retryList' });
+		assert.deepEqual([listed.key, listed.attempts], [{ CustomerNo: 2 }, 1]);
+		assert.match(String(listed.lastError), /Customer is blocked in CRM \(SQL Server error 50000\)/);
+	});
+
+	it('a CRM outage longer than Max Attempts parks nothing: each run fails naming the reason, the watermark stays, and CRM back gets every row', async () => {
+		for (const no of [1, 2, 3]) world.addCustomer(no, onDay(no));
+		let outage = true;
+		const crm = world.crm;
+		// CRM unreachable after the transport's retries, as every call of the CRM node sees it during the outage.
+		const down = new Proxy(crm, {
+			get: (target, property, receiver) => {
+				const value = Reflect.get(target, property, receiver) as unknown;
+				if (typeof value !== 'function') return value;
+				return async (...args: unknown[]) => {
+					if (outage) throw faultError('connection lost', 'crm');
+					return await (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args);
+				};
+			},
+		});
+		replaceSeam(upsertTargetSeam, () => down);
+		for (let run = 1; run <= 6; run++) {
+			const failed = await world.runSync();
+			assert.match(String(failed.errorMessage), /Stream "customers": CRM did not take the rows from \{"CustomerNo":1\} on: .*connection/, `run ${run}`);
+			assert.deepEqual(await editor({ operation: 'retryList' }), [], `run ${run}: nothing is parked or listed during an outage`);
+			assert.equal((await world.watermarks.read('customers'))?.cursor ?? null, null, `run ${run}: the watermark stays where it was`);
+		}
+		outage = false;
+		const back = await world.runSync();
+		assert.equal(back.errorMessage, undefined);
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo), [1, 2, 3]);
 		assert.deepEqual(await editor({ operation: 'retryList' }), []);
 	});
 });

@@ -11,11 +11,12 @@ import type { INode, IWorkflowBase } from 'n8n-workflow';
 
 import { ContractingSqlServerApi } from '../../credentials/ContractingSqlServerApi.credentials';
 import { CrmSqlServerApi } from '../../credentials/CrmSqlServerApi.credentials';
-import { CREDENTIAL_IN_WORDS } from '../../nodes/shared/nodeErrors';
+import { CREDENTIAL_IN_WORDS, credentialMissingError } from '../../nodes/shared/nodeErrors';
 import { restoreAllSeams } from '../../nodes/shared/seams';
 import { CREDENTIALS, SyncWorld } from '../support/syncWorld';
 import { PACKAGE_NAME, PACKAGE_ROOT, readWorkflow, runWorkflow } from '../support/workflowRunner';
 
+const NODE_OF_TYPE = (name: string): INode => ({ id: '1', name: 'Upsert customers', type: `${PACKAGE_NAME}.${name}`, typeVersion: 1, position: [0, 0], parameters: {} });
 const isPackageNode = (node: INode) => node.type.startsWith(`${PACKAGE_NAME}.`);
 const STARTS_BY_HAND_OR_SCHEDULE = ['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.scheduleTrigger'];
 
@@ -51,18 +52,24 @@ describe('shipped workflows in an n8n without their credentials', () => {
 			const run = await runAsImported(workflow, start, {});
 			// The status workflow does not fail: it answers with the reason, so a monitoring tool gets its 503.
 			const message = run.errorMessage ?? run.output('Status table').map((row) => String(row.json.problems)).join('\n');
-			assert.match(message, /^.*Create the Visma (CRM|Contracting) credential under Credentials, or pick one in "[^"]+"/, message);
+			assert.match(message, /Create the Visma (CRM|Contracting) credential under Credentials, or pick one in "[^"]+"/, message);
 			const [, credential] = /Create the (Visma (?:CRM|Contracting)) credential/.exec(message) ?? [];
 			const [, pickIn] = /or pick one in "([^"]+)"/.exec(message) ?? [];
 			const node = workflow.nodes.find((candidate) => candidate.name === pickIn);
 			assert.ok(node && isPackageNode(node), `"${pickIn}" is a node of this package in ${file}`);
 			const type = Object.keys(node.credentials ?? {})[0];
 			assert.equal(CREDENTIAL_IN_WORDS[type]?.name, credential, `"${pickIn}" uses the ${credential} credential`);
-			assert.match(message, new RegExp(`"${CREDENTIAL_IN_WORDS[type].typeName}"`), 'names the credential type to create');
-			assert.match(message, new RegExp(`named "${node.credentials?.[type]?.name ?? ''}"`), 'names the credential as the workflow refers to it');
 			assert.doesNotMatch(message, /Credential with ID|does not exist for type|crmSqlServerApi|contractingSqlServerApi/, "n8n's internal wording stays out");
 		});
 	}
+
+	it('the error says below which credential type to create, under the name the workflow refers to it by', () => {
+		const node = { ...NODE_OF_TYPE('crm'), credentials: { crmSqlServerApi: { id: 'VismaCrmSqlSrv01', name: 'Visma CRM' } } };
+		const error = credentialMissingError(node, 'crmSqlServerApi');
+		assert.equal(error.message, 'Create the Visma CRM credential under Credentials, or pick one in "Upsert customers"');
+		assert.match(error.description ?? '', /Overview → Credentials → Create credential → "Visma CRM SQL Server API", named "Visma CRM" so that every node referring to it takes it/);
+		assert.match(error.description ?? '', /pick an existing credential in this node: n8n puts it in every node of the workflow/);
+	});
 
 	it('one credential choice reaches every node: each credential type is referred to by one id and one name in all shipped workflows', () => {
 		// n8n gives a missing credential's nodes the one credential of that name and type (when a workflow is

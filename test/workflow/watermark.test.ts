@@ -29,11 +29,12 @@ const cursorOf = (day: number, row: number) => serializeCursor({ kind: 'datetime
  * Start → Get Watermark → (Acquired) → Fake CRM (three rows changed on `day` March, read from Get's cursor,
  * all written but the one at `failAt`) → Split Out → Set Watermark. "Held by Another Run" is left unconnected, as in the sync.
  */
-function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}, setOptions: Record<string, unknown> = {}): IWorkflowBase {
+function syncWorkflow(day: number, failAt = -1, getParameters: Record<string, unknown> = {}, setOptions: Record<string, unknown> = {}, refusedForItsData = true): IWorkflowBase {
 	const rows = `[0, 1, 2].map((row) => ({
 		CustomerNo: ${day} * 100 + row,
 		status: row === ${failAt} ? 'failed' : 'inserted',
 		error: row === ${failAt} ? 'String or binary data would be truncated' : undefined,
+		sqlServerError: row === ${failAt} && ${refusedForItsData} ? 2628 : undefined,
 		_sync: {
 			stream: 'customers',
 			operation: 'upsert',
@@ -222,6 +223,15 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.deepEqual(quiet.output('Get Watermark')[0].json.retry, [], 'a parked row is not handed out again');
 	});
 
+	it('a row CRM did not take for a reason not its own (no SQL Server refusal of the row) is never parked: Set stops before it, stores the rows before, fails the execution with the reason', async () => {
+		const run = await runWorkflow(syncWorkflow(3, 1, {}, {}, false), { credentials });
+		assert.match(String(run.errorMessage), /^Stream "customers": CRM did not take the rows from \{"CustomerNo":301\} on: String or binary data would be truncated — This is not a fault of the rows/);
+		const state = await store.read('customers');
+		assert.equal(state?.cursor, cursorOf(3, 0), 'stored up to the row before, never past it');
+		assert.equal(state?.leaseOwner, null, 'the run ends, so the lease is given up');
+		assert.deepEqual(await store.retryList('customers'), [], 'nothing parked');
+	});
+
 	it('starts the first run from a configured date, in the stream\'s time zone', async () => {
 		const run = await runWorkflow(syncWorkflow(5, -1, { startingPoint: 'date', startingDate: '2025-03-01T00:00:00', timeZone: 'Europe/Stockholm' }), { credentials });
 		assert.equal(run.errorMessage, undefined);
@@ -238,7 +248,7 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		const run = await runWorkflow(syncWithRewindDuringRun(11), { credentials });
 		assert.equal(run.errorMessage, undefined);
 		const rewound = serializeCursor({ kind: 'datetime', marker: '2025-03-08T10:00:02', key: null });
-		assert.match(String(run.output('Rewind By Support')[0].json.message), /A run \("\d+"\) holds the stream now/);
+		assert.match(String(run.output('Rewind By Support')[0].json.message), /A run \("execution \d+ · [0-9a-f]{16}"\) holds the stream now/);
 		const set = run.output('Set Watermark')[0].json;
 		assert.equal(set.outcome, 'not stored: rewound meanwhile');
 		assert.equal(set.moved, false);
@@ -253,7 +263,7 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		const workflow = syncWorkflow(1) as unknown as { nodes: Array<{ name: string; parameters: Record<string, unknown>; onError?: string }> };
 		const set = workflow.nodes.find((node) => node.name === 'Set Watermark');
 		if (!set) throw new Error('the workflow has a Set Watermark node');
-		set.parameters.token = 'not a token';
+		set.parameters.advanced = { fromGet: 'not a token' };
 		set.onError = 'continueRegularOutput';
 		const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
 		assert.equal(run.errorMessage, undefined);
@@ -366,7 +376,7 @@ describe('Watermark node in a workflow (SQL Server store behind the transport do
 		assert.equal(got.startedFrom, 'the beginning (first run)');
 		const owner = parameterValue(sql.requests[1].parameters, 'owner');
 		assert.ok(typeof owner === 'string' && owner !== '');
-		assert.equal(owner, parameterValue(sql.requests[1].parameters, 'executionId'), 'the lease owner defaults to the execution id');
+		assert.match(String(owner), new RegExp(`^execution ${String(parameterValue(sql.requests[1].parameters, 'executionId'))} · [0-9a-f]{16}$`), 'a new owner of its own for this run: the execution and a random part');
 		assert.equal(typeof got.token, 'string');
 		assert.equal(parameterValue(sql.requests[1].parameters, 'workflowId'), 'wf-support');
 	});

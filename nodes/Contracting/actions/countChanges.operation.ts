@@ -17,16 +17,17 @@ export const SOURCE_PARAMETERS = new Set([
 	'timeColumn',
 	'timeEncoding',
 	'rowversionColumn',
-	'since',
 	'filters',
+	'watermarkNotice',
 ]);
-export const SOURCE_OPTIONS = new Set(['nullMarkers', 'lagSeconds', 'timeZone']);
+/** Within the Options and Advanced collections. */
+export const SOURCE_OPTIONS = new Set(['nullMarkers', 'lagSeconds', 'timeZone', 'since']);
 
 /** Read Changes' own source parameters, shown for this operation: one description, so the two never drift apart. */
 function sourceParameters(): INodeProperties[] {
 	return readChanges.description.flatMap((property): INodeProperties[] => {
 		if (SOURCE_PARAMETERS.has(property.name)) return [property];
-		if (property.name !== 'options') return [];
+		if (property.type !== 'collection') return [];
 		const options = (property.options as INodeProperties[]).filter((option) => SOURCE_OPTIONS.has(option.name));
 		return [{ ...property, options }];
 	});
@@ -40,6 +41,6 @@ export const description: INodeProperties[] = updateDisplayOptions({ show: { ope
  */
 export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
 	return await readChanges.forEachSourceItem(this, 'counting the changes in', async (spec, itemIndex) => [
-		{ ...(await countChanges(source, spec, this.getNodeParameter('since', itemIndex, ''))) } as IDataObject,
+		{ ...(await countChanges(source, spec, readChanges.handoverOf(this, itemIndex).since)) } as IDataObject,
 	]);
 }

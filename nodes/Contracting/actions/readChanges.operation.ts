@@ -6,6 +6,7 @@ import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import { toNodeError } from '../../shared/nodeErrors';
+import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_ROWS, MAX_ROWS_PER_EXECUTION, readChanges } from '../helpers/readChanges';
 import type { ChangeSource } from '../stores/changeSource';
 
@@ -38,15 +39,24 @@ const COLUMN_CHOICE = {
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['readChanges'], ...extra } });
 
-/** A column the chosen change marker is read from; its default is the Contracting schema's own column name. */
+/**
+ * A column the chosen change marker is read from, picked from the table's columns or typed by name. Its default
+ * is the Contracting schema's own column name, by name, so a saved choice shows even when the database cannot be
+ * reached (a list of options would show only its error).
+ */
 function markerColumn(name: string, displayName: string, defaultColumn: string, markerKind: MarkerSpec['kind'], what: string): INodeProperties {
 	return {
 		displayName,
 		name,
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		default: defaultColumn,
-		description: [what, 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.'].join(' '),
+		type: 'resourceLocator',
+		default: { mode: 'name', value: defaultColumn },
+		required: true,
+		description: what,
+		modes: [
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'columnSearch', searchable: true } },
+			{ displayName: 'By Name', name: 'name', type: 'string', placeholder: `e.g. ${defaultColumn}` },
+		],
+		typeOptions: { loadOptionsDependsOn: ['table.value'] },
 		displayOptions: show({ markerKind: [markerKind] }),
 	};
 }
@@ -108,40 +118,22 @@ export const description: INodeProperties[] = [
 		description: 'How the node tells which rows changed since the watermark',
 		displayOptions: show(),
 	},
-	markerColumn('markerColumn', 'Marker Column Name or ID', 'ChangedAt', 'datetime', 'The column set to the date and time of each change.'),
-	markerColumn('dateColumn', 'Date Column Name or ID', 'LastChangeDate', 'dateAndTime', 'The date of each change: a date or datetime column, or an integer holding yyyymmdd.'),
-	markerColumn('timeColumn', 'Time Column Name or ID', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding).'),
+	markerColumn('markerColumn', 'Marker Column', 'ChangedAt', 'datetime', 'The column set to the date and time of each change'),
+	markerColumn('dateColumn', 'Date Column', 'LastChangeDate', 'dateAndTime', 'The date of each change: a date or datetime column, or an integer holding yyyymmdd'),
+	markerColumn('timeColumn', 'Time Column', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding)'),
 	{
 		displayName: 'Time Encoding',
 		name: 'timeEncoding',
 		type: 'options',
 		options: [
-			{ name: 'Hhmmss (E.g. 134501)', value: 'hhmmss' },
-			{ name: 'Hhmm (E.g. 1345)', value: 'hhmm' },
+			{ name: 'Hours Minutes Seconds (134501 = 13:45:01)', value: 'hhmmss' },
+			{ name: 'Hours Minutes (1345 = 13:45)', value: 'hhmm' },
 		],
 		default: 'hhmmss',
 		description: 'How an integer time column holds the time (ignored for a time column)',
 		displayOptions: show({ markerKind: ['dateAndTime'] }),
 	},
-	markerColumn('rowversionColumn', 'Rowversion Column Name or ID', 'RowVer', 'rowversion', 'The rowversion (timestamp) column.'),
-	{
-		displayName: 'Since',
-		name: 'since',
-		type: 'string',
-		default: '={{ $json.cursor }}',
-		description:
-			'The watermark to read after, as the Watermark node\'s Get gives it. Empty reads from the beginning. A watermark that cannot be read stops the node.',
-		displayOptions: show(),
-	},
-	{
-		displayName: 'Retry Keys',
-		name: 'retryKeys',
-		type: 'json',
-		default: '={{ $json.retry }}',
-		description:
-			'The keys of rows CRM refused before, as the Watermark node\'s Get gives them ("retry"): their current rows are read first and output with _sync.retry = true (a key no longer in the table as a delete). Empty retries nothing.',
-		displayOptions: show(),
-	},
+	markerColumn('rowversionColumn', 'Rowversion Column', 'RowVer', 'rowversion', 'The rowversion (timestamp) column'),
 	{
 		displayName: 'Columns to Output',
 		name: 'outputColumnsMode',
@@ -168,7 +160,7 @@ export const description: INodeProperties[] = [
 		name: 'filters',
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true },
-		placeholder: 'Add Condition',
+		placeholder: 'Add condition',
 		default: {},
 		description: 'Only rows matching every condition are read. A row that stops matching is not seen again until it matches again.',
 		displayOptions: show(),
@@ -211,6 +203,41 @@ export const description: INodeProperties[] = [
 						displayOptions: { hide: { operator: ['isNull', 'isNotNull'] } },
 					},
 				],
+			},
+		],
+	},
+	{
+		displayName:
+			'Reads from where the Sync Watermark node\'s Get before it says the stream stopped (its "cursor" and "retry" fields). <a href="https://github.com/contracting-crm/n8n-nodes-contracting-crm/blob/main/workflows/README.md#visma-contracting" target="_blank">How the two work together</a>',
+		name: 'watermarkNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Advanced',
+		name: 'advanced',
+		type: 'collection',
+		placeholder: 'Add advanced setting',
+		default: {},
+		description: 'Only for reads that do not come straight after a Sync Watermark Get',
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Retry Keys',
+				name: 'retryKeys',
+				type: 'json',
+				default: '={{ $json.retry }}',
+				description:
+					'The keys of rows CRM refused before: their current rows are read first and output with _sync.retry = true (a key no longer in the table as a delete). Without this setting: the "retry" field of the input item, as Get gives it.',
+			},
+			{
+				displayName: 'Since',
+				name: 'since',
+				type: 'string',
+				default: '={{ $json.cursor }}',
+				description:
+					'The watermark to read after. Without this setting: the "cursor" field of the input item, as Get gives it. Empty reads from the beginning; a watermark that cannot be read stops the node.',
 			},
 		],
 	},
@@ -258,31 +285,29 @@ export const description: INodeProperties[] = [
 				description:
 					'Rows changed within this many seconds of the database server\'s clock are left for the next run, so a transaction still in flight is never jumped over. 0 reads right up to now (only safe if nothing writes the marker inside a long transaction).',
 			},
-			{
-				displayName: 'Time Zone',
-				name: 'timeZone',
-				type: 'string',
-				default: 'Europe/Oslo',
-				description: 'The zone the date-time marker\'s wall-clock times are written in (for GETDATE(): the SQL Server machine\'s zone; for UTC columns: UTC)',
-			},
+			timeZoneProperty(
+				"The zone the change marker's wall-clock times are written in: for GETDATE(), the SQL Server machine's zone; for UTC columns, UTC",
+			),
 		],
 	},
 ];
 
 function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec {
 	const kind = context.getNodeParameter('markerKind', itemIndex) as MarkerSpec['kind'];
+	// Picked from the list or typed by name; a workflow saved before these were pickers holds the plain name.
+	const column = (name: string) => String(context.getNodeParameter(name, itemIndex, '', { extractValue: true }));
 	switch (kind) {
 		case 'datetime':
-			return { kind, column: context.getNodeParameter('markerColumn', itemIndex) as string };
+			return { kind, column: column('markerColumn') };
 		case 'dateAndTime':
 			return {
 				kind,
-				dateColumn: context.getNodeParameter('dateColumn', itemIndex) as string,
-				timeColumn: context.getNodeParameter('timeColumn', itemIndex) as string,
+				dateColumn: column('dateColumn'),
+				timeColumn: column('timeColumn'),
 				timeEncoding: context.getNodeParameter('timeEncoding', itemIndex) as TimeEncoding,
 			};
 		case 'rowversion':
-			return { kind, column: context.getNodeParameter('rowversionColumn', itemIndex) as string };
+			return { kind, column: column('rowversionColumn') };
 		case 'changeTracking':
 			return { kind };
 	}
@@ -315,10 +340,17 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec
 				value: condition.value as FilterCondition['value'],
 			}),
 		),
-		timeZone: String(options.timeZone ?? 'Europe/Oslo'),
+		timeZone: chosenTimeZone(context, options.timeZone),
 		lagSeconds: Number(options.lagSeconds ?? 60),
 		nullMarkers: (options.nullMarkers ?? 'firstRunOnly') as NullMarkerRule,
 	};
+}
+
+/** Where the read starts and which refused rows it reads again: what Watermark Get handed over in the input item, unless Advanced says otherwise. */
+export function handoverOf(context: IExecuteFunctions, itemIndex: number): { since: unknown; retryKeys: unknown } {
+	const advanced = context.getNodeParameter('advanced', itemIndex, {}) as IDataObject;
+	const item = context.getInputData()[itemIndex]?.json ?? {};
+	return { since: 'since' in advanced ? advanced.since : item.cursor, retryKeys: 'retryKeys' in advanced ? advanced.retryKeys : item.retry };
 }
 
 /**
@@ -355,12 +387,7 @@ export async function forEachSourceItem(
 export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
 	return await forEachSourceItem(this, 'reading changes from', async (spec, itemIndex) => {
 		const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-		return await readChanges(
-			source,
-			spec,
-			this.getNodeParameter('since', itemIndex, ''),
-			{ batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) },
-			this.getNodeParameter('retryKeys', itemIndex, ''),
-		);
+		const { since, retryKeys } = handoverOf(this, itemIndex);
+		return await readChanges(source, spec, since, { batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) }, retryKeys);
 	});
 }

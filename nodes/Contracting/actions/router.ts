@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { failEveryItem } from '../../shared/nodeErrors';
 import { CONTRACTING_CREDENTIAL, connect } from '../../shared/transport/connect';
 import { changeSourceSeam } from '../stores/changeSource';
 import * as countChanges from './countChanges.operation';
@@ -8,8 +9,12 @@ import * as readChanges from './readChanges.operation';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const operation = this.getNodeParameter('operation', 0) as string;
-	const { transport } = await connect(this, CONTRACTING_CREDENTIAL);
-	const source = changeSourceSeam.current(transport);
+	let source;
+	try {
+		source = changeSourceSeam.current((await connect(this, CONTRACTING_CREDENTIAL)).transport);
+	} catch (error) {
+		return [failEveryItem(this, error, 'connecting to the Contracting database')];
+	}
 	switch (operation) {
 		case 'readChanges':
 			return [await readChanges.execute.call(this, source)];

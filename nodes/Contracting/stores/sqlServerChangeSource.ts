@@ -35,7 +35,7 @@ export class SqlServerChangeSource implements ChangeSource {
 	}
 
 	async countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number> {
-		return countFromResult(await this.transport.execute(changeCountRequest(plan, window, from)));
+		return countFromResult(plan, window, from, await this.transport.execute(changeCountRequest(plan, window, from)));
 	}
 
 	async readKeys(plan: SourcePlan, keys: Array<Record<string, unknown>>): Promise<KeyedRow[]> {

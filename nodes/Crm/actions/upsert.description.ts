@@ -1,6 +1,37 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
 const showForUpsert = { show: { operation: ['upsert'] } };
+
+/**
+ * The column mapping. Under Other Table it appears once a table is set, as n8n's Postgres node does, so it never
+ * shows an error for a table not chosen yet; the two variants are one parameter, shown under exclusive conditions.
+ */
+function columnsProperty(displayOptions: IDisplayOptions): INodeProperties {
+	return {
+		displayName: 'Columns',
+		name: 'columns',
+		type: 'resourceMapper',
+		noDataExpression: true,
+		default: { mappingMode: 'autoMapInputData', value: null },
+		required: true,
+		displayOptions,
+		typeOptions: {
+			loadOptionsDependsOn: ['target', 'table.value'],
+			resourceMapper: {
+				resourceMapperMethod: 'getMappingColumns',
+				mode: 'upsert',
+				fieldWords: { singular: 'column', plural: 'columns' },
+				addAllFields: true,
+				multiKeyMatch: true,
+				supportAutoMap: true,
+				matchingFieldsLabels: {
+					title: 'Columns to Match On',
+					description: 'The key that finds the CRM row to update; sending the same item again then never adds a second row',
+				},
+			},
+		},
+	};
+}
 
 export const upsertProperties: INodeProperties[] = [
 	{
@@ -11,12 +42,12 @@ export const upsertProperties: INodeProperties[] = [
 		displayOptions: showForUpsert,
 		options: [
 			{
-				name: 'Customers → Dbo.Company',
+				name: 'Customers → dbo.Company',
 				value: 'customers',
 				description: 'Visma CRM companies, matched on CustomerNo',
 			},
 			{
-				name: 'Orders → Dbo.SalesOrder',
+				name: 'Orders → dbo.SalesOrder',
 				value: 'orders',
 				description: 'Visma CRM sales orders, matched on OrderNo; CompanyId is looked up in dbo.Company by the item\'s CustomerNo',
 			},
@@ -53,30 +84,8 @@ export const upsertProperties: INodeProperties[] = [
 		],
 		description: 'The CRM table to upsert into',
 	},
-	{
-		displayName: 'Columns',
-		name: 'columns',
-		type: 'resourceMapper',
-		noDataExpression: true,
-		default: { mappingMode: 'autoMapInputData', value: null },
-		required: true,
-		displayOptions: showForUpsert,
-		typeOptions: {
-			loadOptionsDependsOn: ['target', 'table.value'],
-			resourceMapper: {
-				resourceMapperMethod: 'getMappingColumns',
-				mode: 'upsert',
-				fieldWords: { singular: 'column', plural: 'columns' },
-				addAllFields: true,
-				multiKeyMatch: true,
-				supportAutoMap: true,
-				matchingFieldsLabels: {
-					title: 'Columns to Match On',
-					description: 'The key that finds the CRM row to update; sending the same item again then never adds a second row',
-				},
-			},
-		},
-	},
+	columnsProperty({ show: { operation: ['upsert'], target: ['customers', 'orders'] } }),
+	columnsProperty({ show: { operation: ['upsert'], target: ['table'] }, hide: { table: [''] } }),
 	{
 		displayName: 'Deleted in Contracting',
 		name: 'deletes',
@@ -108,9 +117,9 @@ export const upsertProperties: INodeProperties[] = [
 		name: 'deleteColumns',
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true },
-		placeholder: 'Add Column',
+		placeholder: 'Add column',
 		displayOptions: { show: { operation: ['upsert'], deletes: ['markDeleted'] } },
-		default: { column: [{ column: 'IsActive', value: '0' }, { column: 'DeletedAt', value: 'now' }] },
+		default: { column: [{ column: 'IsActive', setTo: 'value', value: '0' }, { column: 'DeletedAt', setTo: 'now' }] },
 		options: [
 			{
 				displayName: 'Column',
@@ -125,11 +134,24 @@ export const upsertProperties: INodeProperties[] = [
 						description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
 					},
 					{
+						displayName: 'Set To',
+						name: 'setTo',
+						type: 'options',
+						options: [
+							{ name: 'A Value', value: 'value', description: 'The value below, converted to the column\'s type' },
+							{ name: 'Empty (NULL)', value: 'null' },
+							{ name: 'The Time of Writing (UTC)', value: 'now', description: 'For a date column; a row already marked keeps its first time' },
+						],
+						default: 'value',
+					},
+					{
 						displayName: 'Value',
 						name: 'value',
 						type: 'string',
 						default: '',
-						description: 'Converted to the column\'s type; "now" is the time of writing (UTC), "null" is NULL',
+						placeholder: 'e.g. 0',
+						description: 'Converted to the column\'s type, e.g. 0 for a bit column',
+						displayOptions: { show: { setTo: ['value'] } },
 					},
 				],
 			},
@@ -140,7 +162,7 @@ export const upsertProperties: INodeProperties[] = [
 		name: 'lookups',
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true },
-		placeholder: 'Add Lookup',
+		placeholder: 'Add lookup',
 		displayOptions: { show: { operation: ['upsert'], target: ['table'] } },
 		default: {},
 		description: 'Fill a column from another CRM table by a natural key, e.g. CompanyId from dbo.Company where CustomerNo is the item\'s CustomerNo',
@@ -150,7 +172,7 @@ export const upsertProperties: INodeProperties[] = [
 				name: 'lookup',
 				values: [
 					{
-						displayName: 'Column Name or ID',
+						displayName: 'Fill Column Name or ID',
 						name: 'targetColumn',
 						type: 'options',
 						typeOptions: { loadOptionsMethod: 'getWritableColumns', loadOptionsDependsOn: ['target', 'table.value'] },
@@ -158,12 +180,20 @@ export const upsertProperties: INodeProperties[] = [
 						description: 'The column to fill. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 					},
 					{
-						displayName: 'Copy Column',
-						name: 'valueColumn',
+						displayName: 'From Table',
+						name: 'fromTable',
 						type: 'string',
 						default: '',
-						placeholder: 'e.g. CompanyId',
-						description: 'The column whose value is written; empty: that table\'s primary key',
+						placeholder: 'e.g. dbo.Company',
+						description: 'The CRM table to look in, as schema.table',
+					},
+					{
+						displayName: 'Where Column',
+						name: 'keyColumn',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. CustomerNo',
+						description: 'A unique column of that table',
 					},
 					{
 						displayName: 'Equals Item Field',
@@ -174,11 +204,12 @@ export const upsertProperties: INodeProperties[] = [
 						description: 'The item\'s field holding the value; empty: the field named like the column',
 					},
 					{
-						displayName: 'From Table',
-						name: 'fromTable',
+						displayName: 'Copy Column',
+						name: 'valueColumn',
 						type: 'string',
 						default: '',
-						placeholder: 'e.g. dbo.Company',
+						placeholder: 'e.g. CompanyId',
+						description: 'The column whose value is written; empty: that table\'s primary key',
 					},
 					{
 						displayName: 'Name in Messages',
@@ -188,14 +219,6 @@ export const upsertProperties: INodeProperties[] = [
 						placeholder: 'e.g. Customer',
 						description: 'How a missing row is named: "Customer 123 is not in CRM yet"',
 					},
-					{
-						displayName: 'Where Column',
-						name: 'keyColumn',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. CustomerNo',
-						description: 'A unique column of that table',
-					},
 				],
 			},
 		],
@@ -204,7 +227,7 @@ export const upsertProperties: INodeProperties[] = [
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		displayOptions: showForUpsert,
 		default: {},
 		options: [

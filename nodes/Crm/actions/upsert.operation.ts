@@ -13,6 +13,8 @@ import type { DeletePlan, DeleteRow, Prepared, RowError, RowOutcome, UpsertPlan,
 import { planDelete, planUpsert, rawKeyOf, resolveLookup, resolveMatchColumns, rowFailureMessage, prepareDeleteRow, prepareUpsertRow } from '../../shared/core/upsertPlan';
 import { chunked } from '../../shared/core/upsertSql';
 import { toNodeError } from '../../shared/nodeErrors';
+import { CRM_CREDENTIAL } from '../../shared/transport/connect';
+import { leaseGuardOfUpstreamGet } from '../../shared/upstreamGet';
 import type { UpsertSettings } from '../helpers/parameters';
 import { targetOf, upsertSettingsOf } from '../helpers/parameters';
 import type { UpsertTarget, WriteOptions } from '../stores/upsertTarget';
@@ -124,7 +126,7 @@ async function writeBatch(
 			}
 		}
 	};
-	const options: WriteOptions = { dryRun: settings.dryRun };
+	const options: WriteOptions = { dryRun: settings.dryRun, leaseGuard: settings.dryRun ? undefined : leaseGuardOfUpstreamGet(context, CRM_CREDENTIAL) };
 	const upsertRows = winners.flatMap((entry) => (entry.kind === 'upsert' ? [entry.prepared.row as UpsertRow] : []));
 	const deleteRows = winners.flatMap((entry) => (entry.kind === 'delete' ? [entry.prepared.row as DeleteRow] : []));
 	const upsertPlan = plans.upsert;

@@ -5,7 +5,7 @@ import { parseQualifiedName } from '../../shared/core/identifiers';
 import type { DirectSource } from '../../shared/core/fieldReference';
 import { directMapping } from '../../shared/core/fieldReference';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
-import { UpsertConfigurationError } from '../../shared/core/upsertPlan';
+import { NOW, UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
 import { TARGET_PRESETS } from './presets';
 
@@ -55,6 +55,19 @@ export interface UpsertSettings {
 	dryRun: boolean;
 }
 
+/** A row of "Columns to Set on Deleted Rows". Saved before "Set To" existed, the value alone said "now" or "null". */
+interface DeleteColumnEntry {
+	column: string;
+	setTo?: 'value' | 'now' | 'null';
+	value?: string;
+}
+
+function assignmentOf({ column, setTo, value }: DeleteColumnEntry): AssignmentSpec {
+	if (setTo === 'now') return { column, value: NOW };
+	if (setTo === 'null') return { column, value: 'null' };
+	return { column, value: String(value ?? '') };
+}
+
 export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	const mappingMode = context.getNodeParameter('columns.mappingMode', 0, 'autoMapInputData') as UpsertSettings['mappingMode'];
 	const schema = (context.getNodeParameter('columns.schema', 0, []) as ResourceMapperField[]) ?? [];
@@ -73,7 +86,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 		matchingColumns: (context.getNodeParameter('columns.matchingColumns', 0, []) as string[]) ?? [],
 		deletes,
 		deleteAssignments:
-			deletes === 'markDeleted' ? ((context.getNodeParameter('deleteColumns.column', 0, []) as AssignmentSpec[]) ?? []) : [],
+			deletes === 'markDeleted' ? ((context.getNodeParameter('deleteColumns.column', 0, []) as DeleteColumnEntry[]) ?? []).map(assignmentOf) : [],
 		batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
 		dryRun: options.dryRun === true,
 	};

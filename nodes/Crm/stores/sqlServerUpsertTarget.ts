@@ -8,6 +8,7 @@ import {
 	COMPATIBILITY_LEVEL_QUERY,
 	OPENJSON_MIN_COMPATIBILITY_LEVEL,
 	compatibilityLevelWarning,
+	REFUSED_OUTCOME,
 	assignmentParameters,
 	chunked,
 	deleteSourceColumns,
@@ -19,6 +20,9 @@ import {
 	upsertStatement,
 	valuesRowsSource,
 } from '../../shared/core/upsertSql';
+import type { LeaseGuard } from '../../shared/core/leaseGuard';
+import { LEASE_GUARD_PARAMETERS, LEASE_LOST_OUTCOME, LeaseLostError, leaseGuardSql } from '../../shared/core/leaseGuard';
+import { SqlServerRequestError } from '../../shared/transport/sqlServerError';
 import type { SqlParameter, SqlRow, SqlTransport } from '../../shared/transport/types';
 import type { UpsertTarget, WriteOptions } from './upsertTarget';
 
@@ -55,17 +59,30 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 
 	async rowsPerRequest(plan: UpsertPlan | DeletePlan): Promise<number> {
 		if (await this.usesJson()) return Number.POSITIVE_INFINITY;
-		if (isUpsertPlan(plan)) return rowsPerValuesChunk(upsertSourceColumns(plan).length);
-		return rowsPerValuesChunk(deleteSourceColumns(plan).length, assignmentParameters(plan).length);
+		if (isUpsertPlan(plan)) return rowsPerValuesChunk(upsertSourceColumns(plan).length, LEASE_GUARD_PARAMETERS);
+		return rowsPerValuesChunk(deleteSourceColumns(plan).length, assignmentParameters(plan).length + LEASE_GUARD_PARAMETERS);
 	}
 
-	private async send(columns: SourceColumn[], rows: SourceRow[], chunkSize: number, statement: (source: RowsSource) => string, fixed: SqlParameter[]): Promise<SqlRow[]> {
+	private async send(
+		columns: SourceColumn[],
+		rows: SourceRow[],
+		chunkSize: number,
+		statement: (source: RowsSource, leaseGuard: string[]) => string,
+		fixed: SqlParameter[],
+		options: WriteOptions,
+	): Promise<SqlRow[]> {
 		const json = await this.usesJson();
+		const guard = options.leaseGuard && !options.dryRun ? leaseGuardSql(options.leaseGuard) : { lines: [], parameters: [] };
 		const results: SqlRow[] = [];
 		for (const chunk of json ? [rows] : chunked(rows, chunkSize)) {
 			const source = json ? jsonRowsSource(columns, chunk) : valuesRowsSource(columns, chunk);
-			const result = await this.transport.execute({ text: statement(source), parameters: [...source.parameters, ...fixed] });
-			results.push(...(result.recordsets.at(-1) ?? []));
+			const result = await this.transport.execute({ text: statement(source, guard.lines), parameters: [...source.parameters, ...fixed, ...guard.parameters] });
+			const records = result.recordsets.at(-1) ?? [];
+			if (records[0]?.outcome === LEASE_LOST_OUTCOME) throw new LeaseLostError((options.leaseGuard as LeaseGuard).stream);
+			const refused = records.find((record) => record.outcome === REFUSED_OUTCOME);
+			// The batch kept nothing: thrown as the refusal it is, so the caller splits the batch to find the rows.
+			if (refused) throw new SqlServerRequestError({ number: Number(refused.errorNumber), message: String(refused.errorMessage) }, 'CRM', 1);
+			results.push(...records);
 		}
 		return results;
 	}
@@ -74,7 +91,7 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 		if (rows.length === 0) return [];
 		const columns = upsertSourceColumns(plan);
 		const byOrdinal = new Map(rows.map((row) => [row.ordinal, row]));
-		const records = await this.send(columns, rows.map(upsertSourceRow), await this.rowsPerRequest(plan), (source) => upsertStatement(plan, source, options.dryRun), []);
+		const records = await this.send(columns, rows.map(upsertSourceRow), await this.rowsPerRequest(plan), (source, guard) => upsertStatement(plan, source, options.dryRun, guard), [], options);
 		return records.map((record): RowOutcome => {
 			const ordinal = Number(record.row);
 			if (record.outcome !== 'missing') return { ordinal, status: record.outcome as RowOutcome['status'] };
@@ -90,8 +107,9 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 			deleteSourceColumns(plan),
 			rows.map((row) => ({ ordinal: row.ordinal, values: row.key })),
 			await this.rowsPerRequest(plan),
-			(source) => deleteStatement(plan, source, options.dryRun),
+			(source, guard) => deleteStatement(plan, source, options.dryRun, guard),
 			assignmentParameters(plan),
+			options,
 		);
 		return records.map((record) => ({ ordinal: Number(record.row), status: record.outcome as RowOutcome['status'] }));
 	}

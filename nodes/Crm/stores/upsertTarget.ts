@@ -1,5 +1,6 @@
 import type { CatalogTable } from '../../shared/catalog';
 import type { QualifiedName } from '../../shared/core/identifiers';
+import type { LeaseGuard } from '../../shared/core/leaseGuard';
 import type { DeletePlan, DeleteRow, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
 import { defineSeam } from '../../shared/seams';
 import type { SqlTransport } from '../../shared/transport/types';
@@ -8,6 +9,8 @@ import { SqlServerUpsertTarget } from './sqlServerUpsertTarget';
 export interface WriteOptions {
 	/** Report what would happen (inserted / updated / unchanged / deleted) and write nothing. */
 	dryRun: boolean;
+	/** Write only while this lease is live, checked in the write's own transaction (see leaseGuard.ts). */
+	leaseGuard?: LeaseGuard;
 }
 
 /**

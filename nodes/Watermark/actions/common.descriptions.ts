@@ -1,5 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { displayQualifiedName } from '../../shared/core/identifiers';
+import { DEFAULT_WATERMARK_TABLES } from '../stores/watermarkStore';
+
+const DEFAULT_WATERMARK_TABLE = displayQualifiedName(DEFAULT_WATERMARK_TABLES.state);
+
 export type WatermarkOperation = 'get' | 'set' | 'rewind' | 'history' | 'undoLastRewind' | 'retryList' | 'retryParkedAgain' | 'status' | 'recordRun';
 
 export const databaseProperty: INodeProperties = {
@@ -12,22 +17,23 @@ export const databaseProperty: INodeProperties = {
 		{ name: 'Contracting', value: 'contracting', description: 'Keep the watermark in the Visma Contracting database' },
 	],
 	default: 'crm',
-	description: 'Which database holds the watermark tables. Use the same on every Watermark node of a sync and its rewind workflow.',
+	description: 'Which database holds the watermark tables. Use the same on every Sync Watermark node of a sync and its rewind workflow.',
 };
 
 export const tablesProperty: INodeProperties = {
 	displayName: 'Watermark Tables',
 	name: 'tables',
 	type: 'collection',
-	placeholder: 'Change Table Names',
-	default: {},
-	description: 'Where the watermark and its history are kept. Created on first use; use the same on every Watermark node of a sync.',
+	placeholder: 'Add table name',
+	// Not empty, so the editor shows where the watermark is kept instead of an empty "No properties".
+	default: { watermarkTable: DEFAULT_WATERMARK_TABLE },
+	description: 'Where the watermark, its history and the retry list are kept. Created on first use; use the same on every Sync Watermark node of a sync.',
 	options: [
 		{
 			displayName: 'Watermark Table',
 			name: 'watermarkTable',
 			type: 'string',
-			default: 'dbo.ContractingCrmWatermark',
+			default: DEFAULT_WATERMARK_TABLE,
 			description: 'Schema and name of the table with one row per stream',
 		},
 		{

@@ -1,14 +1,20 @@
+import { randomBytes } from 'node:crypto';
+
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { serializeCursor } from '../../shared/core/cursor';
 import { parseQualifiedName } from '../../shared/core/identifiers';
-import { DEFAULT_TIME_ZONE, wallTimeOfInput } from '../../shared/core/rewind';
+import { wallTimeOfInput } from '../../shared/core/rewind';
 import { zoneNamed } from '../../shared/core/timeZone';
+import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { dueRetryOf } from '../../shared/core/retryList';
-import { encodeToken, heldByAnotherRunMessage } from '../../shared/core/watermark';
+import type { LeasePlace } from '../../shared/core/watermark';
+import { encodeToken, heldByAnotherRunMessage, leaseOwnerOfRun } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
-import { CursorLocationError, PACKAGE_TABLE, describeLocation, storedCursorOf } from '../../shared/core/watermarkLocation';
+import { CursorLocationError, PACKAGE_TABLE, describeLocation, normalisedCursor, storedCursorOf } from '../../shared/core/watermarkLocation';
+import type { AuditInfo, StreamState, WatermarkStore, WatermarkTables } from '../stores/watermarkStore';
+import { credentialOf } from '../helpers/database';
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
 import { streamProperty } from './common.descriptions';
@@ -45,31 +51,9 @@ export const description: INodeProperties[] = [
 		description: 'Wall-clock date and time in the stream\'s time zone. Only for streams read by a date-time change marker.',
 		displayOptions: show({ startingPoint: ['date'] }),
 	},
-	{
-		displayName: 'Time Zone',
-		name: 'timeZone',
-		type: 'string',
-		default: DEFAULT_TIME_ZONE,
-		description: 'The time zone of the stream\'s change dates (IANA name). Rewinds count days and hours in it.',
+	timeZoneProperty("The time zone of the stream's change dates; rewinds count days and hours in it. Stored with the stream on its first run.", {
 		displayOptions: show(),
-	},
-	{
-		displayName: 'Lease Owner',
-		name: 'leaseOwner',
-		type: 'string',
-		default: '={{ $execution.id }}',
-		description: 'Who holds the stream while this run works. Must differ between runs; the execution ID does.',
-		displayOptions: show(),
-	},
-	{
-		displayName: 'Lease Seconds',
-		name: 'leaseSeconds',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_LEASE_SECONDS },
-		default: DEFAULT_LEASE_SECONDS,
-		description: 'How long the stream stays held if this run never releases it (it crashed). Longer than the slowest run.',
-		displayOptions: show(),
-	},
+	}),
 	{
 		displayName: 'Store Cursor In',
 		name: 'storeCursorIn',
@@ -163,6 +147,34 @@ export const description: INodeProperties[] = [
 		description: `A time or integer (hhmmss) column.${COLUMN_HINT}`,
 		displayOptions: show({ ...existingTable, cursorColumns: ['dateAndTimeColumns'] }),
 	},
+	{
+		displayName: 'Advanced',
+		name: 'advanced',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		description: 'Internal wiring between the batches of a run; the defaults work',
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Lease Owner',
+				name: 'leaseOwner',
+				type: 'string',
+				default: '',
+				description:
+					"Empty: a new owner for this run, unique across n8n instances (the execution ID and a random part), output as leaseOwner. Not added: the input item's leaseOwner field if it has one, else a new owner. To keep the stream across the batches of one run, hand the leaseOwner of the first batch's Get on to the next batch's Get, as the shipped sync does.",
+			},
+			{
+				displayName: 'Lease Seconds',
+				name: 'leaseSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_LEASE_SECONDS },
+				default: DEFAULT_LEASE_SECONDS,
+				description:
+					'How long the stream stays held if this run never releases it (it crashed). Longer than the slowest batch: a CRM write or a Set after the lease ended does nothing.',
+			},
+		],
+	},
 ];
 
 interface StartingPoint {
@@ -189,14 +201,16 @@ function locationOf(context: IExecuteFunctions, itemIndex: number): CursorLocati
 }
 
 function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string; seconds: number } {
-	const owner = String(context.getNodeParameter('leaseOwner', itemIndex) ?? '').trim();
-	if (owner === '' || owner.length > 200) {
-		throw new NodeOperationError(context.getNode(), `Lease Owner must be 1 to 200 characters, not ${owner.length}`, {
+	const advanced = context.getNodeParameter('advanced', itemIndex, {}) as { leaseOwner?: unknown; leaseSeconds?: unknown };
+	const given = String(advanced.leaseOwner ?? context.getInputData()[itemIndex]?.json.leaseOwner ?? '').trim();
+	const owner = given === '' ? leaseOwnerOfRun(context.getExecutionId(), randomBytes(8).toString('hex')) : given;
+	if (owner.length > 200) {
+		throw new NodeOperationError(context.getNode(), `Lease Owner must be at most 200 characters, not ${owner.length}`, {
 			itemIndex,
-			description: 'Leave it at {{ $execution.id }}: every run then has an owner of its own.',
+			description: 'Leave it empty for a new run, or pass the leaseOwner the first Get of this run output.',
 		});
 	}
-	const seconds = Number(context.getNodeParameter('leaseSeconds', itemIndex));
+	const seconds = Number(advanced.leaseSeconds ?? DEFAULT_LEASE_SECONDS);
 	if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_LEASE_SECONDS) {
 		throw new NodeOperationError(context.getNode(), `Lease Seconds must be a whole number from 1 to ${MAX_LEASE_SECONDS}, not ${seconds}`, {
 			itemIndex,
@@ -206,13 +220,39 @@ function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string
 	return { owner, seconds };
 }
 
+/** The credential and table of the lease, for the lease guard of a CRM write through the same credential. */
+function leasePlaceOf(context: IExecuteFunctions, tables: WatermarkTables): LeasePlace | undefined {
+	const credentialType = credentialOf(context.getNodeParameter('database', 0) as string);
+	const credentialId = context.getNode().credentials?.[credentialType]?.id;
+	return credentialId ? { credentialType, credentialId, table: tables.state } : undefined;
+}
+
+/**
+ * A cursor edited by hand that is readable but not in this package's form is stored again in that form (in the
+ * history as a "repair"), while this run holds the lease: Set compares the stored text with the cursor the batch
+ * was read from, which is always in that form, so the stream would otherwise never move again.
+ */
+async function withCursorNormalised(store: WatermarkStore, state: StreamState, audit: AuditInfo): Promise<StreamState> {
+	const normal = normalisedCursor(state.cursor);
+	if (normal === undefined) return state;
+	const repaired = await store.replaceCursor({
+		stream: state.stream,
+		expectedGeneration: state.generation,
+		cursor: normal,
+		action: 'repair',
+		reason: `The stored watermark ${state.cursor} was edited by hand; stored again in the form this package writes`,
+		audit,
+	});
+	return repaired.replaced && repaired.state ? repaired.state : state;
+}
+
 /**
  * Get: the stream's cursor, a lease on it, and (on the run's first batch) the retry list's keys that are due, on the first output; when another run holds the stream, a
  * plain-words item on the second output (the shipped sync workflow leaves it unconnected, so that run ends quietly).
  * With "Continue On Fail" an error item goes to the second output too: the first output only ever carries a
  * lease, so nothing downstream reads or stores without one.
  */
-export async function execute(this: IExecuteFunctions, { store, audit }: WatermarkContext): Promise<INodeExecutionData[][]> {
+export async function execute(this: IExecuteFunctions, { store, audit, tables }: WatermarkContext): Promise<INodeExecutionData[][]> {
 	const acquiredItems: INodeExecutionData[] = [];
 	const heldItems: INodeExecutionData[] = [];
 	await forEachItem(
@@ -220,7 +260,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		(itemIndex) => `getting the watermark of stream "${String(this.getNodeParameter('stream', itemIndex, ''))}"`,
 		async (itemIndex) => {
 			const stream = streamParameter(this, itemIndex);
-			const timeZone = String(this.getNodeParameter('timeZone', itemIndex) ?? '').trim();
+			const timeZone = chosenTimeZone(this, this.getNodeParameter('timeZone', itemIndex));
 			zoneNamed(timeZone);
 			const starting = startingPointOf(this, itemIndex, timeZone);
 			const lease = leaseOf(this, itemIndex);
@@ -242,7 +282,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				});
 				return;
 			}
-			const { state } = result;
+			const state = await withCursorNormalised(store, result.state, audit);
 			let startedFrom = 'the stored watermark';
 			if (result.firstUse) {
 				startedFrom = state.cursor === storedCursorOf(starting.cursor, location) ? starting.label : `the value already in ${describeLocation(location)}`;
@@ -251,7 +291,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			const json: IDataObject = {
 				stream,
 				cursor: state.cursor,
-				token: encodeToken({ stream, generation: state.generation, owner: lease.owner, retryListInUse: result.retry.size > 0 }),
+				token: encodeToken({ stream, generation: state.generation, owner: lease.owner, retryListInUse: result.retry.size > 0, leasePlace: leasePlaceOf(this, tables) }),
 				generation: state.generation,
 				leaseOwner: state.leaseOwner,
 				leaseExpiresAt: state.leaseExpiresAt,

@@ -1,9 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { toNodeError } from '../../shared/nodeErrors';
+import { failEveryItem } from '../../shared/nodeErrors';
 import type { WatermarkContext } from '../helpers/context';
-import { errorJson, openWatermarkContext } from '../helpers/context';
+import { openWatermarkContext } from '../helpers/context';
 import type { WatermarkOperation } from './common.descriptions';
 import * as get from './get.operation';
 import * as history from './history.operation';
@@ -25,11 +25,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		failure = error;
 	}
 	if (!context) {
-		const error = toNodeError(this.getNode(), failure, { doing: 'connecting to the watermark database' });
-		if (!this.continueOnFail()) throw error;
-		// Continue On Fail: an error item per input item, where each operation puts its errors (Get: its second output).
-		const errorItems = this.getInputData().map((_, item) => ({ json: errorJson(error), pairedItem: { item } }));
-		return operation === 'get' ? [[], errorItems] : [errorItems];
+		const failed = failEveryItem(this, failure, 'connecting to the watermark database');
+		// Get's "Acquired" output only ever carries a lease.
+		return operation === 'get' ? [[], failed] : [failed];
 	}
 	switch (operation) {
 		case 'get':

@@ -1,10 +1,24 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, PARKED_ROWS_ADVICE, checkMaxAttempts, dueRetryOf, parkedRowsMessage, parkingEndsTheRun, retryListChanges } from '../../shared/core/retryList';
+import {
+	DEFAULT_MAX_ATTEMPTS,
+	MAX_ATTEMPTS_LIMIT,
+	PARKED_ROWS_ADVICE,
+	ROWS_NOT_TAKEN_ADVICE,
+	checkMaxAttempts,
+	dueRetryOf,
+	firstRowNotTaken,
+	parkedRowsMessage,
+	parkingEndsTheRun,
+	retryKeyText,
+	retryListChanges,
+	rowsNotTakenMessage,
+} from '../../shared/core/retryList';
 import { isWritten } from '../../shared/core/syncItem';
 import type { FailedRowsRule, WrittenItem } from '../../shared/core/watermark';
 import {
+	WatermarkTokenError,
 	WrittenItemsError,
 	decodeToken,
 	explainSetOutcome,
@@ -14,29 +28,17 @@ import {
 	setOutcome,
 	writtenItemOf,
 } from '../../shared/core/watermark';
-import { toNodeError } from '../../shared/nodeErrors';
+import { errorItem, errorJson, toNodeError } from '../../shared/nodeErrors';
+import { tokenOfUpstreamGet } from '../../shared/upstreamGet';
 import type { WatermarkContext } from '../helpers/context';
-import { UnknownStreamError, errorJson } from '../helpers/context';
+import { UnknownStreamError } from '../helpers/context';
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Token From Get',
-		name: 'token',
-		// Not a secret: it only names the stream, generation and lease owner Get handed out, and it is set by an
-		// expression that a password mask would hide.
-		// eslint-disable-next-line n8n-nodes-base/node-param-type-options-password-missing
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: "e.g. {{ $('Get Watermark').first().json.token }}",
-		description: 'The "token" field of the Get output of this run. Set stores only if nobody rewound or took over the stream since.',
-		displayOptions: { show: { operation: ['set'] } },
-	},
 	{
 		displayName: 'Options',
 		name: 'setOptions',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		displayOptions: { show: { operation: ['set'] } },
 		options: [
@@ -88,6 +90,28 @@ export const description: INodeProperties[] = [
 			},
 		],
 	},
+	{
+		displayName: 'Advanced',
+		name: 'advanced',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		description: 'Internal wiring with Watermark Get; the default works',
+		displayOptions: { show: { operation: ['set'] } },
+		options: [
+			{
+				displayName: 'Token From Get',
+				name: 'fromGet',
+				type: 'string',
+				// Not a secret, but n8n's scanner wants every "token" masked; the mask does not hide the expression it is set by.
+				typeOptions: { password: true },
+				default: '',
+				placeholder: "e.g. {{ $('Get Watermark').first().json.token }}",
+				description:
+					'The "token" field of the Get output of this run. Empty: taken from the Watermark Get this node follows. Set stores only if nobody rewound or took over the stream since.',
+			},
+		],
+	},
 ];
 
 interface SetOptions {
@@ -96,6 +120,31 @@ interface SetOptions {
 	failedRows?: FailedRowsRule;
 	maxAttempts?: number;
 	failWhenParked?: boolean;
+}
+
+/** "Token From Get", or else the token of the Watermark Get this node follows. */
+function tokenText(context: IExecuteFunctions): string {
+	const given = String((context.getNodeParameter('advanced', 0, {}) as { fromGet?: unknown }).fromGet ?? '').trim();
+	if (given !== '') return given;
+	const upstream = tokenOfUpstreamGet(context);
+	if (upstream === undefined) throw new WatermarkTokenError('no Watermark Get runs before this node, and "Token From Get" is empty');
+	return upstream;
+}
+
+const LEASE_LOST_READ_AGAIN =
+	'Written to CRM by a run whose lease had ended before its Set; read again so that CRM surely holds the latest version';
+
+/**
+ * The rows this Set's items say were written, one per key: a run that lost its lease puts them in the retry list,
+ * so the next run reads them again. Without a lease guard on the write (the watermark kept in another database), a
+ * write could have landed after a newer one; reading them again puts the newest version back.
+ */
+function writtenRows(items: WrittenItem[]): Array<{ key: Record<string, unknown>; cursor: string | null }> {
+	const byKey = new Map<string, { key: Record<string, unknown>; cursor: string | null }>();
+	for (const { sync, status } of items) {
+		if (sync && status && isWritten(status)) byKey.set(retryKeyText(sync.key), { key: sync.key, cursor: sync.cursor ?? null });
+	}
+	return [...byKey.values()];
 }
 
 /** The rows read again from the retry list, and how they fared. */
@@ -115,13 +164,15 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 	const pairedItem = items.map((_, item) => ({ item }));
 	let failure: unknown;
 	try {
-		const token = decodeToken(String(this.getNodeParameter('token', 0) ?? ''));
+		const token = decodeToken(tokenText(this));
 		const options = this.getNodeParameter('setOptions', 0, {}) as SetOptions;
 		const written = items.map((item) => writtenItemOf(item.json));
 		const progress = furthestWrittenCursor(written, options.failedRows ?? 'park');
 		const changes = retryListChanges(written, progress, token.retryListInUse === true);
 		const rules = { maxAttempts: checkMaxAttempts(options.maxAttempts), releaseLeaseWhenParked: options.failWhenParked ?? true };
-		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress);
+		// A Set that fails the execution ends the run, so it gives the lease up.
+		const notTaken = firstRowNotTaken(written, progress);
+		const releaseLease = leaseGoesWithThisSet(options.releaseLease ?? true, progress) || notTaken !== undefined;
 		if (progress.stream !== undefined && progress.stream !== token.stream) {
 			throw new WrittenItemsError(`The rows are of stream "${progress.stream}", but the token from Get is for stream "${token.stream}"`);
 		}
@@ -135,6 +186,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			retry: changes.length > 0 ? { changes, rules } : undefined,
 		});
 		if (result.verdict === 'unknown stream') throw new UnknownStreamError(token.stream, await store.streamNames());
+		const readAgain = result.verdict === 'lease lost' ? await store.readAgain(token.stream, writtenRows(written), LEASE_LOST_READ_AGAIN) : 0;
 		const outcome = setOutcome(result.verdict, progress);
 		const moved = result.verdict === 'store';
 		const parked = result.retry?.newlyParked ?? [];
@@ -145,10 +197,10 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 			cursor: moved ? progress.cursor : (result.state?.cursor ?? result.previousCursor),
 			moved,
 			outcome,
-			message: explainSetOutcome(outcome, token.stream, progress, result.state?.leaseOwner),
+			message: explainSetOutcome(outcome, token.stream, progress, result.state?.leaseOwner, readAgain),
 			counts: { ...progress.counts },
-			// A Set that parks a row ends the run (it fails the execution), so no batch follows it.
-			hasMore: moved && progress.hasMore && !releasedForParked,
+			// A Set that fails the execution (a row parked, or rows CRM did not take) ends the run, so no batch follows it.
+			hasMore: moved && progress.hasMore && !releasedForParked && !notTaken,
 			firstFailure: progress.firstFailure ? { ...progress.firstFailure } : null,
 			leaseReleased: releasesLease(result.verdict, releaseLease || releasedForParked),
 			retried: retriedCounts(written),
@@ -158,15 +210,19 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				parked: parked.map((entry) => ({ ...dueRetryOf(entry) })),
 			},
 		};
-		if (!releasedForParked) return [{ json, pairedItem }];
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
-		const parkedError = new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE });
-		if (!this.continueOnFail()) throw parkedError;
-		return [{ json: { ...json, ...errorJson(parkedError) }, pairedItem }];
+		const stop = notTaken
+			? new NodeOperationError(this.getNode(), rowsNotTakenMessage(token.stream, notTaken), { description: ROWS_NOT_TAKEN_ADVICE })
+			: releasedForParked
+				? new NodeOperationError(this.getNode(), parkedRowsMessage(token.stream, parked.map(dueRetryOf)), { description: PARKED_ROWS_ADVICE })
+				: undefined;
+		if (!stop) return [{ json, pairedItem }];
+		if (!this.continueOnFail()) throw stop;
+		return [errorItem(this, stop, pairedItem, { ...json, ...errorJson(stop) })];
 	} catch (error) {
 		failure = error;
 	}
 	const nodeError = toNodeError(this.getNode(), failure, { doing: 'storing the watermark' });
 	if (!this.continueOnFail()) throw nodeError;
-	return [{ json: errorJson(nodeError), pairedItem }];
+	return [errorItem(this, nodeError, pairedItem)];
 }

@@ -1,9 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
-import { toNodeError } from '../../shared/nodeErrors';
+import { errorItem, toNodeError } from '../../shared/nodeErrors';
 import { connect } from '../../shared/transport/connect';
 import type { AuditInfo, WatermarkStore, WatermarkTables } from '../stores/watermarkStore';
 import { DEFAULT_WATERMARK_TABLES, watermarkStoreSeam } from '../stores/watermarkStore';
@@ -60,12 +60,8 @@ export async function forEachItem(
 		}
 		const nodeError = toNodeError(context.getNode(), failure, { itemIndex, doing: doing(itemIndex) });
 		if (!context.continueOnFail()) throw nodeError;
-		onFailure({ json: errorJson(nodeError), pairedItem: { item: itemIndex } });
+		onFailure(errorItem(context, nodeError, { item: itemIndex }));
 	}
-}
-
-export function errorJson(error: { message: string; description?: string | null }): IDataObject {
-	return { error: error.message, ...(error.description ? { errorDescription: error.description } : {}) };
 }
 
 /** Stream names are kept in nvarchar(200) columns. */

@@ -9,7 +9,9 @@ import type { CursorLocation } from '../../shared/core/watermarkLocation';
 import {
 	CursorLocationError,
 	comparableStoredValue,
+	cursorBesidePair,
 	cursorOfStoredValue,
+	exactBesidePair,
 	describeLocation,
 	parseLocation,
 	serializeLocation,
@@ -53,6 +55,7 @@ import {
 	entryInEffectSql,
 	historySql,
 	packageLocationSql,
+	readAgainSql,
 	readLocationSql,
 	readStateSql,
 	replaceSql,
@@ -169,7 +172,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const location = parseLocation((row.cursorLocation as string | null) ?? null);
 		return {
 			stream: String(row.stream),
-			cursor: cursorOfStoredValue((row.storedValue as string | null) ?? null, location, (row.cursorKind as CursorKind | null) ?? null),
+			cursor: cursorBesidePair((row.storedValue as string | null) ?? null, location, (row.cursorKind as CursorKind | null) ?? null, (row.exactCursor as string | null) ?? null),
 			generation: Number(row.generation),
 			rewoundAtGeneration: Number(row.rewoundAtGeneration),
 			timeZone: String(row.timeZone),
@@ -269,6 +272,8 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				text('newCursorText', move === undefined ? null : storedCursorOf(move.to, recorded)),
 				ascii('newKind', move === undefined ? null : kindOf(move.to), 20),
 				bit('allowBackwards', request.allowBackwards),
+				bit('keepsExact', recorded.kind === 'dateAndTimeColumns'),
+				text('exactCursor', move === undefined ? null : exactBesidePair(move.to, recorded)),
 				bit('releaseLease', request.releaseLease),
 				...auditParameters(request.audit),
 				...location.parameters,
@@ -327,6 +332,8 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				text('newCursorText', storedCursorOf(request.cursor, recorded)),
 				ascii('newKind', kindOf(request.cursor), 20),
 				ascii('action', request.action, 20),
+				bit('keepsExact', recorded.kind === 'dateAndTimeColumns'),
+				text('exactCursor', null),
 				text('reason', request.reason, 1000),
 				...auditParameters(request.audit),
 				...location.parameters,
@@ -464,5 +471,19 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			});
 		}
 		return { now: utcIso(clock[0]?.now) as string, streams };
+	}
+
+	async readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number> {
+		if (rows.length === 0) return 0;
+		const table = await this.ensureRetryTable();
+		const result = await this.transport.execute({
+			text: readAgainSql(table),
+			parameters: [
+				text('stream', stream, 200),
+				text('keys', retryChangesXml(rows.map((row) => ({ keyText: retryKeyText(row.key), cursor: row.cursor })))),
+				text('reason', reason),
+			],
+		});
+		return Number(result.recordsets[0]?.[0]?.added ?? 0);
 	}
 }

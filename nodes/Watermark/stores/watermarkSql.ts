@@ -4,7 +4,10 @@
  */
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { displayQualifiedName, quoteIdentifier, quoteQualifiedName } from '../../shared/core/identifiers';
-import { MAX_RETRY_KEYS_PER_RUN, retryTableOf } from '../../shared/core/retryList';
+import { conditionSql, decidesSql, decisionSql } from '../../shared/core/decisionTable';
+import { MAX_RETRY_KEYS_PER_RUN, PARKS_THE_ENTRY, RETRY_ACTIONS, retryTableOf } from '../../shared/core/retryList';
+import type { CommitFact } from '../../shared/core/watermark';
+import { COMMIT_VERDICTS } from '../../shared/core/watermark';
 import type { WatermarkTables } from './watermarkStore';
 
 export interface ColumnSpec {
@@ -178,6 +181,12 @@ export interface LocationSql {
 	cursorTextOf(valueVariable: string): string;
 }
 
+/**
+ * For a cursor kept in a date + time pair (@keepsExact = 1), the exact cursor is kept beside it in the package's own
+ * cursor column (cursorBesidePair in watermarkLocation.ts): Set puts the exact cursor there, Rewind and Undo clear it.
+ */
+const EXACT_BESIDE_PAIR = '[CursorText] = CASE WHEN @keepsExact = 1 THEN @exactCursor ELSE [CursorText] END';
+
 /** Holds the row read until the transaction ends, so nothing changes between the compare and the set. */
 const LOCKING_READ = ' WITH (UPDLOCK, HOLDLOCK)';
 
@@ -189,7 +198,7 @@ DECLARE @stored nvarchar(max), @kind varchar(20);`;
 export const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
        w.[RewoundAtGeneration] AS rewoundAtGeneration, w.[TimeZone] AS timeZone, w.[LeaseOwner] AS leaseOwner,
        CONVERT(varchar(23), w.[LeaseExpiresAt], 126) AS leaseExpiresAt, CONVERT(varchar(23), w.[CursorChangedAt], 126) AS cursorChangedAt,
-       w.[CursorLocation] AS cursorLocation`;
+       w.[CursorLocation] AS cursorLocation, w.[CursorText] AS exactCursor`;
 
 const HISTORY_INSERT = (history: QualifiedName) =>
 	`INSERT INTO ${quoteQualifiedName(history)} ([Stream], [OldCursor], [NewCursor], [ChangedAt], [WorkflowId], [ExecutionId], [Action], [Reason])`;
@@ -258,6 +267,21 @@ WHERE w.[Stream] = @stream;
 ${retry}`;
 }
 
+/** The T-SQL of each fact decideCommit looks at, in commitSql. */
+export const COMMIT_OPERANDS: Record<CommitFact, string> = {
+	streamRow: '@generation',
+	leaseOwner: '@leaseOwner',
+	tokenOwner: '@tokenOwner',
+	leaseExpiresAt: '@leaseExpiresAt',
+	now: '@now',
+	hasNewCursor: '@hasNewCursor',
+	allowBackwards: '@allowBackwards',
+	rewoundAtGeneration: '@rewoundAt',
+	tokenGeneration: '@tokenGeneration',
+	storedCursor: '@comparable',
+	batchStart: '@batchStart',
+};
+
 /**
  * Set in one round trip and one transaction: the compare-and-set of decideCommit (nodes/shared/core/watermark.ts)
  * stated in T-SQL, the write, the history row, and the lease release or renewal of releasesLease / renewsLease. Stored cursors are compared
@@ -268,26 +292,20 @@ export function commitSql(tables: WatermarkTables, location: LocationSql, retry?
 	const retryPart = retry ? `\n${retryChangesSql(retry)}` : '';
 	const releaseForParked = retry ? ` OR (@releaseWhenParked = 1 AND @verdict IN ('store', 'nothing to store') AND ${PARKED_NOW})` : '';
 	return `${PRELUDE}
-DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @verdict varchar(40), @previous nvarchar(max), @comparable nvarchar(max);
+DECLARE @generation bigint, @rewoundAt bigint, @leaseOwner nvarchar(200), @leaseExpiresAt datetime2(3), @verdict varchar(40), @previous nvarchar(max), @comparable nvarchar(max);
 BEGIN TRANSACTION;
-SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @kind = [CursorKind]
+SELECT @generation = [Generation], @rewoundAt = [RewoundAtGeneration], @leaseOwner = [LeaseOwner], @leaseExpiresAt = [LeaseExpiresAt], @kind = [CursorKind]
 FROM ${state} WITH (UPDLOCK, HOLDLOCK) WHERE [Stream] = @stream;
 ${location.read(LOCKING_READ)}
 SET @previous = @stored;
 -- comparableStoredValue (watermarkLocation.ts): the two local-time kinds compare as one.
 SET @comparable = CASE WHEN LEFT(@stored, 22) COLLATE Latin1_General_BIN2 = N'{"kind":"dateAndTime",'
 	THEN N'{"kind":"datetime",' + SUBSTRING(@stored, 23, 2147483647) ELSE @stored END;
-SET @verdict = CASE
-	WHEN @generation IS NULL THEN 'unknown stream'
-	WHEN @leaseOwner IS NULL OR @leaseOwner COLLATE Latin1_General_BIN2 <> @tokenOwner THEN 'lease lost'
-	WHEN @hasNewCursor = 0 THEN 'nothing to store'
-	WHEN @allowBackwards = 0 AND @rewoundAt > @tokenGeneration THEN 'rewound meanwhile'
-	WHEN @allowBackwards = 0 AND NOT (@comparable COLLATE Latin1_General_BIN2 = @batchStart OR (@comparable IS NULL AND @batchStart IS NULL)) THEN 'not where the batch started'
-	ELSE 'store' END;
+SET @verdict = ${decisionSql(COMMIT_VERDICTS, COMMIT_OPERANDS)};
 IF @verdict = 'store'
 BEGIN
 	${location.write('@newValue')}
-	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now WHERE [Stream] = @stream;
+	UPDATE ${state} SET [Generation] = [Generation] + 1, [CursorKind] = @newKind, [CursorChangedAt] = @now, ${EXACT_BESIDE_PAIR} WHERE [Stream] = @stream;
 	SET @stored = @newValue;
 	${HISTORY_INSERT(tables.history)}
 	VALUES (@stream, ${location.cursorTextOf('@previous')}, @newCursorText, @now, @workflowId, @executionId, 'set', NULL);
@@ -314,7 +332,7 @@ IF @generation = @expectedGeneration
 BEGIN
 	${location.write('@newValue')}
 	UPDATE ${state} SET [Generation] = [Generation] + 1, [RewoundAtGeneration] = [Generation] + 1,
-	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now
+	       [CursorKind] = ISNULL(@newKind, [CursorKind]), [CursorChangedAt] = @now, ${EXACT_BESIDE_PAIR}
 	WHERE [Stream] = @stream;
 	SET @stored = @newValue;
 	SET @replaced = 1;
@@ -426,6 +444,8 @@ END;`;
 function retryChangesSql(retry: QualifiedName): string {
 	const table = quoteQualifiedName(retry);
 	const sameKey = (alias: string) => `c.KeyText COLLATE Latin1_General_BIN2 = ${alias}.[KeyText]`;
+	// In the DELETE and the UPDATE, the key is matched against the listed row already.
+	const listedRow = { written: 'c.Written', listed: '1' };
 	return `DECLARE @touched TABLE (KeyText nvarchar(max), CursorText nvarchar(max), Attempts int, LastError nvarchar(max),
 	FirstFailedAt datetime2(3), LastTriedAt datetime2(3), WasParked bit, IsParked bit);
 DECLARE @retryRemoved int = 0;
@@ -437,21 +457,23 @@ BEGIN
 	SELECT x.value('@k', 'nvarchar(max)'), x.value('@w', 'bit'), x.value('@cur', 'nvarchar(max)'), x.value('@e', 'nvarchar(max)')
 	FROM @changesXml.nodes('/c') AS n(x);
 	DELETE r FROM ${table} r WITH (UPDLOCK, HOLDLOCK)
-	WHERE r.[Stream] = @stream AND EXISTS (SELECT 1 FROM @changes c WHERE c.Written = 1 AND ${sameKey('r')});
+	WHERE r.[Stream] = @stream AND EXISTS (SELECT 1 FROM @changes c WHERE ${sameKey('r')} AND ${decidesSql(RETRY_ACTIONS, 'leave', listedRow)});
 	SET @retryRemoved = @@ROWCOUNT;
 	UPDATE r SET [Attempts] = r.[Attempts] + 1, [LastError] = c.ErrorText, [LastTriedAt] = @now,
 	       [CursorText] = ISNULL(c.CursorText, r.[CursorText]),
-	       [Parked] = CASE WHEN r.[Parked] = 1 OR r.[Attempts] + 1 >= @maxAttempts THEN 1 ELSE 0 END
+	       [Parked] = CASE WHEN ${conditionSql(PARKS_THE_ENTRY, { wasParked: 'r.[Parked]', attemptsAfter: 'r.[Attempts] + 1', maxAttempts: '@maxAttempts' })} THEN 1 ELSE 0 END
 	OUTPUT inserted.[KeyText], inserted.[CursorText], inserted.[Attempts], inserted.[LastError], inserted.[FirstFailedAt], inserted.[LastTriedAt], deleted.[Parked], inserted.[Parked]
 	INTO @touched
-	FROM ${table} r WITH (UPDLOCK, HOLDLOCK) JOIN @changes c ON c.Written = 0 AND ${sameKey('r')}
+	FROM ${table} r WITH (UPDLOCK, HOLDLOCK) JOIN @changes c ON ${sameKey('r')} AND ${decidesSql(RETRY_ACTIONS, 'count another attempt', listedRow)}
 	WHERE r.[Stream] = @stream;
 	INSERT INTO ${table} ([Stream], [KeyText], [CursorText], [Attempts], [LastError], [FirstFailedAt], [LastTriedAt], [Parked])
 	OUTPUT inserted.[KeyText], inserted.[CursorText], inserted.[Attempts], inserted.[LastError], inserted.[FirstFailedAt], inserted.[LastTriedAt], CONVERT(bit, 0), inserted.[Parked]
 	INTO @touched
-	SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now, CASE WHEN @maxAttempts <= 1 THEN 1 ELSE 0 END
+	SELECT @stream, c.KeyText, c.CursorText, 1, c.ErrorText, @now, @now,
+	       CASE WHEN ${conditionSql(PARKS_THE_ENTRY, { wasParked: 'CONVERT(bit, 0)', attemptsAfter: '1', maxAttempts: '@maxAttempts' })} THEN 1 ELSE 0 END
 	FROM @changes c
-	WHERE c.Written = 0 AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')});
+	CROSS APPLY (SELECT CASE WHEN EXISTS (SELECT 1 FROM ${table} r WHERE r.[Stream] = @stream AND ${sameKey('r')}) THEN 1 ELSE 0 END AS Listed) AS l
+	WHERE ${decidesSql(RETRY_ACTIONS, 'enter', { written: 'c.Written', listed: 'l.Listed' })};
 END;`;
 }
 
@@ -495,6 +517,24 @@ BEGIN
 END;
 COMMIT TRANSACTION;
 SELECT @changed AS changed;`;
+}
+
+/**
+ * WatermarkStore.readAgain: the keys in @keys (XML <c k="…" cur="…"/>…) not yet in the stream's list come in with 0
+ * attempts and @reason as their last error. Answers how many were added.
+ */
+export function readAgainSql(retry: QualifiedName): string {
+	const table = quoteQualifiedName(retry);
+	return `SET NOCOUNT ON;
+SET XACT_ABORT ON;
+DECLARE @keysXml xml = CONVERT(xml, @keys);
+DECLARE @now datetime2(3) = SYSUTCDATETIME(), @added int;
+INSERT INTO ${table} ([Stream], [KeyText], [CursorText], [Attempts], [LastError], [FirstFailedAt], [LastTriedAt], [Parked])
+SELECT @stream, c.KeyText, c.CursorText, 0, @reason, @now, @now, 0
+FROM (SELECT x.value('@k', 'nvarchar(max)') AS KeyText, x.value('@cur', 'nvarchar(max)') AS CursorText FROM @keysXml.nodes('/c') AS n(x)) AS c
+WHERE NOT EXISTS (SELECT 1 FROM ${table} r WITH (UPDLOCK, HOLDLOCK) WHERE r.[Stream] = @stream AND c.KeyText COLLATE Latin1_General_BIN2 = r.[KeyText]);
+SET @added = @@ROWCOUNT;
+SELECT @added AS added;`;
 }
 
 /** Characters XML 1.0 cannot carry at all; replaced, since an error text is only for people to read. */

@@ -102,7 +102,8 @@ export interface ReplaceRequest {
 	/** Compare-and-set: replaced only if the stream is still at this generation. */
 	expectedGeneration: number;
 	cursor: string | null;
-	action: 'rewind' | 'undo';
+	/** 'repair': a readable cursor edited by hand, stored again in this package's form (see normalisedCursor). */
+	action: 'rewind' | 'undo' | 'repair';
 	reason: string;
 	audit: AuditInfo;
 }
@@ -151,6 +152,11 @@ export interface WatermarkStore {
 	 * or taken off the list. Returns how many entries changed.
 	 */
 	changeRetryEntries(stream: string, keys: Array<Record<string, unknown>> | undefined, action: 'retryAgain' | 'remove'): Promise<number>;
+	/**
+	 * Puts keys a run wrote after it lost its lease into the retry list (0 attempts, `reason` as the last error), unless
+	 * listed already, so the next run reads their current rows again. Returns how many were added.
+	 */
+	readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number>;
 	/** Keeps the stream's latest run start or finish (with its summary), replacing the one before. */
 	recordRun(request: RunEventRequest): Promise<void>;
 	/**

@@ -9,7 +9,9 @@ import type { Cursor } from './cursor';
 import { quoteIdentifier, quoteQualifiedName, displayQualifiedName } from './identifiers';
 import type { FilterOperator, ResolvedMarker, SourcePlan } from './markers';
 import { ChangeSourceError, isBinary, isLocalTimeMarker, isTemporal, typeOf } from './markers';
-import { sqlTypeText } from './sqlTypes';
+import type { Condition, OrderingTerm, Position } from './ordering';
+import { beyond, conditionSql, orderBySql } from './ordering';
+import { collationOf, column, exactFromText, isExactNumber, keyTerm, markerApplySql, markerTerms, markerTextSql, usesIsoStyle } from './sourceOrder';
 import { localUpperBound } from './timeZone';
 import type { ChangeOperation } from './syncItem';
 import type { SqlParameter, SqlRequest, SqlResult, SqlRow } from '../transport/types';
@@ -109,13 +111,41 @@ export function changesAskedFrom(cursor: Cursor): bigint | undefined {
 	return undefined;
 }
 
-/** For answers only something other than SQL Server 2016 or later would give. Nothing was read. */
+/**
+ * The Change Tracking version a read from `after` asks CHANGETABLE(CHANGES …) from: the version before the
+ * cursor's, or during (and at the start of) the full read the version it is anchored at.
+ */
+export function changeTrackingAskedFrom(after: Cursor, window: ReadWindow): bigint {
+	return changesAskedFrom(after) ?? BigInt(window.snapshotVersion as string);
+}
+
+/**
+ * Refuses a read whose changes Change Tracking no longer holds (cleaned up after the retention period): checked
+ * when the window opens and again, in the same request, after every CHANGETABLE read, since a cleanup between the
+ * check and the read would make the read miss changes without an error (Microsoft documents this race).
+ */
+export function checkChangesStillHeld(plan: SourcePlan, askedFrom: bigint | undefined, minValidVersion: string | null | undefined): void {
+	const table = displayQualifiedName(plan.table.name);
+	if (minValidVersion === null || minValidVersion === undefined) {
+		throw new ChangeSourceError(
+			`Change Tracking gives no version for ${table}: it is not enabled on the database or the table, or this login lacks VIEW CHANGE TRACKING on it`,
+			`Ask the database administrator to check Change Tracking on ${table} and to GRANT VIEW CHANGE TRACKING ON ${table} to the login of the Contracting credential.`,
+		);
+	}
+	if (askedFrom !== undefined && askedFrom < BigInt(minValidVersion)) {
+		throw new ChangeSourceError(
+			`Change Tracking on ${table} no longer holds the changes after version ${askedFrom} (the oldest it holds starts at ${minValidVersion}): they were cleaned up after the retention period, so changes since the watermark cannot be listed`,
+			`${restartAdvice} To avoid this, run the sync more often than the Change Tracking retention period, or raise CHANGE_RETENTION on the database.`,
+		);
+	}
+}
+
+/** For answers only something other than SQL Server (2012 or later) would give. Nothing was read. */
 const NOT_SQL_SERVER_ADVICE =
-	'Check that the Contracting credential points at SQL Server 2016 or later itself (not a proxy or another database engine), then run again. Nothing was read.';
+	'Check that the Contracting credential points at SQL Server 2012 or later itself (not a proxy or another database engine), then run again. Nothing was read.';
 
 /** Fixes the read window from the server's facts, and refuses a Change Tracking cursor the server has forgotten. */
 export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Cursor): ReadWindow {
-	const table = displayQualifiedName(plan.table.name);
 	switch (plan.marker.kind) {
 		case 'datetime':
 		case 'dateAndTime':
@@ -125,127 +155,15 @@ export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Curso
 			if (!facts.minActiveRowversion) throw new ChangeSourceError('SQL Server did not return MIN_ACTIVE_ROWVERSION()', NOT_SQL_SERVER_ADVICE);
 			return { upperBound: facts.minActiveRowversion };
 		case 'changeTracking': {
-			if (!facts.currentVersion || !facts.minValidVersion) {
-				throw new ChangeSourceError(
-					`Change Tracking gives no version for ${table}: it is not enabled on the database or the table, or this login lacks VIEW CHANGE TRACKING on it`,
-					`Ask the database administrator to check Change Tracking on ${table} and to GRANT VIEW CHANGE TRACKING ON ${table} to the login of the Contracting credential.`,
-				);
-			}
-			const askedFrom = changesAskedFrom(from);
-			if (askedFrom !== undefined && askedFrom < BigInt(facts.minValidVersion)) {
-				throw new ChangeSourceError(
-					`Change Tracking on ${table} no longer holds the changes after version ${askedFrom} (the oldest it holds starts at ${facts.minValidVersion}): they were cleaned up after the retention period, so changes since the watermark cannot be listed`,
-					`${restartAdvice} To avoid this, run the sync more often than the Change Tracking retention period, or raise CHANGE_RETENTION on the database.`,
-				);
-			}
-			return { upperBound: facts.currentVersion, snapshotVersion: facts.currentVersion };
+			// Without a current version Change Tracking is off (or hidden from this login), whatever the minimum says.
+			checkChangesStillHeld(plan, changesAskedFrom(from), facts.currentVersion ? facts.minValidVersion : null);
+			return { upperBound: facts.currentVersion as string, snapshotVersion: facts.currentVersion as string };
 		}
 	}
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // SQL text
-
-/** One position of a keyset tuple: the column side and the parameter side, both T-SQL expressions. */
-interface Term {
-	column: string;
-	value: string;
-}
-
-/** (c1, c2, …) > (v1, v2, …) expanded, since T-SQL has no row-value comparison; `orEqual` adds the equal tuple. */
-export function tupleComparison(terms: Term[], direction: '>' | '<', orEqual: boolean): string {
-	const branches = terms.map((term, index) =>
-		[...terms.slice(0, index).map((before) => `${before.column} = ${before.value}`), `${term.column} ${direction} ${term.value}`].join(' AND '),
-	);
-	if (orEqual) branches.push(terms.map((term) => `${term.column} = ${term.value}`).join(' AND '));
-	return branches.length === 1 ? branches[0] : `(${branches.map((branch) => `(${branch})`).join(' OR ')})`;
-}
-
-const column = (alias: string, catalogColumn: CatalogColumn) => `${alias}.${quoteIdentifier(catalogColumn.name)}`;
-
-/** The local date-time text of a varchar parameter, as datetime2(7). */
-const localDateTimeOf = (parameter: string) => `CONVERT(datetime2(7), ${parameter}, 126)`;
-
-/** The marker's columns in order (what ORDER BY and the tuple comparisons use), with the value each takes from a cursor text. */
-function markerTerms(marker: ResolvedMarker, parameter: string): Term[] {
-	switch (marker.kind) {
-		case 'datetime': {
-			// datetime and smalldatetime cannot read 7 fractional digits from text: go through datetime2(7)
-			// (rounding to the nearest value the column can hold, which leaves no value of the column between).
-			const value =
-				marker.type.name === 'datetime2'
-					? `CONVERT(${sqlTypeText(marker.type)}, ${parameter}, 126)`
-					: `CONVERT(${sqlTypeText(marker.type)}, ${localDateTimeOf(parameter)})`;
-			return [{ column: column('src', marker.column), value }];
-		}
-		case 'dateAndTime': {
-			const local = localDateTimeOf(parameter);
-			const date = marker.date;
-			const dateTerm: Term =
-				date.encoding === 'yyyymmdd'
-					? { column: column('src', date.column), value: `CONVERT(int, CONVERT(char(8), ${local}, 112))` }
-					: date.encoding === 'date'
-						? { column: column('src', date.column), value: `CONVERT(date, ${local})` }
-						: { column: `CONVERT(date, ${column('src', date.column)})`, value: `CONVERT(date, ${local})` };
-			const time = marker.time;
-			const timeTerm: Term =
-				time.encoding === 'time'
-					? { column: `ISNULL(${column('src', time.column)}, '00:00:00')`, value: `CONVERT(time(${time.scale}), ${local})` }
-					: time.encoding === 'hhmmss'
-						? {
-								column: `ISNULL(${column('src', time.column)}, 0)`,
-								value: `(DATEPART(hour, ${local}) * 10000 + DATEPART(minute, ${local}) * 100 + DATEPART(second, ${local}))`,
-							}
-						: { column: `ISNULL(${column('src', time.column)}, 0)`, value: `(DATEPART(hour, ${local}) * 100 + DATEPART(minute, ${local}))` };
-			return [dateTerm, timeTerm];
-		}
-		case 'rowversion':
-			return [{ column: column('src', marker.column), value: `CONVERT(binary(8), ${parameter}, 1)` }];
-		case 'changeTracking':
-			return [{ column: 'ct.SYS_CHANGE_VERSION', value: `CONVERT(bigint, ${parameter})` }];
-	}
-}
-
-/** The marker as the exact text the cursor carries: CONVERT(varchar(33), m, 126); NULL when the marker is NULL. */
-function markerTextExpression(marker: ResolvedMarker): string {
-	switch (marker.kind) {
-		case 'datetime':
-			return `CONVERT(varchar(33), ${column('src', marker.column)}, 126)`;
-		case 'dateAndTime': {
-			const d = column('src', marker.date.column);
-			const t = column('src', marker.time.column);
-			const asDate =
-				marker.date.encoding === 'yyyymmdd' ? `DATEFROMPARTS(${d} / 10000, ${d} / 100 % 100, ${d} % 100)` : `CONVERT(date, ${d})`;
-			const asTime =
-				marker.time.encoding === 'time'
-					? `CONVERT(time(7), ISNULL(${t}, '00:00:00'))`
-					: marker.time.encoding === 'hhmmss'
-						? `TIMEFROMPARTS(ISNULL(${t}, 0) / 10000, ISNULL(${t}, 0) / 100 % 100, ISNULL(${t}, 0) % 100, 0, 0)`
-						: `TIMEFROMPARTS(ISNULL(${t}, 0) / 100, ISNULL(${t}, 0) % 100, 0, 0, 0)`;
-			return `CONVERT(varchar(33), DATEADD(day, DATEDIFF(day, CONVERT(date, '19000101'), ${asDate}), CONVERT(datetime2(7), ${asTime})), 126)`;
-		}
-		case 'rowversion':
-			return `CONVERT(varchar(18), ${column('src', marker.column)}, 1)`;
-		case 'changeTracking':
-			return 'CONVERT(varchar(20), ct.SYS_CHANGE_VERSION)';
-	}
-}
-
-/** The column whose NULL makes the marker NULL (for a date + time pair: the date; a NULL time counts as 00:00). */
-function markerNullColumn(marker: ResolvedMarker): string | undefined {
-	switch (marker.kind) {
-		case 'datetime':
-		case 'rowversion':
-			return column('src', marker.column);
-		case 'dateAndTime':
-			return column('src', marker.date.column);
-		case 'changeTracking':
-			return undefined;
-	}
-}
-
-/** Date and date-time types take style 126 (ISO 8601); time's default style is already ISO (hh:mm:ss.fffffff). */
-const usesIsoStyle = (catalogColumn: CatalogColumn) => isTemporal(catalogColumn) && typeOf(catalogColumn) !== 'time';
 
 /** A column as text that converts back exactly: date-times in style 126, binary as 0x…, the rest in the default style. */
 function keyTextExpression(key: CatalogColumn, alias: string): string {
@@ -254,28 +172,13 @@ function keyTextExpression(key: CatalogColumn, alias: string): string {
 	return `CONVERT(nvarchar(4000), ${column(alias, key)})`;
 }
 
-/**
- * T-SQL turning a text parameter back into a date, time or binary column's own type without losing a digit:
- * date and date-time by style 126, time by its default (already ISO) style, binary from 0x… by style 1.
- * Undefined for the other types, whose values travel as parameters of the column's own type or are CONVERTed plainly.
- */
-export function exactFromText(catalogColumn: CatalogColumn, parameter: string): string | undefined {
-	const type = sqlTypeText(catalogColumn.sqlType ?? { name: 'nvarchar', length: 4000 });
-	if (usesIsoStyle(catalogColumn)) return `CONVERT(${type}, ${parameter}, 126)`;
-	if (isTemporal(catalogColumn)) return `CONVERT(${type}, ${parameter})`;
-	if (isBinary(catalogColumn)) return `CONVERT(${type}, ${parameter}, 1)`;
-	return undefined;
-}
-
-function keyValueExpression(key: CatalogColumn, parameter: string): string {
-	return exactFromText(key, parameter) ?? `CONVERT(${sqlTypeText(key.sqlType ?? { name: 'nvarchar', length: 4000 })}, ${parameter})`;
-}
-
-/** How a column is output: date-times as SQL Server's exact ISO text (never a shifted JavaScript Date), binary as 0x…. */
+/** How a column is output: date-times as SQL Server's exact ISO text (never a shifted JavaScript Date), decimals as exact text, binary as 0x…. */
 function outputExpression(outputColumn: CatalogColumn, alias: string): string {
 	const source = column(alias, outputColumn);
 	if (usesIsoStyle(outputColumn)) return `CONVERT(varchar(34), ${source}, 126)`;
 	if (isTemporal(outputColumn)) return `CONVERT(varchar(16), ${source})`;
+	// Exact text, as for date-times: a JavaScript number keeps 15-16 significant digits, decimal(38) has 38. money: style 2, four decimals.
+	if (isExactNumber(outputColumn)) return typeOf(outputColumn).endsWith('money') ? `CONVERT(varchar(30), ${source}, 2)` : `CONVERT(varchar(41), ${source})`;
 	if (isBinary(outputColumn)) return `CONVERT(varchar(max), ${source}, 1)`;
 	if (typeOf(outputColumn) === 'xml') return `CONVERT(nvarchar(max), ${source})`;
 	return source;
@@ -299,17 +202,41 @@ function filterConditions(plan: SourcePlan, parameters: SqlParameter[]): string[
 		const name = `f${index}`;
 		const parameter = filter.parameter as NonNullable<typeof filter.parameter>;
 		parameters.push(param(name, parameter.type, parameter.value));
-		// Only date and time values travel as text; a binary value already is a parameter of the column's type.
-		const value = (isTemporal(filter.column) ? exactFromText(filter.column, `@${name}`) : undefined) ?? `@${name}`;
+		// Date, time and exact-number values travel as text; a binary value already is a parameter of the column's type.
+		const value = (isTemporal(filter.column) || isExactNumber(filter.column) ? exactFromText(filter.column, `@${name}`) : undefined) ?? `@${name}`;
 		return `${target} ${OPERATORS[filter.operator]} ${value}`;
 	});
 }
 
-function keyTerms(plan: SourcePlan, alias: string, cursor: Cursor, parameters: SqlParameter[]): Term[] {
-	return plan.keys.map((key, index) => {
-		parameters.push(param(`k${index}`, { name: 'nvarchar', length: 4000 }, (cursor.key as string[])[index]));
-		return { column: column(alias, key), value: keyValueExpression(key, `@k${index}`) };
-	});
+/** The parameters of a cursor's key, one nvarchar text per key column, and where each ordering term reads from. */
+function keyPosition(after: Cursor, parameters: SqlParameter[]): Position {
+	const texts = after.key as string[];
+	texts.forEach((text, index) => parameters.push(param(`k${index}`, { name: 'nvarchar', length: 4000 }, text)));
+	return { texts, parameters: texts.map((_, index) => `@k${index}`) };
+}
+
+/** A position on the marker's terms: every term reads the one marker text (or is NULL there). */
+function markerPosition(terms: OrderingTerm[], text: string | null, parameter: string): Position {
+	return { texts: terms.map(() => text), parameters: terms.map(() => parameter) };
+}
+
+const joinPositions = (first: Position, second: Position): Position => ({
+	texts: [...first.texts, ...second.texts],
+	parameters: [...first.parameters, ...second.parameters],
+});
+
+/** The order a keyset read (date-time, date + time, rowversion) walks rows in: the marker's terms, then the key. */
+export function keysetOrder(plan: SourcePlan): { marker: OrderingTerm[]; all: OrderingTerm[] } {
+	const marker = markerTerms(plan.marker);
+	return { marker, all: [...marker, ...plan.keys.map((key) => keyTerm(key, 'src'))] };
+}
+
+/** The order of a Change Tracking read: the full read by key, the changes by (version, key). */
+export function changeTrackingOrder(plan: SourcePlan): { fullRead: OrderingTerm[]; changes: OrderingTerm[] } {
+	return {
+		fullRead: plan.keys.map((key) => keyTerm(key, 'src')),
+		changes: [...markerTerms(plan.marker), ...plan.keys.map((key) => keyTerm(key, 'ct'))],
+	};
 }
 
 export function selectList(plan: SourcePlan, keyAliasSource: (key: CatalogColumn) => string, extra: string[]): string {
@@ -330,44 +257,55 @@ export function checkNoAliasClash(plan: SourcePlan): void {
 	}
 }
 
+export interface KeysetConditions {
+	/** Conditions on the ordering terms: below the window's bound, and the NULL-marker rule. */
+	window: Condition[];
+	/** Implied by `after`; spelled out so SQL Server can seek an index on the marker instead of scanning. */
+	seek: string[];
+	/** Strictly after the cursor's (marker, key); absent from the beginning. */
+	after?: Condition;
+}
+
 /**
- * Which rows a keyset read sends after the cursor: marker below the window's bound, after (marker, key), the
- * NULL-marker rule and the filter. The date-time, date + time and rowversion kinds; the read and the count share it.
+ * Which rows a keyset read sends after the cursor, on the ordering terms: marker below the window's bound, the
+ * NULL-marker rule, strictly after the cursor's (marker, key). The read, the count and the in-memory twin share it.
  */
-function keysetConditions(plan: SourcePlan, window: ReadWindow, after: Cursor, parameters: SqlParameter[]): string[] {
-	const marker = plan.marker;
-	const nullColumn = markerNullColumn(marker) as string;
-	const conditions = filterConditions(plan, parameters);
-
+export function keysetConditions(plan: SourcePlan, window: ReadWindow, after: Cursor, parameters: SqlParameter[]): KeysetConditions {
+	const order = keysetOrder(plan);
+	const first = order.marker[0];
 	parameters.push(param('upperBound', { name: 'varchar', length: 34 }, window.upperBound));
-	conditions.push(`(${nullColumn} IS NULL OR ${tupleComparison(markerTerms(marker, '@upperBound'), '<', false)})`);
-	if (plan.nullMarkers === 'never') conditions.push(`${nullColumn} IS NOT NULL`);
-
-	if (after.marker === null && after.key !== null) {
-		conditions.push(`(${nullColumn} IS NOT NULL OR ${tupleComparison(keyTerms(plan, 'src', after, parameters), '>', false)})`);
-	} else if (after.marker !== null) {
+	const conditions: KeysetConditions = {
+		window: [{ kind: 'or', of: [{ kind: 'isNull', term: first }, beyond(order.marker, markerPosition(order.marker, window.upperBound, '@upperBound'), '<')] }],
+		seek: [],
+	};
+	if (plan.nullMarkers === 'never') conditions.window.push({ kind: 'isNotNull', term: first });
+	if (after.marker !== null) {
 		parameters.push(param('m', { name: 'varchar', length: 34 }, after.marker));
-		const terms = markerTerms(marker, '@m');
-		// Implied by the tuple comparison; spelled out so SQL Server can seek an index on the marker instead of scanning.
-		conditions.push(`${terms[0].column} >= ${terms[0].value}`);
-		conditions.push(
-			after.key === null
-				? tupleComparison(terms, '>', true)
-				: tupleComparison([...terms, ...keyTerms(plan, 'src', after, parameters)], '>', false),
-		);
+		if (first.seek) conditions.seek.push(`${first.seek} >= ${first.fromText('@m')}`);
+	}
+	if (after.marker !== null || after.key !== null) {
+		const atMarker = markerPosition(order.marker, after.marker, '@m');
+		conditions.after =
+			after.key === null ? beyond(order.marker, atMarker, '>', true) : beyond(order.all, joinPositions(atMarker, keyPosition(after, parameters)), '>');
 	}
 	return conditions;
 }
 
+/** FROM the source (with the date + time marker's CROSS APPLY) WHERE the filter and the keyset conditions. */
+function keysetFromWhere(plan: SourcePlan, window: ReadWindow, after: Cursor, parameters: SqlParameter[]): string {
+	const filters = filterConditions(plan, parameters);
+	const keyset = keysetConditions(plan, window, after, parameters);
+	const conditions = [...filters, ...keyset.window.map(conditionSql), ...keyset.seek, ...(keyset.after ? [conditionSql(keyset.after)] : [])];
+	return `FROM ${quoteQualifiedName(plan.table.name)} AS src${markerApplySql(plan.marker)}${where(conditions)}`;
+}
+
 /** Rows after the cursor by (marker, key), marker below the window's bound: the date-time, date + time and rowversion kinds. */
 function keysetBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
-	const marker = plan.marker;
 	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
-	const conditions = keysetConditions(plan, window, after, parameters);
-	const orderBy = [...markerTerms(marker, '').map((term) => term.column), ...plan.keys.map((key) => column('src', key))];
-	const text = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`${markerTextExpression(marker)} AS ${MARKER_ALIAS}`])}
-FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}
-ORDER BY ${orderBy.join(', ')};`;
+	const fromWhere = keysetFromWhere(plan, window, after, parameters);
+	const text = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`${markerTextSql(plan.marker)} AS ${MARKER_ALIAS}`])}
+${fromWhere}
+ORDER BY ${orderBySql(keysetOrder(plan).all)};`;
 	return { text, parameters };
 }
 
@@ -395,11 +333,11 @@ function changesSelect(plan: SourcePlan, cursorCondition: string | undefined, pa
 	// delete now and again later (harmless), never as an upsert of empty columns.
 	const operation = `CASE WHEN ${missingRow(plan)} THEN 'delete' ELSE 'upsert' END AS ${OPERATION_ALIAS}`;
 	return `SELECT TOP (@take) ${selectList(plan, (outputColumn) => (keyNames.has(outputColumn.name) ? 'ct' : 'src'), [
-		`${markerTextExpression(plan.marker)} AS ${MARKER_ALIAS}`,
+		`${markerTextSql(plan.marker)} AS ${MARKER_ALIAS}`,
 		operation,
 	])}
 ${changesFromWhere(plan, cursorCondition, parameters)}
-ORDER BY ct.SYS_CHANGE_VERSION, ${plan.keys.map((key) => `ct.${quoteIdentifier(key.name)}`).join(', ')};`;
+ORDER BY ${orderBySql(changeTrackingOrder(plan).changes)};`;
 }
 
 /**
@@ -410,35 +348,41 @@ type ChangeTrackingRead = { kind: 'changes'; cursorCondition: string } | { kind:
 
 function changeTrackingRead(plan: SourcePlan, window: ReadWindow, after: Cursor, parameters: SqlParameter[]): ChangeTrackingRead {
 	parameters.push(param('upperBound', { name: 'varchar', length: 20 }, window.upperBound));
+	const order = changeTrackingOrder(plan);
 	if (after.marker !== null) {
 		parameters.push(param('sinceText', { name: 'varchar', length: 20 }, String(changesAskedFrom(after))));
 		parameters.push(param('m', { name: 'varchar', length: 20 }, after.marker));
-		const terms = markerTerms(plan.marker, '@m');
+		const atVersion: Position = { texts: [after.marker], parameters: ['@m'] };
 		const cursorCondition =
 			after.key === null
-				? tupleComparison(terms, '>', true)
-				: tupleComparison([...terms, ...keyTerms(plan, 'ct', after, parameters)], '>', false);
-		return { kind: 'changes', cursorCondition };
+				? beyond(order.changes.slice(0, 1), atVersion, '>', true)
+				: beyond(order.changes, joinPositions(atVersion, keyPosition(after, parameters)), '>');
+		return { kind: 'changes', cursorCondition: conditionSql(cursorCondition) };
 	}
 	const snapshotVersion = after.snapshotVersion ?? (window.snapshotVersion as string);
 	parameters.push(param('sinceText', { name: 'varchar', length: 20 }, snapshotVersion));
 	const conditions = filterConditions(plan, parameters);
-	if (after.key !== null) conditions.push(tupleComparison(keyTerms(plan, 'src', after, parameters), '>', false));
+	if (after.key !== null) conditions.push(conditionSql(beyond(order.fullRead, keyPosition(after, parameters), '>')));
 	return { kind: 'fullRead', snapshotFromWhere: `FROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)}` };
 }
 
 const DECLARE_SINCE = 'DECLARE @since bigint = CONVERT(bigint, @sinceText);';
 
+/** The check that ends every Change Tracking request, after its CHANGETABLE read: its own last result set. */
+const MIN_VALID_VERSION_CHECK = 'SELECT CONVERT(varchar(20), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@table))) AS minValidVersion;';
+const tableParameter = (plan: SourcePlan) => param('table', { name: 'nvarchar', length: 520 }, quoteQualifiedName(plan.table.name));
+
 function changeTrackingBatchRequest(plan: SourcePlan, window: ReadWindow, after: Cursor, limit: number): SqlRequest {
 	const parameters: SqlParameter[] = [param('take', { name: 'int' }, limit + 1)];
 	const read = changeTrackingRead(plan, window, after, parameters);
-	if (read.kind === 'changes') return { text: `${DECLARE_SINCE}\n${changesSelect(plan, read.cursorCondition, parameters)}`, parameters };
+	parameters.push(tableParameter(plan));
+	if (read.kind === 'changes') return { text: `${DECLARE_SINCE}\n${changesSelect(plan, read.cursorCondition, parameters)}\n${MIN_VALID_VERSION_CHECK}`, parameters };
 	// The full read, then in the same round trip, if it ran out, the changes since it began (the filter's parameters are sent once).
 	const snapshot = `SELECT TOP (@take) ${selectList(plan, () => 'src', [`CONVERT(varchar(20), NULL) AS ${MARKER_ALIAS}`, `'upsert' AS ${OPERATION_ALIAS}`])}
 ${read.snapshotFromWhere}
-ORDER BY ${plan.keys.map((key) => column('src', key)).join(', ')};`;
+ORDER BY ${orderBySql(changeTrackingOrder(plan).fullRead)};`;
 	return {
-		text: `${DECLARE_SINCE}\n${snapshot}\nIF @@ROWCOUNT < @take\n${changesSelect(plan, undefined, [])}`,
+		text: `${DECLARE_SINCE}\n${snapshot}\nIF @@ROWCOUNT < @take\n${changesSelect(plan, undefined, [])}\n${MIN_VALID_VERSION_CHECK}`,
 		parameters,
 	};
 }
@@ -462,22 +406,36 @@ const COUNT_ALIAS = 'changeCount';
 export function changeCountRequest(plan: SourcePlan, window: ReadWindow, from: Cursor): SqlRequest {
 	const parameters: SqlParameter[] = [];
 	if (plan.marker.kind !== 'changeTracking') {
-		const conditions = keysetConditions(plan, window, from, parameters);
-		return { text: `SELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\nFROM ${quoteQualifiedName(plan.table.name)} AS src${where(conditions)};`, parameters };
+		return { text: `SELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${keysetFromWhere(plan, window, from, parameters)};`, parameters };
 	}
 	const read = changeTrackingRead(plan, window, from, parameters);
+	parameters.push(tableParameter(plan));
 	if (read.kind === 'changes') {
-		return { text: `${DECLARE_SINCE}\nSELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${changesFromWhere(plan, read.cursorCondition, parameters)};`, parameters };
+		return {
+			text: `${DECLARE_SINCE}\nSELECT COUNT_BIG(*) AS ${COUNT_ALIAS}\n${changesFromWhere(plan, read.cursorCondition, parameters)};\n${MIN_VALID_VERSION_CHECK}`,
+			parameters,
+		};
 	}
 	return {
-		text: `${DECLARE_SINCE}\nSELECT (SELECT COUNT_BIG(*)\n${read.snapshotFromWhere})\n     + (SELECT COUNT_BIG(*)\n${changesFromWhere(plan, undefined, [])}) AS ${COUNT_ALIAS};`,
+		text: `${DECLARE_SINCE}\nSELECT (SELECT COUNT_BIG(*)\n${read.snapshotFromWhere})\n     + (SELECT COUNT_BIG(*)\n${changesFromWhere(plan, undefined, [])}) AS ${COUNT_ALIAS};\n${MIN_VALID_VERSION_CHECK}`,
 		parameters,
 	};
 }
 
+/** A Change Tracking result's rows, once its last result set (the min valid version checked after the read) says they are complete. */
+function checkedRecordsets(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult): SqlRow[][] {
+	if (plan.marker.kind !== 'changeTracking') return result.recordsets;
+	const check = result.recordsets.at(-1)?.[0];
+	if (!check || !('minValidVersion' in check)) {
+		throw new ChangeSourceError('SQL Server did not return the Change Tracking check after the read', NOT_SQL_SERVER_ADVICE);
+	}
+	checkChangesStillHeld(plan, changeTrackingAskedFrom(after, window), check.minValidVersion as string | null);
+	return result.recordsets.slice(0, -1);
+}
+
 /** The count SQL Server returned: COUNT_BIG arrives as text (bigint), read as a number (exact below 2^53). */
-export function countFromResult(result: SqlResult): number {
-	const value = result.recordsets[0]?.[0]?.[COUNT_ALIAS];
+export function countFromResult(plan: SourcePlan, window: ReadWindow, from: Cursor, result: SqlResult): number {
+	const value = checkedRecordsets(plan, window, from, result)[0]?.[0]?.[COUNT_ALIAS];
 	const count = Number(value);
 	if (value === null || value === undefined || !Number.isSafeInteger(count) || count < 0) {
 		throw new ChangeSourceError(`SQL Server did not return a row count (got ${String(value)})`, NOT_SQL_SERVER_ADVICE);
@@ -515,8 +473,37 @@ export function cursorAfterRow(plan: SourcePlan, marker: string | null, key: str
 /** Turns a batch result (one recordset, or a full-read one followed by a changes one) into rows with their cursors. */
 export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult, limit: number): SourceBatch {
 	const snapshotVersion = after.marker === null ? (after.snapshotVersion ?? window.snapshotVersion) : undefined;
-	const rows = result.recordsets.flat().map((row) => sourceRowOf(plan, row, snapshotVersion));
+	const recordsets = checkedRecordsets(plan, window, after, result);
+	for (const recordset of recordsets) checkBatchKeys(plan, recordset.map((row) => plan.keys.map((_, index) => keyTextOf(row[keyAlias(index)]))));
+	const rows = recordsets.flat().map((row) => sourceRowOf(plan, row, snapshotVersion));
 	return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+const keyTextOf = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+/** The key text as `=` compares it under the key column's collation: case and trailing spaces do not count in text. */
+function comparableKeyText(key: CatalogColumn, text: string): string {
+	return collationOf(key) === 'caseInsensitiveText' ? text.replace(/ +$/, '').toLowerCase() : text;
+}
+
+/**
+ * Stops at the first row whose key is NULL or repeats within what one statement returned (a view's key is only
+ * the partner's promise, and a tied key would be skipped across batches), before any row of it is used.
+ */
+export function checkBatchKeys(plan: SourcePlan, keys: Array<Array<string | null>>): void {
+	const table = displayQualifiedName(plan.table.name);
+	const advice = `Fix the rows in Contracting, or choose key columns that are NOT NULL and unique for every row of ${table} (for a view: its base table's primary key). Nothing of this batch was output, and the watermark did not move.`;
+	const seen = new Set<string>();
+	for (const key of keys) {
+		const empty = key.findIndex((part) => part === null);
+		if (empty !== -1) throw new ChangeSourceError(`A row of ${table} has no value (NULL) in key column "${plan.keys[empty].name}"`, advice);
+		const comparable = JSON.stringify(key.map((part, index) => comparableKeyText(plan.keys[index], part as string)));
+		if (seen.has(comparable)) {
+			const shown = plan.keys.map((column, index) => `${column.name} ${JSON.stringify(key[index])}`).join(', ');
+			throw new ChangeSourceError(`Two rows of ${table} have the same key (${shown}), so the key columns do not identify one row`, advice);
+		}
+		seen.add(comparable);
+	}
 }
 
 function sourceRowOf(plan: SourcePlan, row: SqlRow, snapshotVersion: string | undefined): SourceRow {

@@ -66,15 +66,35 @@ export function fieldTypeOf(column: CatalogColumn): FieldType {
 export function resourceMapperFields(table: CatalogTable): ResourceMapperField[] {
 	const defaults = new Set(defaultMatchColumns(table));
 	const matchable = new Set(writableKeys(table).flat());
-	return table.columns.filter(isWritable).map((column) => ({
-		id: column.name,
-		displayName: column.name,
-		required: needsValueOnInsert(column),
-		defaultMatch: defaults.has(column.name),
-		canBeUsedToMatch: matchable.has(column.name),
-		display: true,
-		type: fieldTypeOf(column),
-	}));
+	const fields: ResourceMapperField[] = [];
+	for (const column of table.columns) {
+		if (isWritable(column)) {
+			fields.push({
+				id: column.name,
+				displayName: column.name,
+				required: needsValueOnInsert(column),
+				defaultMatch: defaults.has(column.name),
+				canBeUsedToMatch: matchable.has(column.name),
+				display: true,
+				type: fieldTypeOf(column),
+			});
+		} else if (column.notMappable) {
+			// Listed with the reason (a NOT NULL one without a default makes every insert fail, and the partner must see why),
+			// read-only and removed, so a manual mapping never carries it unless the partner adds it (and is told why not).
+			fields.push({
+				id: column.name,
+				displayName: `${column.name} (${column.notMappable})`,
+				required: false,
+				defaultMatch: false,
+				canBeUsedToMatch: false,
+				display: true,
+				readOnly: true,
+				removed: true,
+				type: 'string',
+			});
+		}
+	}
+	return fields;
 }
 
 /** A top-level field of an item by column name; SQL Server names compare case-insensitively, so the field's may too. */

@@ -3,8 +3,8 @@ import { isTemporalTypeName, sqlTypeText } from './sqlTypes';
 
 /**
  * What an item's value becomes before it is written to a column: JSON-safe, in the one form SQL Server
- * converts exactly. Temporal values stay text (ISO 8601) so no precision is lost on the way; decimals stay text
- * so 0.1 stays 0.1; bigints beyond 2^53 stay text.
+ * converts exactly. Temporal values stay text (ISO 8601) so no precision is lost on the way; decimals and money
+ * stay text so 0.1 stays 0.1 and 19 digits stay 19; bigints beyond 2^53 stay text.
  */
 export type TargetValue = string | number | boolean | null;
 
@@ -79,13 +79,27 @@ function convertDecimal(type: SqlType, value: unknown): Conversion {
 	return ok(text as string);
 }
 
-/** money's range is ±922,337,203,685,477.5807; a double near it is only exact to the eighth of a unit. */
-const MONEY_LIMIT = 922337203685477.5;
+/** money is a decimal(19,4) in 8 bytes: ±922,337,203,685,477.5808, in units of 1/10,000. */
+/** Parsed as a wide decimal; money's own range is checked in its units. */
+const MONEY_TEXT = { name: 'decimal' as const, precision: 38, scale: 4 };
+const MONEY_UNITS_LIMIT = 9223372036854775807n;
 
-function convertFloat(typeName: string, value: unknown): Conversion {
+/**
+ * money as exact text, like decimal (a double holds 15–16 digits; money has 19), within money's range after SQL
+ * Server's rounding to 4 decimals, so an out-of-range value fails its row here rather than the whole batch.
+ */
+function convertMoney(value: unknown): Conversion {
+	const converted = convertDecimal(MONEY_TEXT, value);
+	if (!converted.ok) return converted;
+	const [, sign, whole, fraction = ''] = DECIMAL_TEXT.exec(converted.value as string) as RegExpExecArray;
+	const units = BigInt(`${whole || '0'}${fraction.padEnd(4, '0').slice(0, 4)}`) + (Number(fraction[4] ?? '0') >= 5 ? 1n : 0n);
+	if (units > MONEY_UNITS_LIMIT + (sign === '-' ? 1n : 0n)) return refused(`${describeValue(value)} is out of range for money`);
+	return converted;
+}
+
+function convertFloat(value: unknown): Conversion {
 	const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
 	if (!Number.isFinite(parsed)) return refused(`${describeValue(value)} is not a number`);
-	if (typeName === 'money' && Math.abs(parsed) > MONEY_LIMIT) return refused(`${describeValue(value)} is out of range for money`);
 	return ok(parsed);
 }
 
@@ -246,9 +260,10 @@ export function convertForColumn(type: SqlType, value: unknown): Conversion {
 		case 'numeric':
 			return convertDecimal(type, value);
 		case 'money':
+			return convertMoney(value);
 		case 'float':
 		case 'real':
-			return convertFloat(type.name, value);
+			return convertFloat(value);
 		case 'char':
 		case 'varchar':
 		case 'nchar':

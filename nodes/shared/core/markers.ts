@@ -79,7 +79,7 @@ export type ResolvedMarker =
 export interface ResolvedFilter {
 	column: CatalogColumn;
 	operator: FilterOperator;
-	/** The parameter, typed as the column (temporal values as varchar, CONVERTed in the statement). */
+	/** The parameter, typed as the column (temporal and decimal values as varchar, CONVERTed in the statement). */
 	parameter?: { type: SqlType; value: string | number | boolean };
 }
 
@@ -167,6 +167,31 @@ function resolveMarker(table: CatalogTable, spec: MarkerSpec): ResolvedMarker {
 	}
 }
 
+const KEY_ADVICE =
+	'Choose key columns that are NOT NULL and together unique: the primary key, or the columns of a unique index or constraint that has no filter and is enabled. Leave the key columns empty to use the primary key.';
+
+/**
+ * A table's key columns must identify one row each: NOT NULL (a NULL key cannot be compared or carried in the
+ * cursor) and covering a unique key SQL Server enforces (otherwise rows tied on the key are skipped across
+ * batches). A view has no such guarantee; its keys are checked on every batch instead (checkBatchKeys).
+ */
+function checkKeysIdentifyOneRow(table: CatalogTable, keys: CatalogColumn[]): void {
+	const nullable = keys.find((key) => key.nullable);
+	if (nullable) {
+		throw new ChangeSourceError(
+			`Key column "${nullable.name}" of ${displayQualifiedName(table.name)} allows NULL, so a row with an empty key could not be read in order or found again`,
+			KEY_ADVICE,
+		);
+	}
+	const chosen = new Set(keys.map((key) => key.name.toLowerCase()));
+	if (!table.uniqueKeys.some((unique) => unique.every((name) => chosen.has(name.toLowerCase())))) {
+		throw new ChangeSourceError(
+			`The key columns ${keys.map((key) => key.name).join(', ')} of ${displayQualifiedName(table.name)} are not unique: no primary key or enabled unique index without a filter covers them, so rows with the same key could be skipped`,
+			KEY_ADVICE,
+		);
+	}
+}
+
 function resolveKeys(table: CatalogTable, keyColumns: string[], marker: MarkerSpec): CatalogColumn[] {
 	const chosen = keyColumns.length > 0 ? keyColumns : table.primaryKey;
 	if (chosen.length === 0) {
@@ -191,6 +216,7 @@ function resolveKeys(table: CatalogTable, keyColumns: string[], marker: MarkerSp
 			);
 		}
 	}
+	if (table.kind === 'table') checkKeysIdentifyOneRow(table, keys);
 	return keys;
 }
 
@@ -203,7 +229,7 @@ function resolveOutput(table: CatalogTable, outputColumns: 'all' | string[], key
 	for (const column of selected) {
 		if (!isOutputable(column)) {
 			throw new ChangeSourceError(
-				`Column "${column.name}" of ${displayQualifiedName(table.name)} is ${typeOf(column)}, which this node cannot output`,
+				`Column "${column.name}" of ${displayQualifiedName(table.name)} is ${typeOf(column)}, which this node cannot output${column.notMappable ? ` (${column.notMappable})` : ''}`,
 				'Leave it out of the columns to output, or output it from a view that converts it to text.',
 			);
 		}
@@ -238,7 +264,12 @@ function filterParameter(table: CatalogTable, column: CatalogColumn, operator: F
 		if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) throw refuse('a whole number');
 		return { type: column.sqlType as SqlType, value };
 	}
-	if (['decimal', 'numeric', 'money', 'smallmoney', 'float', 'real'].includes(type)) {
+	if (['decimal', 'numeric', 'money', 'smallmoney'].includes(type)) {
+		// As text, converted by SQL Server: every digit of a decimal(38) is kept (a JavaScript number keeps 15-16).
+		if (!/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(text)) throw refuse('a number (with . as decimal separator)');
+		return { type: { name: 'varchar', length: 41 }, value: text };
+	}
+	if (['float', 'real'].includes(type)) {
 		const value = Number(text);
 		if (text === '' || !Number.isFinite(value)) throw refuse('a number (with . as decimal separator)');
 		return { type: column.sqlType as SqlType, value };

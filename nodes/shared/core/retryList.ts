@@ -6,6 +6,8 @@
  * a row stays in the list as parked: it is no longer retried, and it is reported. No I/O here; both watermark
  * stores apply these rules (the SQL Server adapter states them in T-SQL).
  */
+import type { Condition, DecisionTable } from './decisionTable';
+import { any, atLeast, decide, holds, isTrue } from './decisionTable';
 import type { QualifiedName } from './identifiers';
 import { ChangeSourceError } from './markers';
 import { isWritten } from './syncItem';
@@ -14,8 +16,13 @@ import { errorText } from './watermark';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const MAX_ATTEMPTS_LIMIT = 100;
-/** Keys Get hands to one run at most; the rest are due at the next run. */
-export const MAX_RETRY_KEYS_PER_RUN = 1000;
+/**
+ * Keys Get hands to one run at most; the rest are due at the next run. Well above a whole batch of the shipped sync
+ * (4,000): rows refused together (a CRM constraint refusing every row until someone fixes it) come back in one run
+ * once it is fixed, and a list filled faster than it is retried can still drain. The read fetches them in chunks of
+ * 2,000 parameters, so 10,000 one-column keys cost 5 round trips.
+ */
+export const MAX_RETRY_KEYS_PER_RUN = 10_000;
 
 /** A row of the retry list as stored. Times are ISO 8601 UTC. */
 export interface RetryEntry {
@@ -73,7 +80,9 @@ export function retryKeyText(key: Record<string, unknown>): string {
 
 /**
  * What Set does to the list, key by key, from the items it was given:
- * - a row read again from the list: written → off the list; failed → another attempt;
+ * - a row read again from the list: written → off the list; refused for its own data → another attempt; not
+ *   taken for another reason (the batch refused as a whole, an outage) → nothing: that attempt says nothing of
+ *   the row, and counting it would park a whole list during an outage;
  * - a batch row the watermark moves past although it failed (`passedFailures`): into the list (or another attempt);
  * - a batch row that failed but that the watermark does not move past: nothing (it is read again anyway);
  * - a batch row that was written: off the list, when the list is in use (its latest version is in CRM now).
@@ -96,7 +105,8 @@ export function retryListChanges(items: WrittenItem[], progress: WrittenProgress
 		const { sync, status } = item;
 		if (!sync || status === undefined) continue;
 		if (sync.retry) {
-			note(isWritten(status) ? { kind: 'written', key: sync.key } : { kind: 'failed', key: sync.key, cursor: null, error: errorText(item.error) });
+			if (isWritten(status)) note({ kind: 'written', key: sync.key });
+			else if (item.rowRefusal === true) note({ kind: 'failed', key: sync.key, cursor: null, error: errorText(item.error) });
 		} else if (listInUse && isWritten(status)) {
 			note({ kind: 'written', key: sync.key });
 		}
@@ -104,6 +114,22 @@ export function retryListChanges(items: WrittenItem[], progress: WrittenProgress
 	for (const failure of progress.passedFailures) note({ kind: 'failed', key: failure.key, cursor: failure.cursor, error: failure.error });
 	return [...changes.values()];
 }
+
+/**
+ * What one change does to the list: a written key leaves it, a failed key already listed counts another attempt,
+ * a failed key not listed enters it. Also rendered as the WHERE of the SQL Server store's DELETE, UPDATE and
+ * INSERT (watermarkSql.ts), so each key takes exactly one of them there too.
+ */
+export const RETRY_ACTIONS: DecisionTable<'written' | 'listed', 'leave' | 'count another attempt' | 'enter'> = {
+	rules: [
+		{ outcome: 'leave', when: isTrue('written') },
+		{ outcome: 'count another attempt', when: isTrue('listed') },
+	],
+	otherwise: 'enter',
+};
+
+/** When an entry is parked after an attempt; also rendered as the Parked value the SQL Server store writes. */
+export const PARKS_THE_ENTRY: Condition<'wasParked' | 'attemptsAfter' | 'maxAttempts'> = any(isTrue('wasParked'), atLeast('attemptsAfter', 'maxAttempts'));
 
 /** The entry after one change: undefined when it leaves the list; `newlyParked` when this attempt parked it. */
 export function nextRetryEntry(
@@ -113,21 +139,24 @@ export function nextRetryEntry(
 	maxAttempts: number,
 	now: string,
 ): { entry?: RetryEntry; newlyParked: boolean } {
-	if (change.kind === 'written') return { newlyParked: false };
-	const attempts = (existing?.attempts ?? 0) + 1;
-	const parked = existing?.parked === true || attempts >= maxAttempts;
+	const action = decide(RETRY_ACTIONS, { written: change.kind === 'written', listed: existing !== undefined });
+	if (action === 'leave') return { newlyParked: false };
+	const listed = action === 'count another attempt' ? existing : undefined;
+	const attempts = (listed?.attempts ?? 0) + 1;
+	const wasParked = listed?.parked === true;
+	const parked = holds(PARKS_THE_ENTRY, { wasParked, attemptsAfter: attempts, maxAttempts });
 	return {
 		entry: {
 			stream,
-			key: existing?.key ?? change.key,
-			cursor: change.cursor ?? existing?.cursor ?? null,
+			key: listed?.key ?? change.key,
+			cursor: ('cursor' in change ? change.cursor : null) ?? listed?.cursor ?? null,
 			attempts,
-			lastError: change.error,
-			firstFailedAt: existing?.firstFailedAt ?? now,
+			lastError: 'error' in change ? change.error : '',
+			firstFailedAt: listed?.firstFailedAt ?? now,
 			lastTriedAt: now,
 			parked,
 		},
-		newlyParked: parked && existing?.parked !== true,
+		newlyParked: parked && !wasParked,
 	};
 }
 
@@ -176,6 +205,25 @@ export function parkedRowsMessage(stream: string, parked: DueRetry[]): string {
 	const more = parked.length > shown.length ? ` and ${parked.length - shown.length} more` : '';
 	return `Stream "${stream}": ${parked.length} row(s) were refused by CRM ${parked[0]?.attempts ?? 0} times and are parked in the retry list: ${shown.join('; ')}${more}`;
 }
+
+/**
+ * The first row CRM did not take for a reason that is not the row's own: the batch row the watermark stopped
+ * before, else a row read again from the list. Set fails the execution for it (after storing what was written),
+ * because the cause (CRM unreachable, a refused batch, a setting) stops every row alike until someone acts.
+ */
+export function firstRowNotTaken(items: WrittenItem[], progress: WrittenProgress): { key: Record<string, unknown>; error: string } | undefined {
+	if (progress.stoppedBy?.kind === 'not taken') return progress.stoppedBy.failure;
+	const retried = items.find((item) => item.sync?.retry === true && item.status === 'failed' && item.rowRefusal !== true);
+	return retried?.sync ? { key: retried.sync.key, error: errorText(retried.error) } : undefined;
+}
+
+/** The error that fails the execution for the row firstRowNotTaken names. */
+export function rowsNotTakenMessage(stream: string, failure: { key: Record<string, unknown>; error: string }): string {
+	return `Stream "${stream}": CRM did not take the rows from ${JSON.stringify(failure.key)} on: ${failure.error}`;
+}
+
+export const ROWS_NOT_TAKEN_ADVICE =
+	'This is not a fault of the rows (CRM could not be reached, refused the whole batch, or a setting or permission is wrong), so no row was parked: the watermark stays before them and the next run sends them again. Fix what the message names (see the CRM node of this execution), or wait for CRM to be back.';
 
 export const PARKED_ROWS_ADVICE =
 	'The watermark was stored and the other rows were written. Correct the row in Contracting (the change is read and written normally and leaves the list), or fix the cause in CRM and run the Watermark node\'s "Retry Parked Rows Again". The Watermark node\'s "Retry List" shows every row with its error.';

@@ -7,7 +7,8 @@
  * failed. No I/O here.
  */
 import type { CatalogColumn } from '../catalog';
-import { OPERATION_ALIAS, checkNoAliasClash, exactFromText, rowValuesOf, selectList } from './changeQuery';
+import { OPERATION_ALIAS, checkNoAliasClash, rowValuesOf, selectList } from './changeQuery';
+import { exactFromText, isExactNumber } from './sourceOrder';
 import { quoteIdentifier, quoteQualifiedName } from './identifiers';
 import type { SourcePlan } from './markers';
 import { ChangeSourceError, isBinary } from './markers';
@@ -32,7 +33,8 @@ export function retryKeyChunks(plan: SourcePlan, keys: Array<Record<string, unkn
 
 /**
  * A key value as a parameter of the column's own type. Date and time values travel as text and are CONVERTed in
- * the statement (the transport refuses text for a temporal type; style 126 keeps every digit), binary as 0x… text.
+ * the statement (the transport refuses text for a temporal type; style 126 keeps every digit), decimal and money as
+ * their exact text (a double would round a decimal(38) key and miss the row), binary as 0x… text.
  */
 function keyParameter(key: CatalogColumn, name: string, value: unknown): { parameter: SqlParameter; expression: string } {
 	const type = key.sqlType;
@@ -42,7 +44,7 @@ function keyParameter(key: CatalogColumn, name: string, value: unknown): { param
 	}
 	const expression = exactFromText(key, `@${name}`);
 	if (expression === undefined) return { parameter: { name, type, value: value as SqlParameter['value'] }, expression: `@${name}` };
-	return { parameter: { name, type: { name: 'varchar', length: isBinary(key) ? 8000 : 34 }, value: String(value) }, expression };
+	return { parameter: { name, type: { name: 'varchar', length: isBinary(key) ? 8000 : isExactNumber(key) ? 41 : 34 }, value: String(value) }, expression };
 }
 
 /** One request for one chunk of keys: the keys as a VALUES list, LEFT JOINed to the table. */

@@ -9,6 +9,9 @@
  *   A wall-clock time the autumn overlap makes happen twice is read as its first (earlier) occurrence,
  *   so the rewind never lands later than asked (reading more again is harmless, reading less would skip).
  *   A wall-clock time in the spring gap is read with the offset before the gap (02:30 = 01:30 UTC in Oslo).
+ *   It lands on the earliest reading any later instant can carry (earliestReadingFrom): landing in the first
+ *   pass of the autumn hour, it goes to the start of that hour, since the second pass reads 02:00 again; landing
+ *   just after the spring change, it goes to the reading of a clock not yet moved forward.
  * - Days apply first, then hours.
  * - A date and time typed in is a wall-clock time in the stream's time zone unless it carries an offset.
  * rowversion and Change Tracking markers are not times: the store's history says which cursor was in effect
@@ -19,7 +22,7 @@ import type { IANAZone } from 'luxon';
 
 import type { Cursor, CursorKind } from './cursor';
 import { CursorFormatError, isBeginning, parseCursor, serializeCursor } from './cursor';
-import { localReadingOf, offsetOfLocalTime, zoneNamed } from './timeZone';
+import { earliestReadingFrom, localReadingOf, offsetOfLocalTime, zoneNamed } from './timeZone';
 
 export class RewindInputError extends Error {
 	readonly advice = 'Nothing was changed. Correct the rewind settings and run it again; the History operation shows where each stream is.';
@@ -43,8 +46,6 @@ export type TimedRewind = { by: 'duration'; days: number; hours: number } | { by
 
 /** To the beginning: everything is sent again, whatever the stored cursor is (even one that cannot be read). */
 export type RewindRequest = TimedRewind | { by: 'beginning' };
-
-export const DEFAULT_TIME_ZONE = 'Europe/Oslo';
 
 const WALL_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{1,7})?$/;
 
@@ -84,7 +85,10 @@ export function markerMovedBack(marker: string, days: number, hours: number, zon
 	const { wholeSeconds, fraction } = splitWallTime(marker);
 	const afterDays = calendarDaysBack(wholeSeconds, days);
 	if (hours === 0) return afterDays + fraction;
-	return wallTimeOfInstant(instantOfWallTime(afterDays, zone) - Math.round(hours * 3_600_000), zone) + fraction;
+	const instant = instantOfWallTime(afterDays, zone) - Math.round(hours * 3_600_000);
+	const earliest = earliestReadingFrom(instant, zone).slice(0, 19);
+	// Moved to an earlier reading, the landing keeps no fraction: it is the very start of that second.
+	return earliest === wallTimeOfInstant(instant, zone) ? earliest + fraction : earliest;
 }
 
 /**
@@ -203,7 +207,7 @@ export function cursorTargetTime(request: TimedRewind, cursorStoredAt: string, z
 	return new Date(instantOfWallTime(checkedDateTimeTarget(request, zone, now), zone)).toISOString();
 }
 
-export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover';
+export type HistoryAction = 'first use' | 'set' | 'rewind' | 'undo' | 'takeover' | 'repair';
 
 export interface HistoryEntryLike {
 	id: number;

@@ -39,6 +39,16 @@ export function isWritten(status: WriteStatus): boolean {
 }
 
 /**
+ * Whether a failed CRM item was refused for its own data: SQL Server refused the row itself (found by splitting
+ * the batch: `sqlServerError`), or a value of it did not convert or its looked-up row is missing (`errorColumn`).
+ * Only such a row may be parked and passed; any other failure (the batch refused as a whole: configuration,
+ * permission, CRM unreachable, an outage) says nothing about the row, and the watermark must stop before it.
+ */
+export function isRowRefusal(item: { sqlServerError?: unknown; errorColumn?: unknown }): boolean {
+	return typeof item.sqlServerError === 'number' || (typeof item.errorColumn === 'string' && item.errorColumn !== '');
+}
+
+/**
  * Whether the items are what "Always Output Data" gives when the read found nothing: empty items only. The CRM
  * node passes them on unwritten, so the workflow still reaches the Watermark node (which then only releases its
  * lease) without a check node that would cost n8n an expression per row on every full batch.

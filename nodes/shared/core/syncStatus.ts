@@ -15,16 +15,18 @@ export interface StreamFacts {
 	lease: { owner: string | null; expiresAt: string | null };
 	retry: { waiting: number; parked: number };
 	lastStarted?: { at: string; executionId: string | null };
-	lastFinished?: { at: string; executionId: string | null };
+	/** `summary`: the run's summary item as Record Run kept it (its `outcome` says whether the run failed). */
+	lastFinished?: { at: string; executionId: string | null; summary?: Record<string, unknown> };
 	/** When the watermark was created or last moved, ISO UTC. */
 	cursorChangedAt?: string;
 }
 
 /**
- * What a stream's runs are doing: "running" (a run holds its lease), "idle" (the last run finished), "did not
- * finish" (a run started and stopped without finishing: an error or a crash), "never ran".
+ * What a stream's runs are doing: "running" (a run holds its lease), "idle" (the last run finished), "failed" (the
+ * last run finished with its stream failed: the sync goes on with the other streams and records the failure),
+ * "did not finish" (a run started and stopped without recording its end: n8n stopped or a crash), "never ran".
  */
-export type RunState = 'running' | 'idle' | 'did not finish' | 'never ran';
+export type RunState = 'running' | 'idle' | 'failed' | 'did not finish' | 'never ran';
 
 export interface StreamHealth {
 	healthy: boolean;
@@ -35,24 +37,37 @@ export interface StreamHealth {
 	problems: string[];
 }
 
+/** The reason a finished run failed, from its summary item (outcome "failed", as the sync's summary nodes set it); null when it did not. */
+export function failureOfRun(summary: Record<string, unknown> | undefined): string | null {
+	if (summary?.outcome !== 'failed') return null;
+	const message = summary.message;
+	return typeof message === 'string' && message.trim() !== '' ? message : 'no reason was recorded';
+}
+
 const minutesBetween = (from: string, to: string) => Math.floor((Date.parse(to) - Date.parse(from)) / 60_000);
 
 function isLive(lease: StreamFacts['lease'], now: string): boolean {
 	return lease.owner !== null && lease.expiresAt !== null && Date.parse(lease.expiresAt) > Date.parse(now);
 }
 
-/** Whether a run holds the stream, finished last, or started last and stopped without finishing. */
+/** Whether the latest recorded event is a start with no finish after it. */
+function startedSinceLastFinish({ lastStarted, lastFinished }: StreamFacts): boolean {
+	return lastStarted !== undefined && (lastFinished === undefined || Date.parse(lastStarted.at) > Date.parse(lastFinished.at));
+}
+
+/** Whether a run holds the stream, finished last (well or failed), or started last and stopped without finishing. */
 export function runStateOf(facts: StreamFacts): RunState {
 	if (!facts.exists) return 'never ran';
 	if (isLive(facts.lease, facts.now)) return 'running';
 	const { lastStarted, lastFinished } = facts;
-	const startedLast = lastStarted !== undefined && (lastFinished === undefined || Date.parse(lastStarted.at) > Date.parse(lastFinished.at));
-	if (startedLast && Date.parse(facts.now) - Date.parse(lastStarted.at) > STARTING_GRACE_MS) return 'did not finish';
+	const startedLast = startedSinceLastFinish(facts);
+	if (startedLast && Date.parse(facts.now) - Date.parse(lastStarted?.at ?? facts.now) > STARTING_GRACE_MS) return 'did not finish';
+	if (!startedLast && failureOfRun(lastFinished?.summary) !== null) return 'failed';
 	return 'idle';
 }
 
 /**
- * Healthy unless: the stream never ran; rows are parked in its retry list; a run stopped without finishing
+ * Healthy unless: the stream never ran; rows are parked in its retry list; its last run failed; a run stopped without finishing
  * (its error is in n8n's execution list) or left its lease to expire; or no run has finished for more than
  * `maxMinutesBehind` minutes (a sync that is off, failing at every run, or stuck).
  */
@@ -68,6 +83,11 @@ export function streamHealth(stream: string, facts: StreamFacts, maxMinutesBehin
 		problems.push(
 			`${facts.retry.parked} row${facts.retry.parked === 1 ? ' is' : 's are'} parked in the retry list of "${stream}" after too many attempts: correct ${facts.retry.parked === 1 ? 'it' : 'them'} in Contracting (see lastError), then run "Retry Parked Rows Again".`,
 		);
+	}
+	const failure = startedSinceLastFinish(facts) ? null : failureOfRun(facts.lastFinished?.summary);
+	if (failure !== null) {
+		const execution = facts.lastFinished?.executionId ? ` (execution ${facts.lastFinished.executionId})` : '';
+		problems.push(`The last run of "${stream}"${execution} failed at ${facts.lastFinished?.at}: ${failure}. Open it in n8n's Executions list to see where.`);
 	}
 	if (runState === 'did not finish') {
 		const execution = facts.lastStarted?.executionId ? ` (execution ${facts.lastStarted.executionId})` : '';

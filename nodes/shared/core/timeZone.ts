@@ -112,6 +112,27 @@ export function localReadingOf(instantMs: number, zone: IANAZone): string {
 	return `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}.${pad(wall.getUTCMilliseconds(), 3)}`;
 }
 
+/**
+ * The earliest wall-clock reading any instant from `instantMs` on can carry in `zone`: where a rewind by elapsed
+ * hours must land so that it re-sends every row changed since that instant.
+ * - In the first pass of the autumn overlap, the second pass that follows reads lower (02:00 comes again), so it is
+ *   the start of the overlap.
+ * - In the hour after the spring change, a clock that was not moved forward still reads the skipped hour (02:xx,
+ *   the readings offsetOfLocalTime gives the offset from before the gap), so it is that lower reading.
+ * - Everywhere else, the instant's own reading.
+ */
+export function earliestReadingFrom(instantMs: number, zone: IANAZone): string {
+	const reading = localReadingOf(instantMs, zone);
+	const { situation } = offsetOfLocalTime(reading, zone);
+	if (situation === 'overlap' && zone.offset(instantMs) > zone.offset(instantMs + DAY_MS)) {
+		return localReadingOf(startOfOverlapAround(instantMs, zone), zone);
+	}
+	const offsetBefore = zone.offset(instantMs - DAY_MS);
+	const notMovedReading = new Date(instantMs + offsetBefore * 60_000).toISOString().slice(0, 23);
+	if (offsetOfLocalTime(notMovedReading, zone).situation === 'gap') return notMovedReading;
+	return reading;
+}
+
 /** Reads SQL Server's CONVERT(varchar(33), SYSUTCDATETIME(), 126) text as an instant (to the millisecond). */
 function instantOfUtcText(utc: string): number {
 	return wallClockMs(utc);

@@ -4,19 +4,52 @@ import type { RowError, RowOutcome } from './upsertPlan';
  * SQL Server error numbers that say "this data is refused", not "this statement cannot run": NULL into NOT NULL
  * (515), foreign key or check constraint (547), duplicate key (2601, 2627), truncation (2628, 8152), conversion and
  * overflow (220, 232, 241, 242, 244, 245, 248, 517, 8114, 8115), two source rows for one target row (8672), and errors
- * a CRM trigger raises to refuse a row (50000 and up). Only these are worth isolating row by row: a missing table or
+ * a CRM trigger raises to refuse a row (50000 and up, with 3609 / 3616 when it ends the transaction). Only these are worth isolating row by row: a missing table or
  * permission fails every row alike, and splitting the batch would only repeat it.
  */
-const ROW_LEVEL_ERRORS = new Set([515, 547, 2601, 2627, 2628, 8152, 220, 232, 241, 242, 244, 245, 248, 517, 8114, 8115, 8672]);
+const ROW_LEVEL_ERRORS = [515, 547, 2601, 2627, 2628, 8152, 220, 232, 241, 242, 244, 245, 248, 517, 8114, 8115, 8672];
+/** The first number a CRM trigger's own error (RAISERROR / THROW) can have. */
+const FIRST_USER_ERROR = 50000;
+/**
+ * What SQL Server adds when a trigger ends the transaction: 3609 (ROLLBACK in the trigger: "the batch has been
+ * aborted", after the trigger's own error, or alone for a trigger that refuses without a word) and 3616 (an error
+ * raised in the trigger rolled the transaction back). They say a trigger refused, not that the statement cannot run.
+ */
+const TRIGGER_ENDED_TRANSACTION = [3609, 3616];
 
-export function isRowLevelRefusal(error: unknown): error is Error & { number: number } {
-	const number = (error as { number?: unknown } | null)?.number;
-	return typeof number === 'number' && (ROW_LEVEL_ERRORS.has(number) || number >= 50000);
+function isRowLevelNumber(number: number | undefined): boolean {
+	return number !== undefined && (ROW_LEVEL_ERRORS.includes(number) || number >= FIRST_USER_ERROR || TRIGGER_ENDED_TRANSACTION.includes(number));
 }
 
-/** SQL Server's words for the failed row, without the server and database this package appends. */
-function refusalOf(error: Error & { number: number }): RowError {
-	return { message: error.message.replace(/ \[[^\]]*\]$/, ''), number: error.number };
+/** The same rule in T-SQL, for the write batch's CATCH: true when ERROR_NUMBER() (or `expression`) is a row-level refusal. */
+export function rowLevelRefusalCondition(expression: string): string {
+	return `(${expression} IN (${[...ROW_LEVEL_ERRORS, ...TRIGGER_ENDED_TRANSACTION].join(', ')}) OR ${expression} >= ${FIRST_USER_ERROR})`;
+}
+
+type RequestErrors = { number?: number; message: string; errors?: ReadonlyArray<{ number?: number; message: string }> };
+
+function errorsOf(error: unknown): ReadonlyArray<{ number?: number; message: string }> {
+	if (typeof error !== 'object' || error === null) return [];
+	const candidate = error as RequestErrors;
+	return candidate.errors && candidate.errors.length > 0 ? candidate.errors : [{ number: candidate.number, message: String(candidate.message) }];
+}
+
+/**
+ * Whether SQL Server refused the request for its rows' data, judged by EVERY error it sent (the driver reports only
+ * the last): all of them must be row-level. A trigger's RAISERROR followed by 3609 is; a permission error next to
+ * one is not (splitting would only repeat it).
+ */
+export function isRowLevelRefusal(error: unknown): error is Error {
+	const errors = errorsOf(error);
+	return errors.length > 0 && errors.every((each) => isRowLevelNumber(each.number));
+}
+
+/** SQL Server's words for the failed row (the trigger's own, not the 3609 after it), as SqlServerRequestError words them, without the server and database. */
+function refusalOf(error: unknown): RowError {
+	const all = (error as RequestErrors).errors;
+	if (!all || all.length === 0) return { message: String((error as RequestErrors).message).replace(/ \[[^\]]*\]$/, ''), number: (error as RequestErrors).number };
+	const cause = all.find((each) => !TRIGGER_ENDED_TRANSACTION.includes(each.number as number)) ?? all[all.length - 1];
+	return { message: `${cause.message}${cause.number !== undefined ? ` (SQL Server error ${cause.number})` : ''}`, number: cause.number };
 }
 
 /**

@@ -3,8 +3,13 @@
  * No I/O; the stores apply these decisions (the SQL Server adapter in one atomic T-SQL batch, the in-memory
  * adapter in one synchronous step), so both mean the same.
  */
+import type { DecisionTable } from './decisionTable';
+import { all, decide, greater, isNull, isTrue, not, sameText } from './decisionTable';
+import type { QualifiedName } from './identifiers';
 import type { SyncInfo, WriteStatus } from './syncItem';
-import { SYNC_FIELD, isWritten } from './syncItem';
+import type { LeaseFact } from './leaseGuard';
+import { LEASE_IS_LIVE } from './leaseGuard';
+import { SYNC_FIELD, isRowRefusal, isWritten } from './syncItem';
 
 // ---------------------------------------------------------------------------------------------------------
 // The token Get hands out and Set takes back.
@@ -14,9 +19,27 @@ import { SYNC_FIELD, isWritten } from './syncItem';
 export interface WatermarkToken {
 	stream: string;
 	generation: number;
+	/** The lease owner Get handed out: unique to the run (see leaseOwnerOfRun), compared binary. */
 	owner: string;
 	/** Whether the stream's retry list had entries when Get handed the token out (Set then also clears written keys). */
 	retryListInUse?: boolean;
+	/** Where the lease is kept, so a CRM write through the same credential can check it in its own transaction. */
+	leasePlace?: LeasePlace;
+}
+
+export interface LeasePlace {
+	/** The n8n credential of the database holding the watermark table: its type and id. */
+	credentialType: string;
+	credentialId: string;
+	table: QualifiedName;
+}
+
+/**
+ * A lease owner no other run has: the execution (for people reading "held by") and a random part, because two n8n
+ * instances (a trial beside production, old and new servers during a move) number their executions independently.
+ */
+export function leaseOwnerOfRun(executionId: string | undefined, randomHex: string): string {
+	return `execution ${executionId ?? '(manual)'} · ${randomHex}`;
 }
 
 const TOKEN_PREFIX = 'wm1.';
@@ -33,7 +56,14 @@ export class WatermarkTokenError extends Error {
 
 /** Opaque to the workflow: it only ever passes the text from Get to Set. */
 export function encodeToken(token: WatermarkToken): string {
-	const json = JSON.stringify({ s: token.stream, g: token.generation, o: token.owner, ...(token.retryListInUse ? { r: 1 } : {}) });
+	const place = token.leasePlace;
+	const json = JSON.stringify({
+		s: token.stream,
+		g: token.generation,
+		o: token.owner,
+		...(token.retryListInUse ? { r: 1 } : {}),
+		...(place ? { p: [place.credentialType, place.credentialId, place.table.schema, place.table.name] } : {}),
+	});
 	return TOKEN_PREFIX + Buffer.from(json, 'utf8').toString('base64url');
 }
 
@@ -47,11 +77,20 @@ export function decodeToken(text: string): WatermarkToken {
 	} catch {
 		parsed = undefined;
 	}
-	const { s, g, o, r } = (parsed ?? {}) as Record<string, unknown>;
+	const { s, g, o, r, p } = (parsed ?? {}) as Record<string, unknown>;
 	if (typeof s !== 'string' || s === '' || typeof o !== 'string' || o === '' || !Number.isSafeInteger(g) || (g as number) < 0) {
 		throw new WatermarkTokenError('it was cut short or changed');
 	}
-	return r === 1 ? { stream: s, generation: g as number, owner: o, retryListInUse: true } : { stream: s, generation: g as number, owner: o };
+	if (p !== undefined && !(Array.isArray(p) && p.length === 4 && p.every((part) => typeof part === 'string'))) {
+		throw new WatermarkTokenError('it was cut short or changed');
+	}
+	const token: WatermarkToken = { stream: s, generation: g as number, owner: o };
+	if (r === 1) token.retryListInUse = true;
+	if (p) {
+		const [credentialType, credentialId, schema, name] = p as string[];
+		token.leasePlace = { credentialType, credentialId, table: { schema, name } };
+	}
+	return token;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -95,6 +134,8 @@ export interface WrittenItem {
 	sync?: SyncInfo;
 	status?: WriteStatus;
 	error?: unknown;
+	/** A failed row refused for its own data (isRowRefusal): the only failure that may be parked and passed. */
+	rowRefusal?: boolean;
 }
 
 export interface WriteCounts {
@@ -123,6 +164,8 @@ export type FailedRowsRule = 'park' | 'stop';
 
 export type StopReason =
 	| { kind: 'failed'; position: number; failure: Failure }
+	/** CRM did not take the row for a reason that is not the row's (the batch was refused as a whole). */
+	| { kind: 'not taken'; position: number; failure: Failure }
 	| { kind: 'missing'; position: number };
 
 export interface WrittenProgress {
@@ -165,7 +208,7 @@ export function errorText(error: unknown): string {
 interface Batch {
 	start: string;
 	rows: number;
-	byPosition: Map<number, { sync: SyncInfo; written: boolean; failure?: Failure }>;
+	byPosition: Map<number, { sync: SyncInfo; written: boolean; rowRefusal: boolean; failure?: Failure }>;
 }
 
 function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; counts: WriteCounts; stream?: string } {
@@ -193,7 +236,7 @@ function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; co
 		const failure = written ? undefined : { key: sync.key, error: errorText(item.error) };
 		const earlier = batch.byPosition.get(sync.position);
 		// The same row twice (an item duplicated on the way) counts as written only if every copy was.
-		if (!earlier || (earlier.written && !written)) batch.byPosition.set(sync.position, { sync, written, failure });
+		if (!earlier || (earlier.written && !written)) batch.byPosition.set(sync.position, { sync, written, rowRefusal: item.rowRefusal === true, failure });
 	});
 	return { batches, counts, stream };
 }
@@ -223,8 +266,9 @@ function chainBatches(batches: Map<string, Batch>): Batch[] {
  * written items (positions 0..k all present, none failed), following batch after batch. A failed or missing
  * position stops it there, so no row that was not written is ever passed over. With `failedRows` "park", a
  * failed row does not stop it: it is listed in `passedFailures`, which Set puts in the retry list in the same
- * transaction as the move (a missing row still stops it). Items without `_sync` (an empty batch) and rows read
- * again from the retry list move nothing.
+ * transaction as the move (a missing row still stops it, and so does a row CRM did not take for a reason that is
+ * not its own: parking a whole batch during an outage would hide it). Items without `_sync` (an empty batch) and
+ * rows read again from the retry list move nothing.
  */
 export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRowsRule = 'stop'): WrittenProgress {
 	const { batches, counts, stream } = collectBatches(items);
@@ -242,6 +286,10 @@ export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRo
 			const row = batch.byPosition.get(position);
 			if (!row) {
 				stoppedBy = { kind: 'missing', position };
+				break outer;
+			}
+			if (!row.written && !row.rowRefusal) {
+				stoppedBy = { kind: 'not taken', position, failure: row.failure as Failure };
 				break outer;
 			}
 			if (!row.written && failedRows === 'stop') {
@@ -285,6 +333,7 @@ export function writtenItemOf(json: Record<string, unknown>): WrittenItem {
 		sync: json[SYNC_FIELD] as SyncInfo | undefined,
 		status: json.status as WriteStatus | undefined,
 		error: json.error,
+		rowRefusal: isRowRefusal(json),
 	};
 }
 
@@ -300,6 +349,8 @@ export interface StoredForSet {
 	/** The last generation at which a rewind or an undo replaced the cursor. */
 	rewoundAtGeneration: number;
 	leaseOwner: string | null;
+	/** ISO 8601 UTC; null when nobody holds the stream. */
+	leaseExpiresAt: string | null;
 }
 
 export type CommitVerdict = 'store' | 'nothing to store' | 'unknown stream' | 'lease lost' | 'rewound meanwhile' | 'not where the batch started';
@@ -308,7 +359,8 @@ export type CommitVerdict = 'store' | 'nothing to store' | 'unknown stream' | 'l
  * The compare-and-set Set makes. Every cursor Set applies came from reading after a stored cursor, so it is
  * ahead of the stored cursor exactly when the batch was read from that stored cursor and nobody replaced it
  * since the token was handed out:
- * - the lease must still be the token's (a run that took over an expired lease owns the stream now);
+ * - the lease must still be the token's and not expired (the rule of leaseIsLive, which the CRM write's lease
+ *   guard applies too: a run past its lease writes nothing, and stores nothing);
  * - no rewind or undo may have happened after the token's generation (this run's own earlier Sets between
  *   batches bump the generation too, but do not count: they are the run moving forward);
  * - the stored cursor must be the one the batch was read from (compared in stored form, never ordered as
@@ -320,14 +372,48 @@ export function decideCommit(
 	token: WatermarkToken,
 	move: { fromStored: string | null; to: string } | undefined,
 	allowBackwards: boolean,
+	now: Date,
 ): CommitVerdict {
-	if (!stored.exists) return 'unknown stream';
-	if (stored.leaseOwner !== token.owner) return 'lease lost';
-	if (move === undefined) return 'nothing to store';
-	if (!allowBackwards && stored.rewoundAtGeneration > token.generation) return 'rewound meanwhile';
-	if (!allowBackwards && move.fromStored !== stored.storedCursor) return 'not where the batch started';
-	return 'store';
+	return decide(COMMIT_VERDICTS, {
+		streamRow: stored.exists ? 1 : null,
+		leaseOwner: stored.leaseOwner,
+		tokenOwner: token.owner,
+		leaseExpiresAt: stored.leaseExpiresAt === null ? null : Date.parse(stored.leaseExpiresAt),
+		now: now.getTime(),
+		hasNewCursor: move !== undefined,
+		allowBackwards,
+		rewoundAtGeneration: stored.rewoundAtGeneration,
+		tokenGeneration: token.generation,
+		storedCursor: stored.storedCursor,
+		batchStart: move === undefined ? null : move.fromStored,
+	});
 }
+
+/**
+ * What decideCommit looks at. `streamRow` is anything known when the stream has a row; `storedCursor` and
+ * `batchStart` are stored forms (comparableStoredValue), compared as text, never ordered.
+ */
+export type CommitFact =
+	| LeaseFact
+	| 'streamRow'
+	| 'hasNewCursor'
+	| 'allowBackwards'
+	| 'rewoundAtGeneration'
+	| 'tokenGeneration'
+	| 'storedCursor'
+	| 'batchStart';
+
+/** decideCommit's rules, also rendered as the verdict CASE of the SQL Server store's Set (commitSql). */
+export const COMMIT_VERDICTS: DecisionTable<CommitFact, CommitVerdict> = {
+	rules: [
+		{ outcome: 'unknown stream', when: isNull('streamRow') },
+		{ outcome: 'lease lost', when: not(LEASE_IS_LIVE) },
+		{ outcome: 'nothing to store', when: not(isTrue('hasNewCursor')) },
+		{ outcome: 'rewound meanwhile', when: all(not(isTrue('allowBackwards')), greater('rewoundAtGeneration', 'tokenGeneration')) },
+		{ outcome: 'not where the batch started', when: all(not(isTrue('allowBackwards')), not(sameText('storedCursor', 'batchStart'))) },
+	],
+	otherwise: 'store',
+};
 
 /**
  * Whether Set gives the lease up: when asked, and always when the store refused to move (the run has to stop,
@@ -358,6 +444,7 @@ export type SetOutcome =
 	| 'advanced'
 	| 'nothing to store'
 	| 'stopped at a row that failed'
+	| 'stopped: CRM did not take the rows'
 	| 'stopped at a missing row'
 	| 'not stored: rewound meanwhile'
 	| 'not stored: lease lost'
@@ -378,13 +465,14 @@ export function setOutcome(verdict: CommitVerdict, progress: WrittenProgress): S
 		case 'nothing to store':
 		case 'store':
 			if (progress.stoppedBy?.kind === 'failed') return 'stopped at a row that failed';
+			if (progress.stoppedBy?.kind === 'not taken') return 'stopped: CRM did not take the rows';
 			if (progress.stoppedBy?.kind === 'missing') return 'stopped at a missing row';
 			return verdict === 'store' ? 'advanced' : 'nothing to store';
 	}
 }
 
 /** One sentence for the Set output that says what happened and what to do. */
-export function explainSetOutcome(outcome: SetOutcome, stream: string, progress: WrittenProgress, leaseOwner?: string | null): string {
+export function explainSetOutcome(outcome: SetOutcome, stream: string, progress: WrittenProgress, leaseOwner?: string | null, readAgain = 0): string {
 	switch (outcome) {
 		case 'advanced':
 			if (progress.passedFailures.length > 0) {
@@ -397,12 +485,16 @@ export function explainSetOutcome(outcome: SetOutcome, stream: string, progress:
 			const stop = progress.stoppedBy as Extract<StopReason, { kind: 'failed' }>;
 			return `Stream "${stream}": the row ${JSON.stringify(stop.failure.key)} was not written (${stop.failure.error}). The watermark moved only up to the row before it, so that row and everything after it are read again next time.`;
 		}
+		case 'stopped: CRM did not take the rows': {
+			const stop = progress.stoppedBy as Extract<StopReason, { kind: 'not taken' }>;
+			return `Stream "${stream}": CRM did not take the rows from ${JSON.stringify(stop.failure.key)} on (${stop.failure.error}). That is not a fault of the rows, so none was parked: the watermark moved only up to the row before it, and the next run sends them again.`;
+		}
 		case 'stopped at a missing row':
 			return `Stream "${stream}": row ${(progress.stoppedBy as StopReason).position} of its batch never reached Set (filtered out or lost on the way). The watermark moved only up to the row before it.`;
 		case 'not stored: rewound meanwhile':
 			return `Stream "${stream}" was rewound (or a rewind undone) while this run was working, so this run did not store its position: the rewind wins. The next run starts from the rewound point.`;
 		case 'not stored: lease lost':
-			return `Stream "${stream}" is no longer held by this run${leaseOwner ? ` (now held by "${leaseOwner}")` : ''}, so this run did not store its position. Its lease expired or was released; raise "Lease Seconds" on Get if runs take longer than the lease.`;
+			return `Stream "${stream}" is no longer held by this run${leaseOwner ? ` (now held by "${leaseOwner}")` : ''}, so this run did not store its position${readAgain > 0 ? `, and the ${readAgain} rows it wrote are in the retry list, so the next run reads them again` : ''}. Its lease expired or was released; raise "Lease Seconds" on Get if a batch takes longer than the lease.`;
 		case 'not stored: not where the batch started':
 			return `Stream "${stream}": the stored watermark is no longer the one these rows were read from (the same batch was stored already, or the items come from an older run), so nothing was stored. Nothing is lost: the stored watermark stays.`;
 		case 'not stored: unknown stream':

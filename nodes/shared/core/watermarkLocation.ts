@@ -4,9 +4,13 @@
  * "last change time". Leases, generations and history always stay in this package's tables.
  *
  * A date + time column pair cannot hold all of a cursor: the key of the last row read and the fraction of a
- * second are lost, and the marker is cut down (never rounded up) to whole seconds. That is safe: the next
- * read starts at that second with no key (marker >= @m), so it reads again the rows at or after it, which
- * were written already; every CRM write is an idempotent upsert, so writing them again changes nothing.
+ * second are lost, and the marker is cut down (never rounded up) to whole seconds. So the exact cursor is kept
+ * beside the pair, in this package's watermark table (its cursor column, unused for such a stream): while the pair
+ * still holds that cursor's second, the exact cursor is the position (cursorBesidePair); once the pair says
+ * something else (a rewind, or someone changed it by hand), the pair is, read from the start of its second. Reading
+ * a second again is harmless (every CRM write is an idempotent upsert), but without the exact cursor, more rows in
+ * one second than a batch holds (one bulk UPDATE stamping thousands) would be read from that second's start in
+ * every batch, and the rows after the first batch would never be reached.
  */
 import type { QualifiedName } from './identifiers';
 import type { Cursor, CursorKind } from './cursor';
@@ -85,10 +89,46 @@ export function cursorOfStoredValue(value: string | null, location: CursorLocati
 	return serializeCursor(cursor);
 }
 
+/**
+ * The position of a stream whose location keeps `value`: for a date + time pair, the exact cursor kept beside it
+ * when that cursor is still within the pair's second (else the pair's own cursor); for any other place, the value.
+ */
+export function cursorBesidePair(value: string | null, location: CursorLocation, kind: CursorKind | null, exact: string | null): string | null {
+	const ofValue = cursorOfStoredValue(value, location, kind);
+	if (location.kind !== 'dateAndTimeColumns' || exact === null || value === null) return ofValue;
+	try {
+		return storedValueOf(exact, location) === value ? serializeCursor(parseCursor(exact)) : ofValue;
+	} catch {
+		return ofValue;
+	}
+}
+
+/** What a Set keeps beside a date + time pair (see cursorBesidePair): the exact cursor; null for every other place. */
+export function exactBesidePair(cursorText: string | null, location: CursorLocation): string | null {
+	return location.kind === 'dateAndTimeColumns' && cursorText !== null ? serializeCursor(parseCursor(cursorText)) : null;
+}
+
 /** The stored form of a cursor, as a cursor text: what Get hands out after a Set stored `cursorText`. */
 export function storedCursorOf(cursorText: string | null, location: CursorLocation): string | null {
 	const kind = cursorText === null ? null : parseCursor(cursorText).kind;
 	return cursorOfStoredValue(storedValueOf(cursorText, location), location, kind);
+}
+
+/**
+ * The form this package stores a readable cursor in, when `text` is readable but not in that form (edited by hand,
+ * e.g. spaces after the colons); undefined when it is in that form already, or cannot be read (the Contracting node
+ * then refuses it with a clear error). Set compares stored cursors as text, so Get stores such a cursor again in
+ * this form before handing it out, and never compares loosely.
+ */
+export function normalisedCursor(text: string | null): string | undefined {
+	if (text === null) return undefined;
+	let normal: string;
+	try {
+		normal = serializeCursor(parseCursor(text));
+	} catch {
+		return undefined;
+	}
+	return normal === text ? undefined : normal;
 }
 
 /** Recorded in this package's table with the stream, so that Set, Rewind and Undo use the place Get used. */

@@ -39,6 +39,10 @@ export async function tableChoices(
 	throw toNodeError(context.getNode(), failure, { doing: `listing the tables of the ${options.databaseLabel} database` });
 }
 
+/** A view has no unique index to check a key against: the read relies on the partner's word, and stops when a batch shows otherwise. */
+export const VIEW_KEY_NOTE =
+	' (view: SQL Server cannot vouch that key columns are unique and never empty, so that is your promise; a read stops at the first duplicate or empty key)';
+
 /** The columns of the table a parameter names, with their SQL types, for the editor's column choices. */
 export async function columnChoices(
 	context: ILoadOptionsFunctions,
@@ -54,7 +58,7 @@ export async function columnChoices(
 		return table.columns.map((column) => ({
 			name: column.name,
 			value: column.name,
-			description: `${column.sqlType ? sqlTypeText(column.sqlType) : column.typeName}${column.primaryKeyOrdinal > 0 ? ', primary key' : ''}${column.nullable ? ', nullable' : ''}`,
+			description: `${column.sqlType ? sqlTypeText(column.sqlType) : column.typeName}${column.primaryKeyOrdinal > 0 ? ', primary key' : ''}${column.nullable ? ', nullable' : ''}${column.notMappable ? `, ${column.notMappable}` : ''}${table.kind === 'view' ? VIEW_KEY_NOTE : ''}`,
 		}));
 	} catch (error) {
 		failure = error;

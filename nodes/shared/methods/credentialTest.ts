@@ -24,6 +24,18 @@ export interface ServerFacts {
 	compatibilityLevel: number;
 }
 
+/**
+ * The nodes need SQL Server 2012 (version 11) or later: DATEFROMPARTS, TIMEFROMPARTS, THROW, CONCAT. Only the CRM
+ * node's OPENJSON path needs more (compatibility level 130, SQL Server 2016); below it the node takes the other path.
+ */
+export const MIN_SQL_SERVER_MAJOR_VERSION = 11;
+
+/** Whether the server is older than the package's minimum (SERVERPROPERTY('ProductVersion') is major.minor.build.revision). */
+export function isBelowMinimumVersion(productVersion: string): boolean {
+	const major = Number.parseInt(productVersion, 10);
+	return Number.isFinite(major) && major < MIN_SQL_SERVER_MAJOR_VERSION;
+}
+
 export function describeServerFacts(facts: ServerFacts): string {
 	const connected = `Connected to SQL Server ${facts.productVersion} (${facts.edition}), database ${facts.databaseName} at compatibility level ${facts.compatibilityLevel}.`;
 	if (facts.compatibilityLevel >= OPENJSON_MIN_COMPATIBILITY_LEVEL) return connected;
@@ -40,6 +52,12 @@ export async function sqlServerConnectionTest(
 		const result = await transport.execute({ text: SERVER_FACTS_QUERY, parameters: [] });
 		const facts = result.recordsets[0]?.[0] as unknown as ServerFacts | undefined;
 		if (!facts) return { status: 'Error', message: `No answer from ${describeTarget(settings)}.` };
+		if (isBelowMinimumVersion(String(facts.productVersion))) {
+			return {
+				status: 'Error',
+				message: `${describeTarget(settings)} is SQL Server ${facts.productVersion}, older than SQL Server 2012 (version 11), which these nodes need (DATEFROMPARTS, THROW). Upgrade the server, or point the credential at one that runs SQL Server 2012 or later.`,
+			};
+		}
 		return { status: 'OK', message: describeServerFacts(facts) };
 	} catch (error) {
 		if (error instanceof SqlServerRequestError) {

@@ -34,7 +34,7 @@ export function retrying(singleAttempt: SqlTransport, options: RetryOptions): Sq
 				}
 				const info = sqlServerErrorInfo(failure);
 				if (!shouldRetry(policy, classifySqlServerError(info), attempt)) {
-					throw new SqlServerRequestError({ ...info, message: redact(info.message) }, options.target, attempt);
+					throw new SqlServerRequestError({ ...info, message: redact(info.message), errors: info.errors?.map((each) => ({ ...each, message: redact(each.message) })) }, options.target, attempt);
 				}
 				await sleep(backoffDelayMs(policy, attempt));
 			}

@@ -14,6 +14,8 @@ export class SqlServerRequestError extends Error {
 	readonly attempts: number;
 	/** Set when no connection came about or it was lost; such a failure leads whatever the node was doing. */
 	readonly connectionFailure?: ConnectionFailure;
+	/** Every error of the request, the last (`number`) included: see SqlServerErrorInfo.errors. */
+	readonly errors: ReadonlyArray<{ number?: number; message: string }>;
 
 	constructor(info: SqlServerErrorInfo, target: string, attempts: number) {
 		const numberPart = info.number !== undefined ? ` (SQL Server error ${info.number})` : '';
@@ -26,21 +28,26 @@ export class SqlServerRequestError extends Error {
 		this.advice = adviceForSqlServerError(info);
 		this.attempts = attempts;
 		this.connectionFailure = failure;
+		this.errors = info.errors ?? [{ number: info.number, message: info.message }];
 	}
 }
 
-/** Reads the error number and driver code from whatever mssql / tedious threw. */
+function numberAndMessage(error: unknown): { number?: number; message: string } {
+	const candidate = (error ?? {}) as { number?: unknown; message?: unknown; originalError?: { number?: unknown; info?: { number?: unknown } } };
+	const number = [candidate.number, candidate.originalError?.number, candidate.originalError?.info?.number].find((n) => typeof n === 'number') as number | undefined;
+	return { number, message: typeof candidate.message === 'string' ? candidate.message : String(error) };
+}
+
+/** Reads the error number and driver code from whatever mssql / tedious threw, and the errors mssql puts before it (precedingErrors). */
 export function sqlServerErrorInfo(error: unknown): SqlServerErrorInfo {
 	if (typeof error !== 'object' || error === null) return { message: String(error) };
-	const candidate = error as { number?: unknown; code?: unknown; message?: unknown; originalError?: unknown };
-	const inner = (candidate.originalError ?? {}) as { number?: unknown; code?: unknown; info?: { number?: unknown } };
-	const number = [candidate.number, inner.number, inner.info?.number].find((n) => typeof n === 'number') as
-		| number
-		| undefined;
-	const code = [candidate.code, inner.code].find((c) => typeof c === 'string') as string | undefined;
-	const message = typeof candidate.message === 'string' ? candidate.message : String(error);
+	const candidate = error as { code?: unknown; originalError?: { code?: unknown } };
+	const code = [candidate.code, candidate.originalError?.code].find((c) => typeof c === 'string') as string | undefined;
+	const { number, message } = numberAndMessage(error);
+	const preceding = (error as { precedingErrors?: unknown }).precedingErrors;
+	const errors = [...(Array.isArray(preceding) ? preceding.map(numberAndMessage) : []), { number, message }];
 	const causes = causeCodes(error);
-	return { number, code, message, ...(causes.length > 0 ? { causes } : {}) };
+	return { number, code, message, errors, ...(causes.length > 0 ? { causes } : {}) };
 }
 
 /** The codes of the errors a driver error wraps (mssql's originalError, tedious's cause, an AggregateError's errors). */

@@ -74,4 +74,9 @@ export interface SqlServerErrorInfo {
 	/** Codes of the system errors beneath the driver's (e.g. ENOTFOUND, ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT). */
 	causes?: readonly string[];
 	message: string;
+	/**
+	 * Every error SQL Server sent for the request, in order, the last one included. The driver reports the last;
+	 * a CRM trigger that refuses rows with RAISERROR and then ROLLBACK sends its own error first and 3609 last.
+	 */
+	errors?: Array<{ number?: number; message: string }>;
 }

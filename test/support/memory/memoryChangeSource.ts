@@ -1,20 +1,25 @@
 /**
  * The in-memory change source: tables of rows held as SQL Server outputs them (date-times as ISO text,
  * rowversions as 0x… text), with the same meaning as the SQL Server adapter: the same plan resolution
- * (nodes/shared/core/markers.ts), the same window rules (changeQuery.ts), and the ordering, bound, NULL-marker and
- * Change Tracking rules evaluated here the way the T-SQL evaluates them. Pinned to the SQL Server adapter by
- * test/contract/changeSource.contract.ts. One simplification: a cursor finer than its datetime column is compared
- * as is, where SQL Server first rounds it to the column's precision (no column value lies between the two).
+ * (nodes/shared/core/markers.ts), the same window rules (changeQuery.ts), and the same ordering terms and keyset
+ * conditions (ordering.ts, sourceOrder.ts) evaluated the way SQL Server evaluates the T-SQL built from them: NULL
+ * first, a comparison with NULL unknown, text keys equal and ordered as a case-insensitive collation has them
+ * (case and trailing spaces do not count). Pinned to the SQL Server adapter by test/contract/changeSource.contract.ts.
+ * Not modelled: case-sensitive or binary collations, uniqueidentifier's byte order, and a cursor finer than its
+ * datetime column (compared as is, where SQL Server first rounds it; no column value lies between the two).
  */
 import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog';
-import { UnknownTableError } from '../../../nodes/shared/catalog';
+import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
 import type { ReadWindow, ServerFacts, SourceBatch, SourceRow } from '../../../nodes/shared/core/changeQuery';
-import { changesAskedFrom, cursorAfterRow, readWindowFrom } from '../../../nodes/shared/core/changeQuery';
+import { changeTrackingAskedFrom, changeTrackingOrder, changesAskedFrom, checkBatchKeys, checkChangesStillHeld, cursorAfterRow, keysetConditions, keysetOrder, readWindowFrom } from '../../../nodes/shared/core/changeQuery';
 import type { Cursor } from '../../../nodes/shared/core/cursor';
 import type { QualifiedName } from '../../../nodes/shared/core/identifiers';
 import { displayQualifiedName, parseQualifiedName } from '../../../nodes/shared/core/identifiers';
-import type { FilterOperator, ResolvedMarker, SourcePlan, SourceSpec } from '../../../nodes/shared/core/markers';
-import { isTemporal, resolveSourcePlan, typeOf } from '../../../nodes/shared/core/markers';
+import type { FilterOperator, SourcePlan, SourceSpec } from '../../../nodes/shared/core/markers';
+import { resolveSourcePlan, typeOf } from '../../../nodes/shared/core/markers';
+import type { Condition } from '../../../nodes/shared/core/ordering';
+import { beyond, compareRows, compareTermValues, evaluate } from '../../../nodes/shared/core/ordering';
+import { collationOf, twinMarkerText, twinValue } from '../../../nodes/shared/core/sourceOrder';
 import { sqlTypeOfColumn } from '../../../nodes/shared/core/sqlTypes';
 import type { ChangeSource } from '../../../nodes/Contracting/stores/changeSource';
 import type { KeyedRow } from '../../../nodes/shared/core/retryQuery';
@@ -35,6 +40,8 @@ export interface TableDefinition {
 	columns: ColumnDefinition[];
 	primaryKey: string[];
 	changeTracking?: boolean;
+	/** A view over a table without keys: no primary key or unique index, so rows may repeat a key. */
+	view?: boolean;
 }
 
 /** A column definition as sys.columns / sys.types describe it. */
@@ -87,7 +94,8 @@ class MemoryTable {
 	}
 
 	private find(key: Row): number {
-		return this.rows.findIndex((row) => this.catalog.primaryKey.every((name) => compareValues(row[name], key[name]) === 0));
+		const keys = this.catalog.primaryKey.map((name) => columnNamed(this.catalog, name));
+		return this.rows.findIndex((row) => sameKey(keys, row, key));
 	}
 
 	private stamp(row: Row): Row {
@@ -110,7 +118,7 @@ class MemoryTable {
 	insert(...rows: Row[]): void {
 		for (const row of rows) {
 			const full = Object.fromEntries(this.catalog.columns.map((column) => [column.name, row[column.name] ?? null]));
-			if (this.find(this.keyOf(full)) !== -1) throw new Error(`Duplicate key ${JSON.stringify(this.keyOf(full))}`);
+			if (this.catalog.primaryKey.length > 0 && this.find(this.keyOf(full)) !== -1) throw new Error(`Duplicate key ${JSON.stringify(this.keyOf(full))}`);
 			this.rows.push(this.stamp(full));
 			this.track(this.keyOf(full), 'I');
 		}
@@ -131,83 +139,19 @@ class MemoryTable {
 	}
 }
 
-/** SQL Server's order for the values this source holds; NULL first, as ORDER BY puts it. Text compares case-insensitively. */
-function compareValues(a: unknown, b: unknown): number {
-	if (a === null || a === undefined) return b === null || b === undefined ? 0 : -1;
-	if (b === null || b === undefined) return 1;
-	if (typeof a === 'number' && typeof b === 'number') return a - b;
-	if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
-	const left = normalizedText(String(a));
-	const right = normalizedText(String(b));
-	return left < right ? -1 : left > right ? 1 : 0;
+const twinKeyText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+/** Two values of a column as SQL Server compares them (under the column's collation); NULL first. */
+function compareColumnValues(catalogColumn: CatalogColumn, a: unknown, b: unknown): number {
+	const left = twinValue(catalogColumn, a);
+	const right = twinValue(catalogColumn, b);
+	if (left === null) return right === null ? 0 : -1;
+	if (right === null) return 1;
+	return compareTermValues(left, right, collationOf(catalogColumn));
 }
 
-/** ISO date-times with their fraction padded to 7 digits compare as text; other text compares case-insensitively. */
-function normalizedText(text: string): string {
-	const dateTime = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?$/.exec(text);
-	if (dateTime) return `${dateTime[1]}.${(dateTime[2] ?? '').padEnd(7, '0')}`;
-	const time = /^(\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?$/.exec(text);
-	if (time) return `${time[1]}.${(time[2] ?? '').padEnd(7, '0')}`;
-	return text.toLowerCase();
-}
-
-function compareTuples(a: unknown[], b: unknown[]): number {
-	for (let index = 0; index < a.length; index++) {
-		const order = compareValues(a[index], b[index]);
-		if (order !== 0) return order;
-	}
-	return 0;
-}
-
-const pad = (value: number, width = 2) => String(value).padStart(width, '0');
-
-/** The marker's comparable parts of a row, as the T-SQL's ORDER BY terms compute them; null when the marker is NULL. */
-function markerParts(marker: ResolvedMarker, row: Row): unknown[] | null {
-	switch (marker.kind) {
-		case 'datetime':
-		case 'rowversion': {
-			const value = row[marker.column.name];
-			return value === null || value === undefined ? null : [value];
-		}
-		case 'dateAndTime': {
-			const date = row[marker.date.column.name];
-			if (date === null || date === undefined) return null;
-			const time = row[marker.time.column.name] ?? (marker.time.encoding === 'time' ? '00:00:00' : 0);
-			return [marker.date.encoding === 'datetime' ? String(date).slice(0, 10) : date, time];
-		}
-		case 'changeTracking':
-			throw new Error('Change Tracking rows have no marker column');
-	}
-}
-
-/** The marker's comparable parts of a cursor text, as the T-SQL's CONVERTs of @m compute them. */
-function markerPartsOfText(marker: ResolvedMarker, text: string): unknown[] {
-	if (marker.kind !== 'dateAndTime') return [text];
-	const [date, time] = text.split('T');
-	const [hours, minutes, seconds] = time.split(':').map((part) => Math.floor(Number(part)));
-	const dateValue = marker.date.encoding === 'yyyymmdd' ? Number(date.replace(/-/g, '')) : date;
-	const timeValue =
-		marker.time.encoding === 'time' ? time : marker.time.encoding === 'hhmmss' ? hours * 10000 + minutes * 100 + seconds : hours * 100 + minutes;
-	return [dateValue, timeValue];
-}
-
-/** The marker as the exact text SQL Server's CONVERT(varchar(33), …, 126) gives. */
-function markerText(marker: ResolvedMarker, row: Row): string | null {
-	const parts = markerParts(marker, row);
-	if (parts === null) return null;
-	if (marker.kind !== 'dateAndTime') return String(parts[0]);
-	const [date, time] = parts;
-	const dateText = typeof date === 'number' ? `${pad(Math.floor(date / 10000), 4)}-${pad(Math.floor(date / 100) % 100)}-${pad(date % 100)}` : String(date);
-	let timeText: string;
-	if (typeof time === 'number') {
-		const [h, m, s] = marker.time.encoding === 'hhmmss' ? [Math.floor(time / 10000), Math.floor(time / 100) % 100, time % 100] : [Math.floor(time / 100), time % 100, 0];
-		timeText = `${pad(h)}:${pad(m)}:${pad(s)}`;
-	} else {
-		timeText = String(time).split('.')[0];
-	}
-	const fraction = typeof time === 'string' && time.includes('.') ? time.split('.')[1].padEnd(7, '0') : '0000000';
-	return `${dateText}T${timeText}.${fraction}`;
-}
+/** Whether two rows have the same key, as SQL Server's = compares it (case-insensitive, trailing spaces ignored for text). */
+const sameKey = (keys: CatalogColumn[], a: Row, b: Row) => keys.every((key) => compareColumnValues(key, a[key.name], b[key.name]) === 0);
 
 function matchesFilter(value: unknown, operator: FilterOperator, parameter: unknown, column: CatalogColumn): boolean {
 	if (operator === 'isNull') return value === null || value === undefined;
@@ -220,8 +164,7 @@ function matchesFilter(value: unknown, operator: FilterOperator, parameter: unkn
 			.replace(/_/g, '.');
 		return new RegExp(`^${pattern}$`, 'i').test(String(value));
 	}
-	const order =
-		typeOf(column) === 'bit' ? Number(Boolean(value)) - Number(parameter) : compareValues(value, isTemporal(column) ? String(parameter) : parameter);
+	const order = compareColumnValues(column, value, parameter);
 	switch (operator) {
 		case 'equal':
 			return order === 0;
@@ -252,12 +195,13 @@ export class MemoryChangeSource implements ChangeSource {
 
 	define(definition: TableDefinition): MemoryTable {
 		const name = parseQualifiedName(definition.name);
+		const primaryKey = definition.view ? [] : definition.primaryKey;
 		const catalog: CatalogTable = {
 			name,
-			kind: 'table',
-			columns: definition.columns.map((column) => catalogColumnOf(column, definition.primaryKey)),
-			primaryKey: definition.primaryKey,
-			uniqueKeys: definition.primaryKey.length > 0 ? [definition.primaryKey] : [],
+			kind: definition.view ? 'view' : 'table',
+			columns: definition.columns.map((column) => catalogColumnOf(column, primaryKey)),
+			primaryKey,
+			uniqueKeys: primaryKey.length > 0 ? [primaryKey] : [],
 			changeTracking: definition.changeTracking === true,
 		};
 		const table = new MemoryTable(catalog, this);
@@ -276,9 +220,27 @@ export class MemoryChangeSource implements ChangeSource {
 		return `0x${this.rowversion.toString(16).toUpperCase().padStart(16, '0')}`;
 	}
 
+	/** The version of the transaction open in inOneTransaction; undefined: each change commits on its own. */
+	private transactionVersion: bigint | undefined;
+
 	nextChangeVersion(): bigint {
+		if (this.transactionVersion !== undefined) return this.transactionVersion;
 		this.changeVersion += 1n;
 		return this.changeVersion;
+	}
+
+	/**
+	 * Changes made by `work` commit as one transaction: Change Tracking gives them all one version, as SQL Server
+	 * gives every row one statement or transaction changes (so many rows tie on SYS_CHANGE_VERSION).
+	 */
+	inOneTransaction(work: () => void): void {
+		this.transactionVersion = this.changeVersion + 1n;
+		this.changeVersion = this.transactionVersion;
+		try {
+			work();
+		} finally {
+			this.transactionVersion = undefined;
+		}
 	}
 
 	get currentChangeVersion(): bigint {
@@ -313,6 +275,8 @@ export class MemoryChangeSource implements ChangeSource {
 		this.roundTrips++;
 		const table = this.tables.get(displayQualifiedName(plan.table.name).toLowerCase()) as MemoryTable;
 		const rows = plan.marker.kind === 'changeTracking' ? this.changeTrackingRows(plan, table, window, after, limit) : this.keysetRows(plan, table, window, after);
+		// What the statement returns: the batch and one row more; the SQL Server adapter checks its keys as these.
+		if (plan.marker.kind !== 'changeTracking') checkBatchKeys(plan, rows.slice(0, limit + 1).map((row) => plan.keys.map((key) => twinKeyText(row.values[key.name]))));
 		return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 	}
 
@@ -331,7 +295,7 @@ export class MemoryChangeSource implements ChangeSource {
 		const table = this.tables.get(displayQualifiedName(plan.table.name).toLowerCase()) as MemoryTable;
 		this.roundTrips += retryKeyChunks(plan, keys).length;
 		return keys.map((key) => {
-			const row = table.rows.find((candidate) => plan.keys.every((column) => compareValues(candidate[column.name], key[column.name]) === 0));
+			const row = table.rows.find((candidate) => sameKey(plan.keys, candidate, key));
 			if (!row) return { operation: 'delete', values: Object.fromEntries(plan.keys.map((column) => [column.name, key[column.name] ?? null])) };
 			return { operation: 'upsert', values: Object.fromEntries(plan.output.map((column) => [column.name, row[column.name] ?? null])) };
 		});
@@ -352,74 +316,52 @@ export class MemoryChangeSource implements ChangeSource {
 		};
 	}
 
-	private keysOf(plan: SourcePlan, row: Row): unknown[] {
-		return plan.keys.map((key) => row[key.name]);
-	}
-
+	/** The rows the keyset statement returns: the same conditions on the same ordering terms, evaluated as SQL Server does. */
 	private keysetRows(plan: SourcePlan, table: MemoryTable, window: ReadWindow, after: Cursor): SourceRow[] {
-		const marker = plan.marker;
-		const bound = markerPartsOfText(marker, window.upperBound);
-		const cursorKey = after.key;
-		const candidates = table.rows.filter((row) => {
-			if (!this.passesFilters(plan, row)) return false;
-			const parts = markerParts(marker, row);
-			if (parts === null) {
-				if (plan.nullMarkers === 'never' || after.marker !== null) return false;
-				return cursorKey === null || compareTuples(this.keysOf(plan, row), cursorKey.map((text, index) => typedKey(plan.keys[index], text))) > 0;
-			}
-			if (compareTuples(parts, bound) >= 0) return false;
-			if (after.marker === null) return true;
-			const from = markerPartsOfText(marker, after.marker);
-			if (cursorKey === null) return compareTuples(parts, from) >= 0;
-			return compareTuples([...parts, ...this.keysOf(plan, row)], [...from, ...cursorKey.map((text, index) => typedKey(plan.keys[index], text))]) > 0;
-		});
-		candidates.sort((a, b) => {
-			const partsA = markerParts(marker, a);
-			const partsB = markerParts(marker, b);
-			if (partsA === null || partsB === null) {
-				if (partsA !== partsB) return partsA === null ? -1 : 1;
-				return compareTuples(this.keysOf(plan, a), this.keysOf(plan, b));
-			}
-			return compareTuples([...partsA, ...this.keysOf(plan, a)], [...partsB, ...this.keysOf(plan, b)]);
-		});
-		return candidates.map((row) => this.sourceRow(plan, row, markerText(marker, row), 'upsert'));
+		const keyset = keysetConditions(plan, window, after, []);
+		const conditions = [...keyset.window, ...(keyset.after ? [keyset.after] : [])];
+		const order = keysetOrder(plan).all;
+		return table.rows
+			.filter((row) => this.passesFilters(plan, row) && conditions.every((condition) => evaluate(condition, row) === true))
+			.sort((a, b) => compareRows(order, a, b))
+			.map((row) => this.sourceRow(plan, row, twinMarkerText(plan.marker, row), 'upsert'));
 	}
 
+	/** CHANGETABLE(CHANGES …) LEFT JOINed to the table, and the full read, under the Change Tracking read's order. */
 	private changeTrackingRows(plan: SourcePlan, table: MemoryTable, window: ReadWindow, after: Cursor, limit: number): SourceRow[] {
+		// As the SQL Server adapter checks after every CHANGETABLE read: a cleanup since the window opened stops the read.
+		checkChangesStillHeld(plan, changeTrackingAskedFrom(after, window), String(this.minValidVersion));
 		const current = BigInt(window.upperBound);
-		const byKey = (a: Row, b: Row) => compareTuples(this.keysOf(plan, a), this.keysOf(plan, b));
-		const changesAfter = (since: bigint, cursorCondition: (entry: ChangeEntry) => boolean): SourceRow[] =>
+		const order = changeTrackingOrder(plan);
+		const cursorKey = after.key === null ? undefined : { texts: after.key, parameters: after.key.map(() => '') };
+		const changesAfter = (since: bigint, cursorCondition: Condition | undefined): SourceRow[] =>
 			[...table.changes.values()]
-				.filter((entry) => entry.version > since && entry.version <= current && cursorCondition(entry))
-				.map((entry) => ({ entry, row: table.rows.find((row) => byKey(row, entry.key) === 0) }))
+				.filter((entry) => entry.version > since && entry.version <= current)
+				.map((entry) => ({ entry, change: { ...entry.key, SYS_CHANGE_VERSION: entry.version }, row: table.rows.find((row) => sameKey(plan.keys, row, entry.key)) }))
+				.filter(({ change }) => cursorCondition === undefined || evaluate(cursorCondition, change) === true)
 				.filter(({ row }) => row === undefined || this.passesFilters(plan, row))
-				.sort((a, b) => (a.entry.version === b.entry.version ? byKey(a.entry.key, b.entry.key) : a.entry.version < b.entry.version ? -1 : 1))
+				.sort((a, b) => compareRows(order.changes, a.change, b.change))
 				.map(({ entry, row }) =>
 					row === undefined
 						? this.sourceRow(plan, entry.key, String(entry.version), 'delete')
 						: this.sourceRow(plan, row, String(entry.version), 'upsert'),
 				);
-		const cursorKey = after.key?.map((text, index) => typedKey(plan.keys[index], text));
 		if (after.marker !== null) {
-			const from = BigInt(after.marker);
-			return changesAfter(changesAskedFrom(after) as bigint, (entry) =>
+			const atVersion = { texts: [after.marker], parameters: [''] };
+			const cursorCondition =
 				cursorKey === undefined
-					? entry.version >= from
-					: entry.version > from || (entry.version === from && compareTuples(this.keysOf(plan, entry.key), cursorKey) > 0),
-			);
+					? beyond(order.changes.slice(0, 1), atVersion, '>', true)
+					: beyond(order.changes, { texts: [...atVersion.texts, ...cursorKey.texts], parameters: [...atVersion.parameters, ...cursorKey.parameters] }, '>');
+			return changesAfter(changesAskedFrom(after) as bigint, cursorCondition);
 		}
 		const snapshotVersion = after.snapshotVersion ?? (window.snapshotVersion as string);
+		const afterKey = cursorKey === undefined ? undefined : beyond(order.fullRead, cursorKey, '>');
 		const snapshot = table.rows
 			.filter((row) => this.passesFilters(plan, row))
-			.filter((row) => cursorKey === undefined || compareTuples(this.keysOf(plan, row), cursorKey) > 0)
-			.sort(byKey)
+			.filter((row) => afterKey === undefined || evaluate(afterKey, row) === true)
+			.sort((a, b) => compareRows(order.fullRead, a, b))
 			.map((row) => this.sourceRow(plan, row, null, 'upsert', snapshotVersion));
 		if (snapshot.length > limit) return snapshot;
-		return [...snapshot, ...changesAfter(BigInt(snapshotVersion), () => true)];
+		return [...snapshot, ...changesAfter(BigInt(snapshotVersion), undefined)];
 	}
-}
-
-/** A cursor's key text as the column's value, as CONVERT(type, @k) gives it. */
-function typedKey(column: CatalogColumn, text: string): unknown {
-	return ['tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'bit'].includes(typeOf(column)) ? Number(text) : text;
 }

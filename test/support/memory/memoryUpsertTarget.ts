@@ -2,12 +2,15 @@
  * The CRM target in memory, with the meaning of the SQL Server adapter: tables with their catalogue, unique keys,
  * NOT NULL, IDENTITY, defaults and type checks; a batch SQL Server would refuse is refused whole (nothing written)
  * with the error number and words SQL Server uses, so the node's row isolation works the same on both.
- * Strings match case-insensitively (the CRM's collation) but a change of case is a change (the node compares binary).
+ * Strings match as the column's collation does (case-insensitively unless it is _CS or binary; trailing spaces
+ * ignored) but a change of case is a change (the node compares binary).
  */
 import type { CatalogColumn, CatalogTable } from '../../../nodes/shared/catalog';
 import { UnknownTableError, columnNamed } from '../../../nodes/shared/catalog';
 import type { QualifiedName } from '../../../nodes/shared/core/identifiers';
 import { displayQualifiedName } from '../../../nodes/shared/core/identifiers';
+import type { LeaseGuard } from '../../../nodes/shared/core/leaseGuard';
+import { LeaseLostError } from '../../../nodes/shared/core/leaseGuard';
 import type { TargetValue } from '../../../nodes/shared/core/mappingValues';
 import { convertForColumn } from '../../../nodes/shared/core/mappingValues';
 import { sqlTypeText } from '../../../nodes/shared/core/sqlTypes';
@@ -24,11 +27,17 @@ export interface MemoryTableDefinition {
 	/** Values the columns with a DEFAULT get when an insert leaves them out. */
 	defaults?: Record<string, TargetValue>;
 	rows?: MemoryRow[];
+	/**
+	 * The table's AFTER INSERT, UPDATE triggers that refuse rows: each gives the words it RAISERRORs for a row it
+	 * refuses. As on SQL Server, the whole statement is refused (error 50000) and nothing of it is kept.
+	 */
+	triggers?: Array<(row: MemoryRow) => string | undefined>;
 }
 
 interface MemoryTable {
 	catalog: CatalogTable;
 	defaults: Record<string, TargetValue>;
+	triggers: Array<(row: MemoryRow) => string | undefined>;
 	rows: MemoryRow[];
 	nextIdentity: number;
 }
@@ -36,18 +45,37 @@ interface MemoryTable {
 const tableKey = (name: QualifiedName) => displayQualifiedName(name).toLowerCase();
 
 const NUMERIC = new Set(['tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'money', 'float', 'real']);
+const EXACT = new Set(['bigint', 'decimal', 'numeric', 'money']);
+
+/** An exact number as SQL Server compares it, digit by digit (never through a double): 12.50 = 12.5, 0.0 = 0. */
+function exactNumberText(value: TargetValue): string {
+	const parts = /^([+-])?0*(\d*)(?:\.(\d*?)0*)?$/.exec(String(value).trim());
+	if (!parts) return String(value);
+	const digits = `${parts[2] || '0'}${parts[3] ? `.${parts[3]}` : ''}`;
+	return parts[1] === '-' && digits !== '0' ? `-${digits}` : digits;
+}
+
+/** A number as its column compares it: exact types digit by digit, float and real as doubles. */
+const numberText = (type: SqlType, value: TargetValue) => (EXACT.has(type.name) ? exactNumberText(value) : String(Number(value)));
 const TEXT = new Set(['char', 'varchar', 'nchar', 'nvarchar']);
 
-/** A value as a case-insensitive collation compares keys: trailing spaces and case ignored. */
-function matchText(type: SqlType, value: TargetValue): string {
-	if (NUMERIC.has(type.name)) return String(Number(value));
-	if (TEXT.has(type.name)) return String(value).trimEnd().toLowerCase();
+/** `=` pads the shorter string with spaces: trailing spaces are ignored, and only spaces (a tab is a character). */
+const withoutTrailingSpaces = (text: string) => text.replace(/ +$/, '');
+
+/** Whether the column's collation tells case apart (_CS_ or binary); without one, the CRM's usual case-insensitive collation. */
+const caseSensitive = (column: CatalogColumn) => /_CS_|_CS$|_BIN2?$/i.test(column.collation ?? '');
+
+/** A value as the column's collation compares keys: trailing spaces ignored, case too unless the collation tells it apart. */
+function matchText(column: CatalogColumn, value: TargetValue): string {
+	const type = column.sqlType as SqlType;
+	if (NUMERIC.has(type.name)) return numberText(type, value);
+	if (TEXT.has(type.name)) return caseSensitive(column) ? withoutTrailingSpaces(String(value)) : withoutTrailingSpaces(String(value)).toLowerCase();
 	return String(value);
 }
 
 function keyTextOf(columns: CatalogColumn[], values: TargetValue[]): string | undefined {
 	if (values.some((value) => value === null || value === undefined)) return undefined;
-	return JSON.stringify(columns.map((column, index) => matchText(column.sqlType as SqlType, values[index])));
+	return JSON.stringify(columns.map((column, index) => matchText(column, values[index])));
 }
 
 function indexBy(rows: MemoryRow[], columns: CatalogColumn[]): Map<string, number> {
@@ -62,8 +90,8 @@ function indexBy(rows: MemoryRow[], columns: CatalogColumn[]): Map<string, numbe
 /** Equality as the node's change detection sees it: EXCEPT (NULLs equal) over a binary collation. */
 function same(type: SqlType, a: TargetValue, b: TargetValue): boolean {
 	if (a === null || b === null) return a === b;
-	if (NUMERIC.has(type.name)) return Number(a) === Number(b);
-	if (TEXT.has(type.name)) return String(a).trimEnd() === String(b).trimEnd();
+	if (NUMERIC.has(type.name)) return numberText(type, a) === numberText(type, b);
+	if (TEXT.has(type.name)) return withoutTrailingSpaces(String(a)) === withoutTrailingSpaces(String(b));
 	return String(a) === String(b);
 }
 
@@ -86,7 +114,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		private readonly rowsPerRequestLimit = Number.POSITIVE_INFINITY,
 	) {
 		for (const definition of definitions) {
-			const table: MemoryTable = { catalog: definition.catalog, defaults: definition.defaults ?? {}, rows: [], nextIdentity: 1 };
+			const table: MemoryTable = { catalog: definition.catalog, defaults: definition.defaults ?? {}, triggers: definition.triggers ?? [], rows: [], nextIdentity: 1 };
 			this.tables.set(tableKey(definition.catalog.name), table);
 			if (definition.rows) this.seed(definition.catalog.name, definition.rows);
 		}
@@ -178,6 +206,16 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		}
 	}
 
+	/** Fires the table's triggers on the rows a statement inserted or updated. */
+	private fireTriggers(table: MemoryTable, rows: MemoryRow[]): void {
+		for (const row of rows) {
+			for (const trigger of table.triggers) {
+				const refused = trigger(row);
+				if (refused !== undefined) throw refusal(50000, refused);
+			}
+		}
+	}
+
 	private conversionRefusal(display: string, column: CatalogColumn, value: TargetValue): SqlServerRequestError {
 		const type = column.sqlType as SqlType;
 		if (TEXT.has(type.name)) {
@@ -190,8 +228,23 @@ export class MemoryUpsertTarget implements UpsertTarget {
 	}
 
 
+	/**
+	 * The watermark table in this database, as the lease guard of a write reads it (SyncWorld connects the watermark
+	 * store). Without it, a guarded write fails as SQL Server fails on a table that is not there.
+	 */
+	leaseIsLive?: (guard: LeaseGuard) => boolean;
+
+	/** The lease guard, as leaseGuardSql states it: before anything is written, the whole request or nothing. */
+	private checkLease(options: WriteOptions): void {
+		const guard = options.leaseGuard;
+		if (!guard || options.dryRun) return;
+		if (!this.leaseIsLive) throw refusal(208, `Invalid object name '${displayQualifiedName(guard.table)}'.`);
+		if (!this.leaseIsLive(guard)) throw new LeaseLostError(guard.stream);
+	}
+
 	async upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]> {
 		this.requests++;
+		this.checkLease(options);
 		const table = this.table(plan.table);
 		const before = table.rows;
 		const working = before.map((row) => ({ ...row }));
@@ -200,6 +253,7 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		const touched = new Set<number>();
 		const outcomes: RowOutcome[] = [];
 		let inserted = false;
+		const written: MemoryRow[] = [];
 		for (const row of rows) {
 			const values: MemoryRow = {};
 			plan.columns.forEach((column, index) => (values[column.name] = row.values[index]));
@@ -209,9 +263,9 @@ export class MemoryUpsertTarget implements UpsertTarget {
 					values[lookup.target.name] = null;
 					return false;
 				}
-				const wanted = matchText(lookup.key.sqlType as SqlType, keyValue);
+				const wanted = matchText(lookup.key, keyValue);
 				const found = this.table(lookup.fromTable).rows.find(
-					(candidate) => candidate[lookup.key.name] !== null && matchText(lookup.key.sqlType as SqlType, candidate[lookup.key.name]) === wanted,
+					(candidate) => candidate[lookup.key.name] !== null && matchText(lookup.key, candidate[lookup.key.name]) === wanted,
 				);
 				values[lookup.target.name] = found ? found[lookup.value.name] : null;
 				return !found;
@@ -224,7 +278,9 @@ export class MemoryUpsertTarget implements UpsertTarget {
 			const key = plan.matchColumns.map((column) => values[column.name]);
 			const position = index.get(keyTextOf(plan.matchColumns, key) ?? '') ?? -1;
 			if (position === -1) {
-				working.push(this.newRow(table, values, () => nextIdentity++));
+				const added = this.newRow(table, values, () => nextIdentity++);
+				working.push(added);
+				written.push(added);
 				inserted = true;
 				outcomes.push({ ordinal: row.ordinal, status: 'inserted' });
 				continue;
@@ -236,9 +292,11 @@ export class MemoryUpsertTarget implements UpsertTarget {
 			const target = working[position];
 			const changed = Object.entries(values).filter(([name, value]) => !same(columnNamed(table.catalog, name).sqlType as SqlType, target[name], value));
 			for (const [name, value] of changed) target[name] = value;
+			if (changed.length > 0) written.push(target);
 			outcomes.push({ ordinal: row.ordinal, status: changed.length > 0 ? 'updated' : 'unchanged' });
 		}
 		this.check(table, working, inserted ? 'INSERT' : 'UPDATE');
+		if (!options.dryRun) this.fireTriggers(table, written);
 		if (!options.dryRun) {
 			table.rows = working;
 			table.nextIdentity = nextIdentity;
@@ -250,10 +308,12 @@ export class MemoryUpsertTarget implements UpsertTarget {
 		const { handling } = plan;
 		if (handling.kind === 'ignore') return rows.map((row) => ({ ordinal: row.ordinal, status: 'ignored' }));
 		this.requests++;
+		this.checkLease(options);
 		const table = this.table(plan.table);
 		const working = table.rows.map((row) => ({ ...row }));
 		const index = indexBy(working, plan.matchColumns);
 		const removed = new Set<number>();
+		const marked: MemoryRow[] = [];
 		const now = new Date().toISOString();
 		const outcomes = rows.map((row): RowOutcome => {
 			const position = index.get(keyTextOf(plan.matchColumns, row.key) ?? '') ?? -1;
@@ -272,10 +332,12 @@ export class MemoryUpsertTarget implements UpsertTarget {
 			for (const assignment of handling.assignments) {
 				target[assignment.column.name] = assignment.isNow ? now : (assignment.value as TargetValue);
 			}
+			marked.push(target);
 			return { ordinal: row.ordinal, status: 'deleted' };
 		});
 		const remaining = working.filter((_, position) => !removed.has(position));
 		this.check(table, remaining, 'UPDATE');
+		if (!options.dryRun) this.fireTriggers(table, marked);
 		if (!options.dryRun) table.rows = remaining;
 		return outcomes;
 	}

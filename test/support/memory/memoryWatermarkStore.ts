@@ -1,8 +1,9 @@
 import type { CursorKind } from '../../../nodes/shared/core/cursor';
 import { parseCursor } from '../../../nodes/shared/core/cursor';
+import { leaseIsLive } from '../../../nodes/shared/core/leaseGuard';
 import { decideCommit, decideLease, releasesLease, renewsLease } from '../../../nodes/shared/core/watermark';
 import type { CursorLocation } from '../../../nodes/shared/core/watermarkLocation';
-import { CursorLocationError, comparableStoredValue, cursorOfStoredValue, describeLocation, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
+import { CursorLocationError, comparableStoredValue, cursorBesidePair, describeLocation, exactBesidePair, storedValueOf } from '../../../nodes/shared/core/watermarkLocation';
 import type {
 	AcquireRequest,
 	AcquireResult,
@@ -26,7 +27,10 @@ import { dueRetries, nextRetryEntry, parkingEndsTheRun, retryKeyText } from '../
 
 interface Row {
 	stream: string;
-	/** The stored value for the package table; for an existing table it lives in `existingRows`. */
+	/**
+	 * The stored value for the package table; for an existing table it lives in `existingRows`, and for a date + time
+	 * pair this is the exact cursor kept beside it (cursorBesidePair).
+	 */
 	value: string | null;
 	kind: CursorKind | null;
 	generation: number;
@@ -85,17 +89,19 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		return row.location.kind === 'packageTable' ? row.value : (this.existingRows.get(describeLocation(row.location)) ?? null);
 	}
 
-	private write(row: Row, cursor: string | null): void {
+	/** `exact`: what a Set keeps beside a date + time pair (Rewind, Undo and a first use keep nothing). */
+	private write(row: Row, cursor: string | null, exact: string | null = null): void {
 		const value = storedValueOf(cursor, row.location);
 		row.kind = cursor === null ? row.kind : parseCursor(cursor).kind;
 		if (row.location.kind === 'packageTable') row.value = value;
 		else this.existingRows.set(describeLocation(row.location), value);
+		if (row.location.kind === 'dateAndTimeColumns') row.value = exact;
 	}
 
 	private stateOf(row: Row): StreamState {
 		return {
 			stream: row.stream,
-			cursor: cursorOfStoredValue(this.valueOf(row), row.location, row.kind),
+			cursor: cursorBesidePair(this.valueOf(row), row.location, row.kind, row.location.kind === 'dateAndTimeColumns' ? row.value : null),
 			generation: row.generation,
 			rewoundAtGeneration: row.rewoundAtGeneration,
 			timeZone: row.timeZone,
@@ -175,13 +181,14 @@ export class MemoryWatermarkStore implements WatermarkStore {
 		const previousCursor = this.stateOf(row).cursor;
 		const { move } = request;
 		const verdict = decideCommit(
-			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner },
+			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt },
 			request.token,
 			move && { fromStored: comparableStoredValue(storedValueOf(move.from, row.location)), to: move.to },
 			request.allowBackwards,
+			this.clock(),
 		);
 		if (verdict === 'store' && move) {
-			this.write(row, move.to);
+			this.write(row, move.to, exactBesidePair(move.to, row.location));
 			row.generation++;
 			row.cursorChangedAt = this.now();
 			this.record(row.stream, previousCursor, this.stateOf(row).cursor, 'set', null, request.audit);
@@ -236,6 +243,25 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			else list.set(text, { ...(list.get(text) as RetryEntry), attempts: 0, parked: false });
 		}
 		return chosen.length;
+	}
+
+	async readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number> {
+		const list = this.retries.get(stream) ?? new Map<string, RetryEntry>();
+		this.retries.set(stream, list);
+		let added = 0;
+		for (const row of rows) {
+			const text = retryKeyText(row.key);
+			if (list.has(text)) continue;
+			list.set(text, { stream, key: structuredClone(row.key), cursor: row.cursor, attempts: 0, lastError: reason, firstFailedAt: this.now(), lastTriedAt: this.now(), parked: false });
+			added++;
+		}
+		return added;
+	}
+
+	/** The lease guard of a CRM write in this database (leaseGuard.ts): the stream's lease is this owner's and live now. */
+	holdsLiveLease(stream: string, owner: string): boolean {
+		const row = this.rows.get(stream);
+		return row !== undefined && leaseIsLive({ owner: row.leaseOwner, expiresAt: row.leaseExpiresAt }, owner, this.clock());
 	}
 
 	async read(stream: string): Promise<StreamState | undefined> {

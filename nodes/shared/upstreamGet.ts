@@ -1,0 +1,50 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import type { LeaseGuard } from './core/leaseGuard';
+import { decodeToken } from './core/watermark';
+
+/**
+ * The token of the Watermark Get this node follows: read from that Get's output (the item this item is paired
+ * with, else its first item), the nearest Get upstream first. Set takes it when "Token From Get" is left empty,
+ * and the CRM node takes it for the lease guard of its writes, so neither needs the Get node's name.
+ * Undefined when no Watermark Get runs before this node.
+ */
+export function tokenOfUpstreamGet(context: IExecuteFunctions, itemIndex = 0): string | undefined {
+	const gets = context
+		.getParentNodes(context.getNode().name, { includeNodeParameters: true })
+		.filter((node) => node.type.endsWith('.watermark') && node.disabled !== true && (node.parameters?.operation ?? 'get') === 'get');
+	for (const get of gets) {
+		const name = JSON.stringify(get.name);
+		for (const expression of [`{{ $(${name}).item.json.token }}`, `{{ $(${name}).first().json.token }}`]) {
+			let token: unknown;
+			try {
+				token = context.evaluateExpression(expression, itemIndex);
+			} catch {
+				// Not paired, or the Get did not run in this execution: try the next way.
+				continue;
+			}
+			if (typeof token === 'string' && token !== '') return token;
+		}
+	}
+	return undefined;
+}
+
+/**
+ * The lease guard for a write through `credentialType`: the lease of the Watermark Get this node follows, when that
+ * Get keeps the watermark through the same credential (so the write's transaction can check it). Undefined
+ * otherwise: no Get upstream, or the watermark in another database (see the README on what then holds).
+ */
+export function leaseGuardOfUpstreamGet(context: IExecuteFunctions, credentialType: string): LeaseGuard | undefined {
+	const text = tokenOfUpstreamGet(context);
+	if (text === undefined) return undefined;
+	let token;
+	try {
+		token = decodeToken(text);
+	} catch {
+		return undefined;
+	}
+	const place = token.leasePlace;
+	const ownCredential = context.getNode().credentials?.[credentialType]?.id;
+	if (!place || place.credentialType !== credentialType || !ownCredential || place.credentialId !== ownCredential) return undefined;
+	return { table: place.table, stream: token.stream, owner: token.owner };
+}
