@@ -22,20 +22,31 @@ export const description: INodeProperties[] = [
 		displayOptions: show(),
 	},
 	{
-		displayName: 'Summary',
-		name: 'summary',
-		type: 'json',
-		default: '={{ $json }}',
-		description: "The run's summary, shown by Status as the last run's summary",
+		displayName: 'Advanced',
+		name: 'advanced',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		description: 'Only where the run\'s summary is not the input item; the default works',
 		displayOptions: show({ runEvent: ['finished'] }),
+		options: [
+			{
+				displayName: 'Summary',
+				name: 'summary',
+				type: 'json',
+				default: '={{ $json }}',
+				description: "The run's summary (a JSON object), shown by Status as the last run's summary. Without this setting: the input item, as the sync's summary nodes give it.",
+			},
+		],
 	},
 ];
 
 function summaryOf(context: IExecuteFunctions, itemIndex: number): Record<string, unknown> {
-	const value = context.getNodeParameter('summary', itemIndex, {}) as unknown;
+	const advanced = context.getNodeParameter('advanced', itemIndex, {}) as IDataObject;
+	const value = 'summary' in advanced ? (advanced.summary as unknown) : context.getInputData()[itemIndex]?.json;
 	const parsed = typeof value === 'string' ? (value.trim() === '' ? {} : (JSON.parse(value) as unknown)) : value;
 	if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-		throw new NodeOperationError(context.getNode(), 'Summary must be a JSON object', { itemIndex, description: 'Leave it at {{ $json }}: the summary item of the run.' });
+		throw new NodeOperationError(context.getNode(), 'Summary must be a JSON object', { itemIndex, description: 'Remove Advanced → Summary: the node then records its input item, the summary item of the run.' });
 	}
 	return parsed as Record<string, unknown>;
 }

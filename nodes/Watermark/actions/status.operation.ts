@@ -10,6 +10,7 @@ import { streamProperty } from './common.descriptions';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['status'], ...extra } });
 const MAX_RETRY_ROWS = 1000;
+const DEFAULT_RETRY_ROWS = 10;
 const MAX_MINUTES_BEHIND = 7 * 24 * 60;
 
 export const description: INodeProperties[] = [
@@ -35,18 +36,26 @@ export const description: INodeProperties[] = [
 		displayOptions: show(),
 	},
 	{
-		displayName: 'Retry Rows to Show',
-		name: 'retryRowsShown',
-		type: 'number',
-		typeOptions: { minValue: 0, maxValue: MAX_RETRY_ROWS },
-		default: 10,
-		description: 'How many rows of each retry list to list (parked first); the counts always cover all of them',
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
 		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Retry Rows to Show',
+				name: 'retryRowsShown',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: MAX_RETRY_ROWS },
+				default: DEFAULT_RETRY_ROWS,
+				description: 'How many rows of each retry list to list (parked first); the counts always cover all of them',
+			},
+		],
 	},
 ];
 
-function boundedNumber(context: IExecuteFunctions, name: string, itemIndex: number, min: number, max: number, label: string): number {
-	const value = Number(context.getNodeParameter(name, itemIndex));
+function boundedNumber(value: number, itemIndex: number, context: IExecuteFunctions, min: number, max: number, label: string): number {
 	if (!Number.isInteger(value) || value < min || value > max) {
 		throw new NodeOperationError(context.getNode(), `${label} must be a whole number from ${min} to ${max}, not ${String(value)}`, { itemIndex });
 	}
@@ -119,8 +128,9 @@ export async function execute(this: IExecuteFunctions, { store }: WatermarkConte
 		() => 'reading the status of the sync',
 		async (itemIndex) => {
 			const stream = this.getNodeParameter('statusStreams', itemIndex) === 'one' ? streamParameter(this, itemIndex) : null;
-			const maxMinutesBehind = boundedNumber(this, 'maxMinutesBehind', itemIndex, 1, MAX_MINUTES_BEHIND, 'Unhealthy After (Minutes)');
-			const retryRows = boundedNumber(this, 'retryRowsShown', itemIndex, 0, MAX_RETRY_ROWS, 'Retry Rows to Show');
+			const maxMinutesBehind = boundedNumber(Number(this.getNodeParameter('maxMinutesBehind', itemIndex)), itemIndex, this, 1, MAX_MINUTES_BEHIND, 'Unhealthy After (Minutes)');
+			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			const retryRows = boundedNumber(Number(options.retryRowsShown ?? DEFAULT_RETRY_ROWS), itemIndex, this, 0, MAX_RETRY_ROWS, 'Retry Rows to Show');
 			const answer = await store.status(stream, retryRows);
 			const items = answer.streams.map((status) => statusItemOf(status, answer.now, maxMinutesBehind));
 			if (stream !== null && items.length === 0) items.push(neverRanItem(stream, answer.now, maxMinutesBehind));
