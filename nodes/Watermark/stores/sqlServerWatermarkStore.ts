@@ -39,7 +39,7 @@ import type {
 	WatermarkTables,
 } from './watermarkStore';
 import { RUN_COLUMNS, ensureRunTableSql, recordRunSql, runTableOf, statusSql } from './statusSql';
-import type { ExistingColumn } from './watermarkSql';
+import type { ColumnSpec, ExistingColumn } from './watermarkSql';
 import {
 	HISTORY_COLUMNS,
 	MissingSchemaError,
@@ -108,8 +108,8 @@ function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
  */
 export class SqlServerWatermarkStore implements WatermarkStore {
 	private tablesReady?: Promise<void>;
-	private retryTableReady?: Promise<void>;
-	private runTableReady?: Promise<void>;
+	/** By table name: the check of each table kept beside the watermark table, made once. */
+	private readonly sideTablesReady = new Map<string, Promise<void>>();
 	private readonly locations = new Map<string, Promise<ResolvedLocation>>();
 
 	constructor(
@@ -138,15 +138,27 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	/** The retry table is created the first time a row is refused (or the list is looked at), not with the others. */
 	private async ensureRetryTable(): Promise<QualifiedName> {
-		const table = retryTableOf(this.tables);
-		this.retryTableReady ??= (async () => {
-			const result = await this.transport.execute({ text: ensureRetryTableSql(table), parameters: [] });
-			const [schemas = [], columns = []] = result.recordsets;
-			if (!Number(schemas[0]?.retrySchemaExists)) throw new MissingSchemaError(table);
-			checkCreatedTable(table, RETRY_COLUMNS, columns as unknown as ExistingColumn[]);
-		})();
-		await this.retryTableReady.catch((error: unknown) => {
-			this.retryTableReady = undefined;
+		return await this.ensureSideTable(retryTableOf(this.tables), ensureRetryTableSql, 'retrySchemaExists', RETRY_COLUMNS);
+	}
+
+	/**
+	 * Creates a table kept beside the watermark table (retry list, runs) on first use and checks its columns, once per
+	 * store. A failed check is not remembered: the partner may fix the table and run again.
+	 */
+	private async ensureSideTable(table: QualifiedName, createSql: (table: QualifiedName) => string, schemaExists: string, expected: ColumnSpec[]): Promise<QualifiedName> {
+		const key = `${table.schema}.${table.name}`;
+		let ready = this.sideTablesReady.get(key);
+		if (!ready) {
+			ready = (async () => {
+				const result = await this.transport.execute({ text: createSql(table), parameters: [] });
+				const [schemas = [], columns = []] = result.recordsets;
+				if (!Number(schemas[0]?.[schemaExists])) throw new MissingSchemaError(table);
+				checkCreatedTable(table, expected, columns as unknown as ExistingColumn[]);
+			})();
+			this.sideTablesReady.set(key, ready);
+		}
+		await ready.catch((error: unknown) => {
+			this.sideTablesReady.delete(key);
 			return Promise.reject(error);
 		});
 		return table;
@@ -402,24 +414,9 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		return Number(result.recordsets[0]?.[0]?.changed ?? 0);
 	}
 
-	/** The run table is created when the first run is recorded; Status only reads it when it exists. */
-	private async ensureRunTable(): Promise<QualifiedName> {
-		const table = runTableOf(this.tables);
-		this.runTableReady ??= (async () => {
-			const result = await this.transport.execute({ text: ensureRunTableSql(table), parameters: [] });
-			const [schemas = [], columns = []] = result.recordsets;
-			if (!Number(schemas[0]?.runSchemaExists)) throw new MissingSchemaError(table);
-			checkCreatedTable(table, RUN_COLUMNS, columns as unknown as ExistingColumn[]);
-		})();
-		await this.runTableReady.catch((error: unknown) => {
-			this.runTableReady = undefined;
-			return Promise.reject(error);
-		});
-		return table;
-	}
-
 	async recordRun(request: RunEventRequest): Promise<void> {
-		const table = await this.ensureRunTable();
+		// The run table is created when the first run is recorded; Status only reads it when it exists.
+		const table = await this.ensureSideTable(runTableOf(this.tables), ensureRunTableSql, 'runSchemaExists', RUN_COLUMNS);
 		await this.transport.execute({
 			text: recordRunSql(table),
 			parameters: [
