@@ -306,6 +306,25 @@ describe('names and values in the statement', () => {
 		);
 	});
 
+	it('compares a text or ntext column through varchar(max) / nvarchar(max), which SQL Server refuses to compare directly (error 402; issue 11, item 4)', () => {
+		const legacy: TableDefinition = {
+			...customers,
+			columns: [...customers.columns, { name: 'Notes', type: 'ntext' }, { name: 'Memo', type: 'text' }],
+		};
+		const filters = [
+			{ column: 'Notes', operator: 'equal' as const, value: 'VIP' },
+			{ column: 'Memo', operator: 'notEqual' as const, value: 'old' },
+			{ column: 'Notes', operator: 'like' as const, value: 'V%' },
+			{ column: 'Memo', operator: 'isNull' as const },
+		];
+		const text = changeBatchRequest(planFor(datetime2Marker, { filters }, legacy), window, beginningCursor('datetime'), 10).text;
+		assert.ok(text.includes('CONVERT(nvarchar(max), src.[Notes]) = @f0'), text);
+		assert.ok(text.includes('CONVERT(varchar(max), src.[Memo]) <> @f1'), text);
+		assert.ok(text.includes('CONVERT(nvarchar(max), src.[Notes]) LIKE @f2'), text);
+		assert.ok(text.includes('src.[Memo] IS NULL'), text);
+		assert.ok(!/src\.\[(Notes|Memo)\] (=|<>|LIKE)/.test(text), 'no direct comparison of a text or ntext column');
+	});
+
 	it('refuses a filter value that is not of the column\'s type, and LIKE on a number, naming the column', () => {
 		assert.throws(() => planFor(datetime2Marker, { filters: [{ column: 'CustomerNo', operator: 'equal', value: '12a' }] }), (error: unknown) => error instanceof ChangeSourceError && /"12a".*"CustomerNo".*whole number/.test(error.message));
 		assert.throws(() => planFor(datetime2Marker, { filters: [{ column: 'CustomerNo', operator: 'like', value: '1%' }] }), (error: unknown) => error instanceof ChangeSourceError && /"Like" needs a text column/.test(error.message));

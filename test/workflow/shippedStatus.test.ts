@@ -181,6 +181,22 @@ describe('shipped status workflow', () => {
 		assert.match(answer.body.problems.join('\n'), /held "customers" until .* and never gave it up/);
 	});
 
+	it('a Record Run that fails (the run table cannot be written) never stops the sync: both streams send their rows and the run succeeds', async () => {
+		world.watermarks.recordRun = () => Promise.reject(new Error('The INSERT permission was denied on the object ContractingCrmWatermarkRun'));
+		for (const no of [1, 2]) world.addCustomer(no, onDay(no));
+		world.addOrder(101, 1, onDay(1, '09:00:00.000'));
+		const run = await world.runSync();
+		assert.equal(run.errorMessage, undefined);
+		assert.deepEqual(
+			(['customers', 'orders'] as const).map((stream) => [run.summary(stream)?.outcome, run.summary(stream)?.rowsRead]),
+			[
+				['advanced', 2],
+				['advanced', 1],
+			],
+		);
+		assert.deepEqual([world.companies().length, world.salesOrders().length], [2, 1]);
+	});
+
 	it('answers 503 with the reason when the status cannot be read', async () => {
 		replaceSeam(watermarkStoreSeam, () => {
 			throw new Error('Failed to connect to crm.invalid:1433');

@@ -12,6 +12,7 @@ import { ChangeSourceError, isBinary, isLocalTimeMarker, isTemporal, typeOf } fr
 import type { Condition, OrderingTerm, Position } from './ordering';
 import { beyond, conditionSql, orderBySql } from './ordering';
 import { collationOf, column, exactFromText, isExactNumber, keyTerm, markerApplySql, markerTerms, markerTextSql, usesIsoStyle } from './sourceOrder';
+import { comparableLargeText } from './sqlTypes';
 import { localUpperBound } from './timeZone';
 import type { ChangeOperation } from './syncItem';
 import type { SqlParameter, SqlRequest, SqlResult, SqlRow } from '../transport/types';
@@ -199,12 +200,13 @@ function filterConditions(plan: SourcePlan, parameters: SqlParameter[]): string[
 		const target = column('src', filter.column);
 		if (filter.operator === 'isNull') return `${target} IS NULL`;
 		if (filter.operator === 'isNotNull') return `${target} IS NOT NULL`;
+		const compared = comparableLargeText(target, filter.column.typeName);
 		const name = `f${index}`;
 		const parameter = filter.parameter as NonNullable<typeof filter.parameter>;
 		parameters.push(param(name, parameter.type, parameter.value));
 		// Date, time and exact-number values travel as text; a binary value already is a parameter of the column's type.
 		const value = (isTemporal(filter.column) || isExactNumber(filter.column) ? exactFromText(filter.column, `@${name}`) : undefined) ?? `@${name}`;
-		return `${target} ${OPERATORS[filter.operator]} ${value}`;
+		return `${compared} ${OPERATORS[filter.operator]} ${value}`;
 	});
 }
 

@@ -77,3 +77,18 @@ export function sqlTypeText(type: SqlType): string {
 			return type.name;
 	}
 }
+
+/**
+ * A text / ntext column as a value that `=`, `<`, LIKE and EXCEPT can compare: SQL Server refuses most comparisons
+ * of text and ntext (error 402). varchar(max) / nvarchar(max) keep every character and the column's collation.
+ */
+export function comparableLargeText(expression: string, typeName: string): string {
+	switch (typeName.toLowerCase()) {
+		case 'text':
+			return `CONVERT(varchar(max), ${expression})`;
+		case 'ntext':
+			return `CONVERT(nvarchar(max), ${expression})`;
+		default:
+			return expression;
+	}
+}

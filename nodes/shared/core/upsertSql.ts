@@ -16,7 +16,7 @@ import type { SqlParameter, SqlType, SqlValue } from '../transport/types';
 import { quoteIdentifier, quoteQualifiedName } from './identifiers';
 import type { TargetValue } from './mappingValues';
 import { isTemporal } from './mappingValues';
-import { sqlTypeText } from './sqlTypes';
+import { comparableLargeText, sqlTypeText } from './sqlTypes';
 import type { DeletePlan, UpsertPlan } from './upsertPlan';
 import { rowLevelRefusalCondition } from './upsertBisection';
 
@@ -209,12 +209,12 @@ function comparable(expression: string, column: CatalogColumn): string {
 		case 'nvarchar':
 			return `${expression} COLLATE Latin1_General_100_BIN2`;
 		case 'ntext':
-			return `CONVERT(nvarchar(max), ${expression}) COLLATE Latin1_General_100_BIN2`;
+			return `${comparableLargeText(expression, 'ntext')} COLLATE Latin1_General_100_BIN2`;
 		case 'char':
 		case 'varchar':
 			return `CONVERT(varbinary(max), RTRIM(${expression}))`;
 		case 'text':
-			return `CONVERT(varbinary(max), RTRIM(CONVERT(varchar(max), ${expression})))`;
+			return `CONVERT(varbinary(max), RTRIM(${comparableLargeText(expression, 'text')}))`;
 		default:
 			return expression;
 	}
