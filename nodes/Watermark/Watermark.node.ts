@@ -4,11 +4,13 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { databaseProperty, tablesProperty } from './actions/common.descriptions';
 import * as get from './actions/get.operation';
 import * as history from './actions/history.operation';
+import * as recordRun from './actions/recordRun.operation';
 import * as retryList from './actions/retryList.operation';
 import * as retryParkedAgain from './actions/retryParkedAgain.operation';
 import * as rewind from './actions/rewind.operation';
 import { router } from './actions/router';
 import * as set from './actions/set.operation';
+import * as status from './actions/status.operation';
 import * as undoLastRewind from './actions/undoLastRewind.operation';
 import { credentialTest, listSearch, loadOptions } from './methods';
 
@@ -29,7 +31,7 @@ export class Watermark implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind", retryList: "Retry List", retryParkedAgain: "Retry Parked Rows Again" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : $parameter["operation"] === "rewind" && $parameter["streams"] === "all" ? ": all streams" : ": " + $parameter["stream"]) }}',
+			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind", retryList: "Retry List", retryParkedAgain: "Retry Parked Rows Again", status: "Status", recordRun: "Record Run" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : ($parameter["operation"] === "rewind" && $parameter["streams"] === "all") || ($parameter["operation"] === "status" && $parameter["statusStreams"] === "all") ? ": all streams" : ": " + $parameter["stream"]) }}',
 		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',
 		defaults: { name: 'Sync Watermark' },
 		inputs: [NodeConnectionTypes.Main],
@@ -69,8 +71,10 @@ export class Watermark implements INodeType {
 				options: [
 					{ name: 'Get', value: 'get', description: "Get a stream's watermark and hold the stream for this run", action: 'Get a watermark' },
 					{ name: 'History', value: 'history', description: "List a stream's watermark changes, newest first", action: 'List the history of a watermark' },
+					{ name: 'Record Run', value: 'recordRun', description: "Record that a stream's run started or finished, for Status", action: 'Record a run of a stream' },
 					{ name: 'Rewind', value: 'rewind', description: 'Move one stream or all streams back, so everything since is sent again', action: 'Rewind a watermark' },
 					{ name: 'Set', value: 'set', description: 'Store how far the rows written to CRM reach', action: 'Set a watermark' },
+					{ name: 'Status', value: 'status', description: 'Whether each stream is healthy: watermark, lease, retry list and last run, read only', action: 'Get the status of the streams' },
 					{ name: 'Undo Last Rewind', value: 'undoLastRewind', description: 'Put a stream back where it was before its latest rewind', action: 'Undo the last rewind of a watermark' },
 				],
 				default: 'get',
@@ -108,6 +112,8 @@ export class Watermark implements INodeType {
 			...undoLastRewind.description,
 			...retryList.description,
 			...retryParkedAgain.description,
+			...status.description,
+			...recordRun.description,
 			tablesProperty,
 		],
 	};

@@ -7,6 +7,7 @@ import { SqlServerWatermarkStore } from '../../nodes/Watermark/stores/sqlServerW
 import type { WatermarkTables } from '../../nodes/Watermark/stores/watermarkStore';
 import { changeSourceContract, sqlServerChangeSourceHarness } from '../contract/changeSource.contract';
 import { upsertTargetContract, upsertTargetOnSqlServer } from '../contract/upsertTarget.contract';
+import { watermarkStatusContract } from '../contract/watermarkStatus.contract';
 import { watermarkStoreContract } from '../contract/watermarkStore.contract';
 import { TEST_DATABASES, describeAgainstSqlServer } from './support/sqlServerUnderTest';
 
@@ -41,6 +42,7 @@ describeAgainstSqlServer('store contracts against SQL Server', (suite) => {
 				`SQL Server, ${database}`,
 				async () => new SqlServerWatermarkStore(server.transport(database), freshWatermarkTables()),
 			);
+			watermarkStatusContract(`SQL Server, ${database}`, async () => new SqlServerWatermarkStore(server.transport(database), freshWatermarkTables()));
 		});
 	}
 });

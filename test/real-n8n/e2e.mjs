@@ -33,6 +33,7 @@ import {
 	credentialReferences,
 	credentialsFromEnvironment,
 } from './localN8n.mjs';
+import { queueModeSuite } from './queueMode.mjs';
 
 const PACKAGE_NODE_TYPES = ['contracting', 'crm', 'watermark'].map((name) => `${PACKAGE_NAME}.${name}`);
 const PACKAGE_CREDENTIAL_TYPES = CREDENTIALS_FROM_ENV.map(({ type }) => type);
@@ -451,3 +452,5 @@ async function stopN8n(child) {
 	await exited;
 	clearTimeout(timer);
 }
+
+queueModeSuite({ scheduledEverySeconds, withCredentialsBound, eventually, sleep, stopProcess: stopN8n });

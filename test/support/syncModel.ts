@@ -243,7 +243,7 @@ export function modelWorkflow(shipped: IWorkflowBase): IWorkflowBase {
 	return workflow;
 }
 
-const WATERMARK_METHODS = ['acquire', 'commit', 'read', 'streamNames', 'replaceCursor', 'history', 'entryInEffectAt', 'rewindsAndUndos', 'retryList', 'changeRetryEntries'] as const;
+const WATERMARK_METHODS = ['acquire', 'commit', 'read', 'streamNames', 'replaceCursor', 'history', 'entryInEffectAt', 'rewindsAndUndos', 'retryList', 'changeRetryEntries', 'recordRun', 'status'] as const;
 const CRM_METHODS = ['listTables', 'describe', 'rowsPerRequest', 'upsert', 'delete'] as const;
 const CONTRACTING_METHODS = ['describeTable', 'describe', 'openWindow', 'readBatch', 'readKeys', 'countChanges'] as const;
 

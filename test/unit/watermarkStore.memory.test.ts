@@ -4,11 +4,13 @@ import { describe, it } from 'node:test';
 import { serializeCursor } from '../../nodes/shared/core/cursor';
 import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE } from '../../nodes/shared/core/watermarkLocation';
+import { watermarkStatusContract } from '../contract/watermarkStatus.contract';
 import { watermarkStoreContract } from '../contract/watermarkStore.contract';
 import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
 import { SYSTEM_CODES_PAIR } from '../support/cursorLocations';
 
 watermarkStoreContract('in memory', async () => new MemoryWatermarkStore());
+watermarkStatusContract('in memory', async () => new MemoryWatermarkStore());
 
 const audit = { workflowId: 'wf', executionId: 'ex' };
 const systemCodes = SYSTEM_CODES_PAIR;

@@ -8,7 +8,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
-import type { IDataObject, INodeParameters, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject, INodeParameters, INodePropertyOptions, INodeType, IWorkflowBase } from 'n8n-workflow';
+
+import { Contracting } from '../../nodes/Contracting/Contracting.node';
+import { Crm } from '../../nodes/Crm/Crm.node';
+import { Watermark } from '../../nodes/Watermark/Watermark.node';
 
 import { encodeToken } from '../../nodes/shared/core/watermark';
 import { restoreAllSeams } from '../../nodes/shared/seams';
@@ -63,6 +67,8 @@ const CASES: Case[] = [
 	watermark('undoLastRewind'),
 	watermark('retryList', { resource: 'retryList' }),
 	watermark('retryParkedAgain', { resource: 'retryList' }),
+	watermark('status'),
+	watermark('recordRun', { runEvent: 'started' }),
 ];
 
 type OnError = 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
@@ -96,6 +102,16 @@ const FAILURES = [
 
 describe('On Error: where the error item goes, for every operation of every node', () => {
 	afterEach(() => restoreAllSeams());
+
+	it('the cases cover every operation each node offers in the editor', () => {
+		const nodes: Record<Case['node'], INodeType> = { contracting: new Contracting(), crm: new Crm(), watermark: new Watermark() };
+		const offered = Object.entries(nodes).flatMap(([node, type]) =>
+			type.description.properties
+				.filter((property) => property.name === 'operation')
+				.flatMap((property) => (property.options as INodePropertyOptions[]).map((option) => `${node} ${String(option.value)}`)),
+		);
+		assert.deepEqual(CASES.map((testCase) => `${testCase.node} ${testCase.operation}`).sort(), offered.sort());
+	});
 
 	for (const testCase of CASES) {
 		for (const failure of FAILURES) {

@@ -25,8 +25,8 @@ function newestDefault(type: INodeTypeDescription | IVersionedNodeType['descript
 }
 
 describe('shipped workflows: versions and settings', () => {
-	it('there are three: the sync, the rewind and the alert', () => {
-		assert.deepEqual(shippedFiles.sort(), ['workflows/contracting-crm-alert.json', 'workflows/contracting-crm-rewind.json', 'workflows/contracting-crm-sync.json']);
+	it('there are four: the sync, the rewind, the alert and the status', () => {
+		assert.deepEqual(shippedFiles.sort(), ['workflows/contracting-crm-alert.json', 'workflows/contracting-crm-rewind.json', 'workflows/contracting-crm-status.json', 'workflows/contracting-crm-sync.json']);
 	});
 
 	it("every n8n core node is at the version n8n 2.40 gives a new node, so the editor shows no 'update node' notice", async () => {

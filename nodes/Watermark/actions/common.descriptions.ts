@@ -5,7 +5,7 @@ import { DEFAULT_WATERMARK_TABLES } from '../stores/watermarkStore';
 
 const DEFAULT_WATERMARK_TABLE = displayQualifiedName(DEFAULT_WATERMARK_TABLES.state);
 
-export type WatermarkOperation = 'get' | 'set' | 'rewind' | 'history' | 'undoLastRewind' | 'retryList' | 'retryParkedAgain';
+export type WatermarkOperation = 'get' | 'set' | 'rewind' | 'history' | 'undoLastRewind' | 'retryList' | 'retryParkedAgain' | 'status' | 'recordRun';
 
 export const databaseProperty: INodeProperties = {
 	displayName: 'Database',

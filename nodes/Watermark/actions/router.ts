@@ -7,10 +7,12 @@ import { openWatermarkContext } from '../helpers/context';
 import type { WatermarkOperation } from './common.descriptions';
 import * as get from './get.operation';
 import * as history from './history.operation';
+import * as recordRun from './recordRun.operation';
 import * as retryList from './retryList.operation';
 import * as retryParkedAgain from './retryParkedAgain.operation';
 import * as rewind from './rewind.operation';
 import * as set from './set.operation';
+import * as status from './status.operation';
 import * as undoLastRewind from './undoLastRewind.operation';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -42,6 +44,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			return [await retryList.execute.call(this, context)];
 		case 'retryParkedAgain':
 			return [await retryParkedAgain.execute.call(this, context)];
+		case 'status':
+			return [await status.execute.call(this, context)];
+		case 'recordRun':
+			return [await recordRun.execute.call(this, context)];
 		default:
 			throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
 	}

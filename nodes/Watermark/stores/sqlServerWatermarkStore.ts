@@ -31,11 +31,15 @@ import type {
 	ReplaceRequest,
 	ReplaceResult,
 	RetryListOutcome,
+	RunEventRequest,
+	StatusAnswer,
 	StreamState,
+	StreamStatus,
 	WatermarkStore,
 	WatermarkTables,
 } from './watermarkStore';
-import type { ExistingColumn } from './watermarkSql';
+import { RUN_COLUMNS, ensureRunTableSql, recordRunSql, runTableOf, statusSql } from './statusSql';
+import type { ColumnSpec, ExistingColumn } from './watermarkSql';
 import {
 	HISTORY_COLUMNS,
 	MissingSchemaError,
@@ -104,7 +108,8 @@ function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
  */
 export class SqlServerWatermarkStore implements WatermarkStore {
 	private tablesReady?: Promise<void>;
-	private retryTableReady?: Promise<void>;
+	/** By table name: the check of each table kept beside the watermark table, made once. */
+	private readonly sideTablesReady = new Map<string, Promise<void>>();
 	private readonly locations = new Map<string, Promise<ResolvedLocation>>();
 
 	constructor(
@@ -133,15 +138,27 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	/** The retry table is created the first time a row is refused (or the list is looked at), not with the others. */
 	private async ensureRetryTable(): Promise<QualifiedName> {
-		const table = retryTableOf(this.tables);
-		this.retryTableReady ??= (async () => {
-			const result = await this.transport.execute({ text: ensureRetryTableSql(table), parameters: [] });
-			const [schemas = [], columns = []] = result.recordsets;
-			if (!Number(schemas[0]?.retrySchemaExists)) throw new MissingSchemaError(table);
-			checkCreatedTable(table, RETRY_COLUMNS, columns as unknown as ExistingColumn[]);
-		})();
-		await this.retryTableReady.catch((error: unknown) => {
-			this.retryTableReady = undefined;
+		return await this.ensureSideTable(retryTableOf(this.tables), ensureRetryTableSql, 'retrySchemaExists', RETRY_COLUMNS);
+	}
+
+	/**
+	 * Creates a table kept beside the watermark table (retry list, runs) on first use and checks its columns, once per
+	 * store. A failed check is not remembered: the partner may fix the table and run again.
+	 */
+	private async ensureSideTable(table: QualifiedName, createSql: (table: QualifiedName) => string, schemaExists: string, expected: ColumnSpec[]): Promise<QualifiedName> {
+		const key = `${table.schema}.${table.name}`;
+		let ready = this.sideTablesReady.get(key);
+		if (!ready) {
+			ready = (async () => {
+				const result = await this.transport.execute({ text: createSql(table), parameters: [] });
+				const [schemas = [], columns = []] = result.recordsets;
+				if (!Number(schemas[0]?.[schemaExists])) throw new MissingSchemaError(table);
+				checkCreatedTable(table, expected, columns as unknown as ExistingColumn[]);
+			})();
+			this.sideTablesReady.set(key, ready);
+		}
+		await ready.catch((error: unknown) => {
+			this.sideTablesReady.delete(key);
 			return Promise.reject(error);
 		});
 		return table;
@@ -395,6 +412,62 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			],
 		});
 		return Number(result.recordsets[0]?.[0]?.changed ?? 0);
+	}
+
+	async recordRun(request: RunEventRequest): Promise<void> {
+		// The run table is created when the first run is recorded; Status only reads it when it exists.
+		const table = await this.ensureSideTable(runTableOf(this.tables), ensureRunTableSql, 'runSchemaExists', RUN_COLUMNS);
+		await this.transport.execute({
+			text: recordRunSql(table),
+			parameters: [
+				text('stream', request.stream, 200),
+				ascii('event', request.event, 20),
+				text('summary', request.summary === undefined ? null : JSON.stringify(request.summary)),
+				...auditParameters(request.audit),
+			],
+		});
+	}
+
+	async status(stream: string | null, retryEntries: number): Promise<StatusAnswer> {
+		const result = await this.transport.execute({
+			text: statusSql(this.tables),
+			parameters: [text('stream', stream, 200), int('entryLimit', retryEntries)],
+		});
+		const [clock = [], states = [], runs = [], counts = [], entries = []] = result.recordsets;
+		const byStream = (rows: SqlRow[], name: string) => rows.filter((row) => String(row.stream) === name);
+		const streams: StreamStatus[] = [];
+		for (const row of states) {
+			const name = String(row.stream);
+			const location = parseLocation((row.cursorLocation as string | null) ?? null);
+			let stored = row;
+			if (location.kind !== 'packageTable') {
+				const resolved = await this.resolve(location);
+				const value = await this.transport.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
+				stored = { ...row, storedValue: value.recordsets[0]?.[0]?.storedValue ?? null };
+			}
+			const [run] = byStream(runs, name);
+			const [count] = byStream(counts, name);
+			streams.push({
+				state: this.stateOf(stored),
+				retry: {
+					waiting: Number(count?.waiting ?? 0),
+					parked: Number(count?.parked ?? 0),
+					entries: byStream(entries, name).map((entry) => retryEntryOf(name, entry)),
+				},
+				...(run?.startedAt ? { lastStarted: { at: utcIso(run.startedAt) as string, workflowId: (run.startedWorkflowId as string | null) ?? null, executionId: (run.startedExecutionId as string | null) ?? null } } : {}),
+				...(run?.finishedAt
+					? {
+							lastFinished: {
+								at: utcIso(run.finishedAt) as string,
+								workflowId: (run.finishedWorkflowId as string | null) ?? null,
+								executionId: (run.finishedExecutionId as string | null) ?? null,
+								summary: JSON.parse(String(run.summary ?? '{}')) as Record<string, unknown>,
+							},
+						}
+					: {}),
+			});
+		}
+		return { now: utcIso(clock[0]?.now) as string, streams };
 	}
 
 	async readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number> {

@@ -10,7 +10,7 @@ import type { CommitFact } from '../../shared/core/watermark';
 import { COMMIT_VERDICTS } from '../../shared/core/watermark';
 import type { WatermarkTables } from './watermarkStore';
 
-interface ColumnSpec {
+export interface ColumnSpec {
 	name: string;
 	/** As written in CREATE TABLE. */
 	definition: string;
@@ -46,7 +46,7 @@ export const HISTORY_COLUMNS: ColumnSpec[] = [
 	{ name: 'Reason', definition: 'nvarchar(1000) NULL', typeName: 'nvarchar', minBytes: 2000 },
 ];
 
-function createTableIfMissing(table: QualifiedName, body: string, after = ''): string {
+export function createTableIfMissing(table: QualifiedName, body: string, after = ''): string {
 	return `IF SCHEMA_ID(${literal(table.schema)}) IS NOT NULL AND OBJECT_ID(${literal(quoteQualifiedName(table))}, N'U') IS NULL
 BEGIN
 	BEGIN TRY
@@ -62,11 +62,11 @@ END;`;
 }
 
 /** A name as an N'' literal, only for OBJECT_ID/SCHEMA_ID of names already bracket-quoted; never for values. */
-function literal(text: string): string {
+export function literal(text: string): string {
 	return `N'${text.replace(/'/g, "''")}'`;
 }
 
-function columnList(columns: ColumnSpec[]): string {
+export function columnList(columns: ColumnSpec[]): string {
 	return columns.map((column) => `\t\t\t${quoteIdentifier(column.name)} ${column.definition}`).join(',\n');
 }
 
@@ -195,7 +195,7 @@ SET XACT_ABORT ON;
 DECLARE @now datetime2(3) = SYSUTCDATETIME();
 DECLARE @stored nvarchar(max), @kind varchar(20);`;
 
-const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
+export const STATE_SELECT = `SELECT w.[Stream] AS stream, w.[CursorKind] AS cursorKind, w.[Generation] AS generation,
        w.[RewoundAtGeneration] AS rewoundAtGeneration, w.[TimeZone] AS timeZone, w.[LeaseOwner] AS leaseOwner,
        CONVERT(varchar(23), w.[LeaseExpiresAt], 126) AS leaseExpiresAt, CONVERT(varchar(23), w.[CursorChangedAt], 126) AS cursorChangedAt,
        w.[CursorLocation] AS cursorLocation, w.[CursorText] AS exactCursor`;
@@ -414,7 +414,7 @@ WHERE c.object_id = OBJECT_ID(${literal(quoteQualifiedName(retry))}, N'U')
 ORDER BY c.column_id;`;
 }
 
-const RETRY_SELECT = `[KeyText] AS keyText, [CursorText] AS cursorText, [Attempts] AS attempts, [LastError] AS lastError,
+export const RETRY_SELECT = `[KeyText] AS keyText, [CursorText] AS cursorText, [Attempts] AS attempts, [LastError] AS lastError,
        CONVERT(varchar(23), [FirstFailedAt], 126) AS firstFailedAt, CONVERT(varchar(23), [LastTriedAt], 126) AS lastTriedAt, [Parked] AS parked`;
 
 /**

@@ -157,6 +157,43 @@ export interface WatermarkStore {
 	 * listed already, so the next run reads their current rows again. Returns how many were added.
 	 */
 	readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number>;
+	/** Keeps the stream's latest run start or finish (with its summary), replacing the one before. */
+	recordRun(request: RunEventRequest): Promise<void>;
+	/**
+	 * Status: one stream (or every stream, when null) with its retry list counts, at most `retryEntries` of its
+	 * entries (parked first), and its latest recorded run. Read-only: creates no table.
+	 */
+	status(stream: string | null, retryEntries: number): Promise<StatusAnswer>;
+}
+
+/** What the sync workflow records around each stream's run (Watermark → Record Run). */
+export interface RunEventRequest {
+	stream: string;
+	event: 'started' | 'finished';
+	/** The run's summary item, for "finished". */
+	summary?: Record<string, unknown>;
+	audit: AuditInfo;
+}
+
+export interface RecordedRunEvent {
+	/** ISO UTC, by the store's clock. */
+	at: string;
+	workflowId: string | null;
+	executionId: string | null;
+}
+
+/** A stream as the Status operation reports it, read in one step. */
+export interface StreamStatus {
+	state: StreamState;
+	retry: { waiting: number; parked: number; entries: RetryEntry[] };
+	lastStarted?: RecordedRunEvent;
+	lastFinished?: RecordedRunEvent & { summary: Record<string, unknown> };
+}
+
+export interface StatusAnswer {
+	/** The store's clock (ISO UTC), which leases and run times are compared with. */
+	now: string;
+	streams: StreamStatus[];
 }
 
 export interface WatermarkTables {

@@ -13,8 +13,12 @@ import type {
 	HistoryEntry,
 	ReplaceRequest,
 	ReplaceResult,
+	RecordedRunEvent,
 	RetryListOutcome,
+	RunEventRequest,
+	StatusAnswer,
 	StreamState,
+	StreamStatus,
 	WatermarkStore,
 } from '../../../nodes/Watermark/stores/watermarkStore';
 import type { HistoryAction } from '../../../nodes/shared/core/rewind';
@@ -53,6 +57,8 @@ export class MemoryWatermarkStore implements WatermarkStore {
 	/** Per stream: key text -> entry. */
 	private readonly retries = new Map<string, Map<string, RetryEntry>>();
 	private nextId = 1;
+	/** Per stream: the latest recorded run start and finish. */
+	private readonly runs = new Map<string, Pick<StreamStatus, 'lastStarted' | 'lastFinished'>>();
 
 	constructor(private readonly clock: Clock = () => new Date()) {}
 
@@ -294,5 +300,33 @@ export class MemoryWatermarkStore implements WatermarkStore {
 
 	private newestFirst(stream: string): HistoryEntry[] {
 		return this.entries.filter((entry) => entry.stream === stream).sort((a, b) => b.id - a.id).map((entry) => ({ ...entry }));
+	}
+
+	async recordRun(request: RunEventRequest): Promise<void> {
+		const event: RecordedRunEvent = { at: this.now(), workflowId: request.audit.workflowId, executionId: request.audit.executionId };
+		const runs = this.runs.get(request.stream) ?? {};
+		if (request.event === 'started') runs.lastStarted = event;
+		else runs.lastFinished = { ...event, summary: structuredClone(request.summary ?? {}) };
+		this.runs.set(request.stream, runs);
+	}
+
+	async status(stream: string | null, retryEntries: number): Promise<StatusAnswer> {
+		const names = stream === null ? await this.streamNames() : this.rows.has(stream) ? [stream] : [];
+		const streams = names.map((name): StreamStatus => {
+			const entries = this.retryEntries(name);
+			const parked = entries.filter((entry) => entry.parked);
+			const runs = structuredClone(this.runs.get(name) ?? {});
+			return {
+				state: this.stateOf(this.rows.get(name) as Row),
+				retry: {
+					waiting: entries.length - parked.length,
+					parked: parked.length,
+					// Parked first, then least recently tried, as the SQL Server store lists them.
+					entries: [...parked, ...entries.filter((entry) => !entry.parked)].slice(0, retryEntries),
+				},
+				...runs,
+			};
+		});
+		return { now: this.now(), streams };
 	}
 }
