@@ -24,7 +24,7 @@ import { zoneNamed } from '../../nodes/shared/core/timeZone';
 import { retryKeyText } from '../../nodes/shared/core/retryList';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import type { Fault, FaultKind, StoreName } from './faults';
-import { FaultInjector } from './faults';
+import { FaultInjector, faultError } from './faults';
 import type { Random } from './property';
 import type { SyncRun } from './syncWorld';
 import { SyncWorld, withSettings } from './syncWorld';
@@ -73,7 +73,9 @@ export type SyncEvent =
 	/** Only as the first event: the clock starts shortly before a change of the clocks in Oslo. */
 	| { kind: 'nearClockChange'; season: 'autumn' | 'spring' }
 	/** Rewind customers by elapsed hours with the Watermark node's rule; every customer changed since must be sent again. */
-	| { kind: 'rewindHours'; hours: number };
+	| { kind: 'rewindHours'; hours: number }
+	/** CRM unreachable for `runs` runs (more than Max Attempts), a customer and an order changing before each: nothing parks, no watermark moves. */
+	| { kind: 'crmOutage'; runs: number; customerNo: number; orderNo: number; version: number };
 
 // ---------------------------------------------------------------------------------------------------------
 // Generating sequences
@@ -127,6 +129,7 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 			[1, 'bulkStamp'],
 			[REFUSED_EVERY_RUN, 'refusedEveryRun'],
 			[1, 'rewindHours'],
+			[1, 'crmOutage'],
 		]);
 		if (events.length === 0 && random.chance(NEAR_CLOCK_CHANGE)) events.push({ kind: 'nearClockChange', season: random.pick(['autumn', 'spring'] as const) });
 		switch (kind) {
@@ -158,6 +161,9 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 			}
 			case 'rewindHours':
 				events.push({ kind, hours: random.pick([1, 2, 3]) });
+				break;
+			case 'crmOutage':
+				if (customers.length > 0 && orders.length > 0) events.push({ kind, runs: random.int(3, 4), customerNo: random.pick(customers), orderNo: random.pick(orders), version: ++version });
 				break;
 			case 'addCustomers': {
 				const nos = Array.from({ length: random.int(1, 5) }, () => nextCustomer++);
@@ -253,6 +259,8 @@ export class ModelRun {
 	readonly workflow: IWorkflowBase;
 	readonly log: string[] = [];
 
+	/** CRM unreachable: every call of the CRM node fails as the transport reports a lost connection (crmOutage). */
+	private crmDown = false;
 	/** Held up before the next CRM write reaches CRM (delayedWrite), once. */
 	private beforeNextWrite?: () => Promise<void>;
 	/** Customers written to CRM since the last rewind by hours, and those that had to be (rewindHours). */
@@ -274,9 +282,19 @@ export class ModelRun {
 		replaceSeam(watermarkStoreSeam, () => this.faults.wrap(watermarks, 'watermark', WATERMARK_METHODS));
 	}
 
-	/** The CRM as the nodes see it: a write may be held up (delayedWrite), and written customers are noted (rewindHours). */
+	/** The CRM as the nodes see it: it may be down (crmOutage), a write may be held up (delayedWrite), and written customers are noted (rewindHours). */
 	private watchedCrm(crm: UpsertTarget): UpsertTarget {
-		return new Proxy(crm, {
+		const reachable = new Proxy(crm, {
+			get: (target, property, receiver) => {
+				const value = Reflect.get(target, property, receiver) as unknown;
+				if (typeof value !== 'function' || !(CRM_METHODS as readonly unknown[]).includes(property)) return value;
+				return async (...args: unknown[]) => {
+					if (this.crmDown) throw faultError('connection lost', 'crm');
+					return (await (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+				};
+			},
+		});
+		return new Proxy(reachable, {
 			get: (target, property, receiver) =>
 				property === 'upsert'
 					? async (plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions) => {
@@ -358,6 +376,37 @@ export class ModelRun {
 			}
 		} finally {
 			(this as { workflow: IWorkflowBase }).workflow = saved;
+		}
+	}
+
+	/**
+	 * An outage longer than Max Attempts runs: a customer and an order change before each run, and every run must fail
+	 * without parking or counting an attempt against any row and without moving a watermark (only row-level refusals
+	 * park); when CRM is back, the quiet runs must bring every row (checked with the invariants).
+	 */
+	private async crmOutage(event: Extract<SyncEvent, { kind: 'crmOutage' }>): Promise<void> {
+		const state = async () => {
+			const lists = await Promise.all((['customers', 'orders'] as const).map(async (stream) => (await this.world.watermarks.retryList(stream)).map((entry) => `${retryKeyText(entry.key)}:${entry.attempts}:${String(entry.parked)}`).sort()));
+			const cursors = await Promise.all((['customers', 'orders'] as const).map(async (stream) => (await this.world.watermarks.read(stream))?.cursor ?? null));
+			return JSON.stringify({ lists, cursors });
+		};
+		this.crmDown = true;
+		try {
+			for (let run = 0; run < event.runs; run++) {
+				if (this.customers.rows.some((row) => row.CustomerNo === event.customerNo)) {
+					this.noteCustomerChange(event.customerNo, 0);
+					this.world.changeCustomer(event.customerNo, this.localNow(), { Name: `Kunde ${event.customerNo} o${event.version}.${run}` });
+				}
+				if (this.orders.rows.some((row) => row.OrderNo === event.orderNo)) {
+					this.orders.update({ OrderNo: event.orderNo }, { Description: `Ordre ${event.orderNo} o${event.version}.${run}`, ChangedAt: `${this.localNow().slice(0, 19)}.000` });
+				}
+				this.tick(LEASE_SECONDS + 60);
+				const before = await state();
+				const [result] = await this.sync([], 1);
+				if ((await state()) !== before) this.broken ??= `a run during a CRM outage parked rows, counted an attempt or moved a watermark (runs said: ${String(result.errorMessage).slice(0, 160)})`;
+			}
+		} finally {
+			this.crmDown = false;
 		}
 	}
 
@@ -446,6 +495,8 @@ export class ModelRun {
 				return await this.refusedEveryRun(event);
 			case 'rewindHours':
 				return await this.rewindByHours(event.hours);
+			case 'crmOutage':
+				return await this.crmOutage(event);
 			case 'addCustomers': {
 				const changedAt = this.localNow(event.lateSeconds);
 				event.nos.forEach((no, index) => {
