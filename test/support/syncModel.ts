@@ -20,7 +20,7 @@ import type { UpsertPlan, UpsertRow } from '../../nodes/shared/core/upsertPlan';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { parseCursor, serializeCursor } from '../../nodes/shared/core/cursor';
 import { markerMovedBack } from '../../nodes/shared/core/rewind';
-import { zoneNamed } from '../../nodes/shared/core/timeZone';
+import { localReadingOf, offsetOfLocalTime, zoneNamed } from '../../nodes/shared/core/timeZone';
 import { retryKeyText } from '../../nodes/shared/core/retryList';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import type { Fault, FaultKind, StoreName } from './faults';
@@ -573,10 +573,19 @@ export class ModelRun {
 		this.deletedOrders.clear();
 	}
 
-	/** Faults off; past the lag and any lease a killed run left; runs until a run reads and retries nothing. */
+	/**
+	 * Faults off; past the lag, any lease a killed run left and any autumn overlap; runs until a run reads and retries
+	 * nothing. The read holds rows stamped in the repeated 02:xx hour until that hour has passed in full (the rule of
+	 * localUpperBound: a second-pass row would otherwise sort below a first-pass cursor and be skipped), so a catch-up
+	 * that ends inside it would call such a row lost while it is only waiting, as designed (seed 14 of 80 with the
+	 * clock-change and refused-every-run events: a customer stamped 02:00 in the first pass, the check at 02:02 in
+	 * the second).
+	 */
 	async catchUp(): Promise<string | undefined> {
 		this.faults.disarm();
 		this.tick(3600);
+		const oslo = zoneNamed(ZONE);
+		while (offsetOfLocalTime(localReadingOf(Date.parse(this.world.nowUtc) - 60_000, oslo), oslo).situation === 'overlap') this.tick(600);
 		for (let run = 0; run < 12; run++) {
 			const result = await this.world.runSync(this.workflow);
 			const summaries = [result.summary('customers'), result.summary('orders')];
