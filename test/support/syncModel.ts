@@ -367,7 +367,10 @@ export class ModelRun {
 				// The promise is that parking does not stop the orders stream, not that a stream an earlier run died holding
 				// (its read failed after Get took the lease) is free before that lease expires: such a run waits, as it must,
 				// and the rows reach CRM after (checked with the invariants). Seed 28 of 80 found this stricter check failing.
-				if (result.summary('orders')?.outcome === 'held by another run') continue;
+				// Nor that orders go on past an order of their own parked in this run: Set then ends the stream's run after that
+				// batch, by design, having moved the watermark past it, and the next run goes on (seed 67 of 200).
+				const orders = result.summary('orders');
+				if (orders?.outcome === 'held by another run' || (orders?.outcome === 'failed' && /parked in the retry list/.test(String(orders.message)))) continue;
 				const inCrm = new Set<unknown>(this.world.companies().map((row) => row.CustomerNo));
 				for (const order of this.orders.rows) {
 					if (!inCrm.has(order.CustomerNo)) continue;
