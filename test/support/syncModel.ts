@@ -20,11 +20,11 @@ import type { UpsertPlan, UpsertRow } from '../../nodes/shared/core/upsertPlan';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { parseCursor, serializeCursor } from '../../nodes/shared/core/cursor';
 import { markerMovedBack } from '../../nodes/shared/core/rewind';
-import { zoneNamed } from '../../nodes/shared/core/timeZone';
+import { localReadingOf, offsetOfLocalTime, zoneNamed } from '../../nodes/shared/core/timeZone';
 import { retryKeyText } from '../../nodes/shared/core/retryList';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import type { Fault, FaultKind, StoreName } from './faults';
-import { FaultInjector } from './faults';
+import { FaultInjector, faultError } from './faults';
 import type { Random } from './property';
 import type { SyncRun } from './syncWorld';
 import { SyncWorld, withSettings } from './syncWorld';
@@ -32,17 +32,16 @@ import { SyncWorld, withSettings } from './syncWorld';
 const ZONE = 'Europe/Oslo';
 const TOO_LONG_NAME = `${'Navn som er for langt '.repeat(5)}AS`;
 /**
- * How often a sequence starts just before a change of the clocks. 0 for now: with it, seed 14 of PROPERTY_RUNS=80
- * (autumn, then customers parked in every run) ends with a refused customer neither in CRM nor in the retry list;
- * open, see the lease branch's report. PROPERTY_CLOCK_CHANGE=0.3 turns it on.
+ * How often a sequence starts just before a change of the clocks (PROPERTY_CLOCK_CHANGE overrides; 0 turns it off).
+ * It once looked like a loss (seed 14 of 80): a row stamped in the first pass of the repeated autumn hour waits until
+ * that hour has passed in full, and the catch-up ended inside it; the catch-up now moves past the overlap.
  */
-const NEAR_CLOCK_CHANGE = Number(process.env.PROPERTY_CLOCK_CHANGE ?? 0);
+const NEAR_CLOCK_CHANGE = Number(process.env.PROPERTY_CLOCK_CHANGE ?? 0.3);
 /**
- * Weight of refusedEveryRun. 0 for now: seed 28 of PROPERTY_RUNS=80 reports an order of a customer CRM has that did
- * not reach CRM in a run where a customer was parked; open, see the lease branch's report. PROPERTY_REFUSED_EVERY_RUN=1
- * turns it on.
+ * Weight of refusedEveryRun (PROPERTY_REFUSED_EVERY_RUN overrides; 0 turns it off). Its per-run check once failed for
+ * a stream held by an earlier run that died holding its lease (seed 28 of 80); it now skips such a run.
  */
-const REFUSED_EVERY_RUN = Number(process.env.PROPERTY_REFUSED_EVERY_RUN ?? 0);
+const REFUSED_EVERY_RUN = Number(process.env.PROPERTY_REFUSED_EVERY_RUN ?? 1);
 /** The shipped Get's Lease Seconds. */
 const LEASE_SECONDS = 600;
 
@@ -73,7 +72,9 @@ export type SyncEvent =
 	/** Only as the first event: the clock starts shortly before a change of the clocks in Oslo. */
 	| { kind: 'nearClockChange'; season: 'autumn' | 'spring' }
 	/** Rewind customers by elapsed hours with the Watermark node's rule; every customer changed since must be sent again. */
-	| { kind: 'rewindHours'; hours: number };
+	| { kind: 'rewindHours'; hours: number }
+	/** CRM unreachable for `runs` runs (more than Max Attempts), a customer and an order changing before each: nothing parks, no watermark moves. */
+	| { kind: 'crmOutage'; runs: number; customerNo: number; orderNo: number; version: number };
 
 // ---------------------------------------------------------------------------------------------------------
 // Generating sequences
@@ -127,6 +128,7 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 			[1, 'bulkStamp'],
 			[REFUSED_EVERY_RUN, 'refusedEveryRun'],
 			[1, 'rewindHours'],
+			[1, 'crmOutage'],
 		]);
 		if (events.length === 0 && random.chance(NEAR_CLOCK_CHANGE)) events.push({ kind: 'nearClockChange', season: random.pick(['autumn', 'spring'] as const) });
 		switch (kind) {
@@ -158,6 +160,9 @@ export function generateSequence(random: Random, length = random.int(8, 18)): Sy
 			}
 			case 'rewindHours':
 				events.push({ kind, hours: random.pick([1, 2, 3]) });
+				break;
+			case 'crmOutage':
+				if (customers.length > 0 && orders.length > 0) events.push({ kind, runs: random.int(3, 4), customerNo: random.pick(customers), orderNo: random.pick(orders), version: ++version });
 				break;
 			case 'addCustomers': {
 				const nos = Array.from({ length: random.int(1, 5) }, () => nextCustomer++);
@@ -253,6 +258,8 @@ export class ModelRun {
 	readonly workflow: IWorkflowBase;
 	readonly log: string[] = [];
 
+	/** CRM unreachable: every call of the CRM node fails as the transport reports a lost connection (crmOutage). */
+	private crmDown = false;
 	/** Held up before the next CRM write reaches CRM (delayedWrite), once. */
 	private beforeNextWrite?: () => Promise<void>;
 	/** Customers written to CRM since the last rewind by hours, and those that had to be (rewindHours). */
@@ -274,9 +281,19 @@ export class ModelRun {
 		replaceSeam(watermarkStoreSeam, () => this.faults.wrap(watermarks, 'watermark', WATERMARK_METHODS));
 	}
 
-	/** The CRM as the nodes see it: a write may be held up (delayedWrite), and written customers are noted (rewindHours). */
+	/** The CRM as the nodes see it: it may be down (crmOutage), a write may be held up (delayedWrite), and written customers are noted (rewindHours). */
 	private watchedCrm(crm: UpsertTarget): UpsertTarget {
-		return new Proxy(crm, {
+		const reachable = new Proxy(crm, {
+			get: (target, property, receiver) => {
+				const value = Reflect.get(target, property, receiver) as unknown;
+				if (typeof value !== 'function' || !(CRM_METHODS as readonly unknown[]).includes(property)) return value;
+				return async (...args: unknown[]) => {
+					if (this.crmDown) throw faultError('connection lost', 'crm');
+					return (await (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+				};
+			},
+		});
+		return new Proxy(reachable, {
 			get: (target, property, receiver) =>
 				property === 'upsert'
 					? async (plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions) => {
@@ -346,7 +363,14 @@ export class ModelRun {
 					}
 				}
 				this.tick(120);
-				await this.sync([], 1);
+				const [result] = await this.sync([], 1);
+				// The promise is that parking does not stop the orders stream, not that a stream an earlier run died holding
+				// (its read failed after Get took the lease) is free before that lease expires: such a run waits, as it must,
+				// and the rows reach CRM after (checked with the invariants). Seed 28 of 80 found this stricter check failing.
+				// Nor that orders go on past an order of their own parked in this run: Set then ends the stream's run after that
+				// batch, by design, having moved the watermark past it, and the next run goes on (seed 67 of 200).
+				const orders = result.summary('orders');
+				if (orders?.outcome === 'held by another run' || (orders?.outcome === 'failed' && /parked in the retry list/.test(String(orders.message)))) continue;
 				const inCrm = new Set<unknown>(this.world.companies().map((row) => row.CustomerNo));
 				for (const order of this.orders.rows) {
 					if (!inCrm.has(order.CustomerNo)) continue;
@@ -358,6 +382,37 @@ export class ModelRun {
 			}
 		} finally {
 			(this as { workflow: IWorkflowBase }).workflow = saved;
+		}
+	}
+
+	/**
+	 * An outage longer than Max Attempts runs: a customer and an order change before each run, and every run must fail
+	 * without parking or counting an attempt against any row and without moving a watermark (only row-level refusals
+	 * park); when CRM is back, the quiet runs must bring every row (checked with the invariants).
+	 */
+	private async crmOutage(event: Extract<SyncEvent, { kind: 'crmOutage' }>): Promise<void> {
+		const state = async () => {
+			const lists = await Promise.all((['customers', 'orders'] as const).map(async (stream) => (await this.world.watermarks.retryList(stream)).map((entry) => `${retryKeyText(entry.key)}:${entry.attempts}:${String(entry.parked)}`).sort()));
+			const cursors = await Promise.all((['customers', 'orders'] as const).map(async (stream) => (await this.world.watermarks.read(stream))?.cursor ?? null));
+			return JSON.stringify({ lists, cursors });
+		};
+		this.crmDown = true;
+		try {
+			for (let run = 0; run < event.runs; run++) {
+				if (this.customers.rows.some((row) => row.CustomerNo === event.customerNo)) {
+					this.noteCustomerChange(event.customerNo, 0);
+					this.world.changeCustomer(event.customerNo, this.localNow(), { Name: `Kunde ${event.customerNo} o${event.version}.${run}` });
+				}
+				if (this.orders.rows.some((row) => row.OrderNo === event.orderNo)) {
+					this.orders.update({ OrderNo: event.orderNo }, { Description: `Ordre ${event.orderNo} o${event.version}.${run}`, ChangedAt: `${this.localNow().slice(0, 19)}.000` });
+				}
+				this.tick(LEASE_SECONDS + 60);
+				const before = await state();
+				await this.sync([], 1);
+				if ((await state()) !== before) this.broken ??= `run ${run + 1} of a CRM outage put rows in the retry list, counted an attempt against them or moved a watermark`;
+			}
+		} finally {
+			this.crmDown = false;
 		}
 	}
 
@@ -446,6 +501,8 @@ export class ModelRun {
 				return await this.refusedEveryRun(event);
 			case 'rewindHours':
 				return await this.rewindByHours(event.hours);
+			case 'crmOutage':
+				return await this.crmOutage(event);
 			case 'addCustomers': {
 				const changedAt = this.localNow(event.lateSeconds);
 				event.nos.forEach((no, index) => {
@@ -518,10 +575,19 @@ export class ModelRun {
 		this.deletedOrders.clear();
 	}
 
-	/** Faults off; past the lag and any lease a killed run left; runs until a run reads and retries nothing. */
+	/**
+	 * Faults off; past the lag, any lease a killed run left and any autumn overlap; runs until a run reads and retries
+	 * nothing. The read holds rows stamped in the repeated 02:xx hour until that hour has passed in full (the rule of
+	 * localUpperBound: a second-pass row would otherwise sort below a first-pass cursor and be skipped), so a catch-up
+	 * that ends inside it would call such a row lost while it is only waiting, as designed (seed 14 of 80 with the
+	 * clock-change and refused-every-run events: a customer stamped 02:00 in the first pass, the check at 02:02 in
+	 * the second).
+	 */
 	async catchUp(): Promise<string | undefined> {
 		this.faults.disarm();
 		this.tick(3600);
+		const oslo = zoneNamed(ZONE);
+		while (offsetOfLocalTime(localReadingOf(Date.parse(this.world.nowUtc) - 60_000, oslo), oslo).situation === 'overlap') this.tick(600);
 		for (let run = 0; run < 12; run++) {
 			const result = await this.world.runSync(this.workflow);
 			const summaries = [result.summary('customers'), result.summary('orders')];
