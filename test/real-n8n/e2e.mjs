@@ -287,7 +287,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 		assert.ok(error, 'the execution records its error');
 		const explained = `${error.message}\n${error.description ?? ''}`;
 		t.diagnostic(`what the partner sees: ${explained.replace(/\n/g, ' | ')}`);
-		assertOurMessageLeads(error, new RegExp(`^Cannot connect to SQL Server 127\\.0\\.0\\.1:${closedPort}, database E2E_NO_SUCH_DB: nothing accepts connections on that port`));
+		assertOurMessageLeads(error, new RegExp(`^Stream "customers": Cannot connect to SQL Server 127\\.0\\.0\\.1:${closedPort}, database E2E_NO_SUCH_DB: nothing accepts connections on that port`));
 		assert.match(error.description ?? '', /check the Port field/, `the description says what to check: ${explained}`);
 		assert.ok(!explained.includes(SECRET), 'the password never appears in the error');
 		assert.ok(!logLines.some((line) => line.includes(SECRET)), "the password never appears in n8n's log");
@@ -330,7 +330,7 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 	test('a server name that does not resolve: our message leads, naming the server, not n8n\'s "incorrect host"', async (t) => {
 		const error = await firstScheduledFailure(unknownServerCopy);
 		t.diagnostic(`what the partner sees: ${error.message} | ${error.description ?? ''}`);
-		assertOurMessageLeads(error, new RegExp(`^Cannot connect to SQL Server ${UNKNOWN_SERVER.replace(/\./g, '\\.')}:${closedPort}, database E2E_NO_SUCH_DB: the server name does not resolve`));
+		assertOurMessageLeads(error, new RegExp(`^Stream "customers": Cannot connect to SQL Server ${UNKNOWN_SERVER.replace(/\./g, '\\.')}:${closedPort}, database E2E_NO_SUCH_DB: the server name does not resolve`));
 		assert.match(error.description ?? '', /Check the Server field/);
 	});
 

@@ -9,3 +9,16 @@ export const SYSTEM_CODES_PAIR: Extract<CursorLocation, { kind: 'dateAndTimeColu
 	dateColumn: 'LastChangeDate',
 	timeColumn: 'LastChangeTime',
 };
+
+/** The Get watermark parameters, as a partner sets them in the editor, that keep a stream's position in `pair`. */
+export function getParametersKeepingCursorIn(pair: Extract<CursorLocation, { kind: 'dateAndTimeColumns' }>): Record<string, unknown> {
+	return {
+		storeCursorIn: 'existingTable',
+		cursorTable: { __rl: true, mode: 'name', value: `${pair.table.schema}.${pair.table.name}` },
+		rowFilterColumn: pair.filterColumn,
+		rowFilterValue: pair.filterValue,
+		cursorColumns: 'dateAndTimeColumns',
+		dateColumn: pair.dateColumn,
+		timeColumn: pair.timeColumn,
+	};
+}

@@ -19,12 +19,11 @@ import type { CommitRequest, WatermarkStore } from '../../nodes/Watermark/stores
 import type { UpsertPlan, UpsertRow } from '../../nodes/shared/core/upsertPlan';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { parseCursor, serializeCursor } from '../../nodes/shared/core/cursor';
-import { parseQualifiedName } from '../../nodes/shared/core/identifiers';
-import type { CursorLocation } from '../../nodes/shared/core/watermarkLocation';
 import { markerMovedBack } from '../../nodes/shared/core/rewind';
 import { localReadingOf, offsetOfLocalTime, zoneNamed } from '../../nodes/shared/core/timeZone';
 import { retryKeyText } from '../../nodes/shared/core/retryList';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
+import { SYSTEM_CODES_PAIR, getParametersKeepingCursorIn } from './cursorLocations';
 import type { Fault, FaultKind, StoreName } from './faults';
 import { FaultInjector, faultError } from './faults';
 import type { Random } from './property';
@@ -32,17 +31,6 @@ import type { SyncRun } from './syncWorld';
 import { SyncWorld, withSettings } from './syncWorld';
 
 const ZONE = 'Europe/Oslo';
-/** The old link's row in Contracting's system codes, holding its last change date and time. */
-const SYSTEM_CODES_TABLE = 'dbo.SystemCodes';
-const SYSTEM_CODES: Extract<CursorLocation, { kind: 'dateAndTimeColumns' }> = {
-	kind: 'dateAndTimeColumns',
-	table: parseQualifiedName(SYSTEM_CODES_TABLE),
-	filterColumn: 'Code',
-	filterValue: 'CRMLINK',
-	dateColumn: 'LastChangeDate',
-	timeColumn: 'LastChangeTime',
-};
-
 /** A wall-clock reading (2024-12-01T13:45:01.1234567) as Contracting's integer date and time columns hold it. */
 const pairOf = (changedAt: string): IDataObject => ({
 	LastChangeDate: Number(changedAt.slice(0, 10).replaceAll('-', '')),
@@ -382,17 +370,12 @@ export class ModelRun {
 		const get = node('Get watermark');
 		get.parameters = {
 			...get.parameters,
+			...getParametersKeepingCursorIn(SYSTEM_CODES_PAIR),
 			storeCursorIn: "={{ $json.stream === 'customers' ? 'existingTable' : 'packageTable' }}",
-			cursorTable: byName(SYSTEM_CODES_TABLE),
-			rowFilterColumn: SYSTEM_CODES.filterColumn,
-			rowFilterValue: SYSTEM_CODES.filterValue,
-			cursorColumns: 'dateAndTimeColumns',
 			// Shown (and so required) by n8n whenever Store Cursor In is an expression; unused with a date + time pair.
 			cursorColumn: 'Unused',
-			dateColumn: SYSTEM_CODES.dateColumn,
-			timeColumn: SYSTEM_CODES.timeColumn,
-		};
-		this.world.watermarks.seedExistingRow(SYSTEM_CODES, null);
+		} as IWorkflowBase['nodes'][number]['parameters'];
+		this.world.watermarks.seedExistingRow(SYSTEM_CODES_PAIR, null);
 	}
 
 	private get customers() {

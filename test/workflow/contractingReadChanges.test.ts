@@ -219,7 +219,7 @@ describe('Contracting node in a workflow', () => {
 		assert.equal(result.errorMessage, undefined);
 		const [item] = result.output('Contracting');
 		assert.match(String(item.json.error), /"Name" of dbo\.Customers is nvarchar/);
-		assert.match(String(item.error?.description), /The change marker must be datetime, datetime2 or smalldatetime/);
+		assert.match(String(item.json.errorDescription), /The change marker must be datetime, datetime2 or smalldatetime/, 'what to do, in the item, as the other nodes give it');
 		assert.deepEqual(item.pairedItem, { item: 0 });
 	});
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import { restoreAllSeams } from '../../nodes/shared/seams';
-import { SYSTEM_CODES_PAIR } from '../support/cursorLocations';
+import { SYSTEM_CODES_PAIR, getParametersKeepingCursorIn } from '../support/cursorLocations';
 import { SyncWorld, onDay, withSettings } from '../support/syncWorld';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
@@ -58,16 +58,7 @@ describe('shipped sync workflow', () => {
 		const workflow = withSettings(world.sync, { batchSize: 4, maxBatchesPerRun: 6, transferOrders: false });
 		const get = workflow.nodes.find((node) => node.name === 'Get watermark');
 		if (!get) throw new Error('the shipped sync has a "Get watermark" node');
-		get.parameters = {
-			...get.parameters,
-			storeCursorIn: 'existingTable',
-			cursorTable: { __rl: true, mode: 'name', value: 'dbo.SystemCodes' },
-			rowFilterColumn: 'Code',
-			rowFilterValue: 'CRM',
-			cursorColumns: 'dateAndTimeColumns',
-			dateColumn: 'LastChangeDate',
-			timeColumn: 'LastChangeTime',
-		};
+		get.parameters = { ...get.parameters, ...getParametersKeepingCursorIn(SYSTEM_CODES_PAIR) } as typeof get.parameters;
 		// One bulk UPDATE ... SET ChangedAt = GETDATE(): ten rows, one instant.
 		for (const no of range(1, 10)) world.addCustomer(no, onDay(3, '08:00:00.1230000'));
 		const run = await world.runSync(workflow);
@@ -134,6 +125,24 @@ describe('shipped sync workflow', () => {
 		assert.equal(run.summary('orders')?.inserted, 1);
 		assert.equal(world.companies()[0].Name, 'Kunde 1 AS', 'customers were not sent');
 		assert.equal(world.salesOrders().length, 1);
+	});
+
+	it("a stream that stops names its node and that node's advice in the run's error, and the other stream still runs", async () => {
+		world.addCustomer(1, onDay(1));
+		world.addOrder(100, 1, onDay(1, '09:00:00.000'));
+		await world.runSync();
+		world.addOrder(101, 1, onDay(2, '09:00:00.000'));
+		const workflow = structuredClone(world.sync);
+		const read = workflow.nodes.find((node) => node.name === 'Read customers');
+		if (!read) throw new Error('the shipped sync has a "Read customers" node');
+		read.parameters = { ...read.parameters, markerColumn: { __rl: true, mode: 'name', value: 'Name' } };
+		const run = await world.runSync(workflow);
+		const error = run.run.run.data.resultData.error as { message: string; description?: string } | undefined;
+		assert.match(String(error?.message), /^Stream "customers": .*"Name" of dbo\.Customers is nvarchar/);
+		assert.match(String(error?.description), /^In "Read customers" \(stream "customers"\): The change marker must be datetime, datetime2 or smalldatetime/);
+		assert.deepEqual([run.summary('customers')?.outcome, run.summary('customers')?.failedNode], ['failed', 'Read customers']);
+		assert.equal(run.summary('orders')?.outcome, 'advanced', 'the orders stream went on');
+		assert.deepEqual(world.salesOrders().map((row) => row.OrderNo).sort(), [100, 101]);
 	});
 
 	it('a run while another holds the lease ends quietly, reads nothing, and says who holds it', async () => {

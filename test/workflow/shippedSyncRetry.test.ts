@@ -77,6 +77,25 @@ describe('shipped sync workflow: the retry list', () => {
 		assert.equal(new Set(world.companies().map((row) => row.CustomerNo)).size, world.companies().length, 'sent twice in one run (retried and changed), written once');
 	});
 
+	it('a read that fails changes nothing: the watermark, the retry list and its attempts stay, and the stream is free for the next run at once', async () => {
+		for (const no of [1, 2, 3]) world.addCustomer(no, onDay(no), no === 2 ? { Name: TOO_LONG } : {});
+		await world.runSync();
+		const before = { state: await world.watermarks.read('customers'), list: await editor({ operation: 'retryList' }) };
+		world.addCustomer(4, onDay(4));
+		const workflow = structuredClone(world.sync);
+		const read = workflow.nodes.find((node) => node.name === 'Read customers');
+		if (!read) throw new Error('the shipped sync has a "Read customers" node');
+		read.parameters = { ...read.parameters, table: { __rl: true, mode: 'name', value: 'dbo.NoSuchTable' } };
+		const failed = await world.runSync(workflow);
+		assert.match(String(failed.errorMessage), /NoSuchTable/);
+		const after = await world.watermarks.read('customers');
+		assert.deepEqual([after?.cursor, after?.generation], [before.state?.cursor, before.state?.generation], 'the watermark did not move');
+		assert.deepEqual(await editor({ operation: 'retryList' }), before.list, 'no attempt counted, nothing dropped');
+		const next = await world.runSync();
+		assert.equal(next.summary('customers')?.outcome, 'advanced', 'no lease left behind: the next run works the stream');
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo), [1, 3, 4]);
+	});
+
 	it('a customer parked in every run never starves the orders: both streams run, and the run fails at the end naming the problem', async () => {
 		const maxAttemptsOne = structuredClone(world.sync);
 		const set = maxAttemptsOne.nodes.find((node) => node.name === 'Set watermark');

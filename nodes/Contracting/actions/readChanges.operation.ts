@@ -5,7 +5,7 @@ import type { FilterCondition, FilterOperator, MarkerSpec, NullMarkerRule, Sourc
 import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
-import { toNodeError } from '../../shared/nodeErrors';
+import { errorItem, toNodeError } from '../../shared/nodeErrors';
 import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_ROWS, MAX_ROWS_PER_EXECUTION, readChanges } from '../helpers/readChanges';
 import type { ChangeSource } from '../stores/changeSource';
@@ -378,7 +378,7 @@ export async function forEachSourceItem(
 		}
 		const nodeError = toNodeError(context.getNode(), failure, { itemIndex, doing: `${doing} ${tableName}` });
 		if (!context.continueOnFail()) throw nodeError;
-		output.push({ json: { error: nodeError.message }, error: nodeError, pairedItem: { item: itemIndex } });
+		output.push(errorItem(context, nodeError, { item: itemIndex }));
 	}
 	return output;
 }
