@@ -2,6 +2,9 @@ import type { CatalogColumnType } from './core/sqlTypes';
 import { sqlTypeOfColumn } from './core/sqlTypes';
 import type { QualifiedName } from './core/identifiers';
 import { displayQualifiedName } from './core/identifiers';
+import type { SchemaCache } from './schemaCache';
+import { SCHEMA_CHANGED_ERRORS } from './schemaCache';
+import { SqlServerRequestError } from './transport/sqlServerError';
 import type { SqlTransport, SqlType } from './transport/types';
 
 export interface CatalogColumn extends CatalogColumnType {
@@ -165,4 +168,36 @@ export function columnNamed(table: CatalogTable, name: string): CatalogColumn {
 	const column = table.columns.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
 	if (!column) throw new UnknownColumnError(table.name, name);
 	return column;
+}
+
+const tableAnswerKey = (table: QualifiedName) => `table ${table.schema}.${table.name}`;
+
+/** The table's catalogue entry as the pool's executions already know it, or read now (see schemaCache.ts). */
+export async function describeTableKnown(transport: SqlTransport, schema: SchemaCache, table: QualifiedName): Promise<CatalogTable> {
+	return await schema.get(tableAnswerKey(table), async () => await describeTable(transport, table));
+}
+
+export function meansSchemaMayHaveChanged(error: unknown): boolean {
+	return error instanceof SqlServerRequestError && error.number !== undefined && SCHEMA_CHANGED_ERRORS.has(error.number);
+}
+
+/** The tables and columns a statement named, to tell after a refusal whether one of them is gone. */
+export interface ColumnsUsed {
+	table: QualifiedName;
+	columns: string[];
+}
+
+/**
+ * After SQL Server refused a statement with an error that can mean the schema changed under it (schemaCache.ts):
+ * every answer of the pool is asked again, and a table or column the statement used that is gone becomes the error
+ * (UnknownTableError / UnknownColumnError, which say what to do) instead of SQL Server's. When all are still there,
+ * nothing is thrown and the caller goes on with SQL Server's error; the next statement is built from fresh answers.
+ */
+export async function recheckSchemaAfter(error: unknown, transport: SqlTransport, schema: SchemaCache, used: ColumnsUsed[]): Promise<void> {
+	if (!meansSchemaMayHaveChanged(error)) return;
+	schema.forgetAll();
+	for (const { table, columns } of used) {
+		const fresh = await describeTableKnown(transport, schema, table);
+		for (const name of columns) columnNamed(fresh, name);
+	}
 }

@@ -11,7 +11,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0) as string;
 	let source;
 	try {
-		source = changeSourceSeam.current((await connect(this, CONTRACTING_CREDENTIAL)).transport);
+		const { transport, schema } = await connect(this, CONTRACTING_CREDENTIAL);
+		source = changeSourceSeam.current(transport, schema);
 	} catch (error) {
 		return [failEveryItem(this, error, 'connecting to the Contracting database')];
 	}

@@ -4,6 +4,7 @@ import type { Cursor } from '../../shared/core/cursor';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { SourcePlan, SourceSpec } from '../../shared/core/markers';
 import type { KeyedRow } from '../../shared/core/retryQuery';
+import type { SchemaCache } from '../../shared/schemaCache';
 import { defineSeam } from '../../shared/seams';
 import type { SqlTransport } from '../../shared/transport/types';
 import { SqlServerChangeSource } from './sqlServerChangeSource';
@@ -29,6 +30,7 @@ export interface ChangeSource {
 	countChanges(plan: SourcePlan, window: ReadWindow, from: Cursor): Promise<number>;
 }
 
-export type ChangeSourceFactory = (transport: SqlTransport) => ChangeSource;
+/** `schema`: what the pool's executions already know of the database (schemaCache.ts). */
+export type ChangeSourceFactory = (transport: SqlTransport, schema?: SchemaCache) => ChangeSource;
 
-export const changeSourceSeam = defineSeam<ChangeSourceFactory>('changeSource', (transport) => new SqlServerChangeSource(transport));
+export const changeSourceSeam = defineSeam<ChangeSourceFactory>('changeSource', (transport, schema) => new SqlServerChangeSource(transport, schema));

@@ -9,7 +9,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0) as string;
 	let target;
 	try {
-		target = await openTarget(this);
+		target = await openTarget(this, true);
 	} catch (error) {
 		return [failEveryItem(this, error, 'connecting to the CRM database')];
 	}

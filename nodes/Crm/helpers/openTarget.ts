@@ -7,10 +7,13 @@ import type { UpsertTarget } from '../stores/upsertTarget';
 import { upsertTargetSeam } from '../stores/upsertTarget';
 import { targetOf } from './parameters';
 
-/** The CRM target for this execution (or this editor request), through its seam. */
-export async function openTarget(context: IExecuteFunctions | ILoadOptionsFunctions): Promise<UpsertTarget> {
-	const { transport } = await connect(context, CRM_CREDENTIAL);
-	return upsertTargetSeam.current(transport);
+/**
+ * The CRM target for this execution, through its seam, with what the pool already knows of the schema; for an
+ * editor request (no execution) without it, so the editor's lists always show the table as it is now.
+ */
+export async function openTarget(context: IExecuteFunctions | ILoadOptionsFunctions, forExecution = false): Promise<UpsertTarget> {
+	const { transport, schema } = await connect(context, CRM_CREDENTIAL);
+	return forExecution ? upsertTargetSeam.current(transport, schema) : upsertTargetSeam.current(transport);
 }
 
 /** The chosen table's catalogue, for the editor's lists and mapping. */

@@ -1,5 +1,7 @@
 import type { CatalogTable } from '../../shared/catalog';
-import { describeTable, listTables } from '../../shared/catalog';
+import type { ColumnsUsed } from '../../shared/catalog';
+import { describeTableKnown, listTables, meansSchemaMayHaveChanged, recheckSchemaAfter } from '../../shared/catalog';
+import { SchemaCache } from '../../shared/schemaCache';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { DeletePlan, DeleteRow, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
 import { missingLookupMessage } from '../../shared/core/upsertPlan';
@@ -30,31 +32,57 @@ function isUpsertPlan(plan: UpsertPlan | DeletePlan): plan is UpsertPlan {
 	return 'lookups' in plan;
 }
 
-/** The CRM target over the SQL transport: one request per batch (per chunk below compatibility level 130). */
-export class SqlServerUpsertTarget implements UpsertTarget {
-	private compatibilityLevel?: Promise<number>;
+const names = (columns: Array<{ name: string }>) => columns.map((column) => column.name);
 
-	constructor(private readonly transport: SqlTransport) {}
+/** What a write names: the target's columns, and each lookup's table with its key and value. */
+function columnsUsed(plan: UpsertPlan | DeletePlan): ColumnsUsed[] {
+	if (!isUpsertPlan(plan)) {
+		const assigned = plan.handling.kind === 'markDeleted' ? plan.handling.assignments.map((assignment) => assignment.column) : [];
+		return [{ table: plan.table, columns: names([...plan.matchColumns, ...assigned]) }];
+	}
+	return [
+		{ table: plan.table, columns: names([...plan.columns, ...plan.lookups.map((lookup) => lookup.target)]) },
+		...plan.lookups.map((lookup) => ({ table: lookup.fromTable, columns: names([lookup.key, lookup.value]) })),
+	];
+}
+
+/**
+ * The CRM target over the SQL transport: one request per batch (per chunk below compatibility level 130). The table
+ * descriptions and the compatibility level come from the pool's schema answers (schemaCache.ts): asked once, not
+ * per batch. Without a shared cache (the editor, a test) each target asks for itself.
+ */
+export class SqlServerUpsertTarget implements UpsertTarget {
+	/** Whether this execution already asked the schema again after a refusal: at most once, however a batch is split. */
+	private schemaRechecked = false;
+
+	constructor(
+		private readonly transport: SqlTransport,
+		private readonly schema = new SchemaCache(),
+	) {}
 
 	async listTables(filter?: string) {
 		return await listTables(this.transport, filter);
 	}
 
 	async describe(table: QualifiedName): Promise<CatalogTable> {
-		return await describeTable(this.transport, table);
+		return await describeTableKnown(this.transport, this.schema, table);
 	}
 
-	/** Read once per target, that is once per execution: it decides how every batch of the execution travels. */
+	private async compatibilityLevel(): Promise<number> {
+		return await this.schema.get('compatibility level', async () => {
+			const result = await this.transport.execute({ text: COMPATIBILITY_LEVEL_QUERY, parameters: [] });
+			return Number(result.recordsets[0]?.[0]?.compatibilityLevel ?? 0);
+		});
+	}
+
+	/** It decides how every batch travels: one OPENJSON parameter, or chunks of typed parameters. */
 	private async usesJson(): Promise<boolean> {
-		this.compatibilityLevel ??= this.transport
-			.execute({ text: COMPATIBILITY_LEVEL_QUERY, parameters: [] })
-			.then((result) => Number(result.recordsets[0]?.[0]?.compatibilityLevel ?? 0));
-		return (await this.compatibilityLevel) >= OPENJSON_MIN_COMPATIBILITY_LEVEL;
+		return (await this.compatibilityLevel()) >= OPENJSON_MIN_COMPATIBILITY_LEVEL;
 	}
 
 	async slowerPathReason(): Promise<string | undefined> {
-		if (await this.usesJson()) return undefined;
-		return compatibilityLevelWarning(await (this.compatibilityLevel as Promise<number>));
+		const level = await this.compatibilityLevel();
+		return level >= OPENJSON_MIN_COMPATIBILITY_LEVEL ? undefined : compatibilityLevelWarning(level);
 	}
 
 	async rowsPerRequest(plan: UpsertPlan | DeletePlan): Promise<number> {
@@ -64,6 +92,7 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 	}
 
 	private async send(
+		used: ColumnsUsed[],
 		columns: SourceColumn[],
 		rows: SourceRow[],
 		chunkSize: number,
@@ -76,22 +105,36 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 		const results: SqlRow[] = [];
 		for (const chunk of json ? [rows] : chunked(rows, chunkSize)) {
 			const source = json ? jsonRowsSource(columns, chunk) : valuesRowsSource(columns, chunk);
-			const result = await this.transport.execute({ text: statement(source, guard.lines), parameters: [...source.parameters, ...fixed, ...guard.parameters] });
+			const result = await this.transport
+				.execute({ text: statement(source, guard.lines), parameters: [...source.parameters, ...fixed, ...guard.parameters] })
+				.catch(async (error: unknown) => Promise.reject(await this.explained(error, used)));
 			const records = result.recordsets.at(-1) ?? [];
 			if (records[0]?.outcome === LEASE_LOST_OUTCOME) throw new LeaseLostError((options.leaseGuard as LeaseGuard).stream);
 			const refused = records.find((record) => record.outcome === REFUSED_OUTCOME);
 			// The batch kept nothing: thrown as the refusal it is, so the caller splits the batch to find the rows.
-			if (refused) throw new SqlServerRequestError({ number: Number(refused.errorNumber), message: String(refused.errorMessage) }, 'CRM', 1);
+			if (refused) throw await this.explained(new SqlServerRequestError({ number: Number(refused.errorNumber), message: String(refused.errorMessage) }, 'CRM', 1), used);
 			results.push(...records);
 		}
 		return results;
+	}
+
+	/** SQL Server's error, or, when the schema changed under the statement, the table or column that is gone. */
+	private async explained(error: unknown, used: ColumnsUsed[]): Promise<unknown> {
+		if (this.schemaRechecked || !meansSchemaMayHaveChanged(error)) return error;
+		this.schemaRechecked = true;
+		try {
+			await recheckSchemaAfter(error, this.transport, this.schema, used);
+		} catch (gone) {
+			return gone;
+		}
+		return error;
 	}
 
 	async upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]> {
 		if (rows.length === 0) return [];
 		const columns = upsertSourceColumns(plan);
 		const byOrdinal = new Map(rows.map((row) => [row.ordinal, row]));
-		const records = await this.send(columns, rows.map(upsertSourceRow), await this.rowsPerRequest(plan), (source, guard) => upsertStatement(plan, source, options.dryRun, guard), [], options);
+		const records = await this.send(columnsUsed(plan), columns, rows.map(upsertSourceRow), await this.rowsPerRequest(plan), (source, guard) => upsertStatement(plan, source, options.dryRun, guard), [], options);
 		return records.map((record): RowOutcome => {
 			const ordinal = Number(record.row);
 			if (record.outcome !== 'missing') return { ordinal, status: record.outcome as RowOutcome['status'] };
@@ -104,6 +147,7 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 	async delete(plan: DeletePlan, rows: DeleteRow[], options: WriteOptions): Promise<RowOutcome[]> {
 		if (rows.length === 0 || plan.handling.kind === 'ignore') return rows.map((row) => ({ ordinal: row.ordinal, status: 'ignored' }));
 		const records = await this.send(
+			columnsUsed(plan),
 			deleteSourceColumns(plan),
 			rows.map((row) => ({ ordinal: row.ordinal, values: row.key })),
 			await this.rowsPerRequest(plan),

@@ -2,6 +2,7 @@ import type { CatalogTable } from '../../shared/catalog';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { LeaseGuard } from '../../shared/core/leaseGuard';
 import type { DeletePlan, DeleteRow, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
+import type { SchemaCache } from '../../shared/schemaCache';
 import { defineSeam } from '../../shared/seams';
 import type { SqlTransport } from '../../shared/transport/types';
 import { SqlServerUpsertTarget } from './sqlServerUpsertTarget';
@@ -33,7 +34,7 @@ export interface UpsertTarget {
 	delete(plan: DeletePlan, rows: DeleteRow[], options: WriteOptions): Promise<RowOutcome[]>;
 }
 
-/** One target per execution (it remembers the database's compatibility level for that long). */
-export type UpsertTargetFactory = (transport: SqlTransport) => UpsertTarget;
+/** One target per execution; `schema`: what the pool's executions already know of the database (schemaCache.ts). */
+export type UpsertTargetFactory = (transport: SqlTransport, schema?: SchemaCache) => UpsertTarget;
 
-export const upsertTargetSeam = defineSeam<UpsertTargetFactory>('upsertTarget', (transport) => new SqlServerUpsertTarget(transport));
+export const upsertTargetSeam = defineSeam<UpsertTargetFactory>('upsertTarget', (transport, schema) => new SqlServerUpsertTarget(transport, schema));

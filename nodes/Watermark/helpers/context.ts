@@ -31,9 +31,9 @@ function tablesOf(options: { watermarkTable?: string; historyTable?: string; ret
 export async function openWatermarkContext(context: IExecuteFunctions): Promise<WatermarkContext> {
 	const database = context.getNodeParameter('database', 0) as string;
 	const tables = tablesOf(context.getNodeParameter('tables', 0, {}) as { watermarkTable?: string; historyTable?: string; retryTable?: string });
-	const { transport } = await connect(context, credentialOf(database));
+	const { transport, schema } = await connect(context, credentialOf(database));
 	return {
-		store: watermarkStoreSeam.current(transport, tables),
+		store: watermarkStoreSeam.current(transport, tables, schema),
 		audit: { workflowId: context.getWorkflow().id ?? null, executionId: context.getExecutionId() ?? null },
 		tables,
 	};

@@ -18,7 +18,9 @@ import {
 	storedCursorOf,
 	storedValueOf,
 } from '../../shared/core/watermarkLocation';
-import type { SqlParameter, SqlRow, SqlTransport } from '../../shared/transport/types';
+import { meansSchemaMayHaveChanged } from '../../shared/catalog';
+import { SchemaCache } from '../../shared/schemaCache';
+import type { SqlParameter, SqlRequest, SqlResult, SqlRow, SqlTransport } from '../../shared/transport/types';
 import type { ResolvedLocation } from './cursorLocationSql';
 import { resolveExistingLocation } from './cursorLocationSql';
 import type {
@@ -107,19 +109,26 @@ function retryEntryOf(stream: string, row: SqlRow): RetryEntry {
  * table check and, for an existing table as the cursor's place, its catalogue check).
  */
 export class SqlServerWatermarkStore implements WatermarkStore {
-	private tablesReady?: Promise<void>;
-	/** By table name: the check of each table kept beside the watermark table, made once. */
-	private readonly sideTablesReady = new Map<string, Promise<void>>();
-	private readonly locations = new Map<string, Promise<ResolvedLocation>>();
-
 	constructor(
 		private readonly transport: SqlTransport,
 		private readonly tables: WatermarkTables,
+		/** The checks of the tables and of an existing table as the cursor's place, kept per pool (schemaCache.ts). */
+		private readonly schema = new SchemaCache(),
 	) {}
 
+	/** One round trip; an error that means a table changed or went makes the pool check its tables again. */
+	private async execute(request: SqlRequest): Promise<SqlResult> {
+		try {
+			return await this.transport.execute(request);
+		} catch (error) {
+			if (meansSchemaMayHaveChanged(error)) this.schema.forgetAll();
+			throw error;
+		}
+	}
+
 	private async ensureTables(): Promise<void> {
-		this.tablesReady ??= (async () => {
-			const result = await this.transport.execute({ text: ensureTablesSql(this.tables), parameters: [] });
+		await this.schema.get(`watermark tables ${JSON.stringify(this.tables)}`, async () => {
+			const result = await this.execute({ text: ensureTablesSql(this.tables), parameters: [] });
 			const [schemas = [], columns = []] = result.recordsets;
 			for (const [role, table] of [['state', this.tables.state], ['history', this.tables.history]] as const) {
 				if (!Number(schemas[0]?.[`${role}SchemaExists`])) {
@@ -128,11 +137,6 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 				const existing = columns.filter((row) => row.tableRole === role) as unknown as ExistingColumn[];
 				checkCreatedTable(table, role === 'state' ? STATE_COLUMNS : HISTORY_COLUMNS, existing);
 			}
-		})();
-		// A failed check is not remembered: the partner may fix the table and run again.
-		await this.tablesReady.catch((error: unknown) => {
-			this.tablesReady = undefined;
-			return Promise.reject(error);
 		});
 	}
 
@@ -141,25 +145,13 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		return await this.ensureSideTable(retryTableOf(this.tables), ensureRetryTableSql, 'retrySchemaExists', RETRY_COLUMNS);
 	}
 
-	/**
-	 * Creates a table kept beside the watermark table (retry list, runs) on first use and checks its columns, once per
-	 * store. A failed check is not remembered: the partner may fix the table and run again.
-	 */
+	/** Creates a table kept beside the watermark table (retry list, runs) on first use and checks its columns, once per pool. */
 	private async ensureSideTable(table: QualifiedName, createSql: (table: QualifiedName) => string, schemaExists: string, expected: ColumnSpec[]): Promise<QualifiedName> {
-		const key = `${table.schema}.${table.name}`;
-		let ready = this.sideTablesReady.get(key);
-		if (!ready) {
-			ready = (async () => {
-				const result = await this.transport.execute({ text: createSql(table), parameters: [] });
-				const [schemas = [], columns = []] = result.recordsets;
-				if (!Number(schemas[0]?.[schemaExists])) throw new MissingSchemaError(table);
-				checkCreatedTable(table, expected, columns as unknown as ExistingColumn[]);
-			})();
-			this.sideTablesReady.set(key, ready);
-		}
-		await ready.catch((error: unknown) => {
-			this.sideTablesReady.delete(key);
-			return Promise.reject(error);
+		await this.schema.get(`side table ${table.schema}.${table.name}`, async () => {
+			const result = await this.execute({ text: createSql(table), parameters: [] });
+			const [schemas = [], columns = []] = result.recordsets;
+			if (!Number(schemas[0]?.[schemaExists])) throw new MissingSchemaError(table);
+			checkCreatedTable(table, expected, columns as unknown as ExistingColumn[]);
 		});
 		return table;
 	}
@@ -168,16 +160,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		if (location.kind === 'packageTable') {
 			return { sql: packageLocationSql(this.tables.state), parameters: [], checkFits: () => undefined };
 		}
-		const key = JSON.stringify(location);
-		let resolved = this.locations.get(key);
-		if (!resolved) {
-			resolved = resolveExistingLocation(this.transport, location);
-			this.locations.set(key, resolved);
-		}
-		return await resolved.catch((error: unknown) => {
-			this.locations.delete(key);
-			return Promise.reject(error);
-		});
+		return await this.schema.get(`cursor location ${JSON.stringify(location)}`, async () => await resolveExistingLocation(this.transport, location));
 	}
 
 	private stateOf(row: SqlRow): StreamState {
@@ -200,7 +183,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const location = await this.resolve(request.location);
 		const startingValue = storedValueOf(request.startingCursor, request.location);
 		location.checkFits(startingValue);
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: acquireSql(this.tables, location.sql),
 			parameters: [
 				text('stream', request.stream, 200),
@@ -223,6 +206,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			);
 		}
 		const state = this.stateOf(row);
+		this.schema.remember(this.locationKey(request.stream), state.location);
 		if (row.outcome === 'held') {
 			return { kind: 'held', owner: state.leaseOwner as string, until: state.leaseExpiresAt as string };
 		}
@@ -242,13 +226,22 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	/** The stream's row of the watermark table, as readStateSql answers it. */
 	private async stateRowOf(stream: string): Promise<SqlRow | undefined> {
-		const result = await this.transport.execute({ text: readStateSql(this.tables), parameters: [text('stream', stream, 200)] });
+		const result = await this.execute({ text: readStateSql(this.tables), parameters: [text('stream', stream, 200)] });
 		return result.recordsets[0]?.[0];
 	}
 
+	/** Where a stream keeps its cursor is fixed at its first run, so it is asked once per pool (or learnt from Get). */
+	private locationKey(stream: string): string {
+		return `cursor place of ${JSON.stringify([this.tables.state, stream])}`;
+	}
+
 	private async locationOf(stream: string): Promise<CursorLocation | undefined> {
-		const row = await this.stateRowOf(stream);
-		return row ? parseLocation((row.cursorLocation as string | null) ?? null) : undefined;
+		const known = await this.schema.get(this.locationKey(stream), async () => {
+			const row = await this.stateRowOf(stream);
+			return row ? parseLocation((row.cursorLocation as string | null) ?? null) : undefined;
+		});
+		if (known === undefined) this.schema.forget(this.locationKey(stream));
+		return known;
 	}
 
 	async commit(request: CommitRequest): Promise<CommitResult> {
@@ -272,7 +265,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 					bit('releaseWhenParked', retry.rules.releaseLeaseWhenParked),
 				]
 			: [];
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: commitSql(this.tables, location.sql, retryTable),
 			parameters: [
 				text('stream', request.token.stream, 200),
@@ -318,13 +311,13 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const location = parseLocation((row.cursorLocation as string | null) ?? null);
 		if (location.kind === 'packageTable') return this.stateOf(row);
 		const resolved = await this.resolve(location);
-		const value = await this.transport.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
+		const value = await this.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
 		return this.stateOf({ ...row, storedValue: value.recordsets[0]?.[0]?.storedValue ?? null });
 	}
 
 	async streamNames(): Promise<string[]> {
 		await this.ensureTables();
-		const result = await this.transport.execute({ text: streamNamesSql(this.tables), parameters: [] });
+		const result = await this.execute({ text: streamNamesSql(this.tables), parameters: [] });
 		return (result.recordsets[0] ?? []).map((row) => String(row.stream));
 	}
 
@@ -335,7 +328,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 		const location = await this.resolve(recorded);
 		const newValue = storedValueOf(request.cursor, recorded);
 		location.checkFits(newValue);
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: replaceSql(this.tables, location.sql),
 			parameters: [
 				text('stream', request.stream, 200),
@@ -372,7 +365,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	async history(stream: string, limit: number): Promise<HistoryEntry[]> {
 		await this.ensureTables();
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: historySql(this.tables),
 			parameters: [text('stream', stream, 200), bigint('limit', limit)],
 		});
@@ -381,7 +374,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	async entryInEffectAt(stream: string, at: string): Promise<HistoryEntry | undefined> {
 		await this.ensureTables();
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: entryInEffectSql(this.tables),
 			parameters: [text('stream', stream, 200), ascii('at', new Date(at).toISOString().slice(0, 23), 23)],
 		});
@@ -390,19 +383,19 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	async rewindsAndUndos(stream: string): Promise<HistoryEntry[]> {
 		await this.ensureTables();
-		const result = await this.transport.execute({ text: rewindsAndUndosSql(this.tables), parameters: [text('stream', stream, 200)] });
+		const result = await this.execute({ text: rewindsAndUndosSql(this.tables), parameters: [text('stream', stream, 200)] });
 		return this.entriesOf(result.recordsets[0]);
 	}
 
 	async retryList(stream: string): Promise<RetryEntry[]> {
 		const table = await this.ensureRetryTable();
-		const result = await this.transport.execute({ text: retryListSql(table), parameters: [text('stream', stream, 200)] });
+		const result = await this.execute({ text: retryListSql(table), parameters: [text('stream', stream, 200)] });
 		return (result.recordsets[0] ?? []).map((row) => retryEntryOf(stream, row));
 	}
 
 	async changeRetryEntries(stream: string, keys: Array<Record<string, unknown>> | undefined, action: 'retryAgain' | 'remove'): Promise<number> {
 		const table = await this.ensureRetryTable();
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: changeRetryEntriesSql(table),
 			parameters: [
 				text('stream', stream, 200),
@@ -417,7 +410,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 	async recordRun(request: RunEventRequest): Promise<void> {
 		// The run table is created when the first run is recorded; Status only reads it when it exists.
 		const table = await this.ensureSideTable(runTableOf(this.tables), ensureRunTableSql, 'runSchemaExists', RUN_COLUMNS);
-		await this.transport.execute({
+		await this.execute({
 			text: recordRunSql(table),
 			parameters: [
 				text('stream', request.stream, 200),
@@ -429,7 +422,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 	}
 
 	async status(stream: string | null, retryEntries: number): Promise<StatusAnswer> {
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: statusSql(this.tables),
 			parameters: [text('stream', stream, 200), int('entryLimit', retryEntries)],
 		});
@@ -442,7 +435,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 			let stored = row;
 			if (location.kind !== 'packageTable') {
 				const resolved = await this.resolve(location);
-				const value = await this.transport.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
+				const value = await this.execute({ text: readLocationSql(resolved.sql), parameters: resolved.parameters });
 				stored = { ...row, storedValue: value.recordsets[0]?.[0]?.storedValue ?? null };
 			}
 			const [run] = byStream(runs, name);
@@ -473,7 +466,7 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 	async readAgain(stream: string, rows: Array<{ key: Record<string, unknown>; cursor: string | null }>, reason: string): Promise<number> {
 		if (rows.length === 0) return 0;
 		const table = await this.ensureRetryTable();
-		const result = await this.transport.execute({
+		const result = await this.execute({
 			text: readAgainSql(table),
 			parameters: [
 				text('stream', stream, 200),

@@ -3,6 +3,7 @@ import type { RetryChange, RetryEntry, RetryRules } from '../../shared/core/retr
 import type { HistoryAction } from '../../shared/core/rewind';
 import type { CommitVerdict, WatermarkToken } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
+import type { SchemaCache } from '../../shared/schemaCache';
 import { defineSeam } from '../../shared/seams';
 import type { SqlTransport } from '../../shared/transport/types';
 import { SqlServerWatermarkStore } from './sqlServerWatermarkStore';
@@ -208,10 +209,11 @@ export const DEFAULT_WATERMARK_TABLES: WatermarkTables = {
 	history: { schema: 'dbo', name: 'ContractingCrmWatermarkHistory' },
 };
 
-export type WatermarkStoreFactory = (transport: SqlTransport, tables: WatermarkTables) => WatermarkStore;
+/** `schema`: what the pool's executions already know of the database (schemaCache.ts). */
+export type WatermarkStoreFactory = (transport: SqlTransport, tables: WatermarkTables, schema?: SchemaCache) => WatermarkStore;
 
 /** The store the Watermark node uses: SQL Server in production, the in-memory store in tests. */
 export const watermarkStoreSeam = defineSeam<WatermarkStoreFactory>(
 	'watermarkStore',
-	(transport, tables) => new SqlServerWatermarkStore(transport, tables),
+	(transport, tables, schema) => new SqlServerWatermarkStore(transport, tables, schema),
 );

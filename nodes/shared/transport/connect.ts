@@ -2,6 +2,8 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFun
 
 import { credentialMissingError, isCredentialMissing, toNodeError } from '../nodeErrors';
 import { sqlTransportSeam } from '../seams';
+import type { SchemaCache } from '../schemaCache';
+import { schemaCacheOf } from '../schemaCache';
 import type { ConnectionSettings } from './connectionSettings';
 import { connectionSettingsFromCredentials } from './connectionSettings';
 import type { SqlTransport } from './types';
@@ -13,11 +15,14 @@ export type SqlServerCredentialName = typeof CONTRACTING_CREDENTIAL | typeof CRM
 export interface SqlConnection {
 	transport: SqlTransport;
 	settings: ConnectionSettings;
+	/** What this pool's executions already know of the database's schema (see schemaCache.ts). */
+	schema: SchemaCache;
 }
 
 export function connectWith(data: ICredentialDataDecryptedObject): SqlConnection {
 	const settings = connectionSettingsFromCredentials(data);
-	return { transport: sqlTransportSeam.current(settings), settings };
+	const factory = sqlTransportSeam.current;
+	return { transport: factory(settings), settings, schema: schemaCacheOf(factory, settings) };
 }
 
 export async function connect(
