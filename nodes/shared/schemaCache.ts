@@ -41,13 +41,11 @@ export class SchemaCache {
 		if (kept && this.now() - kept.at < this.maxAgeMs) return (await kept.value) as T;
 		const answer: Answer = { at: this.now(), value: ask() };
 		this.answers.set(key, answer);
-		try {
-			return (await answer.value) as T;
-		} catch (error) {
+		return (await answer.value.catch(async (error: unknown) => {
 			// A failed answer is not kept: the partner may fix the table and run again.
 			if (this.answers.get(key) === answer) this.answers.delete(key);
-			throw error;
-		}
+			return await Promise.reject(error);
+		})) as T;
 	}
 
 	/** Keeps an answer learnt on the way (e.g. from a statement that also returned it). */

@@ -53,15 +53,13 @@ export class SqlServerChangeSource implements ChangeSource {
 
 	/** Sends a request built from `plan`; when the schema changed under it, the column or table that is gone is the error. */
 	private async execute(plan: SourcePlan, request: SqlRequest): Promise<SqlResult> {
-		try {
-			return await this.transport.execute(request);
-		} catch (error) {
+		return await this.transport.execute(request).catch(async (error: unknown) => {
 			if (!this.schemaRechecked && meansSchemaMayHaveChanged(error)) {
 				this.schemaRechecked = true;
 				await recheckSchemaAfter(error, this.transport, this.schema, columnsUsed(plan));
 			}
-			throw error;
-		}
+			return await Promise.reject(error);
+		});
 	}
 
 	async openWindow(plan: SourcePlan, from: Cursor): Promise<ReadWindow> {

@@ -1,5 +1,4 @@
-import type { CatalogTable } from '../../shared/catalog';
-import type { ColumnsUsed } from '../../shared/catalog';
+import type { CatalogTable, ColumnsUsed } from '../../shared/catalog';
 import { describeTableKnown, listTables, meansSchemaMayHaveChanged, recheckSchemaAfter } from '../../shared/catalog';
 import { SchemaCache } from '../../shared/schemaCache';
 import type { QualifiedName } from '../../shared/core/identifiers';

@@ -118,12 +118,10 @@ export class SqlServerWatermarkStore implements WatermarkStore {
 
 	/** One round trip; an error that means a table changed or went makes the pool check its tables again. */
 	private async execute(request: SqlRequest): Promise<SqlResult> {
-		try {
-			return await this.transport.execute(request);
-		} catch (error) {
+		return await this.transport.execute(request).catch(async (error: unknown) => {
 			if (meansSchemaMayHaveChanged(error)) this.schema.forgetAll();
-			throw error;
-		}
+			return await Promise.reject(error);
+		});
 	}
 
 	private async ensureTables(): Promise<void> {
