@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { PICKER_VERSION } from '../shared/columnPicker';
 import * as countChanges from './actions/countChanges.operation';
 import * as readChanges from './actions/readChanges.operation';
 import { router } from './actions/router';
@@ -12,7 +13,8 @@ export class Contracting implements INodeType {
 		name: 'contracting',
 		icon: { light: 'file:contracting.svg', dark: 'file:contracting.dark.svg' },
 		group: ['input'],
-		version: 1,
+		version: [1, PICKER_VERSION],
+		defaultVersion: PICKER_VERSION,
 		subtitle:
 			'={{ ($parameter["operation"] === "countChanges" ? "Count changes: " : "Read changes: ") + ($parameter["streamPreset"] === "custom" ? $parameter["streamName"] : $parameter["streamPreset"]) }}',
 		description: 'Read the customers and orders changed in Visma Contracting since a watermark',

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { PICKER_VERSION } from '../shared/columnPicker';
 import { CRM_CREDENTIAL } from '../shared/transport/connect';
 import { router } from './actions/router';
 import { upsertProperties } from './actions/upsert.description';
@@ -12,7 +13,8 @@ export class Crm implements INodeType {
 		name: 'crm',
 		icon: { light: 'file:crm.svg', dark: 'file:crm.dark.svg' },
 		group: ['output'],
-		version: 1,
+		version: [1, PICKER_VERSION],
+		defaultVersion: PICKER_VERSION,
 		subtitle: '={{ "Insert or update " + ($parameter["target"] === "table" ? "rows" : $parameter["target"]) }}',
 		description: 'Insert or update customers and orders in Visma CRM (SQL Server), in set-based batches',
 		defaults: { name: 'Visma CRM' },

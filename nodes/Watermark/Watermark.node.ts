@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { PICKER_VERSION } from '../shared/columnPicker';
 import { databaseProperty, tablesProperty } from './actions/common.descriptions';
 import * as get from './actions/get.operation';
 import * as history from './actions/history.operation';
@@ -29,7 +30,8 @@ export class Watermark implements INodeType {
 		name: 'watermark',
 		icon: { light: 'file:watermark.svg', dark: 'file:watermark.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [1, PICKER_VERSION],
+		defaultVersion: PICKER_VERSION,
 		subtitle:
 			'={{ ({ get: "Get", set: "Set", rewind: "Rewind", history: "History", undoLastRewind: "Undo Last Rewind", retryList: "Retry List", retryParkedAgain: "Retry Parked Rows Again", status: "Status", recordRun: "Record Run" })[$parameter["operation"]] + ($parameter["operation"] === "set" ? "" : ($parameter["operation"] === "rewind" && $parameter["streams"] === "all") || ($parameter["operation"] === "status" && $parameter["statusStreams"] === "all") ? ": all streams" : ": " + $parameter["stream"]) }}',
 		description: 'Keep where each Contracting → CRM stream stopped: get it with a lease, store it, rewind it',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { ILoadOptionsFunctions, INode } from 'n8n-workflow';
 
-import { tableSearch } from '../../nodes/Crm/methods/listSearch';
+import { lookupColumnSearch, tableSearch, writableColumnSearch } from '../../nodes/Crm/methods/listSearch';
 import { getWritableColumns } from '../../nodes/Crm/methods/loadOptions';
 import { getMappingColumns } from '../../nodes/Crm/methods/resourceMapping';
 import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
@@ -12,9 +12,14 @@ import { MemoryUpsertTarget } from '../support/memory/memoryUpsertTarget';
 
 const node: INode = { id: 'n', name: 'CRM', type: 'n8n-nodes-contracting-crm.crm', typeVersion: 1, position: [0, 0], parameters: {} };
 
-/** What the editor's requests see: the node's parameters so far and the CRM credential. */
-function editor(parameters: Record<string, unknown>): ILoadOptionsFunctions {
+/**
+ * What the editor's requests see: the node's parameters so far and the CRM credential; `rowPath` is where the
+ * parameter being listed sits (e.g. "lookups.lookup.0"), which '&name' reads relative to, as n8n does.
+ */
+function editor(parameters: Record<string, unknown>, rowPath = ''): ILoadOptionsFunctions {
+	const valueAt = (path: string) => path.split('.').reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], parameters);
 	return {
+		getCurrentNodeParameter: (path: string) => valueAt(path.startsWith('&') ? `${rowPath}.${path.slice(1)}` : path),
 		getNode: () => node,
 		getCredentials: async () => ({ server: 'crm.example', database: 'CRM', user: 'sync', password: 'x' }),
 		// ILoadOptionsFunctions.getNodeParameter(name, fallback, options): no item index in the editor.
@@ -57,5 +62,27 @@ describe('CRM node in the editor', () => {
 	it('says which table it could not find', async () => {
 		replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
 		await assert.rejects(getMappingColumns.call(editor({ target: 'table', table: { __rl: true, mode: 'name', value: 'dbo.Kunde' } })), /dbo\.Kunde does not exist/);
+	});
+
+	describe('version 1.1 pickers', () => {
+		const otherTable = { target: 'table', table: { __rl: true, mode: 'list', value: 'dbo.SalesOrder' } };
+
+		it('lists the writable columns to set on deleted rows or fill, filtered, even while a new lookup is still empty', async () => {
+			replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
+			const withEmptyLookup = { ...otherTable, lookups: { lookup: [{ targetColumn: { __rl: true, mode: 'list', value: '' } }] } };
+			const { results } = await writableColumnSearch.call(editor(withEmptyLookup), 'company');
+			assert.deepEqual(results.map((result) => result.value), ['CompanyId']);
+		});
+
+		it("lists a lookup's key and copy columns from that lookup's own From Table, picked or typed", async () => {
+			replaceSeam(upsertTargetSeam, () => new MemoryUpsertTarget(CRM_MEMORY_TABLES()));
+			const lookups = (fromTable: unknown) => ({ ...otherTable, lookups: { lookup: [{ fromTable: 'dbo.SalesOrder' }, { fromTable }] } });
+			for (const fromTable of [{ __rl: true, mode: 'list', value: '[dbo].[Company]' }, { __rl: true, mode: 'name', value: 'dbo.Company' }]) {
+				const { results } = await lookupColumnSearch.call(editor(lookups(fromTable), 'lookups.lookup.1'), 'customer');
+				assert.deepEqual(results.map((result) => result.value), ['CustomerNo']);
+			}
+			assert.deepEqual((await lookupColumnSearch.call(editor(lookups({ __rl: true, mode: 'list', value: '' }), 'lookups.lookup.1'))).results, [], 'no table yet: nothing to list');
+			await assert.rejects(lookupColumnSearch.call(editor(lookups('dbo.Kunde'), 'lookups.lookup.1')), /dbo\.Kunde does not exist/);
+		});
 	});
 });

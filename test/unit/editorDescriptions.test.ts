@@ -12,7 +12,7 @@ import { NodeHelpers } from 'n8n-workflow';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { MemoryWatermarkStore } from '../support/memory/memoryWatermarkStore';
-import { PACKAGE_NAME, loadNodeTypes, runWorkflow } from '../support/workflowRunner';
+import { PACKAGE_NAME, loadNodeTypes, readWorkflow, runWorkflow } from '../support/workflowRunner';
 
 type Description = INodeTypeDescription & { properties: INodeProperties[] };
 let nodes: Record<'contracting' | 'crm' | 'watermark', Description>;
@@ -93,6 +93,50 @@ describe('Visma Contracting: saved choices show without a reachable database', (
 				(property.modes ?? []).map((mode) => mode.name),
 				['list', 'name'],
 			);
+		}
+	});
+});
+
+describe('every node: a choice loaded from the database shows its saved value without the database', () => {
+	/** Whether a parameter is part of the node at this version (version 1 keeps its own plain lists). */
+	function partOfVersion(property: Record<string, unknown>, version: number): boolean {
+		const versions = (property.displayOptions as INodeProperties['displayOptions'])?.show?.['@version'] as Array<number | { _cnd: { gte: number } }> | undefined;
+		return !versions || versions.some((condition) => (typeof condition === 'number' ? condition === version : version >= condition._cnd.gte));
+	}
+
+	/** Parameters that would show only "Error fetching options", and pickers without a name to type when the list fails. */
+	function withoutFallback(properties: Array<Record<string, unknown>>): string[] {
+		return everything(properties as unknown as INodeProperties[]).flatMap((entry) => {
+			const loadsAList = (entry.typeOptions as INodeProperties['typeOptions'])?.loadOptionsMethod !== undefined;
+			const modes = (entry.modes as INodeProperties['modes']) ?? [];
+			const listOnly = modes.some((mode) => mode.type === 'list') && !modes.some((mode) => mode.name === 'name' && mode.type === 'string');
+			return loadsAList || listOnly ? [String(entry.name)] : [];
+		});
+	}
+
+	for (const type of ['contracting', 'crm', 'watermark'] as const) {
+		it(`${type}: every table and column choice of the newest version is picked from the list or typed by name`, () => {
+			const description = nodes[type];
+			const version = description.defaultVersion ?? 1;
+			assert.ok(version > 1, 'a new node gets the version with the pickers');
+			const current = description.properties.filter((property) => partOfVersion(property as unknown as Record<string, unknown>, version));
+			assert.deepEqual(withoutFallback(current as unknown as Array<Record<string, unknown>>), []);
+		});
+	}
+
+	it('the shipped workflows show no such choice on any node of this package, and keep the shipped deleted-row columns by name', async () => {
+		const types = await loadNodeTypes();
+		const shippedNodes = ['contracting-crm-sync', 'contracting-crm-rewind', 'contracting-crm-status', 'contracting-crm-alert']
+			.flatMap((name) => readWorkflow(`workflows/${name}.json`).nodes)
+			.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`));
+		assert.ok(shippedNodes.length >= 10);
+		for (const node of shippedNodes) {
+			const description = types.getByNameAndVersion(node.type, node.typeVersion).description;
+			const values = NodeHelpers.getNodeParameters(description.properties, node.parameters, true, false, node, description) ?? {};
+			const shownHere = description.properties.filter((property) => NodeHelpers.displayParameter(values, property, node, description));
+			assert.deepEqual(withoutFallback(shownHere as unknown as Array<Record<string, unknown>>), [], `${node.name} (version ${node.typeVersion})`);
+			const deletedRowColumns = (node.parameters.deleteColumns as { column?: Array<{ column: unknown }> } | undefined)?.column ?? [];
+			for (const { column } of deletedRowColumns) assert.equal((column as { mode?: string }).mode, 'name', node.name);
 		}
 	});
 });

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import type { ILoadOptionsFunctions } from 'n8n-workflow';
 
 import { getCursorTableColumns } from '../../nodes/Watermark/methods/loadOptions';
-import { tableSearch } from '../../nodes/Watermark/methods/listSearch';
+import { cursorTableColumnSearch, tableSearch } from '../../nodes/Watermark/methods/listSearch';
 import { restoreAllSeams } from '../../nodes/shared/seams';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
 
@@ -54,5 +54,22 @@ describe('Watermark editor lists', () => {
 		);
 		const columns = await getCursorTableColumns.call(editorContext({ database: 'crm', cursorTable: '[dbo].[SystemCodes]' }));
 		assert.deepEqual(columns, [{ name: 'LastChangeDate', value: 'LastChangeDate', description: 'int, nullable' }]);
+	});
+
+	it('version 1.1: lists the cursor table\'s columns to pick from, filtered by what the partner types', async () => {
+		useRecordingTransport(
+			new RecordingSqlTransport(() =>
+				resultOf(
+					[{ kind: 'table', changeTracking: 0 }],
+					[
+						{ name: 'Code', typeName: 'varchar', maxLength: 10, precision: 0, scale: 0, nullable: false, primaryKeyOrdinal: 1 },
+						{ name: 'LastChangeDate', typeName: 'int', maxLength: 4, precision: 10, scale: 0, nullable: true, primaryKeyOrdinal: 0 },
+					],
+					[],
+				),
+			),
+		);
+		const found = await cursorTableColumnSearch.call(editorContext({ database: 'crm', cursorTable: '[dbo].[SystemCodes]' }), 'change');
+		assert.deepEqual(found.results, [{ name: 'LastChangeDate', value: 'LastChangeDate', description: 'int, nullable' }]);
 	});
 });

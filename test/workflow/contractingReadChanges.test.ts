@@ -180,6 +180,54 @@ describe('Contracting node in a workflow', () => {
 		assert.deepEqual(items.map((item) => ({ ...item.json, _sync: sync(item).stream })), [{ CustomerNo: 1, Name: 'a', _sync: 'oslo-customers' }]);
 	});
 
+	describe('version 1.1: key, output and filter columns picked from the list or typed by name', () => {
+		const byName = (value: string) => ({ __rl: true, mode: 'name', value });
+		const rowsOf = (...names: string[]) => ({ column: names.map((name) => ({ column: byName(name) })) });
+		const version1: INodeParameters = {
+			...customersParameters(),
+			keyColumns: ['CustomerNo'],
+			outputColumnsMode: 'selected',
+			outputColumns: ['Name'],
+			filters: { conditions: [{ column: 'City', operator: 'equal', value: 'Oslo' }] },
+		};
+		const version11: INodeParameters = {
+			...version1,
+			markerColumn: byName('ChangedAt'),
+			keyColumns: rowsOf('CustomerNo'),
+			outputColumns: { column: [{ column: { __rl: true, mode: 'list', value: 'Name', cachedResultName: 'Name' } }] },
+			filters: { conditions: [{ column: byName('City'), operator: 'equal', value: 'Oslo' }] },
+		};
+
+		async function readEach(parameters: INodeParameters, typeVersion: number) {
+			const source = contractingSource();
+			source.table('dbo.Customers').insert(
+				{ CustomerNo: 1, Name: 'a', City: 'Oslo', ChangedAt: '2024-11-30T10:00:00.0000000' },
+				{ CustomerNo: 2, Name: 'b', City: 'Bergen', ChangedAt: '2024-11-30T10:00:00.0000000' },
+			);
+			return await runOnce(parameters, null, { typeVersion });
+		}
+
+		it('read what version 1 read from the plain names it saved', async () => {
+			const [before, after] = [await readEach(version1, 1), await readEach(version11, 1.1)];
+			assert.equal(after.errorMessage, undefined);
+			assert.deepEqual(after.output('Contracting').map((item) => item.json), before.output('Contracting').map((item) => item.json));
+			assert.deepEqual(after.output('Contracting').map((item) => ({ ...item.json, _sync: sync(item).key })), [{ CustomerNo: 1, Name: 'a', _sync: { CustomerNo: 1 } }]);
+		});
+
+		it('a column typed by name that the table does not have stops the read as a wrong plain name did, naming table and column', async () => {
+			const unknown = [
+				[{ keyColumns: ['CustomerNumber'] }, { keyColumns: rowsOf('CustomerNumber') }],
+				[{ outputColumns: ['Town'] }, { outputColumns: rowsOf('Town') }],
+				[{ filters: { conditions: [{ column: 'Town', operator: 'equal', value: 'Oslo' }] } }, { filters: { conditions: [{ column: byName('Town'), operator: 'equal', value: 'Oslo' }] } }],
+			];
+			for (const [old, picked] of unknown) {
+				const [before, after] = [await readEach({ ...version1, ...old }, 1), await readEach({ ...version11, ...picked }, 1.1)];
+				assert.match(String(after.errorMessage), /Column "(CustomerNumber|Town)" does not exist in dbo\.Customers/, JSON.stringify(picked));
+				assert.equal(after.errorMessage, before.errorMessage);
+			}
+		});
+	});
+
 	const badInputs: Array<[string, INodeParameters, string | null, RegExp, RegExp]> = [
 		['an unknown table', { ...customersParameters(), table: { __rl: true, mode: 'name', value: 'dbo.Customer' } }, null, /dbo\.Customer does not exist/, /Pick the table again/],
 		['an unknown column', { ...customersParameters(), markerColumn: 'ChangedOn' }, null, /Column "ChangedOn" does not exist in dbo\.Customers/, /refresh the column list/],

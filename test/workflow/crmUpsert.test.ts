@@ -21,9 +21,11 @@ const CREDENTIALS = { crmSqlServerApi: { server: 'crm.example', database: 'CRM',
 const customer = (no: number, position: number, fields: IDataObject = {}): IDataObject => customerItem(no, position, { Active: true, ...fields });
 const deletedCustomer = deletedCustomerItem;
 
-async function run(memory: MemoryUpsertTarget, items: IDataObject[], parameters: IDataObject = {}, onError?: OnError) {
+async function run(memory: MemoryUpsertTarget, items: IDataObject[], parameters: IDataObject = {}, onError?: OnError, typeVersion = 1) {
 	replaceSeam(upsertTargetSeam, () => memory);
-	return await runWorkflow(crmWorkflow(parameters, onError), {
+	const workflow = crmWorkflow(parameters, onError);
+	for (const node of workflow.nodes) if (node.name === 'CRM') node.typeVersion = typeVersion;
+	return await runWorkflow(workflow, {
 		credentials: CREDENTIALS,
 		triggerItems: items.map((json) => ({ json })),
 		startNodeName: 'Changed rows',
@@ -125,6 +127,51 @@ describe('CRM node: Upsert', () => {
 		assert.deepEqual(statusesOf(output), ['inserted', 'failed']);
 		assert.equal(output[1].json.error, 'Row OrderNo 2: Kunde 77 is not in CRM yet (dbo.Company.CustomerNo)');
 		assert.deepEqual(memory.rows(SALES_ORDER).map((row) => [row.OrderNo, row.CompanyId]), [[1, acme.CompanyId]]);
+	});
+
+	describe('version 1.1: the columns and tables of deleted rows and lookups picked from the list or typed by name', () => {
+		const byName = (value: string) => ({ __rl: true, mode: 'name', value });
+
+		it('marks deleted rows as the plain names of version 1 did; an unknown column is refused, naming it and the table', async () => {
+			const marked = async (deleteColumns: IDataObject, typeVersion: number) => {
+				const memory = crm();
+				await run(memory, [customer(1, 0)]);
+				const result = await run(memory, [deletedCustomer(1, 0)], { deleteColumns }, undefined, typeVersion);
+				return { error: result.errorMessage, row: memory.rows(COMPANY)[0] };
+			};
+			const before = await marked({ column: [{ column: 'IsActive', value: '0' }, { column: 'City', setTo: 'null' }] }, 1);
+			const after = await marked({ column: [{ column: byName('IsActive'), setTo: 'value', value: '0' }, { column: { __rl: true, mode: 'list', value: 'City' }, setTo: 'null' }] }, 1.1);
+			assert.equal(after.error, undefined);
+			assert.deepEqual([after.row.IsActive, after.row.City], [false, null]);
+			assert.deepEqual(after.row, { ...before.row, CompanyId: after.row.CompanyId });
+			const unknown = await marked({ column: [{ column: byName('Inactive'), setTo: 'value', value: '1' }] }, 1.1);
+			assert.match(String(unknown.error), /Column "Inactive" does not exist in dbo\.Company/);
+		});
+
+		it('a lookup with its table and columns picked fills the column as the typed lookup of version 1 does', async () => {
+			const lookedUp = async (lookup: IDataObject, typeVersion: number) => {
+				const memory = crm();
+				memory.seed(COMPANY, [{ CustomerNo: 10, Name: 'Acme' }]);
+				const parameters = {
+					target: 'table',
+					table: { __rl: true, mode: 'name', value: 'dbo.SalesOrder' },
+					columns: { mappingMode: 'autoMapInputData', value: null, matchingColumns: ['OrderNo'], schema: [] },
+					lookups: { lookup: [{ itemField: 'CustNo', label: 'Kunde', ...lookup }] },
+				};
+				const result = await run(memory, [{ OrderNo: 1, CustNo: 10 }, { OrderNo: 2, CustNo: 77 }], parameters, 'continueRegularOutput', typeVersion);
+				return { output: result.output('CRM').map((item) => [item.json.status, item.json.error]), orders: memory.rows(SALES_ORDER).map((row) => [row.OrderNo, row.CompanyId]), companyId: memory.rows(COMPANY)[0].CompanyId };
+			};
+			const before = await lookedUp({ targetColumn: 'CompanyId', fromTable: 'dbo.Company', keyColumn: 'CustomerNo', valueColumn: 'CompanyId' }, 1);
+			const after = await lookedUp(
+				{ targetColumn: byName('CompanyId'), fromTable: { __rl: true, mode: 'list', value: '[dbo].[Company]' }, keyColumn: byName('CustomerNo'), valueColumn: { __rl: true, mode: 'list', value: '' } },
+				1.1,
+			);
+			assert.deepEqual(after.output, [['inserted', undefined], ['failed', 'Row OrderNo 2: Kunde 77 is not in CRM yet (dbo.Company.CustomerNo)']]);
+			assert.deepEqual(after.orders, [[1, after.companyId]]);
+			assert.deepEqual(after.output, before.output);
+			const unknown = await lookedUp({ targetColumn: byName('CompanyId'), fromTable: byName('dbo.Company'), keyColumn: byName('CustomerNumber') }, 1.1);
+			assert.match(String(unknown.output[0][1]), /Column "CustomerNumber" does not exist in dbo\.Company/);
+		});
 	});
 
 	describe('a row SQL Server refuses, in a batch of 1,000', () => {

@@ -53,21 +53,24 @@ describe('shipped sync workflow', () => {
 		assert.equal((await world.watermarks.history('customers', 3))[1].action, 'repair');
 	});
 
-	it('with the position in an existing date + time pair, more rows in one second than a batch holds all reach CRM', async () => {
-		world.watermarks.seedExistingRow(SYSTEM_CODES_PAIR, null);
-		const workflow = withSettings(world.sync, { batchSize: 4, maxBatchesPerRun: 6, transferOrders: false });
-		const get = workflow.nodes.find((node) => node.name === 'Get watermark');
-		if (!get) throw new Error('the shipped sync has a "Get watermark" node');
-		get.parameters = { ...get.parameters, ...getParametersKeepingCursorIn(SYSTEM_CODES_PAIR) } as typeof get.parameters;
-		// One bulk UPDATE ... SET ChangedAt = GETDATE(): ten rows, one instant.
-		for (const no of range(1, 10)) world.addCustomer(no, onDay(3, '08:00:00.1230000'));
-		const run = await world.runSync(workflow);
-		assert.equal(run.errorMessage, undefined);
-		assert.deepEqual(world.companies().map((row) => row.CustomerNo).sort((a, b) => Number(a) - Number(b)), range(1, 10));
-		assert.equal(world.watermarks.existingRowValue(SYSTEM_CODES_PAIR), '2024-11-03T08:00:00', 'the pair holds whole seconds');
-		const quiet = await world.runSync(workflow);
-		assert.equal(quiet.summary('customers')?.rowsRead, 0, 'and the stream is caught up: nothing is read again');
-	});
+	for (const typeVersion of [1, 1.1]) {
+		it(`with the position in an existing date + time pair (Get version ${typeVersion}), more rows in one second than a batch holds all reach CRM`, async () => {
+			world.watermarks.seedExistingRow(SYSTEM_CODES_PAIR, null);
+			const workflow = withSettings(world.sync, { batchSize: 4, maxBatchesPerRun: 6, transferOrders: false });
+			const get = workflow.nodes.find((node) => node.name === 'Get watermark');
+			if (!get) throw new Error('the shipped sync has a "Get watermark" node');
+			get.typeVersion = typeVersion;
+			get.parameters = { ...get.parameters, ...getParametersKeepingCursorIn(SYSTEM_CODES_PAIR, typeVersion) } as typeof get.parameters;
+			// One bulk UPDATE ... SET ChangedAt = GETDATE(): ten rows, one instant.
+			for (const no of range(1, 10)) world.addCustomer(no, onDay(3, '08:00:00.1230000'));
+			const run = await world.runSync(workflow);
+			assert.equal(run.errorMessage, undefined);
+			assert.deepEqual(world.companies().map((row) => row.CustomerNo).sort((a, b) => Number(a) - Number(b)), range(1, 10));
+			assert.equal(world.watermarks.existingRowValue(SYSTEM_CODES_PAIR), '2024-11-03T08:00:00', 'the pair holds whole seconds');
+			const quiet = await world.runSync(workflow);
+			assert.equal(quiet.summary('customers')?.rowsRead, 0, 'and the stream is caught up: nothing is read again');
+		});
+	}
 
 	it('loops batch by batch within one run until caught up', async () => {
 		for (const day of range(1, 25)) world.addCustomer(day, onDay(day));

@@ -6,6 +6,8 @@ import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import { errorItem, toNodeError } from '../../shared/nodeErrors';
+import type { PickerSpec } from '../../shared/columnPicker';
+import { byVersion, columnRows, namePicker, pickedName, pickedNames } from '../../shared/columnPicker';
 import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_ROWS, MAX_ROWS_PER_EXECUTION, readChanges } from '../helpers/readChanges';
 import type { ChangeSource } from '../stores/changeSource';
@@ -32,32 +34,73 @@ function tableLocator(preset: string, defaultTable: string): INodeProperties {
 	};
 }
 
+const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['readChanges'], ...extra } });
+
 const COLUMN_CHOICE = {
 	loadOptionsMethod: 'getColumns',
 	loadOptionsDependsOn: ['table.value'],
 };
 
-const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['readChanges'], ...extra } });
+/** A column of the source table, picked from its columns or typed by name. */
+const sourceColumn = (spec: Omit<PickerSpec, 'searchListMethod' | 'dependsOn'>): PickerSpec => ({ searchListMethod: 'columnSearch', dependsOn: ['table.value'], ...spec });
 
 /**
- * A column the chosen change marker is read from, picked from the table's columns or typed by name. Its default
- * is the Contracting schema's own column name, by name, so a saved choice shows even when the database cannot be
- * reached (a list of options would show only its error).
+ * A column the chosen change marker is read from. Its default is the Contracting schema's own column name, by
+ * name, so a new node shows it without asking the database.
  */
 function markerColumn(name: string, displayName: string, defaultColumn: string, markerKind: MarkerSpec['kind'], what: string): INodeProperties {
 	return {
-		displayName,
-		name,
-		type: 'resourceLocator',
-		default: { mode: 'name', value: defaultColumn },
+		...namePicker(sourceColumn({ name, displayName, description: what, placeholder: `e.g. ${defaultColumn}`, defaultName: defaultColumn })),
 		required: true,
-		description: what,
-		modes: [
-			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'columnSearch', searchable: true } },
-			{ displayName: 'By Name', name: 'name', type: 'string', placeholder: `e.g. ${defaultColumn}` },
-		],
-		typeOptions: { loadOptionsDependsOn: ['table.value'] },
 		displayOptions: show({ markerKind: [markerKind] }),
+	};
+}
+
+/** The conditions of the filter, whose column is a plain list in version 1 and a picker from 1.1. */
+function filtersProperty(column: INodeProperties): INodeProperties {
+	return {
+		displayName: 'Filter',
+		name: 'filters',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add condition',
+		default: {},
+		description: 'Only rows matching every condition are read. A row that stops matching is not seen again until it matches again.',
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Conditions',
+				name: 'conditions',
+				values: [
+					column,
+					{
+						displayName: 'Operator',
+						name: 'operator',
+						type: 'options',
+						options: [
+							{ name: 'Equal', value: 'equal' },
+							{ name: 'Greater Than', value: 'greater' },
+							{ name: 'Greater Than or Equal', value: 'greaterOrEqual' },
+							{ name: 'Is Empty', value: 'isNull' },
+							{ name: 'Is Not Empty', value: 'isNotNull' },
+							{ name: 'Less Than', value: 'less' },
+							{ name: 'Less Than or Equal', value: 'lessOrEqual' },
+							{ name: 'Like', value: 'like', description: 'SQL LIKE on a text column: % any text, _ one character' },
+							{ name: 'Not Equal', value: 'notEqual', description: 'Rows where the column is empty (NULL) do not match' },
+						],
+						default: 'equal',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						description: 'Sent to SQL Server as a parameter of the column\'s type, never as SQL text',
+						displayOptions: { hide: { operator: ['isNull', 'isNotNull'] } },
+					},
+				],
+			},
+		],
 	};
 }
 
@@ -89,16 +132,22 @@ export const description: INodeProperties[] = [
 	tableLocator('customers', STREAM_PRESETS.customers.table),
 	tableLocator('orders', STREAM_PRESETS.orders.table),
 	tableLocator('custom', ''),
-	{
-		displayName: 'Key Column Names or IDs',
-		name: 'keyColumns',
-		type: 'multiOptions',
-		typeOptions: COLUMN_CHOICE,
-		default: [],
-		description:
-			'The columns that identify a row. Leave empty for the primary key. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		displayOptions: show(),
-	},
+	...byVersion(
+		{
+			displayName: 'Key Column Names or IDs',
+			name: 'keyColumns',
+			type: 'multiOptions',
+			typeOptions: COLUMN_CHOICE,
+			default: [],
+			description:
+				'The columns that identify a row. Leave empty for the primary key. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			displayOptions: show(),
+		},
+		{
+			...columnRows('keyColumns', 'Key Columns', 'The columns that identify a row. Leave empty for the primary key.', sourceColumn({ name: 'column', displayName: 'Key Column', description: 'A column of the key', placeholder: 'e.g. CustomerNo' })),
+			displayOptions: show(),
+		},
+	),
 	{
 		displayName: 'Change Marker',
 		name: 'markerKind',
@@ -146,66 +195,32 @@ export const description: INodeProperties[] = [
 		description: 'Which columns of each row to output; the key columns are always output',
 		displayOptions: show(),
 	},
-	{
-		displayName: 'Column Names or IDs',
-		name: 'outputColumns',
-		type: 'multiOptions',
-		typeOptions: COLUMN_CHOICE,
-		default: [],
-		description: 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-		displayOptions: show({ outputColumnsMode: ['selected'] }),
-	},
-	{
-		displayName: 'Filter',
-		name: 'filters',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		placeholder: 'Add condition',
-		default: {},
-		description: 'Only rows matching every condition are read. A row that stops matching is not seen again until it matches again.',
-		displayOptions: show(),
-		options: [
-			{
-				displayName: 'Conditions',
-				name: 'conditions',
-				values: [
-					{
-						displayName: 'Column Name or ID',
-						name: 'column',
-						type: 'options',
-						typeOptions: COLUMN_CHOICE,
-						default: '',
-						description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-					},
-					{
-						displayName: 'Operator',
-						name: 'operator',
-						type: 'options',
-						options: [
-							{ name: 'Equal', value: 'equal' },
-							{ name: 'Greater Than', value: 'greater' },
-							{ name: 'Greater Than or Equal', value: 'greaterOrEqual' },
-							{ name: 'Is Empty', value: 'isNull' },
-							{ name: 'Is Not Empty', value: 'isNotNull' },
-							{ name: 'Less Than', value: 'less' },
-							{ name: 'Less Than or Equal', value: 'lessOrEqual' },
-							{ name: 'Like', value: 'like', description: 'SQL LIKE on a text column: % any text, _ one character' },
-							{ name: 'Not Equal', value: 'notEqual', description: 'Rows where the column is empty (NULL) do not match' },
-						],
-						default: 'equal',
-					},
-					{
-						displayName: 'Value',
-						name: 'value',
-						type: 'string',
-						default: '',
-						description: 'Sent to SQL Server as a parameter of the column\'s type, never as SQL text',
-						displayOptions: { hide: { operator: ['isNull', 'isNotNull'] } },
-					},
-				],
-			},
-		],
-	},
+	...byVersion(
+		{
+			displayName: 'Column Names or IDs',
+			name: 'outputColumns',
+			type: 'multiOptions',
+			typeOptions: COLUMN_CHOICE,
+			default: [],
+			description: 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+			displayOptions: show({ outputColumnsMode: ['selected'] }),
+		},
+		{
+			...columnRows('outputColumns', 'Columns', 'The columns to output besides the key columns', sourceColumn({ name: 'column', displayName: 'Column', description: 'A column to output', placeholder: 'e.g. Name' })),
+			displayOptions: show({ outputColumnsMode: ['selected'] }),
+		},
+	),
+	...byVersion(
+		filtersProperty({
+			displayName: 'Column Name or ID',
+			name: 'column',
+			type: 'options',
+			typeOptions: COLUMN_CHOICE,
+			default: '',
+			description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+		}),
+		filtersProperty(namePicker(sourceColumn({ name: 'column', displayName: 'Column', description: 'The column the condition tests', placeholder: 'e.g. Country' }))),
+	),
 	{
 		displayName:
 			'Reads from where the Sync Watermark node\'s Get before it says the stream stopped (its "cursor" and "retry" fields). <a href="https://github.com/contracting-crm/n8n-nodes-contracting-crm/blob/main/workflows/README.md#visma-contracting" target="_blank">How the two work together</a>',
@@ -330,12 +345,12 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec
 	return {
 		stream: streamOf(context, itemIndex),
 		table: parseQualifiedName(tableText),
-		keyColumns: context.getNodeParameter('keyColumns', itemIndex, []) as string[],
+		keyColumns: pickedNames(context.getNodeParameter('keyColumns', itemIndex, [])),
 		marker: markerSpecOf(context, itemIndex),
-		outputColumns: outputMode === 'all' ? 'all' : (context.getNodeParameter('outputColumns', itemIndex, []) as string[]),
+		outputColumns: outputMode === 'all' ? 'all' : pickedNames(context.getNodeParameter('outputColumns', itemIndex, [])),
 		filters: filters.map(
 			(condition): FilterCondition => ({
-				column: String(condition.column ?? ''),
+				column: pickedName(condition.column),
 				operator: (condition.operator ?? 'equal') as FilterOperator,
 				value: condition.value as FilterCondition['value'],
 			}),

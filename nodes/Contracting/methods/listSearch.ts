@@ -1,5 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
+import { searchedChoices } from '../../shared/columnPicker';
 import { columnChoices, tableChoices } from '../../shared/methods/catalogChoices';
 import { CONTRACTING_CREDENTIAL } from '../../shared/transport/connect';
 
@@ -8,9 +9,7 @@ export async function tableSearch(this: ILoadOptionsFunctions, filter?: string):
 	return await tableChoices(this, CONTRACTING_CREDENTIAL, filter, { databaseLabel: 'Contracting' });
 }
 
-/** The chosen table's columns, with their SQL types, filtered by the text typed in the list (the marker columns). */
+/** The chosen table's columns, with their SQL types, filtered by the text typed in the list (marker, key, output and filter columns). */
 export async function columnSearch(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-	const columns = await columnChoices(this, CONTRACTING_CREDENTIAL, 'table');
-	const wanted = filter?.trim().toLowerCase() ?? '';
-	return { results: columns.filter((column) => column.name.toLowerCase().includes(wanted)).map(({ name, value, description }) => ({ name, value: String(value), description })) };
+	return searchedChoices(await columnChoices(this, CONTRACTING_CREDENTIAL, 'table'), filter);
 }

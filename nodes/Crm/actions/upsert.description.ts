@@ -1,4 +1,6 @@
-import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties, NodeParameterValueType } from 'n8n-workflow';
+
+import { byVersion, namePicker } from '../../shared/columnPicker';
 
 const showForUpsert = { show: { operation: ['upsert'] } };
 
@@ -30,6 +32,112 @@ function columnsProperty(displayOptions: IDisplayOptions): INodeProperties {
 				},
 			},
 		},
+	};
+}
+
+/** A column of the target table the node can write, in version 1's plain list. */
+const writableColumnList = (name: string, displayName: string): INodeProperties => ({
+	displayName,
+	name,
+	type: 'options',
+	typeOptions: { loadOptionsMethod: 'getWritableColumns', loadOptionsDependsOn: ['target', 'table.value'] },
+	default: '',
+	description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+});
+
+/** A column of the target table the node can write, picked from the list or typed by name. */
+const writableColumnPicker = (name: string, displayName: string, description: string): INodeProperties =>
+	namePicker({ name, displayName, description, searchListMethod: 'writableColumnSearch', placeholder: 'e.g. IsActive', dependsOn: ['target', 'table.value'] });
+
+/** A column of the lookup's own table (From Table of the same lookup). */
+const lookupColumnPicker = (name: string, displayName: string, placeholder: string, description: string): INodeProperties =>
+	namePicker({ name, displayName, description, searchListMethod: 'lookupColumnSearch', placeholder });
+
+/** "Columns to Set on Deleted Rows": its column a plain list in version 1, a picker from 1.1 (its default columns saved in the shape `savedAs` gives). */
+function deleteColumnsProperty(column: INodeProperties, savedAs: (column: string) => NodeParameterValueType): INodeProperties {
+	return {
+		displayName: 'Columns to Set on Deleted Rows',
+		name: 'deleteColumns',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add column',
+		displayOptions: { show: { operation: ['upsert'], deletes: ['markDeleted'] } },
+		default: { column: [{ column: savedAs('IsActive'), setTo: 'value', value: '0' }, { column: savedAs('DeletedAt'), setTo: 'now' }] },
+		options: [
+			{
+				displayName: 'Column',
+				name: 'column',
+				values: [
+					column,
+					{
+						displayName: 'Set To',
+						name: 'setTo',
+						type: 'options',
+						options: [
+							{ name: 'A Value', value: 'value', description: 'The value below, converted to the column\'s type' },
+							{ name: 'Empty (NULL)', value: 'null' },
+							{ name: 'The Time of Writing (UTC)', value: 'now', description: 'For a date column; a row already marked keeps its first time' },
+						],
+						default: 'value',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. 0',
+						description: 'Converted to the column\'s type, e.g. 0 for a bit column',
+						displayOptions: { show: { setTo: ['value'] } },
+					},
+				],
+			},
+		],
+	};
+}
+
+const LOOKUP_TABLE = 'The CRM table to look in, as schema.table';
+const LOOKUP_KEY = 'A unique column of that table';
+const LOOKUP_VALUE = 'The column whose value is written; empty: that table\'s primary key';
+
+/** "Look Up Columns", with the table and columns of each lookup as version 1 typed them or as pickers from 1.1. */
+function lookupsProperty(fields: Record<'targetColumn' | 'fromTable' | 'keyColumn' | 'valueColumn', INodeProperties>): INodeProperties {
+	return {
+		displayName: 'Look Up Columns',
+		name: 'lookups',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add lookup',
+		displayOptions: { show: { operation: ['upsert'], target: ['table'] } },
+		default: {},
+		description: 'Fill a column from another CRM table by a natural key, e.g. CompanyId from dbo.Company where CustomerNo is the item\'s CustomerNo',
+		options: [
+			{
+				displayName: 'Lookup',
+				name: 'lookup',
+				values: [
+					fields.targetColumn,
+					fields.fromTable,
+					fields.keyColumn,
+					{
+						displayName: 'Equals Item Field',
+						name: 'itemField',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. CustomerNo',
+						description: 'The item\'s field holding the value; empty: the field named like the column',
+					},
+					fields.valueColumn,
+					{
+						displayName: 'Name in Messages',
+						name: 'label',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. Customer',
+						description: 'How a missing row is named: "Customer 123 is not in CRM yet"',
+					},
+				],
+			},
+		],
 	};
 }
 
@@ -112,117 +220,30 @@ export const upsertProperties: INodeProperties[] = [
 		default: 'markDeleted',
 		description: 'What to do with items the Contracting node reports as deleted (Change Tracking)',
 	},
-	{
-		displayName: 'Columns to Set on Deleted Rows',
-		name: 'deleteColumns',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		placeholder: 'Add column',
-		displayOptions: { show: { operation: ['upsert'], deletes: ['markDeleted'] } },
-		default: { column: [{ column: 'IsActive', setTo: 'value', value: '0' }, { column: 'DeletedAt', setTo: 'now' }] },
-		options: [
-			{
-				displayName: 'Column',
-				name: 'column',
-				values: [
-					{
-						displayName: 'Column Name or ID',
-						name: 'column',
-						type: 'options',
-						typeOptions: { loadOptionsMethod: 'getWritableColumns', loadOptionsDependsOn: ['target', 'table.value'] },
-						default: '',
-						description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-					},
-					{
-						displayName: 'Set To',
-						name: 'setTo',
-						type: 'options',
-						options: [
-							{ name: 'A Value', value: 'value', description: 'The value below, converted to the column\'s type' },
-							{ name: 'Empty (NULL)', value: 'null' },
-							{ name: 'The Time of Writing (UTC)', value: 'now', description: 'For a date column; a row already marked keeps its first time' },
-						],
-						default: 'value',
-					},
-					{
-						displayName: 'Value',
-						name: 'value',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. 0',
-						description: 'Converted to the column\'s type, e.g. 0 for a bit column',
-						displayOptions: { show: { setTo: ['value'] } },
-					},
-				],
+	...byVersion(
+		deleteColumnsProperty(
+			writableColumnList('column', 'Column Name or ID'),
+			(column) => column,
+		),
+		deleteColumnsProperty(writableColumnPicker('column', 'Column', 'The column to set'), (column) => ({ mode: 'name', value: column })),
+	),
+	...byVersion(
+		lookupsProperty({
+			targetColumn: {
+				...writableColumnList('targetColumn', 'Fill Column Name or ID'),
+				description: 'The column to fill. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
-		],
-	},
-	{
-		displayName: 'Look Up Columns',
-		name: 'lookups',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		placeholder: 'Add lookup',
-		displayOptions: { show: { operation: ['upsert'], target: ['table'] } },
-		default: {},
-		description: 'Fill a column from another CRM table by a natural key, e.g. CompanyId from dbo.Company where CustomerNo is the item\'s CustomerNo',
-		options: [
-			{
-				displayName: 'Lookup',
-				name: 'lookup',
-				values: [
-					{
-						displayName: 'Fill Column Name or ID',
-						name: 'targetColumn',
-						type: 'options',
-						typeOptions: { loadOptionsMethod: 'getWritableColumns', loadOptionsDependsOn: ['target', 'table.value'] },
-						default: '',
-						description: 'The column to fill. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-					},
-					{
-						displayName: 'From Table',
-						name: 'fromTable',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. dbo.Company',
-						description: 'The CRM table to look in, as schema.table',
-					},
-					{
-						displayName: 'Where Column',
-						name: 'keyColumn',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. CustomerNo',
-						description: 'A unique column of that table',
-					},
-					{
-						displayName: 'Equals Item Field',
-						name: 'itemField',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. CustomerNo',
-						description: 'The item\'s field holding the value; empty: the field named like the column',
-					},
-					{
-						displayName: 'Copy Column',
-						name: 'valueColumn',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. CompanyId',
-						description: 'The column whose value is written; empty: that table\'s primary key',
-					},
-					{
-						displayName: 'Name in Messages',
-						name: 'label',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. Customer',
-						description: 'How a missing row is named: "Customer 123 is not in CRM yet"',
-					},
-				],
-			},
-		],
-	},
+			fromTable: { displayName: 'From Table', name: 'fromTable', type: 'string', default: '', placeholder: 'e.g. dbo.Company', description: LOOKUP_TABLE },
+			keyColumn: { displayName: 'Where Column', name: 'keyColumn', type: 'string', default: '', placeholder: 'e.g. CustomerNo', description: LOOKUP_KEY },
+			valueColumn: { displayName: 'Copy Column', name: 'valueColumn', type: 'string', default: '', placeholder: 'e.g. CompanyId', description: LOOKUP_VALUE },
+		}),
+		lookupsProperty({
+			targetColumn: writableColumnPicker('targetColumn', 'Fill Column', 'The column to fill'),
+			fromTable: namePicker({ name: 'fromTable', displayName: 'From Table', searchListMethod: 'tableSearch', placeholder: 'e.g. dbo.Company', description: LOOKUP_TABLE }),
+			keyColumn: lookupColumnPicker('keyColumn', 'Where Column', 'e.g. CustomerNo', LOOKUP_KEY),
+			valueColumn: lookupColumnPicker('valueColumn', 'Copy Column', 'e.g. CompanyId', LOOKUP_VALUE),
+		}),
+	),
 	{
 		displayName: 'Options',
 		name: 'options',

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, IGetNodeParameterOptions, ILoadOptionsFunctions, ResourceMapperField } from 'n8n-workflow';
 
 import type { QualifiedName } from '../../shared/core/identifiers';
+import { pickedName } from '../../shared/columnPicker';
 import { parseQualifiedName } from '../../shared/core/identifiers';
 import type { DirectSource } from '../../shared/core/fieldReference';
 import { directMapping } from '../../shared/core/fieldReference';
@@ -17,25 +18,37 @@ function readerOf(context: IExecuteFunctions | ILoadOptionsFunctions): Parameter
 	return (name, fallback, options) => context.getNodeParameter(name, fallback, options);
 }
 
+/** The table the node writes to: a preset's, or the one the partner chose (all the editor's column lists need). */
+export function targetTableOf(context: IExecuteFunctions | ILoadOptionsFunctions): QualifiedName {
+	const read = readerOf(context);
+	const choice = read('target', 'customers') as TargetChoice;
+	if (choice !== 'table') return TARGET_PRESETS[choice].table;
+	const tableText = String(read('table', '', { extractValue: true }) ?? '');
+	if (tableText.trim() === '') throw new UpsertConfigurationError('No CRM table is chosen: pick one from the list, or type its name as schema.table');
+	return parseQualifiedName(tableText);
+}
+
+/** A row of "Look Up Columns": its table and columns typed as text (version 1) or picked (from 1.1). */
+type LookupEntry = Record<'targetColumn' | 'fromTable' | 'keyColumn' | 'valueColumn', unknown> & Record<'itemField' | 'label', string>;
+
 /** The table and lookups the node writes with: a preset's, or the table and lookups the partner chose. */
 export function targetOf(context: IExecuteFunctions | ILoadOptionsFunctions): { table: QualifiedName; lookups: LookupSpec[] } {
 	const read = readerOf(context);
 	const choice = read('target', 'customers') as TargetChoice;
 	if (choice !== 'table') return TARGET_PRESETS[choice];
-	const tableText = String(read('table', '', { extractValue: true }) ?? '');
-	if (tableText.trim() === '') throw new UpsertConfigurationError('No CRM table is chosen: pick one from the list, or type its name as schema.table');
-	const table = parseQualifiedName(tableText);
-	const entries = (read('lookups.lookup', []) as Array<Record<string, string>>) ?? [];
+	const table = targetTableOf(context);
+	const entries = (read('lookups.lookup', []) as LookupEntry[]) ?? [];
 	const lookups = entries.map((entry): LookupSpec => {
-		if (!entry.targetColumn || !entry.fromTable || !entry.keyColumn) {
+		const [targetColumn, fromTable, keyColumn, valueColumn] = [entry.targetColumn, entry.fromTable, entry.keyColumn, entry.valueColumn].map(pickedName);
+		if (!targetColumn || !fromTable || !keyColumn) {
 			throw new UpsertConfigurationError('A lookup needs its column, the table to look in and the column to look up by: fill them in or remove the lookup');
 		}
 		return {
-			targetColumn: entry.targetColumn,
-			fromTable: parseQualifiedName(entry.fromTable),
-			keyColumn: entry.keyColumn,
-			valueColumn: entry.valueColumn || undefined,
-			itemField: entry.itemField || entry.keyColumn,
+			targetColumn,
+			fromTable: parseQualifiedName(fromTable),
+			keyColumn,
+			valueColumn: valueColumn || undefined,
+			itemField: entry.itemField || keyColumn,
 			label: entry.label || undefined,
 		};
 	});
@@ -55,14 +68,18 @@ export interface UpsertSettings {
 	dryRun: boolean;
 }
 
-/** A row of "Columns to Set on Deleted Rows". Saved before "Set To" existed, the value alone said "now" or "null". */
+/**
+ * A row of "Columns to Set on Deleted Rows": its column a name (version 1) or a picker's value (from 1.1). Saved
+ * before "Set To" existed, the value alone said "now" or "null".
+ */
 interface DeleteColumnEntry {
-	column: string;
+	column: unknown;
 	setTo?: 'value' | 'now' | 'null';
 	value?: string;
 }
 
-function assignmentOf({ column, setTo, value }: DeleteColumnEntry): AssignmentSpec {
+function assignmentOf({ column: picked, setTo, value }: DeleteColumnEntry): AssignmentSpec {
+	const column = pickedName(picked);
 	if (setTo === 'now') return { column, value: NOW };
 	if (setTo === 'null') return { column, value: 'null' };
 	return { column, value: String(value ?? '') };

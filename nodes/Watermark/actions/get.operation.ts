@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { byVersion, namePicker } from '../../shared/columnPicker';
 import { serializeCursor } from '../../shared/core/cursor';
 import { parseQualifiedName } from '../../shared/core/identifiers';
 import { wallTimeOfInput } from '../../shared/core/rewind';
@@ -25,8 +26,32 @@ const MAX_LEASE_SECONDS = 7 * 24 * 3600;
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['get'], ...extra } });
 const existingTable = { storeCursorIn: ['existingTable'] };
 
-const COLUMN_CHOICE = { loadOptionsMethod: 'getCursorTableColumns', loadOptionsDependsOn: ['cursorTable.value', 'database'] };
-const COLUMN_HINT = ' Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
+const COLUMN_DEPENDS_ON = ['cursorTable.value', 'database'];
+
+interface CursorTableColumn {
+	name: string;
+	displayName: string;
+	description: string;
+	placeholder: string;
+	displayOptions: IDisplayOptions;
+}
+
+/** A column of the existing table that keeps the cursor: version 1's plain list, a picker from 1.1. */
+function cursorTableColumn({ name, displayName, description, placeholder, displayOptions }: CursorTableColumn): INodeProperties[] {
+	const shared = { required: true, displayOptions };
+	return byVersion(
+		{
+			...shared,
+			displayName: `${displayName} Name or ID`,
+			name,
+			type: 'options',
+			typeOptions: { loadOptionsMethod: 'getCursorTableColumns', loadOptionsDependsOn: COLUMN_DEPENDS_ON },
+			default: '',
+			description: `${description} Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>`,
+		},
+		{ ...namePicker({ name, displayName, description, placeholder, searchListMethod: 'cursorTableColumnSearch', dependsOn: COLUMN_DEPENDS_ON }), ...shared },
+	);
+}
 
 export const description: INodeProperties[] = [
 	streamProperty(['get']),
@@ -83,16 +108,14 @@ export const description: INodeProperties[] = [
 		],
 		displayOptions: show(existingTable),
 	},
-	{
-		displayName: 'Row Column Name or ID',
+	...cursorTableColumn({
 		name: 'rowFilterColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		default: '',
-		required: true,
-		description: `The column that picks the one row to keep the position in.${COLUMN_HINT}`,
+		displayName: 'Row Column',
+		description: 'The column that picks the one row to keep the position in.',
+		placeholder: 'e.g. Code',
 		displayOptions: show(existingTable),
-	},
+	}),
+
 	{
 		displayName: 'Row Value',
 		name: 'rowFilterValue',
@@ -117,36 +140,30 @@ export const description: INodeProperties[] = [
 		default: 'dateAndTimeColumns',
 		displayOptions: show(existingTable),
 	},
-	{
-		displayName: 'Cursor Column Name or ID',
+	...cursorTableColumn({
 		name: 'cursorColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		default: '',
-		required: true,
-		description: `A text column (nvarchar(max) is best).${COLUMN_HINT}`,
+		displayName: 'Cursor Column',
+		description: 'A text column (nvarchar(max) is best).',
+		placeholder: 'e.g. Position',
 		displayOptions: show({ ...existingTable, cursorColumns: ['textColumn'] }),
-	},
-	{
-		displayName: 'Date Column Name or ID',
+	}),
+
+	...cursorTableColumn({
 		name: 'dateColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		default: '',
-		required: true,
-		description: `A date, datetime or integer (yyyymmdd) column.${COLUMN_HINT}`,
+		displayName: 'Date Column',
+		description: 'A date, datetime or integer (yyyymmdd) column.',
+		placeholder: 'e.g. TransferDate',
 		displayOptions: show({ ...existingTable, cursorColumns: ['dateAndTimeColumns'] }),
-	},
-	{
-		displayName: 'Time Column Name or ID',
+	}),
+
+	...cursorTableColumn({
 		name: 'timeColumn',
-		type: 'options',
-		typeOptions: COLUMN_CHOICE,
-		default: '',
-		required: true,
-		description: `A time or integer (hhmmss) column.${COLUMN_HINT}`,
+		displayName: 'Time Column',
+		description: 'A time or integer (hhmmss) column.',
+		placeholder: 'e.g. TransferTime',
 		displayOptions: show({ ...existingTable, cursorColumns: ['dateAndTimeColumns'] }),
-	},
+	}),
+
 	{
 		displayName: 'Advanced',
 		name: 'advanced',
