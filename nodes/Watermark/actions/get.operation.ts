@@ -11,7 +11,7 @@ import { zoneNamed } from '../../shared/core/timeZone';
 import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
 import { dueRetryOf } from '../../shared/core/retryList';
 import type { LeasePlace } from '../../shared/core/watermark';
-import { encodeToken, heldByAnotherRunMessage, leaseOwnerOfRun } from '../../shared/core/watermark';
+import { encodeToken, heldByAnotherRunMessage, leaseOwnerOfRun, nextBatchLeaseFor } from '../../shared/core/watermark';
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE, describeLocation, normalisedCursor, storedCursorOf } from '../../shared/core/watermarkLocation';
 import type { AuditInfo, StreamState, WatermarkStore, WatermarkTables } from '../stores/watermarkStore';
@@ -282,6 +282,12 @@ export async function execute(this: IExecuteFunctions, { store, audit, tables }:
 			const starting = startingPointOf(this, itemIndex, timeZone);
 			const lease = leaseOf(this, itemIndex);
 			const location = locationOf(this, itemIndex);
+			const handedOn = nextBatchLeaseFor(this.getInputData()[itemIndex]?.json.nextBatch, stream, lease.owner);
+			if (handedOn) {
+				const { retryListInUse, ...rest } = handedOn;
+				acquiredItems.push({ json: { ...rest, startedFrom: 'the previous batch of this run', firstRun: false, retry: [], retryListInUse }, pairedItem: { item: itemIndex } });
+				return;
+			}
 			const result = await store.acquire({
 				stream,
 				owner: lease.owner,

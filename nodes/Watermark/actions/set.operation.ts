@@ -16,11 +16,12 @@ import {
 	rowsNotTakenMessage,
 } from '../../shared/core/retryList';
 import { isWritten } from '../../shared/core/syncItem';
-import type { FailedRowsRule, WrittenItem } from '../../shared/core/watermark';
+import type { FailedRowsRule, NextBatchLease, WatermarkToken, WrittenItem } from '../../shared/core/watermark';
 import {
 	WatermarkTokenError,
 	WrittenItemsError,
 	decodeToken,
+	encodeToken,
 	explainSetOutcome,
 	furthestWrittenCursor,
 	leaseGoesWithThisSet,
@@ -30,6 +31,7 @@ import {
 } from '../../shared/core/watermark';
 import { errorItem, errorJson, toNodeError } from '../../shared/nodeErrors';
 import { tokenOfUpstreamGet } from '../../shared/upstreamGet';
+import type { StreamState } from '../stores/watermarkStore';
 import type { WatermarkContext } from '../helpers/context';
 import { UnknownStreamError } from '../helpers/context';
 
@@ -147,6 +149,21 @@ function writtenRows(items: WrittenItem[]): Array<{ key: Record<string, unknown>
 	return [...byKey.values()];
 }
 
+/** The lease this Set renewed, for the next batch's Get (see NextBatchLease); none when the store no longer shows it as this run's. */
+function nextBatchLeaseOf(token: WatermarkToken, state: StreamState | undefined, retryListInUse: boolean): NextBatchLease | undefined {
+	if (!state || state.leaseOwner !== token.owner) return undefined;
+	return {
+		stream: token.stream,
+		cursor: state.cursor,
+		token: encodeToken({ ...token, generation: state.generation, retryListInUse }),
+		generation: state.generation,
+		leaseOwner: token.owner,
+		leaseExpiresAt: state.leaseExpiresAt,
+		timeZone: state.timeZone,
+		retryListInUse,
+	};
+}
+
 /** The rows read again from the retry list, and how they fared. */
 function retriedCounts(items: WrittenItem[]): IDataObject {
 	const retried = items.filter((item) => item.sync?.retry === true && item.status !== undefined);
@@ -210,6 +227,8 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				parked: parked.map((entry) => ({ ...dueRetryOf(entry) })),
 			},
 		};
+		const nextBatch = json.hasMore === true ? nextBatchLeaseOf(token, result.state, token.retryListInUse === true || changes.length > 0) : undefined;
+		if (nextBatch) json.nextBatch = { ...nextBatch };
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
 		const stop = notTaken
 			? new NodeOperationError(this.getNode(), rowsNotTakenMessage(token.stream, notTaken), { description: ROWS_NOT_TAKEN_ADVICE })

@@ -501,3 +501,39 @@ export function explainSetOutcome(outcome: SetOutcome, stream: string, progress:
 			return `Stream "${stream}" has no watermark yet: run Get first.`;
 	}
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The lease handed from one batch of a run to the next.
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * What a Set that keeps the lease (more rows wait) hands the next batch of the same run: the lease it has just
+ * renewed and the cursor it stored, so that batch's Get needs no round trip. Safe without asking the store again:
+ * the CRM write checks the lease in its own transaction, and Set stores only if the generation is still this one
+ * (a rewind or a takeover in between makes that batch store nothing and end the run).
+ */
+export interface NextBatchLease {
+	stream: string;
+	cursor: string | null;
+	token: string;
+	generation: number;
+	leaseOwner: string;
+	leaseExpiresAt: string | null;
+	timeZone: string;
+	retryListInUse: boolean;
+}
+
+/** The handed-on lease, when it is for this stream and this run's lease owner and still reads as one; else undefined (Get asks the store). */
+export function nextBatchLeaseFor(handed: unknown, stream: string, owner: string): NextBatchLease | undefined {
+	if (typeof handed !== 'object' || handed === null) return undefined;
+	const lease = handed as Partial<NextBatchLease>;
+	if (lease.stream !== stream || lease.leaseOwner !== owner || typeof lease.token !== 'string') return undefined;
+	try {
+		const token = decodeToken(lease.token);
+		if (token.stream !== stream || token.owner !== owner || token.generation !== lease.generation) return undefined;
+	} catch {
+		return undefined;
+	}
+	if (typeof lease.timeZone !== 'string' || (lease.cursor !== null && typeof lease.cursor !== 'string')) return undefined;
+	return lease as NextBatchLease;
+}
