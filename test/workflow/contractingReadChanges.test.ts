@@ -115,9 +115,11 @@ describe('Contracting node in a workflow', () => {
 				position: 0,
 				batchRows: 1,
 				hasMore: true,
+				window: sync(items[0]).window,
 				changedAt: '2024-10-27T02:30:00.0000000+02:00',
 			},
 		});
+		assert.match(String((sync(items[0]).window as { upperBound?: unknown }).upperBound), /^\d{4}-\d{2}-\d{2}T/, 'the read window, for the run\'s next batches');
 		assert.equal(sync(items[1]).changedAt, '2024-10-27T03:00:00.0000000+01:00');
 		assert.equal(sync(items[1]).batchStartCursor, sync(items[0]).cursor);
 		assert.equal(sync(items[1]).hasMore, false);

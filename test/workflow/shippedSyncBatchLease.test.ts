@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
+import { changeSourceSeam } from '../../nodes/Contracting/stores/changeSource';
 import type { WatermarkStore } from '../../nodes/Watermark/stores/watermarkStore';
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { encodeToken, nextBatchLeaseFor } from '../../nodes/shared/core/watermark';
@@ -47,6 +48,27 @@ describe('the lease handed from batch to batch', () => {
 		assert.equal(run.errorMessage, undefined);
 		assert.equal(run.summary('customers')?.batches, 4);
 		assert.deepEqual([calls.filter((call) => call === 'acquire').length, calls.filter((call) => call === 'commit').length], [1, 4]);
+		assert.deepEqual(world.companies().map((row) => row.CustomerNo), range(1, 10));
+	});
+
+	it("the run's later batches read up to the first batch's bound: the read window is opened once per stream and run", async () => {
+		for (const no of range(1, 10)) world.addCustomer(no, onDay(no));
+		let windowsOpened = 0;
+		const source = world.contracting;
+		const counted = new Proxy(source, {
+			get: (target, property, receiver) => {
+				const value = Reflect.get(target, property, receiver) as unknown;
+				if (property !== 'openWindow') return value;
+				return async (...args: unknown[]) => {
+					windowsOpened++;
+					return (await (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+				};
+			},
+		});
+		replaceSeam(changeSourceSeam, () => counted);
+		const run = await world.runSync(withSettings(world.sync, { batchSize: 3, transferOrders: false }));
+		assert.equal(run.summary('customers')?.batches, 4);
+		assert.equal(windowsOpened, 1);
 		assert.deepEqual(world.companies().map((row) => row.CustomerNo), range(1, 10));
 	});
 

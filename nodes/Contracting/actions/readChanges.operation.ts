@@ -361,11 +361,14 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec
 	};
 }
 
-/** Where the read starts and which refused rows it reads again: what Watermark Get handed over in the input item, unless Advanced says otherwise. */
-export function handoverOf(context: IExecuteFunctions, itemIndex: number): { since: unknown; retryKeys: unknown } {
+/**
+ * Where the read starts and which refused rows it reads again: what Watermark Get handed over in the input item,
+ * unless Advanced says otherwise; and, on a run's later batches, the read window of its first (with the lease).
+ */
+export function handoverOf(context: IExecuteFunctions, itemIndex: number): { since: unknown; retryKeys: unknown; window: unknown } {
 	const advanced = context.getNodeParameter('advanced', itemIndex, {}) as IDataObject;
 	const item = context.getInputData()[itemIndex]?.json ?? {};
-	return { since: 'since' in advanced ? advanced.since : item.cursor, retryKeys: 'retryKeys' in advanced ? advanced.retryKeys : item.retry };
+	return { since: 'since' in advanced ? advanced.since : item.cursor, retryKeys: 'retryKeys' in advanced ? advanced.retryKeys : item.retry, window: item.window };
 }
 
 /**
@@ -402,7 +405,8 @@ export async function forEachSourceItem(
 export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
 	return await forEachSourceItem(this, 'reading changes from', async (spec, itemIndex) => {
 		const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-		const { since, retryKeys } = handoverOf(this, itemIndex);
-		return await readChanges(source, spec, since, { batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) }, retryKeys);
+		const { since, retryKeys, window } = handoverOf(this, itemIndex);
+		const limits = { batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) };
+		return await readChanges(source, spec, since, limits, retryKeys, window);
 	});
 }

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { SourceBatch } from '../../shared/core/changeQuery';
-import { MAX_BATCH_SIZE, cursorForSource } from '../../shared/core/changeQuery';
+import type { ReadWindow, SourceBatch } from '../../shared/core/changeQuery';
+import { MAX_BATCH_SIZE, cursorForSource, windowHandedOn } from '../../shared/core/changeQuery';
 import type { Cursor } from '../../shared/core/cursor';
 import { CursorFormatError, beginningCursor, parseCursor, serializeCursor } from '../../shared/core/cursor';
 import type { MarkerKind, SourcePlan, SourceSpec } from '../../shared/core/markers';
@@ -55,7 +55,7 @@ function keyOf(plan: SourcePlan, values: Record<string, unknown>): Record<string
 	return key;
 }
 
-function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor): IDataObject[] {
+function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor, window: ReadWindow): IDataObject[] {
 	const batchStartCursor = serializeCursor(batchStart);
 	return batch.rows.map((row, position) => {
 		const sync: SyncInfo = {
@@ -67,6 +67,7 @@ function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor): 
 			position,
 			batchRows: batch.rows.length,
 			hasMore: batch.hasMore,
+			window,
 		};
 		if (isLocalTimeMarker(plan.marker.kind) && row.marker !== null) sync.changedAt = changedAtInZone(row.marker, plan.zone);
 		return { ...row.values, [SYNC_FIELD]: sync as unknown as IDataObject };
@@ -97,19 +98,26 @@ function retryItemsOf(plan: SourcePlan, rows: KeyedRow[], batchStart: Cursor): I
  * the batches), fix the window, then read batches (one round trip each) until the source has no more or the cap
  * is reached. Every problem is thrown before any item exists. Zero rows gives zero items.
  */
-export async function readChanges(source: ChangeSource, spec: SourceSpec, since: unknown, limits: ReadLimits, retryKeys?: unknown): Promise<IDataObject[]> {
+export async function readChanges(
+	source: ChangeSource,
+	spec: SourceSpec,
+	since: unknown,
+	limits: ReadLimits,
+	retryKeys?: unknown,
+	handedWindow?: unknown,
+): Promise<IDataObject[]> {
 	const { batchSize, maxRows } = checkReadLimits(limits);
 	const plan = await source.describe(spec);
 	const from = cursorForSource(plan, cursorFromSince(since, plan.marker.kind));
 	const keys = retryKeysOf(retryKeys, plan.keys.map((key) => key.name));
 	const retried = keys.length > 0 ? retryItemsOf(plan, await source.readKeys(plan, keys), from) : [];
-	const window = await source.openWindow(plan, from);
+	const window = windowHandedOn(handedWindow, plan) ?? (await source.openWindow(plan, from));
 	const items: IDataObject[] = [];
 	let after = from;
 	for (;;) {
 		const limit = Math.min(batchSize, maxRows - items.length);
 		const batch = await source.readBatch(plan, window, after, limit);
-		items.push(...syncItemsOf(plan, batch, after));
+		items.push(...syncItemsOf(plan, batch, after, window));
 		if (!batch.hasMore || batch.rows.length === 0 || items.length >= maxRows) return [...retried, ...items];
 		after = batch.rows[batch.rows.length - 1].cursor;
 	}

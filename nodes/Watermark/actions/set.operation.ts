@@ -31,6 +31,7 @@ import {
 } from '../../shared/core/watermark';
 import { errorItem, errorJson, toNodeError } from '../../shared/nodeErrors';
 import { tokenOfUpstreamGet } from '../../shared/upstreamGet';
+import type { ReadWindow } from '../../shared/core/changeQuery';
 import type { StreamState } from '../stores/watermarkStore';
 import type { WatermarkContext } from '../helpers/context';
 import { UnknownStreamError } from '../helpers/context';
@@ -150,7 +151,7 @@ function writtenRows(items: WrittenItem[]): Array<{ key: Record<string, unknown>
 }
 
 /** The lease this Set renewed, for the next batch's Get (see NextBatchLease); none when the store no longer shows it as this run's. */
-function nextBatchLeaseOf(token: WatermarkToken, state: StreamState | undefined, retryListInUse: boolean): NextBatchLease | undefined {
+function nextBatchLeaseOf(token: WatermarkToken, state: StreamState | undefined, retryListInUse: boolean, window: ReadWindow | undefined): NextBatchLease | undefined {
 	if (!state || state.leaseOwner !== token.owner) return undefined;
 	return {
 		stream: token.stream,
@@ -161,6 +162,7 @@ function nextBatchLeaseOf(token: WatermarkToken, state: StreamState | undefined,
 		leaseExpiresAt: state.leaseExpiresAt,
 		timeZone: state.timeZone,
 		retryListInUse,
+		...(window === undefined ? {} : { window }),
 	};
 }
 
@@ -227,7 +229,10 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 				parked: parked.map((entry) => ({ ...dueRetryOf(entry) })),
 			},
 		};
-		const nextBatch = json.hasMore === true ? nextBatchLeaseOf(token, result.state, token.retryListInUse === true || changes.length > 0) : undefined;
+		const nextBatch =
+			json.hasMore === true
+				? nextBatchLeaseOf(token, result.state, token.retryListInUse === true || changes.length > 0, written.find((item) => item.sync?.window)?.sync?.window)
+				: undefined;
 		if (nextBatch) json.nextBatch = { ...nextBatch };
 		// The watermark and the list are stored by now; failing lets n8n's error workflow tell someone.
 		const stop = notTaken

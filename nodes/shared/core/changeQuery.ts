@@ -6,6 +6,7 @@
  */
 import type { CatalogColumn } from '../catalog';
 import type { Cursor } from './cursor';
+import { markerProblem } from './cursor';
 import { quoteIdentifier, quoteQualifiedName, displayQualifiedName } from './identifiers';
 import type { FilterOperator, ResolvedMarker, SourcePlan } from './markers';
 import { ChangeSourceError, isBinary, isLocalTimeMarker, isTemporal, typeOf } from './markers';
@@ -161,6 +162,21 @@ export function readWindowFrom(plan: SourcePlan, facts: ServerFacts, from: Curso
 			return { upperBound: facts.currentVersion as string, snapshotVersion: facts.currentVersion as string };
 		}
 	}
+}
+
+/**
+ * The window an earlier batch of the same run was read in (handed on with the lease, see NextBatchLease), when it
+ * reads as a window of this plan's marker kind; else undefined and the read opens its own. Reading a run's batches up
+ * to one bound is safe: the bound only ever lies further back than a fresh one, and every Change Tracking read still
+ * checks, in its own request, that its changes are held.
+ */
+export function windowHandedOn(handed: unknown, plan: SourcePlan): ReadWindow | undefined {
+	if (typeof handed !== 'object' || handed === null) return undefined;
+	const { upperBound, snapshotVersion } = handed as Record<string, unknown>;
+	if (typeof upperBound !== 'string' || markerProblem(plan.marker.kind, upperBound) !== undefined) return undefined;
+	if (plan.marker.kind !== 'changeTracking') return { upperBound };
+	if (typeof snapshotVersion !== 'string' || markerProblem('changeTracking', snapshotVersion) !== undefined) return undefined;
+	return { upperBound, snapshotVersion };
 }
 
 // ---------------------------------------------------------------------------------------------------------

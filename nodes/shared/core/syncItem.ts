@@ -1,3 +1,5 @@
+import type { ReadWindow } from './changeQuery';
+
 /**
  * What travels between the nodes of a sync, on every item, under `_sync`. The Contracting node writes it,
  * the CRM node passes it through and adds `status`, the Watermark node's Set reads it to decide how far the
@@ -22,6 +24,11 @@ export interface SyncInfo {
 	batchRows: number;
 	/** Whether the source had more rows after this batch. */
 	hasMore: boolean;
+	/**
+	 * The read window the batch was read in (the same object on every item of a batch): Set hands it on with the
+	 * lease, so the run's next batches read up to the same bound without asking the server again.
+	 */
+	window?: ReadWindow;
 	/** When the row changed, ISO 8601 with offset, in the stream's time zone (absent for rowversion/Change Tracking). */
 	changedAt?: string;
 	/**

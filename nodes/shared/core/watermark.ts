@@ -3,6 +3,7 @@
  * No I/O; the stores apply these decisions (the SQL Server adapter in one atomic T-SQL batch, the in-memory
  * adapter in one synchronous step), so both mean the same.
  */
+import type { ReadWindow } from './changeQuery';
 import type { DecisionTable } from './decisionTable';
 import { all, decide, greater, isNull, isTrue, not, sameText } from './decisionTable';
 import type { QualifiedName } from './identifiers';
@@ -521,6 +522,8 @@ export interface NextBatchLease {
 	leaseExpiresAt: string | null;
 	timeZone: string;
 	retryListInUse: boolean;
+	/** The read window of the run's first batch (SyncInfo.window), so later batches read up to the same bound. */
+	window?: ReadWindow;
 }
 
 /** The handed-on lease, when it is for this stream and this run's lease owner and still reads as one; else undefined (Get asks the store). */
