@@ -4,7 +4,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { CatalogColumn, CatalogTable } from '../../shared/catalog';
 import { displayQualifiedName } from '../../shared/core/identifiers';
 import { autoMappedColumns, defaultMatchColumns, manuallyMappedColumns } from '../../shared/core/mapping';
-import { valuesDirectly } from '../../shared/core/fieldReference';
+import { mappedValuesOf } from '../../shared/core/fieldReference';
 import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
 import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
 import { SYNC_FIELD, isNothingRead } from '../../shared/core/syncItem';
@@ -16,7 +16,7 @@ import { toNodeError } from '../../shared/nodeErrors';
 import { CRM_CREDENTIAL } from '../../shared/transport/connect';
 import { leaseGuardOfUpstreamGet } from '../../shared/upstreamGet';
 import type { UpsertSettings } from '../helpers/parameters';
-import { targetOf, upsertSettingsOf } from '../helpers/parameters';
+import { computedColumnValue, targetOf, upsertSettingsOf } from '../helpers/parameters';
 import type { UpsertTarget, WriteOptions } from '../stores/upsertTarget';
 
 interface Plans {
@@ -67,10 +67,8 @@ async function plansFor(context: IExecuteFunctions, target: UpsertTarget, settin
 
 /** The mapped values of an item: the manual mapping (its expressions resolved for this item), or the item itself. */
 function mappedValues(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number): Record<string, unknown> {
-	if (settings.mappingMode !== 'defineBelow') return fieldsOf(item);
-	if (settings.directMapping) return valuesDirectly(settings.directMapping, item.json);
-	// n8n's own check of the values would stop the whole node for one bad value; the node's conversion fails just that row, naming it.
-	return (context.getNodeParameter('columns.value', index, {}, { skipValidation: true }) as Record<string, unknown> | null) ?? {};
+	if (settings.mappingMode !== 'defineBelow' || !settings.mapping) return fieldsOf(item);
+	return mappedValuesOf(settings.mapping, item.json, (column) => computedColumnValue(context, column, index));
 }
 
 function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Plans, items: INodeExecutionData[], index: number): Entry {
