@@ -157,7 +157,9 @@ function failureError(context: IExecuteFunctions, result: ItemResult, index: num
 
 function outputItem(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number, result: ItemResult): INodeExecutionData {
 	const sync = syncOf(item);
-	const json: IDataObject = { ...(sync ? { [SYNC_FIELD]: sync as unknown as IDataObject } : {}), key: result.key as IDataObject };
+	const json: IDataObject = {};
+	if (sync) json[SYNC_FIELD] = sync as unknown as IDataObject;
+	json.key = result.key as IDataObject;
 	if (settings.dryRun) {
 		json.dryRun = true;
 		json.wouldBe = result.status;
