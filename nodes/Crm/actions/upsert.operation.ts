@@ -115,7 +115,15 @@ async function writeBatch(
 		results.set(entry.index, result);
 		for (const earlier of superseded.get(entry.index) ?? []) results.set(earlier.index, { ...result, key: earlier.prepared.key, supersededBy: entry.index });
 	};
-	const winnerAt = new Map(winners.map((entry) => [entry.index, entry]));
+	const winnerAt = new Map<number, (typeof writable)[number]>();
+	const upsertRows: UpsertRow[] = [];
+	const deleteRows: DeleteRow[] = [];
+	// One pass: this runs for every row of a full re-send, and flatMap allocates an array per row.
+	for (const entry of winners) {
+		winnerAt.set(entry.index, entry);
+		if (entry.kind === 'upsert') upsertRows.push(entry.prepared.row as UpsertRow);
+		else deleteRows.push(entry.prepared.row as DeleteRow);
+	}
 	const write = async <R extends { ordinal: number }>(rows: R[], perRequest: number, send: (rows: R[]) => Promise<RowOutcome[]>) => {
 		for (const request of chunked(rows, perRequest)) {
 			for (const outcome of await writeIsolatingRefusals(request, send)) {
@@ -125,8 +133,6 @@ async function writeBatch(
 		}
 	};
 	const options: WriteOptions = { dryRun: settings.dryRun, leaseGuard: settings.dryRun ? undefined : leaseGuardOfUpstreamGet(context, CRM_CREDENTIAL) };
-	const upsertRows = winners.flatMap((entry) => (entry.kind === 'upsert' ? [entry.prepared.row as UpsertRow] : []));
-	const deleteRows = winners.flatMap((entry) => (entry.kind === 'delete' ? [entry.prepared.row as DeleteRow] : []));
 	const upsertPlan = plans.upsert;
 	if (upsertPlan && upsertRows.length > 0) await write(upsertRows, await target.rowsPerRequest(upsertPlan), (rows) => target.upsert(upsertPlan, rows, options));
 	const deletePlan = plans.delete;
