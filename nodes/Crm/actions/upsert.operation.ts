@@ -110,10 +110,10 @@ async function writeBatch(
 		const winnerIndex = writable[winnerPosition].index;
 		superseded.set(winnerIndex, [...(superseded.get(winnerIndex) ?? []), writable[position]]);
 	}
-	const record = (entry: (typeof writable)[number], outcome: Omit<ItemResult, 'key'>) => {
-		const result = { key: entry.prepared.key, ...outcome };
-		results.set(entry.index, result);
-		for (const earlier of superseded.get(entry.index) ?? []) results.set(earlier.index, { ...result, key: earlier.prepared.key, supersededBy: entry.index });
+	// Fields named, not spread: V8 spreads objects several times slower than it fills them, and this runs for every row.
+	const record = (entry: (typeof writable)[number], status: WriteStatus, error: RowError | undefined) => {
+		results.set(entry.index, { key: entry.prepared.key, status, error });
+		for (const earlier of superseded.get(entry.index) ?? []) results.set(earlier.index, { key: earlier.prepared.key, status, error, supersededBy: entry.index });
 	};
 	const winnerAt = new Map<number, (typeof writable)[number]>();
 	const upsertRows: UpsertRow[] = [];
@@ -128,7 +128,7 @@ async function writeBatch(
 		for (const request of chunked(rows, perRequest)) {
 			for (const outcome of await writeIsolatingRefusals(request, send)) {
 				const entry = winnerAt.get(outcome.ordinal);
-				if (entry) record(entry, { status: outcome.status, error: outcome.error });
+				if (entry) record(entry, outcome.status, outcome.error);
 			}
 		}
 	};
@@ -138,7 +138,7 @@ async function writeBatch(
 	const deletePlan = plans.delete;
 	if (deletePlan && deleteRows.length > 0) await write(deleteRows, await target.rowsPerRequest(deletePlan), (rows) => target.delete(deletePlan, rows, options));
 	for (const entry of winners) {
-		if (!results.has(entry.index)) record(entry, { status: 'failed', error: { message: 'SQL Server did not report this row; it may not have been written' } });
+		if (!results.has(entry.index)) record(entry, 'failed', { message: 'SQL Server did not report this row; it may not have been written' });
 	}
 }
 
