@@ -14,7 +14,7 @@
  * measured time plus its round trips times L, since the workflow awaits every round trip before it goes on (nothing
  * overlaps one). So one run gives every latency, and 20 ms at a million rows per row costs no hours of sleeping.
  * Every scenario runs in a child process of its own, so each peak RSS is that scenario's alone. The default run
- * takes about 9 minutes on 2 cores; BENCH_SIZES=10000,100000 takes about a minute.
+ * takes about 4 minutes on 2 cores; BENCH_SIZES=10000,100000 takes about a minute.
  */
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
