@@ -48,7 +48,10 @@ function convertBit(value: unknown): Conversion {
 }
 
 function convertInteger(typeName: string, value: unknown): Conversion {
-	const [min, max] = INTEGER_RANGES[typeName];
+	// Indexed, not destructured: array destructuring runs the iterator protocol (an object per value converted).
+	const range = INTEGER_RANGES[typeName];
+	const min = range[0];
+	const max = range[1];
 	// The common case without text and BigInt: a whole number JavaScript holds exactly (every one is within bigint's range).
 	if (Number.isSafeInteger(value)) {
 		const number = value as number;
