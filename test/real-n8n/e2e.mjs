@@ -421,10 +421,21 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			const rewind = rewindWorkflow();
 			const form = rewind.nodes.find((node) => node.type === 'n8n-nodes-base.formTrigger');
 			const { versionId } = await rest.request('GET', `/rest/workflows/${rewind.id}`);
-			await rest.request('POST', `/rest/workflows/${rewind.id}/activate`, { versionId });
+			assert.equal((await rest.request('POST', `/rest/workflows/${rewind.id}/activate`, { versionId })).active, true, 'the rewind workflow publishes');
 			try {
-				await page.goto(`${baseUrl}/form/${form.webhookId}`);
-				await page.getByText(form.parameters.formTitle).first().waitFor();
+				const response = await page.goto(`${baseUrl}/form/${form.webhookId}`);
+				t.diagnostic(`the rewind form answers ${response?.status()} at /form/${form.webhookId}`);
+				await page
+					.getByText(form.parameters.formTitle)
+					.first()
+					.waitFor()
+					.catch(async (error) => {
+						// What the browser got instead, for whoever reads the failure.
+						mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
+						await page.screenshot({ path: path.join(repoRoot, 'test-results', 'rewind-form-failed.png') });
+						writeFileSync(path.join(repoRoot, 'test-results', 'rewind-form-failed.html'), await page.content());
+						throw error;
+					});
 				for (const field of form.parameters.formFields.values) await page.getByText(field.fieldLabel).first().waitFor();
 				await save(page, 'rewind-form');
 			} finally {
