@@ -419,8 +419,9 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			}
 			// The rewind form as support sees it: published, opened by a logged-in user, then unpublished again.
 			const rewind = rewindWorkflow();
-			const form = rewind.nodes.find((node) => node.type === 'n8n-nodes-base.formTrigger');
-			const { versionId } = await rest.request('GET', `/rest/workflows/${rewind.id}`);
+			// The form's address is the webhook id n8n holds for the imported workflow (it may give the node a new one).
+			const { versionId, nodes: importedNodes } = await rest.request('GET', `/rest/workflows/${rewind.id}`);
+			const form = importedNodes.find((node) => node.type === 'n8n-nodes-base.formTrigger');
 			assert.equal((await rest.request('POST', `/rest/workflows/${rewind.id}/activate`, { versionId })).active, true, 'the rewind workflow publishes');
 			try {
 				const response = await page.goto(`${baseUrl}/form/${form.webhookId}`);
