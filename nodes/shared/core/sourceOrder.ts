@@ -7,7 +7,7 @@
  */
 import type { CatalogColumn } from '../catalog';
 import { quoteIdentifier } from './identifiers';
-import { decodeLegacyTime, decodeLegacyTimeSql, encodeLegacyTime, encodeLegacyTimeSql } from './legacyTime';
+import { decodeLegacyTime, decodeLegacyTimeSql, encodeLegacyTime, encodeLegacyTimeSql, legacyTimeIsTimeOfDay, legacyTimeIsTimeOfDaySql } from './legacyTime';
 import type { ResolvedMarker } from './markers';
 import { isBinary, isTemporal, typeOf } from './markers';
 import type { OrderingTerm, RowValues, TermValue } from './ordering';
@@ -108,16 +108,12 @@ function validYyyymmdd(value: number): boolean {
 /** Whether an integer time (hhmmss or hhmm) is a time of day; NULL counts as 00:00. */
 function validTimeSql(marker: DateAndTimeMarker, t: string): string {
 	if (marker.time.encoding === 'time') return '1 = 1';
-	if (marker.time.encoding === 'hhmmss') return `(${t} IS NULL OR ${t} BETWEEN 0 AND 235959 AND ${t} / 100 % 100 < 60 AND ${t} % 100 < 60)`;
-	return `(${t} IS NULL OR ${t} BETWEEN 0 AND 2359 AND ${t} % 100 < 60)`;
+	return `(${t} IS NULL OR ${legacyTimeIsTimeOfDaySql(marker.time.encoding, t)})`;
 }
 
 function validTime(marker: DateAndTimeMarker, value: unknown): boolean {
 	if (marker.time.encoding === 'time' || value === null || value === undefined) return true;
-	const t = Number(value);
-	if (!Number.isInteger(t)) return false;
-	if (marker.time.encoding === 'hhmmss') return t >= 0 && t <= 235959 && Math.floor(t / 100) % 100 < 60 && t % 100 < 60;
-	return t >= 0 && t <= 2359 && t % 100 < 60;
+	return legacyTimeIsTimeOfDay(marker.time.encoding, Number(value));
 }
 
 /** Whether a row's date + time pair is a marker at all: a real date, and a real time or none. Otherwise it is read as a NULL marker. */
