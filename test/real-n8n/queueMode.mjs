@@ -260,7 +260,7 @@ export function queueModeSuite({ scheduledEverySeconds, withCredentialsBound, ev
 		/** How often a process's log says a batch began: its first node, Get watermark, started there. */
 		const batchesStartedBy = (name) => logs[name].filter((line) => line.includes('Running node "Get watermark" started')).length;
 		let runsWhilePublished = [];
-		let batchesWhilePublished = [];
+		const batchesWhilePublished = [];
 
 		test('published with a 5-second schedule: one parent execution per tick, each on a worker, its batches there too, each stopped at the watermark', async (t) => {
 			const { versionId } = await rest.request('GET', `/rest/workflows/${syncCopy.id}`);
