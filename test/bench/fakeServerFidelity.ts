@@ -29,7 +29,7 @@ function same(what: string, fake: unknown, memory: unknown): string {
 }
 
 export async function checkFidelity(): Promise<string[]> {
-	const spec: ScenarioSpec = { kind: 'shipped', customers: CUSTOMERS, batchSize: 1000, latencyMs: 0 };
+	const spec: ScenarioSpec = { kind: 'shipped', customers: CUSTOMERS, batchSize: 1000 };
 	const workflow = benchSyncWorkflow(spec);
 
 	const server = new FakeSqlServer({ customers: CUSTOMERS });

@@ -1,6 +1,6 @@
 /**
  * One benchmark scenario, run in a process of its own (so its peak RSS is its own): the shipped sync workflow
- * after a full rewind, over the transport double with a modelled latency and the fake server, or over a real
+ * after a full rewind, over the transport double (answering at once) and the fake server, or over a real
  * SQL Server. Times the sync run only; the rewind before it is one click and a handful of round trips.
  */
 import type { ExecutionLifecycleHooks } from 'n8n-core';
@@ -23,7 +23,6 @@ export interface ScenarioSpec {
 	kind: ScenarioKind;
 	customers: number;
 	batchSize: number;
-	latencyMs: number;
 }
 
 export interface ScenarioResult {
@@ -154,7 +153,8 @@ export function fakeServerBackend(spec: ScenarioSpec, server = rewoundServer(spe
 			serverMicros += mainThreadCpuMicros() - before;
 		}
 	};
-	const double = new RecordingSqlTransport(timed, spec.latencyMs, { keepRequests: false });
+	// The double answers at once: the benchmark adds the round trips' latency as modelled time (syncBenchmark.ts).
+	const double = new RecordingSqlTransport(timed, 0, { keepRequests: false });
 	useRecordingTransport(double);
 	return {
 		server,

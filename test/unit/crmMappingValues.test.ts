@@ -30,6 +30,8 @@ describe('converting item values to column types', () => {
 
 	it('integers: whole numbers within the type\'s range, also as text; a fraction is refused rather than cut', () => {
 		accepts({ name: 'int' }, 42, 42);
+		accepts({ name: 'int' }, -0, 0);
+		accepts({ name: 'bigint' }, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 		accepts({ name: 'int' }, ' -7 ', -7);
 		accepts({ name: 'tinyint' }, 255, 255);
 		refuses({ name: 'tinyint' }, 256, /out of range for tinyint/);
@@ -54,6 +56,8 @@ describe('converting item values to column types', () => {
 		accepts({ name: 'nvarchar', length: 10 }, 'Åse Øvre', 'Åse Øvre');
 		accepts({ name: 'varchar', length: 10 }, 12345, '12345');
 		accepts({ name: 'nvarchar', length: -1 }, 'x'.repeat(10_000), 'x'.repeat(10_000));
+		accepts({ name: 'nvarchar', length: 3 }, 'Ål😀', 'Ål😀');
+		refuses({ name: 'nvarchar', length: 2 }, 'Ål😀', /is 3 characters, longer than nvarchar\(2\) allows/);
 		refuses({ name: 'nvarchar', length: 5 }, 'Acme Bygg', /is 9 characters, longer than nvarchar\(5\) allows/);
 		refuses({ name: 'nvarchar', length: 50 }, { street: 'x' }, /a list or an object, not text/);
 	});

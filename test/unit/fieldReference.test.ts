@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { directMapping, fieldReferenceOf, literalOf, valuesDirectly } from '../../nodes/shared/core/fieldReference';
+import { fieldReferenceOf, literalOf, mappedValuesOf, mappingSources } from '../../nodes/shared/core/fieldReference';
 
 describe('CRM mapping: plain field references are read from the item', () => {
 	it('recognises what drag and drop writes, with either quoting, and nothing more', () => {
@@ -36,27 +36,49 @@ describe('CRM mapping: plain field references are read from the item', () => {
 		}
 	});
 
-	it('takes the shortcut only when every mapped value is a plain reference or a literal', () => {
-		assert.deepEqual(directMapping({ CustomerNo: '={{ $json.CustomerNo }}', IsActive: '={{ $json.Active }}', DeletedAt: '={{ null }}' }), {
-			CustomerNo: { field: 'CustomerNo' },
-			IsActive: { field: 'Active' },
-			DeletedAt: { constant: null },
-		});
-		assert.equal(directMapping({ CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name.toUpperCase() }}' }), undefined);
-		assert.equal(directMapping({ CustomerNo: '={{ $json.CustomerNo }}', City: 'Oslo' }), undefined);
+	it('sends only the computed columns to n8n: every other column is a plain reference or a constant', () => {
+		assert.deepEqual(
+			mappingSources({
+				CustomerNo: '={{ $json.CustomerNo }}',
+				IsActive: '={{ $json.Active }}',
+				DeletedAt: '={{ null }}',
+				Name: '={{ $json.Name.toUpperCase() }}',
+				City: 'Oslo',
+				Amount: 12.5,
+				Note: '=Kunde {{ $json.CustomerNo }}',
+				Tags: ['={{ $json.City }}'],
+			}),
+			[
+				{ column: 'CustomerNo', source: { field: 'CustomerNo' } },
+				{ column: 'IsActive', source: { field: 'Active' } },
+				{ column: 'DeletedAt', source: { constant: null } },
+				{ column: 'Name', source: { computed: true } },
+				{ column: 'City', source: { constant: 'Oslo' } },
+				{ column: 'Amount', source: { constant: 12.5 } },
+				{ column: 'Note', source: { computed: true } },
+				{ column: 'Tags', source: { computed: true } },
+			],
+		);
 	});
 
-	it('gives what n8n resolves: the value itself, null as null, a missing or inherited field as undefined, literals as written', () => {
+	it('gives what n8n resolves: the value itself, null as null, a missing or inherited field as undefined, literals as written, computed columns from n8n alone', () => {
 		const item = { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, Active: false };
-		const mapping = {
-			CustomerNo: { field: 'CustomerNo' },
-			Name: { field: 'Name' },
-			OrgNo: { field: 'OrgNo' },
-			IsActive: { field: 'Active' },
-			Email: { field: 'Email' },
-			Odd: { field: 'constructor' },
-			DeletedAt: { constant: null },
-		};
-		assert.deepEqual(valuesDirectly(mapping, item), { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, IsActive: false, Email: undefined, Odd: undefined, DeletedAt: null });
+		const mapping = mappingSources({
+			CustomerNo: '={{ $json.CustomerNo }}',
+			Name: '={{ $json.Name }}',
+			OrgNo: '={{ $json.OrgNo }}',
+			IsActive: '={{ $json.Active }}',
+			Email: '={{ $json.Email }}',
+			Odd: '={{ $json.constructor }}',
+			DeletedAt: '={{ null }}',
+			City: '={{ $json.City ?? "Oslo" }}',
+		});
+		const asked: string[] = [];
+		const values = mappedValuesOf(mapping, item, (column) => {
+			asked.push(column);
+			return `computed ${column}`;
+		});
+		assert.deepEqual(values, { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, IsActive: false, Email: undefined, Odd: undefined, DeletedAt: null, City: 'computed City' });
+		assert.deepEqual(asked, ['City']);
 	});
 });

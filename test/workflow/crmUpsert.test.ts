@@ -292,6 +292,66 @@ describe('CRM node: Upsert', () => {
 		});
 	});
 
+	describe('a manual mapping with a computed column', () => {
+		const columns = ['CustomerNo', 'Name', 'OrgNo', 'PostCode', 'Email', 'IsActive', 'DeletedAt'];
+		const fields: Record<string, string> = { IsActive: 'Active', DeletedAt: 'RemovedAt' };
+		const mappingOf = (value: (field: string) => string, extra: IDataObject = {}) => ({
+			columns: { mappingMode: 'defineBelow', value: { ...Object.fromEntries(columns.map((column) => [column, value(fields[column] ?? column)])), ...extra }, matchingColumns: ['CustomerNo'], schema: [] },
+		});
+		/** Null, a missing field, a date with an offset, numbers as text (and text as a number). */
+		const items = () => [
+			customer(1, 0, { OrgNo: null, RemovedAt: '2024-03-31T14:30:00+02:00' }),
+			customer(2, 1, { CustomerNo: '2', PostCode: 150, Email: undefined }),
+			customer(3, 2, { OrgNo: '0042', Active: 'false', RemovedAt: '2024-10-27T02:30:00.1234567' }),
+		];
+		const written = async (parameters: IDataObject) => {
+			const memory = crm();
+			const result = await run(memory, items(), parameters, 'continueRegularOutput');
+			assert.equal(result.errorMessage, undefined);
+			return { rows: memory.rows(COMPANY), output: result.output('CRM').map((item) => item.json) };
+		};
+
+		it('plain columns read from the item write exactly what n8n resolves for them; the computed column gets its expression\'s value', async () => {
+			const throughN8n = await written(mappingOf((field) => `={{ ($json.${field}) }}`));
+			const plain = await written(mappingOf((field) => `={{ $json.${field} }}`));
+			assert.deepEqual(plain, throughN8n);
+			assert.deepEqual(
+				throughN8n.rows.map((row) => [row.CustomerNo, row.OrgNo, row.PostCode, row.Email, row.IsActive, row.DeletedAt]),
+				[
+					[1, null, null, 'post@1.example', true, '2024-03-31T12:30:00.0000000'],
+					[2, null, '150', null, true, null],
+					[3, '0042', null, 'post@3.example', false, '2024-10-27T02:30:00.1234567'],
+				],
+			);
+			const mixed = await written(
+				mappingOf((field) => `={{ $json.${field} }}`, {
+					City: '={{ $json.City.toUpperCase() }}',
+					Address: "={{ DateTime.fromISO('2024-03-31T14:30:00.000Z', { zone: 'utc' }) }}",
+				}),
+			);
+			assert.deepEqual(
+				mixed.rows.map((row) => [row.City, row.Address]),
+				items().map(() => ['OSLO', '2024-03-31T14:30:00.000Z']),
+				'a date an expression computes is written as the text n8n makes of it',
+			);
+			const withoutComputed = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).filter(([name]) => name !== 'City' && name !== 'Address'));
+			assert.deepEqual(mixed.rows.map(withoutComputed), plain.rows.map(withoutComputed), 'the other columns are as without the computed ones');
+			assert.deepEqual(statusesOf(mixed.output.map((json) => ({ json }))), ['inserted', 'inserted', 'inserted']);
+		});
+
+		it('a computed column of a column named with a dot or a quote is that column\'s own value', async () => {
+			const odd = catalogTable({ schema: 'crm', name: 'Odd' }, { 'Org.No': { typeName: 'int', nullable: false }, 'Say "hi"': { typeName: 'nvarchar', maxLength: 100 } }, [['Org.No']]);
+			const memory = crm([{ catalog: odd }]);
+			const result = await run(memory, [{ OrgNo: 5 }], {
+				target: 'table',
+				table: { __rl: true, mode: 'name', value: 'crm.Odd' },
+				columns: { mappingMode: 'defineBelow', value: { 'Org.No': '={{ $json.OrgNo + 1 }}', 'Say "hi"': '={{ "hi " + $json.OrgNo }}' }, matchingColumns: ['Org.No'], schema: [] },
+			});
+			assert.equal(result.errorMessage, undefined);
+			assert.deepEqual(memory.rows({ schema: 'crm', name: 'Odd' }), [{ 'Org.No': 6, 'Say "hi"': 'hi 5' }]);
+		});
+	});
+
 	describe('bad input', () => {
 		const manual = (value: IDataObject, matchingColumns = ['CustomerNo']) => ({
 			columns: { mappingMode: 'defineBelow', value, matchingColumns, schema: [] },

@@ -55,6 +55,16 @@ function keyOf(plan: SourcePlan, values: Record<string, unknown>): Record<string
 	return key;
 }
 
+/**
+ * The row's columns, then `_sync`. Object.assign, not a spread: V8 copies a row built column by column (as
+ * rowValuesOf builds it) about ten times slower by spread, which for a full re-send is most of the read's CPU.
+ */
+function itemOf(values: Record<string, unknown>, sync: SyncInfo): IDataObject {
+	const item = Object.assign({}, values) as IDataObject;
+	item[SYNC_FIELD] = sync as unknown as IDataObject;
+	return item;
+}
+
 function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor, window: ReadWindow): IDataObject[] {
 	const batchStartCursor = serializeCursor(batchStart);
 	return batch.rows.map((row, position) => {
@@ -70,7 +80,7 @@ function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor, w
 			window,
 		};
 		if (isLocalTimeMarker(plan.marker.kind) && row.marker !== null) sync.changedAt = changedAtInZone(row.marker, plan.zone);
-		return { ...row.values, [SYNC_FIELD]: sync as unknown as IDataObject };
+		return itemOf(row.values, sync);
 	});
 }
 
@@ -89,7 +99,7 @@ function retryItemsOf(plan: SourcePlan, rows: KeyedRow[], batchStart: Cursor): I
 			hasMore: false,
 			retry: true,
 		};
-		return { ...row.values, [SYNC_FIELD]: sync as unknown as IDataObject };
+		return itemOf(row.values, sync);
 	});
 }
 

@@ -1,10 +1,11 @@
+import { DateTime } from 'luxon';
 import type { IExecuteFunctions, IGetNodeParameterOptions, ILoadOptionsFunctions, ResourceMapperField } from 'n8n-workflow';
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { pickedName } from '../../shared/columnPicker';
 import { parseQualifiedName } from '../../shared/core/identifiers';
-import type { DirectSource } from '../../shared/core/fieldReference';
-import { directMapping } from '../../shared/core/fieldReference';
+import type { MappedColumn } from '../../shared/core/fieldReference';
+import { mappingSources } from '../../shared/core/fieldReference';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { NOW, UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -59,8 +60,8 @@ export interface UpsertSettings {
 	mappingMode: 'defineBelow' | 'autoMapInputData';
 	/** Columns the manual mapping names (fields the partner removed are not). */
 	mappedNames: string[];
-	/** Column -> source when every mapping value is a plain `{{ $json.field }}` or a literal (read without n8n's expression engine). */
-	directMapping?: Record<string, DirectSource>;
+	/** Under a manual mapping, each column with where its value comes from (only computed ones go through n8n's expression engine). */
+	mapping?: MappedColumn[];
 	matchingColumns: string[];
 	deletes: DeleteHandling['kind'];
 	deleteAssignments: AssignmentSpec[];
@@ -99,7 +100,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	return {
 		mappingMode,
 		mappedNames: Object.keys(value).filter((name) => !removed.has(name)),
-		directMapping: mappingMode === 'defineBelow' ? directMapping(value) : undefined,
+		mapping: mappingMode === 'defineBelow' ? mappingSources(value) : undefined,
 		matchingColumns: (context.getNodeParameter('columns.matchingColumns', 0, []) as string[]) ?? [],
 		deletes,
 		deleteAssignments:
@@ -107,4 +108,17 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 		batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
 		dryRun: options.dryRun === true,
 	};
+}
+
+/** The lodash path of one mapped column: quoted, so a column named "Org.No" or "Name[1]" is one key. */
+const columnValuePath = (column: string) => `columns.value["${column.replace(/[\\"]/g, '\\$&')}"]`;
+
+/**
+ * A computed column's value for one item, resolved by n8n exactly as when the whole mapping is resolved: n8n then
+ * turns a date inside the mapping into its text, which it does not do for a value asked for alone.
+ */
+export function computedColumnValue(context: IExecuteFunctions, column: string, itemIndex: number): unknown {
+	// n8n's own check of the values would stop the whole node for one bad value; the node's conversion fails just that row, naming it.
+	const value = context.getNodeParameter(columnValuePath(column), itemIndex, undefined, { skipValidation: true });
+	return DateTime.isDateTime(value) ? value.toString() : value;
 }

@@ -491,10 +491,17 @@ export function cursorAfterRow(plan: SourcePlan, marker: string | null, key: str
 /** Turns a batch result (one recordset, or a full-read one followed by a changes one) into rows with their cursors. */
 export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cursor, result: SqlResult, limit: number): SourceBatch {
 	const snapshotVersion = after.marker === null ? (after.snapshotVersion ?? window.snapshotVersion) : undefined;
-	const recordsets = checkedRecordsets(plan, window, after, result);
-	for (const recordset of recordsets) checkBatchKeys(plan, recordset.map((row) => plan.keys.map((_, index) => keyTextOf(row[keyAlias(index)]))));
-	const rows = recordsets.flat().map((row) => sourceRowOf(plan, row, snapshotVersion));
-	return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+	const aliases = plan.keys.map((_, index) => keyAlias(index));
+	const rows: SourceRow[] = [];
+	let returned = 0;
+	for (const recordset of checkedRecordsets(plan, window, after, result)) {
+		const keys = recordset.map((row) => aliases.map((alias) => keyTextOf(row[alias])));
+		checkBatchKeys(plan, keys);
+		returned += recordset.length;
+		// Loops rather than flat, map and slice: this shapes every row of a full re-send, and each of those copies the batch.
+		for (let index = 0; index < recordset.length && rows.length < limit; index++) rows.push(sourceRowOf(plan, recordset[index], keys[index] as string[], snapshotVersion));
+	}
+	return { rows, hasMore: returned > limit };
 }
 
 const keyTextOf = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
@@ -515,7 +522,9 @@ export function checkBatchKeys(plan: SourcePlan, keys: Array<Array<string | null
 	for (const key of keys) {
 		const empty = key.findIndex((part) => part === null);
 		if (empty !== -1) throw new ChangeSourceError(`A row of ${table} has no value (NULL) in key column "${plan.keys[empty].name}"`, advice);
-		const comparable = JSON.stringify(key.map((part, index) => comparableKeyText(plan.keys[index], part as string)));
+		// One key column needs no JSON around its text to stay apart from the others (and most keys are one column).
+		const comparable =
+			key.length === 1 ? comparableKeyText(plan.keys[0], key[0] as string) : JSON.stringify(key.map((part, index) => comparableKeyText(plan.keys[index], part as string)));
 		if (seen.has(comparable)) {
 			const shown = plan.keys.map((column, index) => `${column.name} ${JSON.stringify(key[index])}`).join(', ');
 			throw new ChangeSourceError(`Two rows of ${table} have the same key (${shown}), so the key columns do not identify one row`, advice);
@@ -524,9 +533,9 @@ export function checkBatchKeys(plan: SourcePlan, keys: Array<Array<string | null
 	}
 }
 
-function sourceRowOf(plan: SourcePlan, row: SqlRow, snapshotVersion: string | undefined): SourceRow {
+/** A returned row with its cursor; `key` is its key text, already checked to have no NULL. */
+function sourceRowOf(plan: SourcePlan, row: SqlRow, key: string[], snapshotVersion: string | undefined): SourceRow {
 	const marker = row[MARKER_ALIAS] === null || row[MARKER_ALIAS] === undefined ? null : String(row[MARKER_ALIAS]);
-	const key = plan.keys.map((_, index) => String(row[keyAlias(index)]));
 	const { operation, values } = rowValuesOf(plan, row);
 	return { values, operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
 }

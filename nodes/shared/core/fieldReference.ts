@@ -1,8 +1,9 @@
 /**
- * A manual mapping whose every value only names a field of the item (`{{ $json.Name }}`, what the editor's drag
- * and drop writes) can be read from the item directly. n8n's expression engine gives exactly the item's value for
- * such an expression (and a literal such as `{{ null }}` for its value), at a cost of tens of microseconds per value (it builds a fresh data proxy and clock per
- * evaluation), which for a million rows and nine columns is minutes of CPU. Any other expression goes through n8n.
+ * A manual mapping value that only names a field of the item (`{{ $json.Name }}`, what the editor's drag and drop
+ * writes) can be read from the item directly. n8n's expression engine gives exactly the item's value for such an
+ * expression (and a literal such as `{{ null }}` for its value), at a cost of tens of microseconds per value (it
+ * builds a fresh data proxy and clock per evaluation), which for a million rows and nine columns is minutes of CPU.
+ * Any other expression goes through n8n, column by column: one computed column does not slow down the others.
  */
 
 const DOT_REFERENCE = /^=\{\{\s*\$json\.([A-Za-z_$][\w$]*)\s*\}\}$/;
@@ -33,27 +34,43 @@ export function literalOf(value: unknown): { constant: Constant } | undefined {
 	return { constant: Number(literal) };
 }
 
-/** Where a column's value comes from when n8n need not evaluate it: a field of the item, or a literal. */
-export type DirectSource = { field: string } | { constant: Constant };
+/**
+ * Where a column's value comes from: a field of the item or a literal, read without n8n, or (anything that
+ * computes) n8n's expression engine, asked for that column alone. A value that is no expression at all (text
+ * without the leading "=", a number, a boolean) is what n8n gives back unchanged.
+ */
+export type MappingSource = { field: string } | { constant: Constant } | { computed: true };
 
-/** Column -> source for a mapping in which every value is a plain field reference or a literal; undefined otherwise. */
-export function directMapping(rawMapping: Record<string, unknown>): Record<string, DirectSource> | undefined {
-	const sources: Record<string, DirectSource> = {};
-	for (const [column, value] of Object.entries(rawMapping)) {
-		const field = fieldReferenceOf(value);
-		const source = field !== undefined ? { field } : literalOf(value);
-		if (source === undefined) return undefined;
-		sources[column] = source;
-	}
-	return sources;
+export interface MappedColumn {
+	column: string;
+	source: MappingSource;
 }
 
-/** The mapped values of an item under a direct mapping: what n8n would resolve, read directly. */
-export function valuesDirectly(mapping: Record<string, DirectSource>, item: Record<string, unknown>): Record<string, unknown> {
+function sourceOf(value: unknown): MappingSource {
+	const field = fieldReferenceOf(value);
+	if (field !== undefined) return { field };
+	const literal = literalOf(value);
+	if (literal !== undefined) return literal;
+	const isExpression = typeof value === 'string' && value.startsWith('=');
+	if (!isExpression && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null)) return { constant: value };
+	return { computed: true };
+}
+
+/** Each column of the raw mapping (as saved, expressions unresolved) with where its value comes from. */
+export function mappingSources(rawMapping: Record<string, unknown>): MappedColumn[] {
+	return Object.entries(rawMapping).map(([column, value]) => ({ column, source: sourceOf(value) }));
+}
+
+/**
+ * The mapped values of an item: what n8n would resolve for the whole mapping, plain references and literals read
+ * directly, and only the computed columns handed to `computed`.
+ */
+export function mappedValuesOf(mapping: MappedColumn[], item: Record<string, unknown>, computed: (column: string) => unknown): Record<string, unknown> {
 	const values: Record<string, unknown> = {};
-	for (const [column, source] of Object.entries(mapping)) {
-		if ('constant' in source) values[column] = source.constant;
-		else values[column] = Object.prototype.hasOwnProperty.call(item, source.field) ? item[source.field] : undefined;
+	for (const { column, source } of mapping) {
+		if ('field' in source) values[column] = Object.prototype.hasOwnProperty.call(item, source.field) ? item[source.field] : undefined;
+		else if ('constant' in source) values[column] = source.constant;
+		else values[column] = computed(column);
 	}
 	return values;
 }

@@ -48,13 +48,22 @@ function convertBit(value: unknown): Conversion {
 }
 
 function convertInteger(typeName: string, value: unknown): Conversion {
+	// Indexed, not destructured: array destructuring runs the iterator protocol (an object per value converted).
+	const range = INTEGER_RANGES[typeName];
+	const min = range[0];
+	const max = range[1];
+	// The common case without text and BigInt: a whole number JavaScript holds exactly (every one is within bigint's range).
+	if (Number.isSafeInteger(value)) {
+		const number = value as number;
+		if (number < min || number > max) return refused(`${describeValue(value)} is out of range for ${typeName}`);
+		return ok(number === 0 ? 0 : number); // -0 as 0, as its text "0" gave
+	}
 	let text: string;
 	if (typeof value === 'number' && Number.isFinite(value)) text = numberText(value);
 	else if (typeof value === 'string' && INTEGER_TEXT.test(value.trim())) text = value.trim();
 	else if (typeof value === 'bigint') text = value.toString();
 	else return refused(`${describeValue(value)} is not a whole number`);
 	if (!INTEGER_TEXT.test(text)) return refused(`${describeValue(value)} is not a whole number`);
-	const [min, max] = INTEGER_RANGES[typeName];
 	const parsed = BigInt(text);
 	if (parsed < min || parsed > max) return refused(`${describeValue(value)} is out of range for ${typeName}`);
 	return ok(Number.isSafeInteger(Number(parsed)) ? Number(parsed) : parsed.toString());
@@ -109,7 +118,8 @@ function convertText(type: SqlType, value: unknown): Conversion {
 	}
 	const text = String(value);
 	const length = type.length ?? 1;
-	if (length !== -1 && [...text].length > length) {
+	// Characters are counted only for text longer in UTF-16 units than allowed: it has at least as many units as characters.
+	if (length !== -1 && text.length > length && [...text].length > length) {
 		return refused(`${describeValue(value)} is ${[...text].length} characters, longer than ${sqlTypeText(type)} allows`);
 	}
 	return ok(text);

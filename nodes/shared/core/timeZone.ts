@@ -36,6 +36,18 @@ function wallClockMs(local: string): number {
 	return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
 }
 
+/** The number the decimal digits of `text` from `from` to `to` spell, read without cutting the text into pieces. */
+function digitsOf(text: string, from: number, to: number): number {
+	let value = 0;
+	for (let index = from; index < to; index++) value = value * 10 + text.charCodeAt(index) - 48;
+	return value;
+}
+
+/** The start of a well-formed reading's wall-clock hour, as if it were UTC: what the steady-hour check needs, without a match array and its parts per row. */
+function wallClockHourMs(local: string): number {
+	return Date.UTC(digitsOf(local, 0, 4), digitsOf(local, 5, 7) - 1, digitsOf(local, 8, 10), digitsOf(local, 11, 13));
+}
+
 export type LocalTimeSituation = 'normal' | 'overlap' | 'gap';
 
 /**
@@ -79,9 +91,9 @@ export interface LocalTimeOffset {
  *   reading would have been on the clock that was not moved yet.
  */
 export function offsetOfLocalTime(local: string, zone: IANAZone): LocalTimeOffset {
-	const wall = wallClockMs(local);
-	const steady = steadyOffsetOfHour(Math.floor(wall / HOUR_MS) * HOUR_MS, zone);
+	const steady = LOCAL.test(local) ? steadyOffsetOfHour(wallClockHourMs(local), zone) : undefined;
 	if (steady !== undefined) return { situation: 'normal', offsetMinutes: steady };
+	const wall = wallClockMs(local);
 	const before = zone.offset(wall - DAY_MS);
 	const after = zone.offset(wall + DAY_MS);
 	const candidates = [...new Set([before, after, zone.offset(wall)])];
@@ -91,10 +103,17 @@ export function offsetOfLocalTime(local: string, zone: IANAZone): LocalTimeOffse
 	return { situation: 'overlap', offsetMinutes: Math.max(...real) };
 }
 
+/** Offsets as text, made once each: a zone has a handful, and every row read in local time carries one. */
+const offsetTexts = new Map<number, string>();
+
 function formatOffset(minutes: number): string {
-	const sign = minutes < 0 ? '-' : '+';
-	const absolute = Math.abs(minutes);
-	return `${sign}${String(Math.floor(absolute / 60)).padStart(2, '0')}:${String(absolute % 60).padStart(2, '0')}`;
+	let text = offsetTexts.get(minutes);
+	if (text === undefined) {
+		const absolute = Math.abs(minutes);
+		text = `${minutes < 0 ? '-' : '+'}${String(Math.floor(absolute / 60)).padStart(2, '0')}:${String(absolute % 60).padStart(2, '0')}`;
+		offsetTexts.set(minutes, text);
+	}
+	return text;
 }
 
 /** ISO 8601 with offset, keeping every digit of the local reading: `2024-10-27T02:30:00.1234567+02:00`. */

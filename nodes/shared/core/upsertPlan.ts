@@ -240,14 +240,15 @@ function convertColumn(column: CatalogColumn, raw: unknown, isMatch: boolean): {
  * item itself when mapped automatically); `item` the item, where lookups find their natural key.
  */
 export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, values: Record<string, unknown>, item: Record<string, unknown>): Prepared<UpsertRow> {
-	const rawKey = rawKeyOf(plan.matchColumns, values);
 	const converted: TargetValue[] = [];
 	for (const column of plan.columns) {
 		const result = convertColumn(column, fieldForColumn(values, column.name), plan.matchColumns.includes(column));
-		if (!result.ok) return { ok: false, key: rawKey, error: columnProblem(column, column.sqlType as SqlType, result.problem) };
+		if (!result.ok) return { ok: false, key: rawKeyOf(plan.matchColumns, values), error: columnProblem(column, column.sqlType as SqlType, result.problem) };
 		converted.push(result.value);
 	}
-	const key = Object.fromEntries(plan.matchColumns.map((column) => [column.name, converted[plan.columns.indexOf(column)]]));
+	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
+	const key: Record<string, TargetValue> = {};
+	for (const column of plan.matchColumns) key[column.name] = converted[plan.columns.indexOf(column)];
 	const lookupKeys: TargetValue[] = [];
 	for (const lookup of plan.lookups) {
 		const result = convertForColumn(lookup.key.sqlType as SqlType, fieldForColumn(item, lookup.itemField));

@@ -262,6 +262,18 @@ function chainBatches(batches: Map<string, Batch>): Batch[] {
 	return chain;
 }
 
+/** The failure of the lowest position in the first batch that has one; a search, not a sort of every row of every batch. */
+function firstFailureOf(chain: Batch[]): Failure | undefined {
+	for (const batch of chain) {
+		let first: { position: number; failure: Failure } | undefined;
+		for (const [position, row] of batch.byPosition) {
+			if (row.failure !== undefined && (first === undefined || position < first.position)) first = { position, failure: row.failure };
+		}
+		if (first) return first.failure;
+	}
+	return undefined;
+}
+
 /**
  * The furthest the watermark may move: to the cursor of the last item of the longest gap-free prefix of
  * written items (positions 0..k all present, none failed), following batch after batch. A failed or missing
@@ -275,9 +287,7 @@ export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRo
 	const { batches, counts, stream } = collectBatches(items);
 	if (batches.size === 0) return { hasMore: false, counts, passedFailures: [], stream: retriedStream(items) };
 	const chain = chainBatches(batches);
-	const firstFailure = chain
-		.flatMap((batch) => [...batch.byPosition.entries()].sort(([a], [b]) => a - b).map(([, row]) => row.failure))
-		.find((failure): failure is Failure => failure !== undefined);
+	const firstFailure = firstFailureOf(chain);
 	let cursor: string | undefined;
 	let stoppedBy: StopReason | undefined;
 	let lastSync: SyncInfo | undefined;
@@ -323,7 +333,8 @@ export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRo
 
 /** The stream of items that are all rows read again from the retry list (no batch row to name it). */
 function retriedStream(items: WrittenItem[]): string | undefined {
-	const streams = new Set(items.flatMap((item) => (item.sync?.retry ? [item.sync.stream] : [])));
+	const streams = new Set<string>();
+	for (const { sync } of items) if (sync?.retry) streams.add(sync.stream);
 	if (streams.size > 1) throw new WrittenItemsError(`Items of two streams (${[...streams].map((name) => `"${name}"`).join(' and ')}) reached one Set; use one Set per stream`);
 	return [...streams][0];
 }
