@@ -424,6 +424,8 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 			const form = importedNodes.find((node) => node.type === 'n8n-nodes-base.formTrigger');
 			assert.equal((await rest.request('POST', `/rest/workflows/${rewind.id}/activate`, { versionId })).active, true, 'the rewind workflow publishes');
 			try {
+				// Publishing answers before n8n has registered the form's webhook: until then the address answers 404.
+				await eventually('the published rewind form is registered', async () => (await fetch(`${baseUrl}/form/${form.webhookId}`)).status !== 404, 60_000);
 				const response = await page.goto(`${baseUrl}/form/${form.webhookId}`);
 				t.diagnostic(`the rewind form answers ${response?.status()} at /form/${form.webhookId}`);
 				await page
