@@ -436,6 +436,10 @@ describe('this package in a real n8n', { concurrency: 1 }, () => {
 					await page.locator('input[type="password"]').first().fill(OWNER.password);
 					await page.locator('input[type="password"]').first().press('Enter');
 				}
+				// n8n 2.x then asks once whether the form may run with that login (it runs the workflow as that user).
+				const allow = page.getByRole('button', { name: 'Allow access' });
+				await page.getByText(form.parameters.formTitle).first().or(allow).first().waitFor();
+				if (await allow.isVisible()) await allow.click();
 				await page
 					.getByText(form.parameters.formTitle)
 					.first()
