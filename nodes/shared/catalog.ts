@@ -190,14 +190,30 @@ export interface ColumnsUsed {
 /**
  * After SQL Server refused a statement with an error that can mean the schema changed under it (schemaCache.ts):
  * every answer of the pool is asked again, and a table or column the statement used that is gone becomes the error
- * (UnknownTableError / UnknownColumnError, which say what to do) instead of SQL Server's. When all are still there,
- * nothing is thrown and the caller goes on with SQL Server's error; the next statement is built from fresh answers.
+ * (UnknownTableError / UnknownColumnError, which say what to do) instead of SQL Server's; the next statement is built
+ * from fresh answers. Once per execution (one per adapter), however often a refused batch is split to find its rows.
  */
-export async function recheckSchemaAfter(error: unknown, transport: SqlTransport, schema: SchemaCache, used: ColumnsUsed[]): Promise<void> {
-	if (!meansSchemaMayHaveChanged(error)) return;
-	schema.forgetAll();
-	for (const { table, columns } of used) {
-		const fresh = await describeTableKnown(transport, schema, table);
-		for (const name of columns) columnNamed(fresh, name);
+export class SchemaRecheck {
+	private done = false;
+
+	constructor(
+		private readonly transport: SqlTransport,
+		private readonly schema: SchemaCache,
+	) {}
+
+	/** The error to throw: SQL Server's, or the table or column of `used` that is gone. */
+	async explain(error: unknown, used: ColumnsUsed[]): Promise<unknown> {
+		if (this.done || !meansSchemaMayHaveChanged(error)) return error;
+		this.done = true;
+		this.schema.forgetAll();
+		try {
+			for (const { table, columns } of used) {
+				const fresh = await describeTableKnown(this.transport, this.schema, table);
+				for (const name of columns) columnNamed(fresh, name);
+			}
+		} catch (gone) {
+			return gone;
+		}
+		return error;
 	}
 }

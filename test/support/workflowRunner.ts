@@ -267,3 +267,21 @@ function buildAdditionalData(
 	};
 	return additionalData as unknown as IWorkflowExecuteAdditionalData;
 }
+
+/** The one-node workflow a partner builds in the editor to use the Sync Watermark node alone: Start → Watermark. */
+export function loneWatermarkWorkflow(
+	name: string,
+	parameters: IDataObject,
+	credentials: IDataObject = { crmSqlServerApi: { id: 'VismaCrmSqlSrv01', name: 'Visma CRM' } },
+): IWorkflowBase {
+	return {
+		id: name.replace(/\W+/g, '-'),
+		name,
+		active: false,
+		nodes: [
+			{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{ id: '2', name: 'Watermark', type: `${PACKAGE_NAME}.watermark`, typeVersion: 1, position: [200, 0], parameters, credentials },
+		],
+		connections: { Start: { main: [[{ node: 'Watermark', type: 'main', index: 0 }]] } },
+	} as unknown as IWorkflowBase;
+}

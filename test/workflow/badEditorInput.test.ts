@@ -17,7 +17,7 @@ import type { SqlRequest } from '../../nodes/shared/transport/types';
 import { catalogColumnOf } from '../support/memory/memoryChangeSource';
 import type { TableDefinition } from '../support/memory/memoryChangeSource';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
-import { runWorkflow } from '../support/workflowRunner';
+import { loneWatermarkWorkflow, runWorkflow } from '../support/workflowRunner';
 
 const INJECTED = "'; DROP TABLE dbo.Company; --";
 const CREDENTIALS = {
@@ -182,24 +182,11 @@ describe('bad input from the editor never runs as SQL', () => {
 			return resultOf([]);
 		});
 		useRecordingTransport(double);
-		const workflow = {
-			id: 'bad-watermark',
-			name: 'bad watermark',
-			active: false,
-			nodes: [
-				{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-				{
-					id: '2',
-					name: 'Watermark',
-					type: 'n8n-nodes-contracting-crm.watermark',
-					typeVersion: 1,
-					position: [200, 0],
-					parameters: { resource: 'retryList', operation: 'retryList', stream: `customers${INJECTED}`, tables: { watermarkTable: `dbo.[Marks]]${INJECTED}]`, retryTable: `x${INJECTED}` } },
-					credentials: { crmSqlServerApi: { id: 'c', name: 'CRM' } },
-				},
-			],
-			connections: { Start: { main: [[{ node: 'Watermark', type: 'main', index: 0 }]] } },
-		} as unknown as IWorkflowBase;
+		const workflow = loneWatermarkWorkflow(
+			'bad watermark',
+			{ resource: 'retryList', operation: 'retryList', stream: `customers${INJECTED}`, tables: { watermarkTable: `dbo.[Marks]]${INJECTED}]`, retryTable: `x${INJECTED}` } },
+			{ crmSqlServerApi: { id: 'c', name: 'CRM' } },
+		);
 		const run = await runWorkflow(workflow, { credentials: CREDENTIALS, startNodeName: 'Start' });
 		assert.match(String(run.errorMessage), /schema dbo does not exist/);
 		assert.ok(double.requests.length > 0);

@@ -12,7 +12,7 @@ import { SOURCE_PARAMETERS } from '../../nodes/Contracting/actions/countChanges.
 import { watermarkStoreSeam } from '../../nodes/Watermark/stores/watermarkStore';
 import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import { CREDENTIALS, SYNC_WORKFLOW_FILE, SyncWorld, onDay, withSettings } from '../support/syncWorld';
-import { readWorkflow, runWorkflow } from '../support/workflowRunner';
+import { loneWatermarkWorkflow, readWorkflow, runWorkflow } from '../support/workflowRunner';
 
 const STATUS_WORKFLOW_FILE = 'workflows/contracting-crm-status.json';
 const WEBHOOK = 'When a monitoring tool asks';
@@ -245,24 +245,7 @@ describe('Watermark node: Status of one stream', () => {
 	it('a stream asked for by name that never ran is reported, not an error', async () => {
 		const world = new SyncWorld();
 		world.plugIn();
-		const workflow = {
-			id: 'status-one',
-			name: 'status of one stream',
-			active: false,
-			nodes: [
-				{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-				{
-					id: '2',
-					name: 'Watermark',
-					type: 'n8n-nodes-contracting-crm.watermark',
-					typeVersion: 1,
-					position: [200, 0],
-					parameters: { operation: 'status', database: 'crm', statusStreams: 'one', stream: 'invoices' },
-					credentials: { crmSqlServerApi: { id: 'VismaCrmSqlSrv01', name: 'Visma CRM' } },
-				},
-			],
-			connections: { Start: { main: [[{ node: 'Watermark', type: 'main', index: 0 }]] } },
-		} as unknown as IWorkflowBase;
+		const workflow = loneWatermarkWorkflow('status of one stream', { operation: 'status', database: 'crm', statusStreams: 'one', stream: 'invoices' });
 		const run = await runWorkflow(workflow, { credentials: CREDENTIALS, startNodeName: 'Start' });
 		assert.equal(run.errorMessage, undefined);
 		const [item] = run.output('Watermark').map((output) => output.json);

@@ -12,7 +12,7 @@ import { replaceSeam, restoreAllSeams } from '../../nodes/shared/seams';
 import { upsertTargetSeam } from '../../nodes/Crm/stores/upsertTarget';
 import { faultError } from '../support/faults';
 import { CREDENTIALS, SyncWorld, onDay } from '../support/syncWorld';
-import { runWorkflow } from '../support/workflowRunner';
+import { loneWatermarkWorkflow, runWorkflow } from '../support/workflowRunner';
 
 const TOO_LONG = 'N'.repeat(101);
 
@@ -23,24 +23,7 @@ function assertNamesStreamOnce(message: unknown, stream: string): void {
 
 /** A one-node workflow as a partner builds it in the editor to look at or change the retry list. */
 function editorWorkflow(parameters: IDataObject): IWorkflowBase {
-	return {
-		id: 'retry-editor',
-		name: 'retry list',
-		active: false,
-		nodes: [
-			{ id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{
-				id: '2',
-				name: 'Watermark',
-				type: 'n8n-nodes-contracting-crm.watermark',
-				typeVersion: 1,
-				position: [200, 0],
-				parameters: { resource: 'retryList', database: 'crm', stream: 'customers', ...parameters },
-				credentials: { crmSqlServerApi: { id: 'VismaCrmSqlSrv01', name: 'Visma CRM' } },
-			},
-		],
-		connections: { Start: { main: [[{ node: 'Watermark', type: 'main', index: 0 }]] } },
-	} as unknown as IWorkflowBase;
+	return loneWatermarkWorkflow('retry list', { resource: 'retryList', database: 'crm', stream: 'customers', ...parameters });
 }
 
 describe('shipped sync workflow: the retry list', () => {

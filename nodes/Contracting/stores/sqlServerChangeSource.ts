@@ -1,5 +1,5 @@
 import type { CatalogColumn, CatalogTable, ColumnsUsed } from '../../shared/catalog';
-import { describeTableKnown, meansSchemaMayHaveChanged, recheckSchemaAfter } from '../../shared/catalog';
+import { SchemaRecheck, describeTableKnown } from '../../shared/catalog';
 import type { ReadWindow, ServerFacts, SourceBatch } from '../../shared/core/changeQuery';
 import { batchFromResult, changeBatchRequest, changeCountRequest, countFromResult, readWindowFrom, serverFactsRequest } from '../../shared/core/changeQuery';
 import type { Cursor } from '../../shared/core/cursor';
@@ -35,13 +35,14 @@ function columnsUsed(plan: SourcePlan): ColumnsUsed[] {
  * Table descriptions come from the pool's schema answers (schemaCache.ts); without a shared cache it asks itself.
  */
 export class SqlServerChangeSource implements ChangeSource {
-	/** Whether this execution already asked the schema again after a refusal: at most once. */
-	private schemaRechecked = false;
+	private readonly recheck: SchemaRecheck;
 
 	constructor(
 		private readonly transport: SqlTransport,
 		private readonly schema = new SchemaCache(),
-	) {}
+	) {
+		this.recheck = new SchemaRecheck(transport, schema);
+	}
 
 	async describeTable(table: QualifiedName): Promise<CatalogTable> {
 		return await describeTableKnown(this.transport, this.schema, table);
@@ -53,13 +54,7 @@ export class SqlServerChangeSource implements ChangeSource {
 
 	/** Sends a request built from `plan`; when the schema changed under it, the column or table that is gone is the error. */
 	private async execute(plan: SourcePlan, request: SqlRequest): Promise<SqlResult> {
-		return await this.transport.execute(request).catch(async (error: unknown) => {
-			if (!this.schemaRechecked && meansSchemaMayHaveChanged(error)) {
-				this.schemaRechecked = true;
-				await recheckSchemaAfter(error, this.transport, this.schema, columnsUsed(plan));
-			}
-			return await Promise.reject(error);
-		});
+		return await this.transport.execute(request).catch(async (error: unknown) => await Promise.reject(await this.recheck.explain(error, columnsUsed(plan))));
 	}
 
 	async openWindow(plan: SourcePlan, from: Cursor): Promise<ReadWindow> {

@@ -1,5 +1,5 @@
 import type { CatalogTable, ColumnsUsed } from '../../shared/catalog';
-import { describeTableKnown, listTables, meansSchemaMayHaveChanged, recheckSchemaAfter } from '../../shared/catalog';
+import { SchemaRecheck, describeTableKnown, listTables } from '../../shared/catalog';
 import { SchemaCache } from '../../shared/schemaCache';
 import type { QualifiedName } from '../../shared/core/identifiers';
 import type { DeletePlan, DeleteRow, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
@@ -51,13 +51,14 @@ function columnsUsed(plan: UpsertPlan | DeletePlan): ColumnsUsed[] {
  * per batch. Without a shared cache (the editor, a test) each target asks for itself.
  */
 export class SqlServerUpsertTarget implements UpsertTarget {
-	/** Whether this execution already asked the schema again after a refusal: at most once, however a batch is split. */
-	private schemaRechecked = false;
+	private readonly recheck: SchemaRecheck;
 
 	constructor(
 		private readonly transport: SqlTransport,
 		private readonly schema = new SchemaCache(),
-	) {}
+	) {
+		this.recheck = new SchemaRecheck(transport, schema);
+	}
 
 	async listTables(filter?: string) {
 		return await listTables(this.transport, filter);
@@ -106,27 +107,15 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 			const source = json ? jsonRowsSource(columns, chunk) : valuesRowsSource(columns, chunk);
 			const result = await this.transport
 				.execute({ text: statement(source, guard.lines), parameters: [...source.parameters, ...fixed, ...guard.parameters] })
-				.catch(async (error: unknown) => Promise.reject(await this.explained(error, used)));
+				.catch(async (error: unknown) => Promise.reject(await this.recheck.explain(error, used)));
 			const records = result.recordsets.at(-1) ?? [];
 			if (records[0]?.outcome === LEASE_LOST_OUTCOME) throw new LeaseLostError((options.leaseGuard as LeaseGuard).stream);
 			const refused = records.find((record) => record.outcome === REFUSED_OUTCOME);
 			// The batch kept nothing: thrown as the refusal it is, so the caller splits the batch to find the rows.
-			if (refused) throw await this.explained(new SqlServerRequestError({ number: Number(refused.errorNumber), message: String(refused.errorMessage) }, 'CRM', 1), used);
+			if (refused) throw await this.recheck.explain(new SqlServerRequestError({ number: Number(refused.errorNumber), message: String(refused.errorMessage) }, 'CRM', 1), used);
 			results.push(...records);
 		}
 		return results;
-	}
-
-	/** SQL Server's error, or, when the schema changed under the statement, the table or column that is gone. */
-	private async explained(error: unknown, used: ColumnsUsed[]): Promise<unknown> {
-		if (this.schemaRechecked || !meansSchemaMayHaveChanged(error)) return error;
-		this.schemaRechecked = true;
-		try {
-			await recheckSchemaAfter(error, this.transport, this.schema, used);
-		} catch (gone) {
-			return gone;
-		}
-		return error;
 	}
 
 	async upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]> {
