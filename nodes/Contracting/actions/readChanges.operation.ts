@@ -336,10 +336,9 @@ function streamOf(context: IExecuteFunctions, itemIndex: number): string {
 	return name;
 }
 
-function sourceSpecOf(context: IExecuteFunctions, itemIndex: number): SourceSpec {
+function sourceSpecOf(context: IExecuteFunctions, itemIndex: number, options: IDataObject): SourceSpec {
 	const tableText = context.getNodeParameter('table', itemIndex, '', { extractValue: true }) as string;
 	if (tableText.trim() === '') throw new NodeOperationError(context.getNode(), 'No source table is chosen', { itemIndex, description: 'Pick the table from the list or type its name, e.g. dbo.Customers.' });
-	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const filters = ((context.getNodeParameter('filters', itemIndex, {}) as IDataObject).conditions ?? []) as IDataObject[];
 	const outputMode = context.getNodeParameter('outputColumnsMode', itemIndex, 'all') as string;
 	return {
@@ -372,13 +371,13 @@ export function handoverOf(context: IExecuteFunctions, itemIndex: number): { sin
 }
 
 /**
- * Runs `work` once per input item on that item's source, each output item paired with its input item. A failure
- * stops the node with an error naming the table, or, with "Continue On Fail", becomes an item carrying the error.
+ * Runs `work` once per input item on that item's source and Options, each output item paired with its input item. A
+ * failure stops the node with an error naming the table, or, with "Continue On Fail", becomes an item carrying the error.
  */
 export async function forEachSourceItem(
 	context: IExecuteFunctions,
 	doing: string,
-	work: (spec: SourceSpec, itemIndex: number) => Promise<IDataObject[]>,
+	work: (spec: SourceSpec, itemIndex: number, options: IDataObject) => Promise<IDataObject[]>,
 ): Promise<INodeExecutionData[]> {
 	const output: INodeExecutionData[] = [];
 	const items = context.getInputData();
@@ -386,10 +385,14 @@ export async function forEachSourceItem(
 		let failure: unknown;
 		let tableName = 'the source table';
 		try {
-			const spec = sourceSpecOf(context, itemIndex);
+			// Read once: each expression in Options costs n8n a data proxy to resolve, per batch of a re-send.
+			const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			const spec = sourceSpecOf(context, itemIndex, options);
 			tableName = displayQualifiedName(spec.table);
-			const results = await work(spec, itemIndex);
-			output.push(...results.map((json) => ({ json, pairedItem: { item: itemIndex } })));
+			const results = await work(spec, itemIndex, options);
+			// One pairing for every row of the item: n8n only reads it, and a re-send would otherwise make one per row.
+			const pairedItem = { item: itemIndex };
+			for (const json of results) output.push({ json, pairedItem });
 			continue;
 		} catch (error) {
 			failure = error;
@@ -403,8 +406,7 @@ export async function forEachSourceItem(
 
 /** Reads once per input item: the rows changed since that item's watermark, each with its `_sync` info. */
 export async function execute(this: IExecuteFunctions, source: ChangeSource): Promise<INodeExecutionData[]> {
-	return await forEachSourceItem(this, 'reading changes from', async (spec, itemIndex) => {
-		const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	return await forEachSourceItem(this, 'reading changes from', async (spec, itemIndex, options) => {
 		const { since, retryKeys, window } = handoverOf(this, itemIndex);
 		const limits = { batchSize: Number(options.batchSize ?? DEFAULT_BATCH_SIZE), maxRows: Number(options.maxRows ?? DEFAULT_MAX_ROWS) };
 		return await readChanges(source, spec, since, limits, retryKeys, window);

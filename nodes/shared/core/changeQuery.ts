@@ -465,7 +465,7 @@ export function countFromResult(plan: SourcePlan, window: ReadWindow, from: Curs
 // Rows
 
 export interface SourceRow {
-	/** The row's output columns; for a delete, the key columns only. */
+	/** The row's output columns; for a delete, the key columns only. A fresh object per row, the reader's to keep. */
 	values: Record<string, unknown>;
 	operation: ChangeOperation;
 	/** The marker as SQL Server's text (null for a NULL marker and during a Change Tracking full read). */
@@ -536,16 +536,24 @@ export function checkBatchKeys(plan: SourcePlan, keys: Array<Array<string | null
 /** A returned row with its cursor; `key` is its key text, already checked to have no NULL. */
 function sourceRowOf(plan: SourcePlan, row: SqlRow, key: string[], snapshotVersion: string | undefined): SourceRow {
 	const marker = row[MARKER_ALIAS] === null || row[MARKER_ALIAS] === undefined ? null : String(row[MARKER_ALIAS]);
-	const { operation, values } = rowValuesOf(plan, row);
-	return { values, operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
+	const operation = operationOf(row);
+	return { values: outputValuesOf(plan, operation, row), operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
 }
 
-/** A returned row's operation and the columns it outputs: for a delete, the key columns only. */
-export function rowValuesOf(plan: SourcePlan, row: SqlRow): { operation: ChangeOperation; values: Record<string, unknown> } {
-	const operation: ChangeOperation = row[OPERATION_ALIAS] === 'delete' ? 'delete' : 'upsert';
-	const columns = operation === 'delete' ? plan.keys : plan.output;
-	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates two arrays per row.
+const operationOf = (row: SqlRow): ChangeOperation => (row[OPERATION_ALIAS] === 'delete' ? 'delete' : 'upsert');
+
+/**
+ * The columns a returned row outputs (for a delete, the key columns only), in a fresh object that the caller keeps:
+ * it becomes the output item itself. A plain loop: fromEntries(map) would allocate two arrays per row of a re-send.
+ */
+function outputValuesOf(plan: SourcePlan, operation: ChangeOperation, row: SqlRow): Record<string, unknown> {
 	const values: Record<string, unknown> = {};
-	for (const outputColumn of columns) values[outputColumn.name] = row[outputColumn.name] ?? null;
-	return { operation, values };
+	for (const outputColumn of operation === 'delete' ? plan.keys : plan.output) values[outputColumn.name] = row[outputColumn.name] ?? null;
+	return values;
+}
+
+/** A returned row's operation and the columns it outputs (see outputValuesOf). */
+export function rowValuesOf(plan: SourcePlan, row: SqlRow): { operation: ChangeOperation; values: Record<string, unknown> } {
+	const operation = operationOf(row);
+	return { operation, values: outputValuesOf(plan, operation, row) };
 }
