@@ -206,20 +206,29 @@ export function errorText(error: unknown): string {
 	return error === undefined ? 'no error message was given' : JSON.stringify(error);
 }
 
+interface BatchRow {
+	sync: SyncInfo;
+	written: boolean;
+	rowRefusal: boolean;
+	failure?: Failure;
+}
+
 interface Batch {
 	start: string;
 	rows: number;
-	byPosition: Map<number, { sync: SyncInfo; written: boolean; rowRefusal: boolean; failure?: Failure }>;
+	/** The batch's rows by their position: an array rather than a Map, as Set sees every row of a re-send. */
+	byPosition: Array<BatchRow | undefined>;
 }
 
 function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; counts: WriteCounts; stream?: string } {
 	const counts: WriteCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, ignored: 0, failed: 0 };
 	const batches = new Map<string, Batch>();
 	let stream: string | undefined;
-	items.forEach((item, index) => {
+	for (let index = 0; index < items.length; index++) {
+		const item = items[index];
 		const { sync, status } = item;
 		// Rows read again from the retry list stand outside the batch: they never move the cursor.
-		if (!sync || sync.retry) return;
+		if (!sync || sync.retry) continue;
 		if (!STATUSES.includes(status as WriteStatus)) {
 			throw new WrittenItemsError(
 				`Item ${index} has no write status ("${String(status)}"): Set must receive the items the CRM node output, which say whether each row was written`,
@@ -231,20 +240,28 @@ function collectBatches(items: WrittenItem[]): { batches: Map<string, Batch>; co
 		stream = sync.stream;
 		counts.read++;
 		counts[status as WriteStatus]++;
-		const batch = batches.get(sync.batchStartCursor) ?? { start: sync.batchStartCursor, rows: sync.batchRows, byPosition: new Map() };
-		batches.set(sync.batchStartCursor, batch);
+		let batch = batches.get(sync.batchStartCursor);
+		if (!batch) {
+			batch = { start: sync.batchStartCursor, rows: sync.batchRows, byPosition: [] };
+			batches.set(sync.batchStartCursor, batch);
+		}
 		const written = isWritten(status as WriteStatus);
 		const failure = written ? undefined : { key: sync.key, error: errorText(item.error) };
-		const earlier = batch.byPosition.get(sync.position);
+		const earlier = rowAt(batch, sync.position);
 		// The same row twice (an item duplicated on the way) counts as written only if every copy was.
-		if (!earlier || (earlier.written && !written)) batch.byPosition.set(sync.position, { sync, written, rowRefusal: item.rowRefusal === true, failure });
-	});
+		if (isPosition(sync.position) && (!earlier || (earlier.written && !written))) batch.byPosition[sync.position] = { sync, written, rowRefusal: item.rowRefusal === true, failure };
+	}
 	return { batches, counts, stream };
 }
 
+/** A place in a batch's array; anything else an item may carry is no row of the batch, and is never reached by position. */
+const isPosition = (position: unknown): position is number => Number.isInteger(position) && (position as number) >= 0;
+
+const rowAt = (batch: Batch, position: number): BatchRow | undefined => (isPosition(position) ? batch.byPosition[position] : undefined);
+
 /** Batches in the order they were read: each batch starts where the previous one ended. */
 function chainBatches(batches: Map<string, Batch>): Batch[] {
-	const endOf = (batch: Batch) => batch.byPosition.get(batch.rows - 1)?.sync.cursor;
+	const endOf = (batch: Batch) => rowAt(batch, batch.rows - 1)?.sync.cursor;
 	const ends = new Set([...batches.values()].map(endOf).filter((end): end is string => end !== undefined));
 	const firsts = [...batches.values()].filter((batch) => !ends.has(batch.start));
 	if (firsts.length !== 1) {
@@ -265,11 +282,7 @@ function chainBatches(batches: Map<string, Batch>): Batch[] {
 /** The failure of the lowest position in the first batch that has one; a search, not a sort of every row of every batch. */
 function firstFailureOf(chain: Batch[]): Failure | undefined {
 	for (const batch of chain) {
-		let first: { position: number; failure: Failure } | undefined;
-		for (const [position, row] of batch.byPosition) {
-			if (row.failure !== undefined && (first === undefined || position < first.position)) first = { position, failure: row.failure };
-		}
-		if (first) return first.failure;
+		for (const row of batch.byPosition) if (row?.failure !== undefined) return row.failure;
 	}
 	return undefined;
 }
@@ -294,7 +307,7 @@ export function furthestWrittenCursor(items: WrittenItem[], failedRows: FailedRo
 	const passedFailures: PassedFailure[] = [];
 	outer: for (const batch of chain) {
 		for (let position = 0; position < batch.rows; position++) {
-			const row = batch.byPosition.get(position);
+			const row = batch.byPosition[position];
 			if (!row) {
 				stoppedBy = { kind: 'missing', position };
 				break outer;
