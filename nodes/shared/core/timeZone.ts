@@ -75,6 +75,11 @@ function steadyOffsetOfHour(hourStart: number, zone: IANAZone): number | undefin
 	return steady ?? undefined;
 }
 
+/** The offset of a reading in a steady hour (see steadyOffsetOfHour); undefined near a change of offset. */
+function steadyOffsetOf(local: string, zone: IANAZone): number | undefined {
+	return LOCAL.test(local) ? steadyOffsetOfHour(wallClockHourMs(local), zone) : undefined;
+}
+
 export interface LocalTimeOffset {
 	situation: LocalTimeSituation;
 	/** Minutes east of UTC chosen for this reading (see `offsetOfLocalTime`). */
@@ -91,7 +96,7 @@ export interface LocalTimeOffset {
  *   reading would have been on the clock that was not moved yet.
  */
 export function offsetOfLocalTime(local: string, zone: IANAZone): LocalTimeOffset {
-	const steady = LOCAL.test(local) ? steadyOffsetOfHour(wallClockHourMs(local), zone) : undefined;
+	const steady = steadyOffsetOf(local, zone);
 	if (steady !== undefined) return { situation: 'normal', offsetMinutes: steady };
 	const wall = wallClockMs(local);
 	const before = zone.offset(wall - DAY_MS);
@@ -118,7 +123,8 @@ function formatOffset(minutes: number): string {
 
 /** ISO 8601 with offset, keeping every digit of the local reading: `2024-10-27T02:30:00.1234567+02:00`. */
 export function changedAtInZone(local: string, zone: IANAZone): string {
-	return `${local}${formatOffset(offsetOfLocalTime(local, zone).offsetMinutes)}`;
+	// The steady hour asked first: every row read in local time carries this, and it needs no object for the answer.
+	return `${local}${formatOffset(steadyOffsetOf(local, zone) ?? offsetOfLocalTime(local, zone).offsetMinutes)}`;
 }
 
 function pad(value: number, width = 2): string {
