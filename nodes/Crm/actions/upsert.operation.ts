@@ -107,7 +107,13 @@ async function writeBatch(
 		else writable.push(entry as (typeof writable)[number]);
 	}
 	const matchNames = plans.matchColumns.map((column) => column.name);
-	const { winners, supersededBy } = mergeDuplicateKeys(writable, (entry) => keyText(matchNames.map((name) => entry.prepared.key[name])));
+	const [single] = matchNames;
+	// A one-column key is its value, which a Map compares as exactly as keyText (1 and "1" differ): no text per row.
+	const keyOf =
+		matchNames.length === 1
+			? (entry: (typeof writable)[number]) => entry.prepared.key[single]
+			: (entry: (typeof writable)[number]) => keyText(matchNames.map((name) => entry.prepared.key[name]));
+	const { winners, supersededBy } = mergeDuplicateKeys(writable, keyOf);
 	const superseded = new Map<number, Array<(typeof writable)[number]>>();
 	for (const [position, winnerPosition] of supersededBy) {
 		const winnerIndex = writable[winnerPosition].index;
