@@ -240,11 +240,13 @@ function convertColumn(column: CatalogColumn, raw: unknown, matchColumns: Catalo
  * item itself when mapped automatically); `item` the item, where lookups find their natural key.
  */
 export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, values: Record<string, unknown>, item: Record<string, unknown>): Prepared<UpsertRow> {
-	const converted: TargetValue[] = [];
-	for (const column of plan.columns) {
+	// Sized up front: a row's values live as long as its batch, and push() would reserve room for 17.
+	const converted = new Array<TargetValue>(plan.columns.length);
+	for (let index = 0; index < converted.length; index++) {
+		const column = plan.columns[index];
 		const value = convertColumn(column, fieldForColumn(values, column.name), plan.matchColumns);
 		if (value instanceof Refusal) return { ok: false, key: rawKeyOf(plan.matchColumns, values), error: columnProblem(column, column.sqlType as SqlType, value.problem) };
-		converted.push(value);
+		converted[index] = value;
 	}
 	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
 	const key: Record<string, TargetValue> = {};
