@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { convertForColumn } from '../../nodes/shared/core/mappingValues';
+import { Refusal, convertForColumn } from '../../nodes/shared/core/mappingValues';
 import type { SqlType } from '../../nodes/shared/transport/types';
 
 const accepts = (type: SqlType, value: unknown, expected: unknown) =>
-	assert.deepEqual(convertForColumn(type, value), { ok: true, value: expected }, `${JSON.stringify(value)} into ${type.name}`);
+	assert.deepEqual(convertForColumn(type, value), expected, `${JSON.stringify(value)} into ${type.name}`);
 
 function refuses(type: SqlType, value: unknown, wording: RegExp) {
 	const result = convertForColumn(type, value);
-	assert.equal(result.ok, false, `${JSON.stringify(value)} into ${type.name} should be refused`);
-	if (!result.ok) assert.match(result.problem, wording);
+	assert.ok(result instanceof Refusal, `${JSON.stringify(value)} into ${type.name} should be refused`);
+	assert.match(result.problem, wording);
 }
 
 describe('converting item values to column types', () => {

@@ -82,6 +82,9 @@ function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Pl
 	return { index, kind: 'delete', prepared };
 }
 
+/** What happened to each item, by its index; undefined while it is not written yet. */
+type Results = Array<ItemResult | undefined>;
+
 /**
  * Writes one batch of items into `results`: bad values fail their item before anything is sent, duplicates are
  * merged, the rest goes set-based. Each request's outcomes are recorded as it returns, so when a later request of
@@ -94,17 +97,23 @@ async function writeBatch(
 	plans: Plans,
 	items: INodeExecutionData[],
 	indexes: number[],
-	results: Map<number, ItemResult>,
+	results: Results,
 ): Promise<void> {
 	const writable: Array<Extract<Entry, { kind: 'upsert' | 'delete' }> & { prepared: { ok: true } }> = [];
 	for (const index of indexes) {
 		const entry = prepare(context, settings, plans, items, index);
-		if (entry.kind === 'ignored') results.set(index, { key: entry.key, status: 'ignored' });
-		else if (!entry.prepared.ok) results.set(index, { key: entry.prepared.key, status: 'failed', error: entry.prepared.error });
+		if (entry.kind === 'ignored') results[index] = { key: entry.key, status: 'ignored' };
+		else if (!entry.prepared.ok) results[index] = { key: entry.prepared.key, status: 'failed', error: entry.prepared.error };
 		else writable.push(entry as (typeof writable)[number]);
 	}
 	const matchNames = plans.matchColumns.map((column) => column.name);
-	const { winners, supersededBy } = mergeDuplicateKeys(writable, (entry) => keyText(matchNames.map((name) => entry.prepared.key[name])));
+	const [single] = matchNames;
+	// A one-column key is its value, which a Map compares as exactly as keyText (1 and "1" differ): no text per row.
+	const keyOf =
+		matchNames.length === 1
+			? (entry: (typeof writable)[number]) => entry.prepared.key[single]
+			: (entry: (typeof writable)[number]) => keyText(matchNames.map((name) => entry.prepared.key[name]));
+	const { winners, supersededBy } = mergeDuplicateKeys(writable, keyOf);
 	const superseded = new Map<number, Array<(typeof writable)[number]>>();
 	for (const [position, winnerPosition] of supersededBy) {
 		const winnerIndex = writable[winnerPosition].index;
@@ -112,8 +121,9 @@ async function writeBatch(
 	}
 	// Fields named, not spread: V8 spreads objects several times slower than it fills them, and this runs for every row.
 	const record = (entry: (typeof writable)[number], status: WriteStatus, error: RowError | undefined) => {
-		results.set(entry.index, { key: entry.prepared.key, status, error });
-		for (const earlier of superseded.get(entry.index) ?? []) results.set(earlier.index, { key: earlier.prepared.key, status, error, supersededBy: entry.index });
+		results[entry.index] = { key: entry.prepared.key, status, error };
+		const earlier = superseded.get(entry.index);
+		if (earlier) for (const each of earlier) results[each.index] = { key: each.prepared.key, status, error, supersededBy: entry.index };
 	};
 	const winnerAt = new Map<number, (typeof writable)[number]>();
 	const upsertRows: UpsertRow[] = [];
@@ -138,7 +148,7 @@ async function writeBatch(
 	const deletePlan = plans.delete;
 	if (deletePlan && deleteRows.length > 0) await write(deleteRows, await target.rowsPerRequest(deletePlan), (rows) => target.delete(deletePlan, rows, options));
 	for (const entry of winners) {
-		if (!results.has(entry.index)) record(entry, 'failed', { message: 'SQL Server did not report this row; it may not have been written' });
+		if (results[entry.index] === undefined) record(entry, 'failed', { message: 'SQL Server did not report this row; it may not have been written' });
 	}
 }
 
@@ -198,7 +208,7 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 	}
 	const settings = upsertSettingsOf(this);
 	const continueOnFail = this.continueOnFail();
-	const results = new Map<number, ItemResult>();
+	const results: Results = new Array(items.length);
 	let stop: NodeApiError | NodeOperationError | undefined;
 	let plans: Plans | undefined;
 	try {
@@ -218,9 +228,9 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 			stop = toNodeError(this.getNode(), error, { doing: `writing to ${tableName}` });
 			break;
 		}
-		const firstFailure = batch.find((index) => results.get(index)?.status === 'failed');
+		const firstFailure = batch.find((index) => results[index]?.status === 'failed');
 		if (firstFailure !== undefined && !continueOnFail && !settings.dryRun) {
-			stop = failureError(this, results.get(firstFailure) as ItemResult, firstFailure);
+			stop = failureError(this, results[firstFailure] as ItemResult, firstFailure);
 			break;
 		}
 	}
@@ -230,7 +240,7 @@ export async function execute(this: IExecuteFunctions, target: UpsertTarget): Pr
 		status: 'failed',
 		error: { message: stop?.message ?? 'not written' },
 	});
-	const final = items.map((item, index) => results.get(index) ?? notWritten(item));
+	const final = items.map((item, index) => results[index] ?? notWritten(item));
 	this.addExecutionHints({ message: describeTotals(tableName, final, settings.dryRun), location: 'outputPane' });
 	const slowerPath = plans ? await target.slowerPathReason?.() : undefined;
 	if (slowerPath) this.addExecutionHints({ message: slowerPath, type: 'warning', location: 'outputPane' });

@@ -17,7 +17,6 @@ import {
 	jsonRowsSource,
 	rowsPerValuesChunk,
 	upsertSourceColumns,
-	upsertSourceRow,
 	upsertStatement,
 	valuesRowsSource,
 } from '../../shared/core/upsertSql';
@@ -121,11 +120,13 @@ export class SqlServerUpsertTarget implements UpsertTarget {
 	async upsert(plan: UpsertPlan, rows: UpsertRow[], options: WriteOptions): Promise<RowOutcome[]> {
 		if (rows.length === 0) return [];
 		const columns = upsertSourceColumns(plan);
-		const byOrdinal = new Map(rows.map((row) => [row.ordinal, row]));
-		const records = await this.send(columnsUsed(plan), columns, rows.map(upsertSourceRow), await this.rowsPerRequest(plan), (source, guard) => upsertStatement(plan, source, options.dryRun, guard), [], options);
+		const records = await this.send(columnsUsed(plan), columns, rows, await this.rowsPerRequest(plan), (source, guard) => upsertStatement(plan, source, options.dryRun, guard), [], options);
+		// Only a missing lookup needs its row again; most batches have none, and a Map of every row would be built for nothing.
+		let byOrdinal: Map<number, UpsertRow> | undefined;
 		return records.map((record): RowOutcome => {
 			const ordinal = Number(record.row);
 			if (record.outcome !== 'missing') return { ordinal, status: record.outcome as RowOutcome['status'] };
+			byOrdinal ??= new Map(rows.map((row) => [row.ordinal, row]));
 			const lookup = plan.lookups[Number(record.missingLookup)];
 			const keyValue = byOrdinal.get(ordinal)?.lookupKeys[Number(record.missingLookup)] ?? null;
 			return { ordinal, status: 'failed', error: { message: missingLookupMessage(lookup, keyValue), column: lookup.target.name } };

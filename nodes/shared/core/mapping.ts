@@ -100,9 +100,11 @@ export function resourceMapperFields(table: CatalogTable): ResourceMapperField[]
 /** A top-level field of an item by column name; SQL Server names compare case-insensitively, so the field's may too. */
 export function fieldForColumn(source: Record<string, unknown>, columnName: string): unknown {
 	if (Object.prototype.hasOwnProperty.call(source, columnName)) return source[columnName];
+	// A loop, not find(): a closure over `lower` makes V8 allocate its context on every call, exact matches too,
+	// and this runs per column per row.
 	const lower = columnName.toLowerCase();
-	const key = Object.keys(source).find((candidate) => candidate.toLowerCase() === lower);
-	return key === undefined ? undefined : source[key];
+	for (const key of Object.keys(source)) if (key.toLowerCase() === lower) return source[key];
+	return undefined;
 }
 
 /**

@@ -8,10 +8,15 @@ import { isTemporalTypeName, sqlTypeText } from './sqlTypes';
  */
 export type TargetValue = string | number | boolean | null;
 
-export type Conversion = { ok: true; value: TargetValue } | { ok: false; problem: string };
+/**
+ * Why a value cannot go into a column, in plain words. A conversion gives the value itself, or this: every row of
+ * a batch is converted column by column, and a wrapper object per value would be most of what a row allocates.
+ */
+export class Refusal {
+	constructor(readonly problem: string) {}
+}
 
-const ok = (value: TargetValue): Conversion => ({ ok: true, value });
-const refused = (problem: string): Conversion => ({ ok: false, problem });
+export type Conversion = TargetValue | Refusal;
 
 const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
 	tinyint: [0n, 255n],
@@ -37,14 +42,14 @@ function numberText(value: number): string {
 }
 
 function convertBit(value: unknown): Conversion {
-	if (typeof value === 'boolean') return ok(value);
-	if (value === 0 || value === 1) return ok(value === 1);
+	if (typeof value === 'boolean') return value;
+	if (value === 0 || value === 1) return value === 1;
 	if (typeof value === 'string') {
 		const text = value.trim().toLowerCase();
-		if (text === 'true' || text === '1') return ok(true);
-		if (text === 'false' || text === '0') return ok(false);
+		if (text === 'true' || text === '1') return true;
+		if (text === 'false' || text === '0') return false;
 	}
-	return refused(`${describeValue(value)} is not a yes/no value (true, false, 1 or 0)`);
+	return new Refusal(`${describeValue(value)} is not a yes/no value (true, false, 1 or 0)`);
 }
 
 function convertInteger(typeName: string, value: unknown): Conversion {
@@ -55,18 +60,18 @@ function convertInteger(typeName: string, value: unknown): Conversion {
 	// The common case without text and BigInt: a whole number JavaScript holds exactly (every one is within bigint's range).
 	if (Number.isSafeInteger(value)) {
 		const number = value as number;
-		if (number < min || number > max) return refused(`${describeValue(value)} is out of range for ${typeName}`);
-		return ok(number === 0 ? 0 : number); // -0 as 0, as its text "0" gave
+		if (number < min || number > max) return new Refusal(`${describeValue(value)} is out of range for ${typeName}`);
+		return number === 0 ? 0 : number; // -0 as 0, as its text "0" gave
 	}
 	let text: string;
 	if (typeof value === 'number' && Number.isFinite(value)) text = numberText(value);
 	else if (typeof value === 'string' && INTEGER_TEXT.test(value.trim())) text = value.trim();
 	else if (typeof value === 'bigint') text = value.toString();
-	else return refused(`${describeValue(value)} is not a whole number`);
-	if (!INTEGER_TEXT.test(text)) return refused(`${describeValue(value)} is not a whole number`);
+	else return new Refusal(`${describeValue(value)} is not a whole number`);
+	if (!INTEGER_TEXT.test(text)) return new Refusal(`${describeValue(value)} is not a whole number`);
 	const parsed = BigInt(text);
-	if (parsed < min || parsed > max) return refused(`${describeValue(value)} is out of range for ${typeName}`);
-	return ok(Number.isSafeInteger(Number(parsed)) ? Number(parsed) : parsed.toString());
+	if (parsed < min || parsed > max) return new Refusal(`${describeValue(value)} is out of range for ${typeName}`);
+	return Number.isSafeInteger(Number(parsed)) ? Number(parsed) : parsed.toString();
 }
 
 function convertDecimal(type: SqlType, value: unknown): Conversion {
@@ -79,13 +84,13 @@ function convertDecimal(type: SqlType, value: unknown): Conversion {
 				? value.trim()
 				: undefined;
 	const parts = text === undefined ? null : DECIMAL_TEXT.exec(text);
-	if (!parts || (parts[2] === '' && (parts[3] ?? '') === '')) return refused(`${describeValue(value)} is not a number`);
+	if (!parts || (parts[2] === '' && (parts[3] ?? '') === '')) return new Refusal(`${describeValue(value)} is not a number`);
 	const integerDigits = parts[2].replace(/^0+/, '').length;
 	const allowed = (type.precision ?? 18) - (type.scale ?? 0);
 	if (integerDigits > allowed) {
-		return refused(`${describeValue(value)} has more digits before the decimal point than ${sqlTypeText(type)} allows (${allowed})`);
+		return new Refusal(`${describeValue(value)} has more digits before the decimal point than ${sqlTypeText(type)} allows (${allowed})`);
 	}
-	return ok(text as string);
+	return text as string;
 }
 
 /** money is a decimal(19,4) in 8 bytes: ±922,337,203,685,477.5808, in units of 1/10,000. */
@@ -99,30 +104,30 @@ const MONEY_UNITS_LIMIT = 9223372036854775807n;
  */
 function convertMoney(value: unknown): Conversion {
 	const converted = convertDecimal(MONEY_TEXT, value);
-	if (!converted.ok) return converted;
-	const [, sign, whole, fraction = ''] = DECIMAL_TEXT.exec(converted.value as string) as RegExpExecArray;
+	if (converted instanceof Refusal) return converted;
+	const [, sign, whole, fraction = ''] = DECIMAL_TEXT.exec(converted as string) as RegExpExecArray;
 	const units = BigInt(`${whole || '0'}${fraction.padEnd(4, '0').slice(0, 4)}`) + (Number(fraction[4] ?? '0') >= 5 ? 1n : 0n);
-	if (units > MONEY_UNITS_LIMIT + (sign === '-' ? 1n : 0n)) return refused(`${describeValue(value)} is out of range for money`);
+	if (units > MONEY_UNITS_LIMIT + (sign === '-' ? 1n : 0n)) return new Refusal(`${describeValue(value)} is out of range for money`);
 	return converted;
 }
 
 function convertFloat(value: unknown): Conversion {
 	const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-	if (!Number.isFinite(parsed)) return refused(`${describeValue(value)} is not a number`);
-	return ok(parsed);
+	if (!Number.isFinite(parsed)) return new Refusal(`${describeValue(value)} is not a number`);
+	return parsed;
 }
 
 function convertText(type: SqlType, value: unknown): Conversion {
 	if (typeof value === 'object' || typeof value === 'function' || typeof value === 'symbol') {
-		return refused(`${describeValue(value)} is a list or an object, not text`);
+		return new Refusal(`${describeValue(value)} is a list or an object, not text`);
 	}
 	const text = String(value);
 	const length = type.length ?? 1;
 	// Characters are counted only for text longer in UTF-16 units than allowed: it has at least as many units as characters.
 	if (length !== -1 && text.length > length && [...text].length > length) {
-		return refused(`${describeValue(value)} is ${[...text].length} characters, longer than ${sqlTypeText(type)} allows`);
+		return new Refusal(`${describeValue(value)} is ${[...text].length} characters, longer than ${sqlTypeText(type)} allows`);
 	}
-	return ok(text);
+	return text;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -219,45 +224,49 @@ function offsetText(minutes: number): string {
 	return `${sign}${pad(Math.floor(absolute / 60))}:${pad(absolute % 60)}`;
 }
 
+/** Built only when the value fails: its words describe the value, a string per value had they been built up front. */
+function notTemporal(type: SqlType, value: unknown): Refusal {
+	return new Refusal(`${describeValue(value)} is not a ${type.name === 'time' ? 'time of day' : 'date'} SQL Server can read (use ISO 8601, e.g. 2024-03-31T14:30:00)`);
+}
+
 function convertTemporal(type: SqlType, value: unknown): Conversion {
 	const text = temporalText(value);
-	const notTemporal = refused(`${describeValue(value)} is not a ${type.name === 'time' ? 'time of day' : 'date'} SQL Server can read (use ISO 8601, e.g. 2024-03-31T14:30:00)`);
-	if (text === undefined) return notTemporal;
+	if (text === undefined) return notTemporal(type, value);
 	if (type.name === 'time') {
 		const timeParts = TIME_TEXT.exec(text);
 		const clock = timeParts
 			? { hour: Number(timeParts[1]), minute: Number(timeParts[2]), second: Number(timeParts[3] ?? 0), fraction: (timeParts[4] ?? '').slice(0, 7) }
 			: parseWallClock(text);
-		if (!clock || clock.hour > 23 || clock.minute > 59 || clock.second > 59) return notTemporal;
-		return ok(timeText({ year: 0, month: 0, day: 0, ...clock }, 7));
+		if (!clock || clock.hour > 23 || clock.minute > 59 || clock.second > 59) return notTemporal(type, value);
+		return timeText({ year: 0, month: 0, day: 0, ...clock }, 7);
 	}
 	const parsed = parseWallClock(text);
-	if (!parsed) return notTemporal;
+	if (!parsed) return notTemporal(type, value);
 	if (type.name === 'datetimeoffset') {
-		return ok(`${dateText(parsed)}T${timeText(parsed, 7)}${offsetText(parsed.offsetMinutes ?? 0)}`);
+		return `${dateText(parsed)}T${timeText(parsed, 7)}${offsetText(parsed.offsetMinutes ?? 0)}`;
 	}
 	const clock = toUtcWallClock(parsed);
 	switch (type.name) {
 		case 'date':
-			return ok(dateText(clock));
+			return dateText(clock);
 		case 'datetime':
-			if (clock.year < 1753) return refused(`${describeValue(value)} is before 1753, the earliest datetime`);
-			return ok(`${dateText(clock)}T${timeText(clock, 3)}`);
+			if (clock.year < 1753) return new Refusal(`${describeValue(value)} is before 1753, the earliest datetime`);
+			return `${dateText(clock)}T${timeText(clock, 3)}`;
 		case 'smalldatetime':
-			if (clock.year < 1900 || clock.year > 2079) return refused(`${describeValue(value)} is outside 1900–2079, the range of smalldatetime`);
-			return ok(`${dateText(clock)}T${timeText(clock, 0)}`);
+			if (clock.year < 1900 || clock.year > 2079) return new Refusal(`${describeValue(value)} is outside 1900–2079, the range of smalldatetime`);
+			return `${dateText(clock)}T${timeText(clock, 0)}`;
 		default:
-			return ok(`${dateText(clock)}T${timeText(clock, 7)}`);
+			return `${dateText(clock)}T${timeText(clock, 7)}`;
 	}
 }
 
 /**
  * Converts an item's value for a column the way SQL Server would accept it, or says in plain words why it
- * cannot be. Stricter than SQL Server where SQL Server would lose data silently (1.5 into an int).
+ * cannot be (a Refusal). Stricter than SQL Server where SQL Server would lose data silently (1.5 into an int).
  * null stays null; whether the column takes NULL is decided by the caller, which knows the column.
  */
 export function convertForColumn(type: SqlType, value: unknown): Conversion {
-	if (value === null || value === undefined) return ok(null);
+	if (value === null || value === undefined) return null;
 	switch (type.name) {
 		case 'bit':
 			return convertBit(value);
@@ -281,8 +290,8 @@ export function convertForColumn(type: SqlType, value: unknown): Conversion {
 			return convertText(type, value);
 		case 'uniqueidentifier':
 			return typeof value === 'string' && GUID_TEXT.test(value.trim())
-				? ok(value.trim().replace(/[{}]/g, '').toUpperCase())
-				: refused(`${describeValue(value)} is not a GUID`);
+				? value.trim().replace(/[{}]/g, '').toUpperCase()
+				: new Refusal(`${describeValue(value)} is not a GUID`);
 		case 'date':
 		case 'time':
 		case 'datetime':
@@ -291,7 +300,7 @@ export function convertForColumn(type: SqlType, value: unknown): Conversion {
 		case 'datetimeoffset':
 			return convertTemporal(type, value);
 		default:
-			return refused(`columns of type ${type.name} cannot be written by this node`);
+			return new Refusal(`columns of type ${type.name} cannot be written by this node`);
 	}
 }
 

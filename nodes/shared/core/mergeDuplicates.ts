@@ -11,10 +11,13 @@ export interface MergedBatch<T> {
 	supersededBy: Map<number, number>;
 }
 
-/** Merges entries with equal `keyOf` text; compare keys exactly, so that a case-sensitive collation never loses a row. */
-export function mergeDuplicateKeys<T>(entries: T[], keyOf: (entry: T) => string): MergedBatch<T> {
+/**
+ * Merges entries with equal `keyOf`, compared as Map keys are (keyText for a key of several values); compare keys
+ * exactly, so that a case-sensitive collation never loses a row.
+ */
+export function mergeDuplicateKeys<T>(entries: T[], keyOf: (entry: T) => unknown): MergedBatch<T> {
 	const keys = entries.map(keyOf);
-	const lastPosition = new Map<string, number>();
+	const lastPosition = new Map<unknown, number>();
 	keys.forEach((key, position) => lastPosition.set(key, position));
 	const winners: T[] = [];
 	const supersededBy = new Map<number, number>();

@@ -11,7 +11,7 @@ import { displayQualifiedName } from './identifiers';
 import type { SqlType } from '../transport/types';
 import { CONFIGURATION_ADVICE, fieldForColumn, identifiesOneRow, isWritable, needsValueOnInsert } from './mapping';
 import type { TargetValue } from './mappingValues';
-import { convertForColumn, isTemporal } from './mappingValues';
+import { Refusal, convertForColumn, isTemporal } from './mappingValues';
 import { sqlTypeText } from './sqlTypes';
 import type { WriteStatus } from './syncItem';
 
@@ -194,11 +194,11 @@ export function planDelete(table: CatalogTable, matchColumns: CatalogColumn[], k
 			return { column, value: NOW, isNow: true };
 		}
 		const converted = convertForColumn(column.sqlType, spec.value.trim().toLowerCase() === 'null' ? null : spec.value);
-		if (!converted.ok) throw new UpsertConfigurationError(`Column "${column.name}" cannot be set on deleted rows: ${converted.problem}`, column.name);
-		if (converted.value === null && !column.nullable) {
+		if (converted instanceof Refusal) throw new UpsertConfigurationError(`Column "${column.name}" cannot be set on deleted rows: ${converted.problem}`, column.name);
+		if (converted === null && !column.nullable) {
 			throw new UpsertConfigurationError(`Column "${column.name}" does not take NULL, so deleted rows cannot be marked with it`, column.name);
 		}
-		return { column, value: converted.value, isNow: false };
+		return { column, value: converted, isNow: false };
 	});
 	return { table: table.name, matchColumns, handling: { kind, assignments } };
 }
@@ -225,13 +225,13 @@ export function rowFailureMessage(key: Record<string, unknown>, error: RowError)
 	return `Row ${describeKey(key)}: ${error.message}`;
 }
 
-function convertColumn(column: CatalogColumn, raw: unknown, isMatch: boolean): { ok: true; value: TargetValue } | { ok: false; problem: string } {
-	const type = column.sqlType as SqlType;
-	const converted = convertForColumn(type, raw);
-	if (!converted.ok) return converted;
-	if (converted.value === null && isMatch) return { ok: false, problem: 'has no value, so the row cannot be matched' };
-	if (converted.value === null && !column.nullable) return { ok: false, problem: 'needs a value (NOT NULL) but the item has none' };
-	return converted;
+/** `matchColumns` is searched only for a NULL: the common value needs no search, and this runs per column per row. */
+function convertColumn(column: CatalogColumn, raw: unknown, matchColumns: CatalogColumn[]): TargetValue | Refusal {
+	const converted = convertForColumn(column.sqlType as SqlType, raw);
+	if (converted !== null) return converted;
+	if (matchColumns.includes(column)) return new Refusal('has no value, so the row cannot be matched');
+	if (!column.nullable) return new Refusal('needs a value (NOT NULL) but the item has none');
+	return null;
 }
 
 /**
@@ -240,29 +240,31 @@ function convertColumn(column: CatalogColumn, raw: unknown, isMatch: boolean): {
  * item itself when mapped automatically); `item` the item, where lookups find their natural key.
  */
 export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, values: Record<string, unknown>, item: Record<string, unknown>): Prepared<UpsertRow> {
-	const converted: TargetValue[] = [];
-	for (const column of plan.columns) {
-		const result = convertColumn(column, fieldForColumn(values, column.name), plan.matchColumns.includes(column));
-		if (!result.ok) return { ok: false, key: rawKeyOf(plan.matchColumns, values), error: columnProblem(column, column.sqlType as SqlType, result.problem) };
-		converted.push(result.value);
+	// Sized up front: a row's values live as long as its batch, and push() would reserve room for 17.
+	const converted = new Array<TargetValue>(plan.columns.length);
+	for (let index = 0; index < converted.length; index++) {
+		const column = plan.columns[index];
+		const value = convertColumn(column, fieldForColumn(values, column.name), plan.matchColumns);
+		if (value instanceof Refusal) return { ok: false, key: rawKeyOf(plan.matchColumns, values), error: columnProblem(column, column.sqlType as SqlType, value.problem) };
+		converted[index] = value;
 	}
 	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
 	const key: Record<string, TargetValue> = {};
 	for (const column of plan.matchColumns) key[column.name] = converted[plan.columns.indexOf(column)];
 	const lookupKeys: TargetValue[] = [];
 	for (const lookup of plan.lookups) {
-		const result = convertForColumn(lookup.key.sqlType as SqlType, fieldForColumn(item, lookup.itemField));
-		if (!result.ok) {
-			return { ok: false, key, error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `cannot be looked up: field "${lookup.itemField}" ${result.problem}`) };
+		const value = convertForColumn(lookup.key.sqlType as SqlType, fieldForColumn(item, lookup.itemField));
+		if (value instanceof Refusal) {
+			return { ok: false, key, error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `cannot be looked up: field "${lookup.itemField}" ${value.problem}`) };
 		}
-		if (result.value === null && !lookup.target.nullable) {
+		if (value === null && !lookup.target.nullable) {
 			return {
 				ok: false,
 				key,
 				error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `needs a value (NOT NULL) but the item has no "${lookup.itemField}" to look it up by in ${displayQualifiedName(lookup.fromTable)}`),
 			};
 		}
-		lookupKeys.push(result.value);
+		lookupKeys.push(value);
 	}
 	return { ok: true, row: { ordinal, values: converted, lookupKeys }, key };
 }
@@ -276,9 +278,9 @@ export function prepareDeleteRow(plan: DeletePlan, ordinal: number, values: Reco
 	for (const column of plan.matchColumns) merged[column.name] = fieldForColumn(values, column.name) ?? fieldForColumn(sourceKey, column.name) ?? null;
 	const converted: TargetValue[] = [];
 	for (const column of plan.matchColumns) {
-		const result = convertColumn(column, merged[column.name], true);
-		if (!result.ok) return { ok: false, key: merged, error: columnProblem(column, column.sqlType as SqlType, result.problem) };
-		converted.push(result.value);
+		const value = convertColumn(column, merged[column.name], plan.matchColumns);
+		if (value instanceof Refusal) return { ok: false, key: merged, error: columnProblem(column, column.sqlType as SqlType, value.problem) };
+		converted.push(value);
 	}
 	return { ok: true, row: { ordinal, key: converted }, key: Object.fromEntries(plan.matchColumns.map((column, index) => [column.name, converted[index]])) };
 }

@@ -62,10 +62,27 @@ export interface SourceColumn {
 	lookupKey?: boolean;
 }
 
-/** One row as it travels: its ordinal in the batch, then its values in the order of the source columns. */
+/**
+ * One row as it travels: its ordinal in the batch, then its values and after them its lookup keys, in the order
+ * of the source columns. An UpsertRow is one as it is: a batch's rows are not copied to be sent.
+ */
 export interface SourceRow {
 	ordinal: number;
 	values: TargetValue[];
+	lookupKeys?: TargetValue[];
+}
+
+/** The row's value for source column `index`. */
+function cellOf(row: SourceRow, index: number): TargetValue {
+	return index < row.values.length ? row.values[index] : (row.lookupKeys as TargetValue[])[index - row.values.length];
+}
+
+/** [ordinal, values…, lookup keys…], filled in place: spreading them made a second array per row. */
+function cellsOf(row: SourceRow): unknown[] {
+	const cells = new Array<unknown>(1 + row.values.length + (row.lookupKeys?.length ?? 0));
+	cells[0] = row.ordinal;
+	for (let index = 1; index < cells.length; index++) cells[index] = cellOf(row, index - 1);
+	return cells;
 }
 
 /** The FROM clause that yields the rows as `j` with columns [row] and the source columns, and its parameters. */
@@ -125,7 +142,7 @@ export function jsonRowsSource(columns: SourceColumn[], rows: SourceRow[]): Rows
 	const withClause = [`[row] int '$[0]'`, ...columns.map((column, index) => `${quoteIdentifier(column.alias)} ${jsonReadType(column)} '$[${index + 1}]'`)];
 	return {
 		clause: `OPENJSON(@rows) WITH (${withClause.join(', ')}) AS j`,
-		parameters: [parameterFor('rows', { name: 'nvarchar', length: -1 }, JSON.stringify(rows.map((row) => [row.ordinal, ...row.values])))],
+		parameters: [parameterFor('rows', { name: 'nvarchar', length: -1 }, JSON.stringify(rows.map(cellsOf)))],
 	};
 }
 
@@ -145,7 +162,7 @@ export function valuesRowsSource(columns: SourceColumn[], rows: SourceRow[]): Ro
 	const lines = rows.map((row, rowIndex) => {
 		const cells = columns.map((column, columnIndex) => {
 			const name = `p${rowIndex}_${columnIndex}`;
-			parameters.push(parameterFor(name, valuesParameterType(column), row.values[columnIndex]));
+			parameters.push(parameterFor(name, valuesParameterType(column), cellOf(row, columnIndex)));
 			return typedParameter(`@${name}`, column.type);
 		});
 		return `(${[String(row.ordinal), ...cells].join(', ')})`;
@@ -226,10 +243,6 @@ export function upsertSourceColumns(plan: UpsertPlan): SourceColumn[] {
 		...plan.columns.map((column, index) => ({ alias: `c${index}`, type: column.sqlType as SqlType, collation: column.collation })),
 		...plan.lookups.map((lookup, index) => ({ alias: `k${index}`, type: lookup.key.sqlType as SqlType, collation: lookup.key.collation, lookupKey: true })),
 	];
-}
-
-export function upsertSourceRow(row: { ordinal: number; values: TargetValue[]; lookupKeys: TargetValue[] }): SourceRow {
-	return { ordinal: row.ordinal, values: [...row.values, ...row.lookupKeys] };
 }
 
 interface Written {

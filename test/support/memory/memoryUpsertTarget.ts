@@ -12,7 +12,7 @@ import { displayQualifiedName } from '../../../nodes/shared/core/identifiers';
 import type { LeaseGuard } from '../../../nodes/shared/core/leaseGuard';
 import { LeaseLostError } from '../../../nodes/shared/core/leaseGuard';
 import type { TargetValue } from '../../../nodes/shared/core/mappingValues';
-import { convertForColumn } from '../../../nodes/shared/core/mappingValues';
+import { Refusal, convertForColumn } from '../../../nodes/shared/core/mappingValues';
 import { sqlTypeText } from '../../../nodes/shared/core/sqlTypes';
 import type { DeletePlan, DeleteRow, RowOutcome, UpsertPlan, UpsertRow } from '../../../nodes/shared/core/upsertPlan';
 import { missingLookupMessage } from '../../../nodes/shared/core/upsertPlan';
@@ -185,8 +185,8 @@ export class MemoryUpsertTarget implements UpsertTarget {
 				}
 				if (!column.sqlType || column.isIdentity) continue;
 				const converted = convertForColumn(column.sqlType, value);
-				if (!converted.ok) throw this.conversionRefusal(display, column, value);
-				row[column.name] = converted.value;
+				if (converted instanceof Refusal) throw this.conversionRefusal(display, column, value);
+				row[column.name] = converted;
 			}
 		}
 		for (const key of this.enforceUniqueKeys ? table.catalog.uniqueKeys : []) {
