@@ -18,6 +18,7 @@ import type { AuditInfo, StreamState, WatermarkStore, WatermarkTables } from '..
 import { credentialOf } from '../helpers/database';
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
+import { itemParameter } from '../../shared/itemParameter';
 import { streamProperty } from './common.descriptions';
 
 export const DEFAULT_LEASE_SECONDS = 600;
@@ -218,8 +219,7 @@ function locationOf(context: IExecuteFunctions, itemIndex: number): CursorLocati
 }
 
 function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string; seconds: number } {
-	const advanced = context.getNodeParameter('advanced', itemIndex, {}) as { leaseOwner?: unknown; leaseSeconds?: unknown };
-	const given = String(advanced.leaseOwner ?? context.getInputData()[itemIndex]?.json.leaseOwner ?? '').trim();
+	const given = String(itemParameter(context, 'advanced.leaseOwner', itemIndex) ?? context.getInputData()[itemIndex]?.json.leaseOwner ?? '').trim();
 	const owner = given === '' ? leaseOwnerOfRun(context.getExecutionId(), randomBytes(8).toString('hex')) : given;
 	if (owner.length > 200) {
 		throw new NodeOperationError(context.getNode(), `Lease Owner must be at most 200 characters, not ${owner.length}`, {
@@ -227,7 +227,7 @@ function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string
 			description: 'Leave it empty for a new run, or pass the leaseOwner the first Get of this run output.',
 		});
 	}
-	const seconds = Number(advanced.leaseSeconds ?? DEFAULT_LEASE_SECONDS);
+	const seconds = Number(context.getNodeParameter('advanced.leaseSeconds', itemIndex, DEFAULT_LEASE_SECONDS));
 	if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_LEASE_SECONDS) {
 		throw new NodeOperationError(context.getNode(), `Lease Seconds must be a whole number from 1 to ${MAX_LEASE_SECONDS}, not ${seconds}`, {
 			itemIndex,
@@ -277,7 +277,7 @@ export async function execute(this: IExecuteFunctions, { store, audit, tables }:
 		(itemIndex) => `getting the watermark of stream "${String(this.getNodeParameter('stream', itemIndex, ''))}"`,
 		async (itemIndex) => {
 			const stream = streamParameter(this, itemIndex);
-			const timeZone = chosenTimeZone(this, this.getNodeParameter('timeZone', itemIndex));
+			const timeZone = chosenTimeZone(this, itemParameter(this, 'timeZone', itemIndex));
 			zoneNamed(timeZone);
 			const starting = startingPointOf(this, itemIndex, timeZone);
 			const lease = leaseOf(this, itemIndex);

@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { parseQualifiedName } from '../../shared/core/identifiers';
+import { itemParameter } from '../../shared/itemParameter';
 import { errorItem, toNodeError } from '../../shared/nodeErrors';
 import { connect } from '../../shared/transport/connect';
 import type { AuditInfo, WatermarkStore, WatermarkTables } from '../stores/watermarkStore';
@@ -68,7 +69,7 @@ export async function forEachItem(
 const MAX_STREAM_NAME_LENGTH = 200;
 
 export function streamParameter(context: IExecuteFunctions, itemIndex: number): string {
-	const stream = String(context.getNodeParameter('stream', itemIndex) ?? '').trim();
+	const stream = String(itemParameter(context, 'stream', itemIndex) ?? '').trim();
 	if (stream === '') throw new UnknownStreamError('', []);
 	if (stream.length > MAX_STREAM_NAME_LENGTH) {
 		throw new NodeOperationError(context.getNode(), `The stream name is ${stream.length} characters long; at most ${MAX_STREAM_NAME_LENGTH} fit`, {
