@@ -535,8 +535,11 @@ export function checkBatchKeys(plan: SourcePlan, keys: Array<Array<string | null
 
 /** A returned row with its cursor; `key` is its key text, already checked to have no NULL. */
 function sourceRowOf(plan: SourcePlan, row: SqlRow, key: string[], snapshotVersion: string | undefined): SourceRow {
-	const marker = row[MARKER_ALIAS] === null || row[MARKER_ALIAS] === undefined ? null : String(row[MARKER_ALIAS]);
-	const operation = operationOf(row);
+	const markerValue = row[MARKER_ALIAS];
+	const marker = markerValue === null || markerValue === undefined ? null : String(markerValue);
+	// Only a Change Tracking read selects the operation: asking a keyset row for a column it lacks is, per row, one of
+	// the slowest lookups V8 makes (a miss through the prototype chain at a site that sees every column name).
+	const operation = plan.marker.kind === 'changeTracking' ? operationOf(row) : 'upsert';
 	return { values: outputValuesOf(plan, operation, row), operation, marker, cursor: cursorAfterRow(plan, marker, key, snapshotVersion) };
 }
 
