@@ -235,22 +235,32 @@ function convertColumn(column: CatalogColumn, raw: unknown, matchColumns: Catalo
 }
 
 /**
- * One item's upsert row: every mapped value converted to its column's type, match values present, lookup keys
- * present where the looked-up column needs a value. `values` holds the mapped values (the manual mapping, or the
- * item itself when mapped automatically); `item` the item, where lookups find their natural key.
+ * A row's key, named by its match columns, from values aligned with `plan.columns`: the converted ones, or for a
+ * failing row the values as given (a missing one as null), as rawKeyOf gives them.
  */
-export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, values: Record<string, unknown>, item: Record<string, unknown>): Prepared<UpsertRow> {
+function matchKeyOf<V>(plan: UpsertPlan, aligned: readonly V[]): Record<string, V | null> {
+	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
+	const key: Record<string, V | null> = {};
+	for (const column of plan.matchColumns) key[column.name] = aligned[plan.columns.indexOf(column)] ?? null;
+	return key;
+}
+
+/**
+ * One item's upsert row: every mapped value converted to its column's type, match values present, lookup keys
+ * present where the looked-up column needs a value. `raw` holds the mapped values aligned with `plan.columns` (from
+ * the manual mapping, or the item itself when mapped automatically); `item` the item, where lookups find their
+ * natural key.
+ */
+export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, raw: readonly unknown[], item: Record<string, unknown>): Prepared<UpsertRow> {
 	// Sized up front: a row's values live as long as its batch, and push() would reserve room for 17.
 	const converted = new Array<TargetValue>(plan.columns.length);
 	for (let index = 0; index < converted.length; index++) {
 		const column = plan.columns[index];
-		const value = convertColumn(column, fieldForColumn(values, column.name), plan.matchColumns);
-		if (value instanceof Refusal) return { ok: false, key: rawKeyOf(plan.matchColumns, values), error: columnProblem(column, column.sqlType as SqlType, value.problem) };
+		const value = convertColumn(column, raw[index], plan.matchColumns);
+		if (value instanceof Refusal) return { ok: false, key: matchKeyOf(plan, raw), error: columnProblem(column, column.sqlType as SqlType, value.problem) };
 		converted[index] = value;
 	}
-	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
-	const key: Record<string, TargetValue> = {};
-	for (const column of plan.matchColumns) key[column.name] = converted[plan.columns.indexOf(column)];
+	const key = matchKeyOf(plan, converted);
 	const lookupKeys: TargetValue[] = [];
 	for (const lookup of plan.lookups) {
 		const value = convertForColumn(lookup.key.sqlType as SqlType, fieldForColumn(item, lookup.itemField));
