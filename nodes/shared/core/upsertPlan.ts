@@ -44,6 +44,8 @@ export interface UpsertPlan {
 	columns: CatalogColumn[];
 	/** The columns rows are matched on, each one of `columns`. */
 	matchColumns: CatalogColumn[];
+	/** Where each of `matchColumns` is in `columns`: found once per plan, as every row's key needs it. */
+	matchPositions: number[];
 	lookups: Lookup[];
 }
 
@@ -167,7 +169,7 @@ export function planUpsert(table: CatalogTable, mapped: CatalogColumn[], matchNa
 			missing.name,
 		);
 	}
-	return { table: table.name, columns, matchColumns, lookups };
+	return { table: table.name, columns, matchColumns, matchPositions: matchColumns.map((column) => columns.indexOf(column)), lookups };
 }
 
 export interface AssignmentSpec {
@@ -241,7 +243,7 @@ function convertColumn(column: CatalogColumn, raw: unknown, matchColumns: Catalo
 function matchKeyOf<V>(plan: UpsertPlan, aligned: readonly V[]): Record<string, V | null> {
 	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
 	const key: Record<string, V | null> = {};
-	for (const column of plan.matchColumns) key[column.name] = aligned[plan.columns.indexOf(column)] ?? null;
+	for (let match = 0; match < plan.matchColumns.length; match++) key[plan.matchColumns[match].name] = aligned[plan.matchPositions[match]] ?? null;
 	return key;
 }
 
