@@ -70,7 +70,8 @@ export interface DeletePlan {
 export interface UpsertRow {
 	ordinal: number;
 	values: TargetValue[];
-	lookupKeys: TargetValue[];
+	/** Shared by every row of a plan without lookups, so never changed once prepared. */
+	lookupKeys: readonly TargetValue[];
 }
 
 /** One item to delete: its match values aligned with `plan.matchColumns`. */
@@ -236,6 +237,9 @@ function convertColumn(column: CatalogColumn, raw: unknown, matchColumns: Catalo
 	return null;
 }
 
+/** The lookup keys of every row of a plan without lookups: one array, not an empty one per row. */
+const NO_LOOKUP_KEYS: readonly TargetValue[] = Object.freeze([]);
+
 /**
  * A row's key, named by its match columns, from values aligned with `plan.columns`: the converted ones, or for a
  * failing row the values as given (a missing one as null), as rawKeyOf gives them.
@@ -263,8 +267,10 @@ export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, raw: readonl
 		converted[index] = value;
 	}
 	const key = matchKeyOf(plan, converted);
-	const lookupKeys: TargetValue[] = [];
-	for (const lookup of plan.lookups) {
+	if (plan.lookups.length === 0) return { ok: true, row: { ordinal, values: converted, lookupKeys: NO_LOOKUP_KEYS }, key };
+	const lookupKeys = new Array<TargetValue>(plan.lookups.length);
+	for (let index = 0; index < lookupKeys.length; index++) {
+		const lookup = plan.lookups[index];
 		const value = convertForColumn(lookup.key.sqlType as SqlType, fieldForColumn(item, lookup.itemField));
 		if (value instanceof Refusal) {
 			return { ok: false, key, error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `cannot be looked up: field "${lookup.itemField}" ${value.problem}`) };
@@ -276,7 +282,7 @@ export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, raw: readonl
 				error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `needs a value (NOT NULL) but the item has no "${lookup.itemField}" to look it up by in ${displayQualifiedName(lookup.fromTable)}`),
 			};
 		}
-		lookupKeys.push(value);
+		lookupKeys[index] = value;
 	}
 	return { ok: true, row: { ordinal, values: converted, lookupKeys }, key };
 }
