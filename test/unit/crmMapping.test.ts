@@ -7,6 +7,7 @@ import {
 	UnwritableColumnError,
 	autoMappedColumns,
 	defaultMatchColumns,
+	fieldsForColumns,
 	manuallyMappedColumns,
 	resourceMapperFields,
 } from '../../nodes/shared/core/mapping';
@@ -126,7 +127,7 @@ describe('preparing one item', () => {
 	const plan = planUpsert(COMPANY_CATALOG, manuallyMappedColumns(COMPANY_CATALOG, ['CustomerNo', 'Name', 'PostCode']), ['CustomerNo'], []);
 
 	it('converts the mapped values and keys the row by its match columns', () => {
-		const prepared = prepareUpsertRow(plan, 4, { CustomerNo: '17', Name: 'Acme', PostCode: 5003 }, {});
+		const prepared = prepareUpsertRow(plan, 4, fieldsForColumns({ CustomerNo: '17', Name: 'Acme', PostCode: 5003 }, plan.columns), {});
 		assert.deepEqual(prepared, { ok: true, row: { ordinal: 4, values: [17, 'Acme', '5003'], lookupKeys: [] }, key: { CustomerNo: 17 } });
 	});
 
@@ -138,7 +139,7 @@ describe('preparing one item', () => {
 			[{ Name: 'Acme' }, /^Row CustomerNo \(none\): Column "CustomerNo" \(int\): has no value, so the row cannot be matched/],
 		];
 		for (const [values, message] of cases) {
-			const prepared = prepareUpsertRow(plan, 0, values, {});
+			const prepared = prepareUpsertRow(plan, 0, fieldsForColumns(values, plan.columns), {});
 			assert.equal(prepared.ok, false);
 			if (!prepared.ok) assert.match(rowFailureMessage(prepared.key, prepared.error), message);
 		}
@@ -147,8 +148,8 @@ describe('preparing one item', () => {
 	it('needs a lookup key when the looked-up column is NOT NULL', () => {
 		const lookup = resolveLookup(SALES_ORDER_CATALOG, ORDER_COMPANY_LOOKUP, COMPANY_CATALOG);
 		const orders = planUpsert(SALES_ORDER_CATALOG, manuallyMappedColumns(SALES_ORDER_CATALOG, ['OrderNo']), ['OrderNo'], [lookup]);
-		assert.deepEqual(prepareUpsertRow(orders, 1, { OrderNo: 5 }, { OrderNo: 5, CustomerNo: '10' }), { ok: true, row: { ordinal: 1, values: [5], lookupKeys: [10] }, key: { OrderNo: 5 } });
-		const missing = prepareUpsertRow(orders, 1, { OrderNo: 5 }, { OrderNo: 5 });
+		assert.deepEqual(prepareUpsertRow(orders, 1, [5], { OrderNo: 5, CustomerNo: '10' }), { ok: true, row: { ordinal: 1, values: [5], lookupKeys: [10] }, key: { OrderNo: 5 } });
+		const missing = prepareUpsertRow(orders, 1, [5], { OrderNo: 5 });
 		assert.equal(missing.ok, false);
 		if (!missing.ok) assert.match(rowFailureMessage(missing.key, missing.error), /^Row OrderNo 5: Column "CompanyId" \(int\): needs a value \(NOT NULL\) but the item has no "CustomerNo" to look it up by in dbo.Company/);
 	});

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { fieldReferenceOf, literalOf, mappedValuesOf, mappingSources } from '../../nodes/shared/core/fieldReference';
+import { columnValuesOf, fieldReferenceOf, literalOf, mappedValuesOf, mappingEntriesFor, mappingSources } from '../../nodes/shared/core/fieldReference';
+import { fieldForColumn } from '../../nodes/shared/core/mapping';
 
 describe('CRM mapping: plain field references are read from the item', () => {
 	it('recognises what drag and drop writes, with either quoting, and nothing more', () => {
@@ -80,5 +81,36 @@ describe('CRM mapping: plain field references are read from the item', () => {
 		});
 		assert.deepEqual(values, { CustomerNo: 7, Name: 'Kunde 7 AS', OrgNo: null, IsActive: false, Email: undefined, Odd: undefined, DeletedAt: null, City: 'computed City' });
 		assert.deepEqual(asked, ['City']);
+	});
+
+	describe('each column read straight from the item, its mapping entry found once per plan', () => {
+		const mapping = mappingSources({
+			customerno: '={{ $json.No }}',
+			CustomerNo: '={{ $json.CustomerNo }}',
+			NAME: '={{ $json.Name.trim() }}',
+			City: 'Oslo',
+			Email: '={{ $json.Email }}',
+		});
+		const columns = ['CustomerNo', 'CUSTOMERNO', 'Name', 'City', 'Email', 'Phone'];
+
+		it('takes the entry named exactly like the column, else the first named like it but for case, else none', () => {
+			assert.deepEqual(mappingEntriesFor(mapping, columns), [mapping[1], mapping[0], mapping[2], mapping[3], mapping[4], undefined]);
+		});
+
+		it('reads what the mapped values would hold for the column: a field, a constant, n8n\'s value asked by the mapping\'s name, undefined for a missing field', () => {
+			const item = { No: 1, CustomerNo: 7, Name: ' Acme ' };
+			const asked: string[] = [];
+			const values = columnValuesOf(mappingEntriesFor(mapping, columns), item, (column) => {
+				asked.push(column);
+				return `computed ${column}`;
+			});
+			assert.deepEqual(values, [7, 1, 'computed NAME', 'Oslo', undefined, undefined]);
+			assert.deepEqual(asked, ['NAME']);
+			const mapped = mappedValuesOf(mapping, item, (column) => `computed ${column}`);
+			assert.deepEqual(
+				values,
+				columns.map((column) => fieldForColumn(mapped, column)),
+			);
+		});
 	});
 });

@@ -3,8 +3,9 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { CatalogColumn, CatalogTable } from '../../shared/catalog';
 import { displayQualifiedName } from '../../shared/core/identifiers';
-import { autoMappedColumns, defaultMatchColumns, manuallyMappedColumns } from '../../shared/core/mapping';
-import { mappedValuesOf } from '../../shared/core/fieldReference';
+import { autoMappedColumns, defaultMatchColumns, fieldsForColumns, manuallyMappedColumns } from '../../shared/core/mapping';
+import type { MappedColumn } from '../../shared/core/fieldReference';
+import { columnValuesOf, mappedValuesOf, mappingEntriesFor } from '../../shared/core/fieldReference';
 import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
 import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
 import { SYNC_FIELD, isNothingRead } from '../../shared/core/syncItem';
@@ -27,6 +28,8 @@ interface Plans {
 	upsert?: UpsertPlan;
 	/** Undefined while no item is a delete: a table without the columns to mark deletes can still take upserts. */
 	delete?: DeletePlan;
+	/** Under a manual mapping, the mapping entry each column of the upsert plan takes its value from. */
+	upsertEntries?: Array<MappedColumn | undefined>;
 }
 
 /** What happened to one item. */
@@ -62,20 +65,29 @@ async function plansFor(context: IExecuteFunctions, target: UpsertTarget, settin
 	const upsert = upserts.length > 0 ? planUpsert(table, mappedFor(upserts), matchNames, lookups) : undefined;
 	const matchColumns = upsert?.matchColumns ?? resolveMatchColumns(table, mappedFor(deletes), matchNames);
 	const deletePlan = deletes.length > 0 ? planDelete(table, matchColumns, settings.deletes, settings.deleteAssignments) : undefined;
-	return { table, matchColumns, upsert, delete: deletePlan };
+	const manualMapping = settings.mappingMode === 'defineBelow' ? settings.mapping : undefined;
+	const upsertEntries = upsert && manualMapping ? mappingEntriesFor(manualMapping, upsert.columns.map((column) => column.name)) : undefined;
+	return { table, matchColumns, upsert, delete: deletePlan, upsertEntries };
 }
 
-/** The mapped values of an item: the manual mapping (its expressions resolved for this item), or the item itself. */
+/** A deleted item's mapped values: the manual mapping (its expressions resolved for this item), or the item itself. */
 function mappedValues(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number): Record<string, unknown> {
 	if (settings.mappingMode !== 'defineBelow' || !settings.mapping) return fieldsOf(item);
 	return mappedValuesOf(settings.mapping, item.json, (column) => computedColumnValue(context, column, index));
 }
 
+/** An upserted item's values aligned with the plan's columns: read through the manual mapping's entries, or from the item itself. */
+function upsertValues(context: IExecuteFunctions, plans: Plans, item: INodeExecutionData, index: number): unknown[] {
+	const entries = plans.upsertEntries;
+	if (entries) return columnValuesOf(entries, item.json, (column) => computedColumnValue(context, column, index));
+	return fieldsForColumns(fieldsOf(item), (plans.upsert as UpsertPlan).columns);
+}
+
 function prepare(context: IExecuteFunctions, settings: UpsertSettings, plans: Plans, items: INodeExecutionData[], index: number): Entry {
 	const item = items[index];
-	const values = mappedValues(context, settings, item, index);
 	const deletePlan = plans.delete;
-	if (!isDelete(item) || !deletePlan) return { index, kind: 'upsert', prepared: prepareUpsertRow(plans.upsert as UpsertPlan, index, values, item.json) };
+	if (!isDelete(item) || !deletePlan) return { index, kind: 'upsert', prepared: prepareUpsertRow(plans.upsert as UpsertPlan, index, upsertValues(context, plans, item, index), item.json) };
+	const values = mappedValues(context, settings, item, index);
 	// An ignored delete reports its key found the way a delete finds it (the mapping, else `_sync.key`).
 	const prepared = prepareDeleteRow(deletePlan, index, values, syncOf(item)?.key ?? {});
 	if (deletePlan.handling.kind === 'ignore') return { index, kind: 'ignored', key: prepared.key };

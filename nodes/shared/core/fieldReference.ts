@@ -5,6 +5,7 @@
  * builds a fresh data proxy and clock per evaluation), which for a million rows and nine columns is minutes of CPU.
  * Any other expression goes through n8n, column by column: one computed column does not slow down the others.
  */
+import { fieldForColumn } from './mapping';
 
 const DOT_REFERENCE = /^=\{\{\s*\$json\.([A-Za-z_$][\w$]*)\s*\}\}$/;
 const BRACKET_REFERENCE = /^=\{\{\s*\$json\[\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\]\s*\}\}$/;
@@ -61,16 +62,48 @@ export function mappingSources(rawMapping: Record<string, unknown>): MappedColum
 	return Object.entries(rawMapping).map(([column, value]) => ({ column, source: sourceOf(value) }));
 }
 
+/** One mapping entry's value for an item: the item's own field (what `$json.field` gives), the constant, or n8n's. */
+function mappedValueOf({ column, source }: MappedColumn, item: Record<string, unknown>, computed: (column: string) => unknown): unknown {
+	if ('field' in source) return Object.prototype.hasOwnProperty.call(item, source.field) ? item[source.field] : undefined;
+	if ('constant' in source) return source.constant;
+	return computed(column);
+}
+
 /**
  * The mapped values of an item: what n8n would resolve for the whole mapping, plain references and literals read
  * directly, and only the computed columns handed to `computed`.
  */
 export function mappedValuesOf(mapping: MappedColumn[], item: Record<string, unknown>, computed: (column: string) => unknown): Record<string, unknown> {
 	const values: Record<string, unknown> = {};
-	for (const { column, source } of mapping) {
-		if ('field' in source) values[column] = Object.prototype.hasOwnProperty.call(item, source.field) ? item[source.field] : undefined;
-		else if ('constant' in source) values[column] = source.constant;
-		else values[column] = computed(column);
+	for (const entry of mapping) values[entry.column] = mappedValueOf(entry, item, computed);
+	return values;
+}
+
+/**
+ * The mapping entry each column takes its value from: the one the column finds among the mapped values by name
+ * (exactly, else ignoring case, as fieldForColumn finds it), or undefined for a column the mapping does not name.
+ * The mapped values have the mapping's names for every item, so this is decided once per plan, not per row.
+ */
+export function mappingEntriesFor(mapping: MappedColumn[], columnNames: string[]): Array<MappedColumn | undefined> {
+	// Keyed like the mapped values, assigned in the same order, so fieldForColumn finds what it finds there.
+	const positions: Record<string, number> = {};
+	for (let position = 0; position < mapping.length; position++) positions[mapping[position].column] = position;
+	return columnNames.map((name) => {
+		const position = fieldForColumn(positions, name) as number | undefined;
+		return position === undefined ? undefined : mapping[position];
+	});
+}
+
+/**
+ * An item's values for the columns whose entries mappingEntriesFor resolved, in their order: what fieldForColumn
+ * would find in the item's mapped values, without building them (an object keyed per column, per row). A computed
+ * entry is asked of n8n by the mapping's name for it.
+ */
+export function columnValuesOf(entries: Array<MappedColumn | undefined>, item: Record<string, unknown>, computed: (column: string) => unknown): unknown[] {
+	const values = new Array<unknown>(entries.length);
+	for (let index = 0; index < entries.length; index++) {
+		const entry = entries[index];
+		values[index] = entry === undefined ? undefined : mappedValueOf(entry, item, computed);
 	}
 	return values;
 }

@@ -107,6 +107,13 @@ export function fieldForColumn(source: Record<string, unknown>, columnName: stri
 	return undefined;
 }
 
+/** The fields for the columns, in their order, each found as fieldForColumn finds it ("map automatically" reads the item itself). */
+export function fieldsForColumns(source: Record<string, unknown>, columns: CatalogColumn[]): unknown[] {
+	const values = new Array<unknown>(columns.length);
+	for (let index = 0; index < columns.length; index++) values[index] = fieldForColumn(source, columns[index].name);
+	return values;
+}
+
 /**
  * The columns a manual mapping writes: the ones it names, in the table's order. A column the mapping names that
  * the table no longer has is an error naming it (UnknownColumnError); columns added to the table since the

@@ -44,6 +44,8 @@ export interface UpsertPlan {
 	columns: CatalogColumn[];
 	/** The columns rows are matched on, each one of `columns`. */
 	matchColumns: CatalogColumn[];
+	/** Where each of `matchColumns` is in `columns`: found once per plan, as every row's key needs it. */
+	matchPositions: number[];
 	lookups: Lookup[];
 }
 
@@ -68,7 +70,8 @@ export interface DeletePlan {
 export interface UpsertRow {
 	ordinal: number;
 	values: TargetValue[];
-	lookupKeys: TargetValue[];
+	/** Shared by every row of a plan without lookups, so never changed once prepared. */
+	lookupKeys: readonly TargetValue[];
 }
 
 /** One item to delete: its match values aligned with `plan.matchColumns`. */
@@ -167,7 +170,7 @@ export function planUpsert(table: CatalogTable, mapped: CatalogColumn[], matchNa
 			missing.name,
 		);
 	}
-	return { table: table.name, columns, matchColumns, lookups };
+	return { table: table.name, columns, matchColumns, matchPositions: matchColumns.map((column) => columns.indexOf(column)), lookups };
 }
 
 export interface AssignmentSpec {
@@ -234,25 +237,40 @@ function convertColumn(column: CatalogColumn, raw: unknown, matchColumns: Catalo
 	return null;
 }
 
+/** The lookup keys of every row of a plan without lookups: one array, not an empty one per row. */
+const NO_LOOKUP_KEYS: readonly TargetValue[] = Object.freeze([]);
+
+/**
+ * A row's key, named by its match columns, from values aligned with `plan.columns`: the converted ones, or for a
+ * failing row the values as given (a missing one as null), as rawKeyOf gives them.
+ */
+function matchKeyOf<V>(plan: UpsertPlan, aligned: readonly V[]): Record<string, V | null> {
+	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
+	const key: Record<string, V | null> = {};
+	for (let match = 0; match < plan.matchColumns.length; match++) key[plan.matchColumns[match].name] = aligned[plan.matchPositions[match]] ?? null;
+	return key;
+}
+
 /**
  * One item's upsert row: every mapped value converted to its column's type, match values present, lookup keys
- * present where the looked-up column needs a value. `values` holds the mapped values (the manual mapping, or the
- * item itself when mapped automatically); `item` the item, where lookups find their natural key.
+ * present where the looked-up column needs a value. `raw` holds the mapped values aligned with `plan.columns` (from
+ * the manual mapping, or the item itself when mapped automatically); `item` the item, where lookups find their
+ * natural key.
  */
-export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, values: Record<string, unknown>, item: Record<string, unknown>): Prepared<UpsertRow> {
+export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, raw: readonly unknown[], item: Record<string, unknown>): Prepared<UpsertRow> {
 	// Sized up front: a row's values live as long as its batch, and push() would reserve room for 17.
 	const converted = new Array<TargetValue>(plan.columns.length);
 	for (let index = 0; index < converted.length; index++) {
 		const column = plan.columns[index];
-		const value = convertColumn(column, fieldForColumn(values, column.name), plan.matchColumns);
-		if (value instanceof Refusal) return { ok: false, key: rawKeyOf(plan.matchColumns, values), error: columnProblem(column, column.sqlType as SqlType, value.problem) };
+		const value = convertColumn(column, raw[index], plan.matchColumns);
+		if (value instanceof Refusal) return { ok: false, key: matchKeyOf(plan, raw), error: columnProblem(column, column.sqlType as SqlType, value.problem) };
 		converted[index] = value;
 	}
-	// A plain loop: this runs for every row of a full re-send, and fromEntries(map) allocates an array per column.
-	const key: Record<string, TargetValue> = {};
-	for (const column of plan.matchColumns) key[column.name] = converted[plan.columns.indexOf(column)];
-	const lookupKeys: TargetValue[] = [];
-	for (const lookup of plan.lookups) {
+	const key = matchKeyOf(plan, converted);
+	if (plan.lookups.length === 0) return { ok: true, row: { ordinal, values: converted, lookupKeys: NO_LOOKUP_KEYS }, key };
+	const lookupKeys = new Array<TargetValue>(plan.lookups.length);
+	for (let index = 0; index < lookupKeys.length; index++) {
+		const lookup = plan.lookups[index];
 		const value = convertForColumn(lookup.key.sqlType as SqlType, fieldForColumn(item, lookup.itemField));
 		if (value instanceof Refusal) {
 			return { ok: false, key, error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `cannot be looked up: field "${lookup.itemField}" ${value.problem}`) };
@@ -264,7 +282,7 @@ export function prepareUpsertRow(plan: UpsertPlan, ordinal: number, values: Reco
 				error: columnProblem(lookup.target, lookup.target.sqlType as SqlType, `needs a value (NOT NULL) but the item has no "${lookup.itemField}" to look it up by in ${displayQualifiedName(lookup.fromTable)}`),
 			};
 		}
-		lookupKeys.push(value);
+		lookupKeys[index] = value;
 	}
 	return { ok: true, row: { ordinal, values: converted, lookupKeys }, key };
 }

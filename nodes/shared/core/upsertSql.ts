@@ -69,12 +69,12 @@ export interface SourceColumn {
 export interface SourceRow {
 	ordinal: number;
 	values: TargetValue[];
-	lookupKeys?: TargetValue[];
+	lookupKeys?: readonly TargetValue[];
 }
 
 /** The row's value for source column `index`. */
 function cellOf(row: SourceRow, index: number): TargetValue {
-	return index < row.values.length ? row.values[index] : (row.lookupKeys as TargetValue[])[index - row.values.length];
+	return index < row.values.length ? row.values[index] : (row.lookupKeys as readonly TargetValue[])[index - row.values.length];
 }
 
 /** [ordinal, values…, lookup keys…], filled in place: spreading them made a second array per row. */
