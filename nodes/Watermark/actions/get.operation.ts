@@ -219,7 +219,8 @@ function locationOf(context: IExecuteFunctions, itemIndex: number): CursorLocati
 }
 
 function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string; seconds: number } {
-	const given = String(itemParameter(context, 'advanced.leaseOwner', itemIndex) ?? context.getInputData()[itemIndex]?.json.leaseOwner ?? '').trim();
+	// Not added (null): the input item's leaseOwner, which the shipped sync hands from batch to batch.
+	const given = String(itemParameter(context, 'advanced.leaseOwner', itemIndex, null) ?? context.getInputData()[itemIndex]?.json.leaseOwner ?? '').trim();
 	const owner = given === '' ? leaseOwnerOfRun(context.getExecutionId(), randomBytes(8).toString('hex')) : given;
 	if (owner.length > 200) {
 		throw new NodeOperationError(context.getNode(), `Lease Owner must be at most 200 characters, not ${owner.length}`, {
