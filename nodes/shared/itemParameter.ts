@@ -1,16 +1,64 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IWorkflowDataProxyData } from 'n8n-workflow';
 
-import { fieldReferenceOf } from './core/fieldReference';
+import type { NodeFieldReference } from './core/fieldReference';
+import { fieldReferenceOf, nodeFieldReferenceOf } from './core/fieldReference';
+
+/** One data proxy per execution of a node and item: n8n builds a fresh one for every expression it resolves. */
+const proxies = new WeakMap<IExecuteFunctions, Map<number, IWorkflowDataProxyData>>();
+
+function proxyOf(context: IExecuteFunctions, itemIndex: number): IWorkflowDataProxyData {
+	let byItem = proxies.get(context);
+	if (!byItem) {
+		byItem = new Map();
+		proxies.set(context, byItem);
+	}
+	let proxy = byItem.get(itemIndex);
+	if (!proxy) {
+		proxy = context.getWorkflowDataProxy(itemIndex);
+		byItem.set(itemIndex, proxy);
+	}
+	return proxy;
+}
+
+/** The referenced node's item as n8n's `$()` gives it; undefined when it has none (n8n then says why). */
+function referencedItem(context: IExecuteFunctions, itemIndex: number, reference: NodeFieldReference): { json?: IDataObject } | undefined {
+	try {
+		const node = proxyOf(context, itemIndex).$(reference.node) as { item: unknown; first: () => unknown };
+		return (reference.item === 'paired' ? node.item : node.first()) as { json?: IDataObject } | undefined;
+	} catch {
+		return undefined;
+	}
+}
 
 /**
- * A parameter's value for one item, as n8n resolves it, except that a value that is nothing but `{{ $json.field }}`
- * (how the shipped sync hands the stream, zone and lease owner from node to node) is read from the item itself, as
- * the CRM mapping does (fieldReference.ts): n8n would build a data proxy for it on every batch of a re-send and,
- * the first time in a process, compile it.
+ * A parameter's value for one item, as n8n resolves it, except that a value that is nothing but a field reference is
+ * read without n8n's expression engine, which would compile it (the first time in a process) and build a data proxy
+ * for it on every batch of a re-send: `{{ $json.field }}` (how the shipped sync hands the stream, zone and lease owner
+ * from node to node) from the item itself, as the CRM mapping does (fieldReference.ts), and `{{ $('Node').first()
+ * .json.field }}` or `.item` (how it hands the Settings to each batch) through n8n's own `$()`, one proxy per item.
+ * Anything else, and a reference that does not resolve, is n8n's to resolve (and to explain).
  */
 export function itemParameter(context: IExecuteFunctions, name: string, itemIndex: number, fallback?: unknown): unknown {
-	const field = fieldReferenceOf(context.getNodeParameter(name, itemIndex, fallback, { rawExpressions: true }));
-	if (field === undefined) return context.getNodeParameter(name, itemIndex, fallback);
-	const json = context.getInputData()[itemIndex]?.json ?? {};
-	return Object.prototype.hasOwnProperty.call(json, field) ? json[field] : undefined;
+	const raw = context.getNodeParameter(name, itemIndex, fallback, { rawExpressions: true });
+	const field = fieldReferenceOf(raw);
+	if (field !== undefined) {
+		const json = context.getInputData()[itemIndex]?.json ?? {};
+		return Object.prototype.hasOwnProperty.call(json, field) ? json[field] : undefined;
+	}
+	const reference = nodeFieldReferenceOf(raw);
+	const json = reference && referencedItem(context, itemIndex, reference)?.json;
+	return reference && json ? json[reference.field] : context.getNodeParameter(name, itemIndex, fallback);
+}
+
+/** A field of another node's item (see NodeFieldReference), as n8n's `$()` gives it; undefined when that node has no such item. */
+export function referencedField(context: IExecuteFunctions, reference: NodeFieldReference, itemIndex: number): unknown {
+	return referencedItem(context, itemIndex, reference)?.json?.[reference.field];
+}
+
+/** A collection's entries for one item, each as itemParameter reads it. */
+export function itemCollection(context: IExecuteFunctions, name: string, itemIndex: number): IDataObject {
+	const raw = (context.getNodeParameter(name, itemIndex, {}, { rawExpressions: true }) ?? {}) as IDataObject;
+	const entries: IDataObject = {};
+	for (const key of Object.keys(raw)) entries[key] = itemParameter(context, `${name}.${key}`, itemIndex) as IDataObject[string];
+	return entries;
 }

@@ -2,6 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { LeaseGuard } from './core/leaseGuard';
 import { decodeToken } from './core/watermark';
+import { referencedField } from './itemParameter';
 
 /**
  * The token of the Watermark Get this node follows: read from that Get's output (the item this item is paired
@@ -14,15 +15,9 @@ export function tokenOfUpstreamGet(context: IExecuteFunctions, itemIndex = 0): s
 		.getParentNodes(context.getNode().name, { includeNodeParameters: true })
 		.filter((node) => node.type.endsWith('.watermark') && node.disabled !== true && (node.parameters?.operation ?? 'get') === 'get');
 	for (const get of gets) {
-		const name = JSON.stringify(get.name);
-		for (const expression of [`{{ $(${name}).item.json.token }}`, `{{ $(${name}).first().json.token }}`]) {
-			let token: unknown;
-			try {
-				token = context.evaluateExpression(expression, itemIndex);
-			} catch {
-				// Not paired, or the Get did not run in this execution: try the next way.
-				continue;
-			}
+		for (const item of ['paired', 'first'] as const) {
+			// Not paired, or the Get did not run in this execution: no item, so the next way is tried.
+			const token = referencedField(context, { node: get.name, item, field: 'token' }, itemIndex);
 			if (typeof token === 'string' && token !== '') return token;
 		}
 	}

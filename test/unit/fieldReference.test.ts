@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { columnValuesOf, fieldReferenceOf, literalOf, mappedValuesOf, mappingEntriesFor, mappingSources } from '../../nodes/shared/core/fieldReference';
+import { columnValuesOf, fieldReferenceOf, literalOf, mappedValuesOf, mappingEntriesFor, mappingSources, nodeFieldReferenceOf } from '../../nodes/shared/core/fieldReference';
 import { fieldForColumn } from '../../nodes/shared/core/mapping';
 
 describe('CRM mapping: plain field references are read from the item', () => {
@@ -112,5 +112,24 @@ describe('CRM mapping: plain field references are read from the item', () => {
 				columns.map((column) => fieldForColumn(mapped, column)),
 			);
 		});
+	});
+});
+
+describe('Parameters that name another node\'s field', () => {
+	it('recognise first() and item with either quoting, and nothing that computes', () => {
+		assert.deepEqual(nodeFieldReferenceOf("={{ $('When called for one batch').first().json.batchSize }}"), { node: 'When called for one batch', item: 'first', field: 'batchSize' });
+		assert.deepEqual(nodeFieldReferenceOf('={{$("Get watermark").item.json.token}}'), { node: 'Get watermark', item: 'paired', field: 'token' });
+		for (const computed of [
+			"={{ $('Settings').first().json.batchSize + 1 }}",
+			"={{ $('Settings').last().json.batchSize }}",
+			"={{ $('Settings').first().json.totals.read }}",
+			"={{ $('Settings').all()[0].json.batchSize }}",
+			"={{ $('Settings').first().json['batchSize'] }}",
+			"$('Settings').first().json.batchSize",
+			"={{ $json.batchSize }}",
+			4000,
+		]) {
+			assert.equal(nodeFieldReferenceOf(computed), undefined, String(computed));
+		}
 	});
 });

@@ -1,7 +1,8 @@
 /**
- * A parameter that is nothing but `{{ $json.field }}` is read from the item without n8n's expression engine
- * (nodes/shared/itemParameter.ts): the Watermark node must then give what n8n's resolution gives. Each case runs
- * twice, once with the plain reference and once with an expression n8n has to compute to the same value.
+ * A parameter that is nothing but a field reference (`{{ $json.field }}`, `{{ $('Node').first().json.field }}`,
+ * `.item`) is read without n8n's expression engine (nodes/shared/itemParameter.ts): the Watermark node must then give
+ * what n8n's resolution gives. Each case runs twice, once with the plain reference and once with an expression n8n
+ * has to compute to the same value.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
@@ -14,8 +15,18 @@ import { loneWatermarkWorkflow, runWorkflow } from '../support/workflowRunner';
 
 const CREDENTIALS = { crmSqlServerApi: { server: 'crm.example', database: 'CRM', user: 'sync', password: 'not-used' } };
 
-/** `{{ $json.field }}`, or an expression of the same value that only n8n can compute. */
-const reference = (field: string, computed: boolean) => (computed ? `={{ $json["${field}"] ?? undefined }}` : `={{ $json.${field} }}`);
+/** How a parameter names a field of the item Start passed on. */
+const REFERENCES = {
+	'$json.field': (field: string) => `$json.${field}`,
+	"$('Start').first().json.field": (field: string) => `$('Start').first().json.${field}`,
+	"$('Start').item.json.field": (field: string) => `$("Start").item.json.${field}`,
+	"$('No such node').first().json.field": (field: string) => `$('No such node').first().json.${field}`,
+};
+
+let referenceOf = REFERENCES['$json.field'];
+
+/** The reference alone, or an expression of the same value that only n8n can compute. */
+const reference = (field: string, computed: boolean) => (computed ? `={{ ${referenceOf(field)} ?? undefined }}` : `={{ ${referenceOf(field)} }}`);
 
 async function get(input: IDataObject, computed: boolean) {
 	replaceSeam(watermarkStoreSeam, () => new MemoryWatermarkStore());
@@ -39,18 +50,22 @@ async function get(input: IDataObject, computed: boolean) {
 describe('A parameter that only names a field of the item', () => {
 	afterEach(restoreAllSeams);
 
-	for (const [what, input] of [
-		['every field there', { stream: 'customers', zone: 'Europe/Oslo', owner: 'run 1' }],
-		['a number where text is expected', { stream: 42, zone: 'UTC', owner: 7 }],
-		['no time zone and no lease owner on the item', { stream: 'orders' }],
-		['no stream on the item', { zone: 'UTC', owner: 'run 1' }],
-	] as const) {
-		it(`is what n8n resolves: ${what}`, async () => {
-			const direct = await get(input, false);
-			const resolved = await get(input, true);
-			assert.deepEqual(direct, resolved);
-			if (!('stream' in input)) assert.match(String(direct.error), /No stream name was given/);
-			else assert.equal(direct.stream, String(input.stream));
-		});
+	for (const [kind, referenceTo] of Object.entries(REFERENCES)) {
+		for (const [what, input] of [
+			['every field there', { stream: 'customers', zone: 'Europe/Oslo', owner: 'run 1' }],
+			['a number where text is expected', { stream: 42, zone: 'UTC', owner: 7 }],
+			['no time zone and no lease owner on the item', { stream: 'orders' }],
+			['no stream on the item', { zone: 'UTC', owner: 'run 1' }],
+		] as const) {
+			it(`${kind} is what n8n resolves: ${what}`, async () => {
+				referenceOf = referenceTo;
+				const direct = await get(input, false);
+				const resolved = await get(input, true);
+				assert.deepEqual(direct, resolved);
+				if (kind.includes('No such node')) assert.match(String(direct.error), /Referenced node doesn't exist/);
+				else if (!('stream' in input)) assert.match(String(direct.error), /No stream name was given/);
+				else assert.equal(direct.stream, String(input.stream));
+			});
+		}
 	}
 });

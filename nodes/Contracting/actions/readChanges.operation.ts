@@ -6,6 +6,7 @@ import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import { errorItem, toNodeError } from '../../shared/nodeErrors';
+import { itemCollection } from '../../shared/itemParameter';
 import type { PickerSpec } from '../../shared/columnPicker';
 import { byVersion, columnRows, namePicker, pickedName, pickedNames } from '../../shared/columnPicker';
 import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
@@ -385,8 +386,8 @@ export async function forEachSourceItem(
 		let failure: unknown;
 		let tableName = 'the source table';
 		try {
-			// Read once: each expression in Options costs n8n a data proxy to resolve, per batch of a re-send.
-			const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			// Read once, and without n8n's expression engine where Options only name a field (as the shipped sync's do).
+			const options = itemCollection(context, 'options', itemIndex);
 			const spec = sourceSpecOf(context, itemIndex, options);
 			tableName = displayQualifiedName(spec.table);
 			const results = await work(spec, itemIndex, options);

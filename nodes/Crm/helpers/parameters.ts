@@ -6,6 +6,7 @@ import { pickedName } from '../../shared/columnPicker';
 import { parseQualifiedName } from '../../shared/core/identifiers';
 import type { MappedColumn } from '../../shared/core/fieldReference';
 import { mappingSources } from '../../shared/core/fieldReference';
+import { itemCollection } from '../../shared/itemParameter';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { NOW, UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -95,7 +96,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 		mappingMode === 'defineBelow'
 			? ((context.getNodeParameter('columns.value', 0, {}, { rawExpressions: true, skipValidation: true }) as Record<string, unknown> | null) ?? {})
 			: {};
-	const options = context.getNodeParameter('options', 0, {}) as { batchSize?: number; dryRun?: boolean };
+	const options = itemCollection(context, 'options', 0) as { batchSize?: number; dryRun?: boolean };
 	const deletes = context.getNodeParameter('deletes', 0, 'markDeleted') as DeleteHandling['kind'];
 	return {
 		mappingMode,

@@ -19,6 +19,24 @@ export function fieldReferenceOf(value: unknown): string | undefined {
 	return bracket ? (bracket[1] ?? bracket[2]) : undefined;
 }
 
+const NODE_FIELD_REFERENCE = /^=\{\{\s*\$\(\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\)\.(first\(\)|item)\.json\.([A-Za-z_$][\w$]*)\s*\}\}$/;
+
+/** Another node's item that a parameter names: `{{ $('Node').first().json.field }}` or `{{ $('Node').item.json.field }}`. */
+export interface NodeFieldReference {
+	node: string;
+	/** first(): the node's first item; item: the one this item is paired with. */
+	item: 'first' | 'paired';
+	field: string;
+}
+
+/** The other node's field a parameter value names, when the value is nothing but such a reference. */
+export function nodeFieldReferenceOf(value: unknown): NodeFieldReference | undefined {
+	if (typeof value !== 'string') return undefined;
+	const match = NODE_FIELD_REFERENCE.exec(value);
+	if (!match) return undefined;
+	return { node: match[1] ?? match[2], item: match[3] === 'item' ? 'paired' : 'first', field: match[4] };
+}
+
 const LITERAL = /^=\{\{\s*(null|true|false|-?\d+(?:\.\d+)?|'([^'\\]*)'|"([^"\\]*)")\s*\}\}$/;
 
 export type Constant = null | boolean | number | string;
