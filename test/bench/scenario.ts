@@ -4,7 +4,7 @@
  * SQL Server. Times the sync run only; the rewind before it is one click and a handful of round trips.
  */
 import type { ExecutionLifecycleHooks } from 'n8n-core';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readSync } from 'node:fs';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWorkflowBase } from 'n8n-workflow';
 
 import { serializeCursor } from '../../nodes/shared/core/cursor';
@@ -53,16 +53,27 @@ const MB = 1024 * 1024;
 const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 
 const SCHEDSTAT = '/proc/thread-self/schedstat';
-const hasSchedstat = existsSync(SCHEDSTAT);
+/** Opened once (this is the main thread's), read in place: the clock is read around every round trip and node. */
+const schedstat = existsSync(SCHEDSTAT) ? openSync(SCHEDSTAT, 'r') : undefined;
+const schedstatText = Buffer.alloc(64);
 
 /**
  * CPU time of the main thread, in µs: Linux's scheduler count (schedstat, nanoseconds) where it exists, so the
  * work of V8's background threads (concurrent GC marking, compilation) on the other core is not charged to
- * whichever node happens to run meanwhile; elsewhere process.cpuUsage() (all threads).
+ * whichever node happens to run meanwhile; elsewhere process.cpuUsage() (all threads). Read with one pread into a
+ * kept buffer and its leading digits: the clock's own cost lands in whichever window it is read in (readFileSync, with
+ * its open, stat, close and strings, cost our nodes ≈ 0.15 µs per row at batch 4,000 and 0.6 at 1,000).
  */
 export function mainThreadCpuMicros(): number {
-	if (!hasSchedstat) return cpuMicros(process.cpuUsage());
-	return Number(readFileSync(SCHEDSTAT, 'latin1').split(' ')[0]) / 1000;
+	if (schedstat === undefined) return cpuMicros(process.cpuUsage());
+	const length = readSync(schedstat, schedstatText, 0, schedstatText.length, 0);
+	let nanoseconds = 0;
+	for (let index = 0; index < length; index++) {
+		const digit = schedstatText[index] - 48;
+		if (digit < 0 || digit > 9) break;
+		nanoseconds = nanoseconds * 10 + digit;
+	}
+	return nanoseconds / 1000;
 }
 
 /** The shipped sync with the Settings a benchmark run needs: its batch size, and enough batches per run for every row. */
