@@ -44,6 +44,11 @@ export interface ScenarioResult {
 	peakRssMb: number;
 	/** RSS when the sync started (after loading n8n and the nodes). */
 	startRssMb: number;
+	/**
+	 * The heap still in use once the sync is over and a full garbage collection has run, in MB: what the run kept
+	 * (peak RSS is mostly garbage V8 lets accumulate before it collects). Undefined without --expose-gc.
+	 */
+	liveHeapAfterMb?: number;
 	rowsRead: number;
 	unchanged: number;
 	batches: number;
@@ -221,6 +226,14 @@ export async function runSync(workflow: IWorkflowBase, options: Partial<RunOptio
 	return new SyncRun(run);
 }
 
+/** The heap in use after a full collection (the benchmark's children run with --expose-gc), in MB. */
+function liveHeapMb(): number | undefined {
+	const collect = (globalThis as { gc?: () => void }).gc;
+	if (!collect) return undefined;
+	collect();
+	return process.memoryUsage().heapUsed / MB;
+}
+
 /** Rewinds, then runs and measures one full re-send. */
 export async function measureScenario(spec: ScenarioSpec, backend: Backend): Promise<ScenarioResult> {
 	if (backend.needsRewind) await rewindToBeginning(backend.credentials);
@@ -262,6 +275,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 		fakeServerCpuMicros: serverMicros,
 		peakRssMb: Math.max(process.resourceUsage().maxRSS * 1024, peakRss) / MB,
 		startRssMb: startRss / MB,
+		liveHeapAfterMb: liveHeapMb(),
 		rowsRead: Number(summary.rowsRead ?? 0),
 		unchanged: Number(summary.unchanged ?? 0),
 		batches: Number(summary.batches ?? 0),
