@@ -4,6 +4,7 @@
  * expression (and a literal such as `{{ null }}` for its value), at a cost of tens of microseconds per value (it
  * builds a fresh data proxy and clock per evaluation), which for a million rows and nine columns is minutes of CPU.
  * Any other expression goes through n8n, column by column: one computed column does not slow down the others.
+ * The nodes read their own parameters the same way where a value only names a field (nodes/shared/itemParameter.ts).
  */
 import { fieldForColumn } from './mapping';
 
