@@ -185,6 +185,12 @@ function failureError(context: IExecuteFunctions, result: ItemResult, index: num
 
 function outputItem(context: IExecuteFunctions, settings: UpsertSettings, item: INodeExecutionData, index: number, result: ItemResult): INodeExecutionData {
 	const sync = syncOf(item);
+	// The usual row (read by the Contracting node, written, no duplicate, no dry run) as one literal, the same fields in
+	// the same order: V8 makes it at once, where a field added at a time moves the object through a shape per field.
+	if (sync && !settings.dryRun && !result.error && result.supersededBy === undefined) {
+		const usual = { _sync: sync, key: result.key, status: result.status } satisfies Record<typeof SYNC_FIELD, unknown> & Record<string, unknown>;
+		return { json: usual as unknown as IDataObject, pairedItem: { item: index } };
+	}
 	const json: IDataObject = {};
 	if (sync) json[SYNC_FIELD] = sync as unknown as IDataObject;
 	json.key = result.key as IDataObject;

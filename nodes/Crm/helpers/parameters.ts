@@ -87,22 +87,28 @@ function assignmentOf({ column: picked, setTo, value }: DeleteColumnEntry): Assi
 	return { column, value: String(value ?? '') };
 }
 
+/** "Columns" as the editor saved it. */
+interface ColumnsParameter {
+	mappingMode?: UpsertSettings['mappingMode'];
+	value?: Record<string, unknown> | null;
+	matchingColumns?: string[] | null;
+	schema?: ResourceMapperField[] | null;
+}
+
 export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
-	const mappingMode = context.getNodeParameter('columns.mappingMode', 0, 'autoMapInputData') as UpsertSettings['mappingMode'];
-	const schema = (context.getNodeParameter('columns.schema', 0, []) as ResourceMapperField[]) ?? [];
-	const removed = new Set(schema.filter((field) => field.removed).map((field) => field.id));
-	// The names only: expressions are resolved (and values judged) per item, where a bad value fails only its row.
-	const value =
-		mappingMode === 'defineBelow'
-			? ((context.getNodeParameter('columns.value', 0, {}, { rawExpressions: true, skipValidation: true }) as Record<string, unknown> | null) ?? {})
-			: {};
+	// Read once, as saved: the mapping's expressions are resolved (and its values judged) per item, where a bad value
+	// fails only its row; n8n would check the whole mapping against the schema on every read of a part of it.
+	const columns = (context.getNodeParameter('columns', 0, {}, { rawExpressions: true, skipValidation: true }) ?? {}) as ColumnsParameter;
+	const mappingMode = columns.mappingMode ?? 'autoMapInputData';
+	const removed = new Set((columns.schema ?? []).filter((field) => field.removed).map((field) => field.id));
+	const value = mappingMode === 'defineBelow' ? (columns.value ?? {}) : {};
 	const options = itemCollection(context, 'options', 0) as { batchSize?: number; dryRun?: boolean };
 	const deletes = context.getNodeParameter('deletes', 0, 'markDeleted') as DeleteHandling['kind'];
 	return {
 		mappingMode,
 		mappedNames: Object.keys(value).filter((name) => !removed.has(name)),
 		mapping: mappingMode === 'defineBelow' ? mappingSources(value) : undefined,
-		matchingColumns: (context.getNodeParameter('columns.matchingColumns', 0, []) as string[]) ?? [],
+		matchingColumns: columns.matchingColumns ?? [],
 		deletes,
 		deleteAssignments:
 			deletes === 'markDeleted' ? ((context.getNodeParameter('deleteColumns.column', 0, []) as DeleteColumnEntry[]) ?? []).map(assignmentOf) : [],
