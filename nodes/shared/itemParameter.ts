@@ -31,6 +31,21 @@ function referencedItem(context: IExecuteFunctions, itemIndex: number, reference
 }
 
 /**
+ * The item of a node that ran once in this execution and output one item, found without n8n's search for the paired
+ * item; undefined otherwise. It is the only item `$('Node').item` can lead to, and the one `.first()` gives.
+ */
+export function soleItemOf(context: IExecuteFunctions, nodeName: string, itemIndex: number): { json?: IDataObject } | undefined {
+	try {
+		const proxy = proxyOf(context, itemIndex);
+		if ((proxy.$node as Record<string, { runIndex?: number } | undefined>)[nodeName]?.runIndex !== 0) return undefined;
+		const items = (proxy.$(nodeName) as { all: () => unknown[] }).all();
+		return items.length === 1 ? (items[0] as { json?: IDataObject }) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
  * A parameter's value for one item, as n8n resolves it, except that a value that is nothing but a field reference is
  * read without n8n's expression engine, which would compile it (the first time in a process) and build a data proxy
  * for it on every batch of a re-send: `{{ $json.field }}` (how the shipped sync hands the stream, zone and lease owner

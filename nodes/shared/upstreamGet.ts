@@ -2,7 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { LeaseGuard } from './core/leaseGuard';
 import { decodeToken } from './core/watermark';
-import { referencedField } from './itemParameter';
+import { referencedField, soleItemOf } from './itemParameter';
 
 /**
  * The token of the Watermark Get this node follows: read from that Get's output (the item this item is paired
@@ -15,9 +15,15 @@ export function tokenOfUpstreamGet(context: IExecuteFunctions, itemIndex = 0): s
 		.getParentNodes(context.getNode().name, { includeNodeParameters: true })
 		.filter((node) => node.type.endsWith('.watermark') && node.disabled !== true && (node.parameters?.operation ?? 'get') === 'get');
 	for (const get of gets) {
-		for (const item of ['paired', 'first'] as const) {
+		// A Get that ran once with one item (the shipped sync's, on every batch) is where both ways lead: taken as it is,
+		// without n8n's search back through every node between for the paired item, twice a batch (CRM write and Set).
+		const sole = soleItemOf(context, get.name, itemIndex);
+		const ways = sole
+			? [() => sole.json?.token]
+			: (['paired', 'first'] as const).map((item) => () => referencedField(context, { node: get.name, item, field: 'token' }, itemIndex));
+		for (const way of ways) {
 			// Not paired, or the Get did not run in this execution: no item, so the next way is tried.
-			const token = referencedField(context, { node: get.name, item, field: 'token' }, itemIndex);
+			const token = way();
 			if (typeof token === 'string' && token !== '') return token;
 		}
 	}
