@@ -54,7 +54,11 @@ export function soleItemOf(context: IExecuteFunctions, nodeName: string, itemInd
  * Anything else, and a reference that does not resolve, is n8n's to resolve (and to explain).
  */
 export function itemParameter(context: IExecuteFunctions, name: string, itemIndex: number, fallback?: unknown): unknown {
-	const raw = context.getNodeParameter(name, itemIndex, fallback, { rawExpressions: true });
+	return resolvedParameter(context, name, itemIndex, context.getNodeParameter(name, itemIndex, fallback, { rawExpressions: true }), fallback);
+}
+
+/** itemParameter for a parameter whose value as saved (`raw`) is already read. */
+function resolvedParameter(context: IExecuteFunctions, name: string, itemIndex: number, raw: unknown, fallback?: unknown): unknown {
 	const field = fieldReferenceOf(raw);
 	if (field !== undefined) {
 		const json = context.getInputData()[itemIndex]?.json ?? {};
@@ -74,6 +78,6 @@ export function referencedField(context: IExecuteFunctions, reference: NodeField
 export function itemCollection(context: IExecuteFunctions, name: string, itemIndex: number): IDataObject {
 	const raw = (context.getNodeParameter(name, itemIndex, {}, { rawExpressions: true }) ?? {}) as IDataObject;
 	const entries: IDataObject = {};
-	for (const key of Object.keys(raw)) entries[key] = itemParameter(context, `${name}.${key}`, itemIndex) as IDataObject[string];
+	for (const [key, value] of Object.entries(raw)) entries[key] = resolvedParameter(context, `${name}.${key}`, itemIndex, value) as IDataObject[string];
 	return entries;
 }

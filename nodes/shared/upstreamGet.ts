@@ -4,6 +4,8 @@ import type { LeaseGuard } from './core/leaseGuard';
 import { decodeToken } from './core/watermark';
 import { referencedField, soleItemOf } from './itemParameter';
 
+const isToken = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
 /**
  * The token of the Watermark Get this node follows: read from that Get's output (the item this item is paired
  * with, else its first item), the nearest Get upstream first. Set takes it when "Token From Get" is left empty,
@@ -15,16 +17,17 @@ export function tokenOfUpstreamGet(context: IExecuteFunctions, itemIndex = 0): s
 		.getParentNodes(context.getNode().name, { includeNodeParameters: true })
 		.filter((node) => node.type.endsWith('.watermark') && node.disabled !== true && (node.parameters?.operation ?? 'get') === 'get');
 	for (const get of gets) {
-		// A Get that ran once with one item (the shipped sync's, on every batch) is where both ways lead: taken as it is,
-		// without n8n's search back through every node between for the paired item, twice a batch (CRM write and Set).
+		// A Get that ran once with one item (the shipped sync's, on every batch) is where both ways below lead: taken as it
+		// is, without n8n's search back through every node between for the paired item, twice a batch (CRM write and Set).
 		const sole = soleItemOf(context, get.name, itemIndex);
-		const ways = sole
-			? [() => sole.json?.token]
-			: (['paired', 'first'] as const).map((item) => () => referencedField(context, { node: get.name, item, field: 'token' }, itemIndex));
-		for (const way of ways) {
+		if (sole) {
+			if (isToken(sole.json?.token)) return sole.json.token;
+			continue;
+		}
+		for (const item of ['paired', 'first'] as const) {
 			// Not paired, or the Get did not run in this execution: no item, so the next way is tried.
-			const token = way();
-			if (typeof token === 'string' && token !== '') return token;
+			const token = referencedField(context, { node: get.name, item, field: 'token' }, itemIndex);
+			if (isToken(token)) return token;
 		}
 	}
 	return undefined;

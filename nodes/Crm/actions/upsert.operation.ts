@@ -8,7 +8,7 @@ import type { MappedColumn } from '../../shared/core/fieldReference';
 import { columnValuesOf, mappedValuesOf, mappingEntriesFor } from '../../shared/core/fieldReference';
 import { keyText, mergeDuplicateKeys } from '../../shared/core/mergeDuplicates';
 import type { SyncInfo, WriteStatus } from '../../shared/core/syncItem';
-import { SYNC_FIELD, isNothingRead } from '../../shared/core/syncItem';
+import { SYNC_FIELD, isNothingRead, isWritten } from '../../shared/core/syncItem';
 import { writeIsolatingRefusals } from '../../shared/core/upsertBisection';
 import type { DeletePlan, DeleteRow, Prepared, RowError, RowOutcome, UpsertPlan, UpsertRow } from '../../shared/core/upsertPlan';
 import { planDelete, planUpsert, rawKeyOf, resolveLookup, resolveMatchColumns, rowFailureMessage, prepareDeleteRow, prepareUpsertRow } from '../../shared/core/upsertPlan';
@@ -187,7 +187,7 @@ function outputItem(context: IExecuteFunctions, settings: UpsertSettings, item: 
 	const sync = syncOf(item);
 	// The usual row (read by the Contracting node, written, no duplicate, no dry run) as one literal, the same fields in
 	// the same order: V8 makes it at once, where a field added at a time moves the object through a shape per field.
-	if (sync && !settings.dryRun && !result.error && result.supersededBy === undefined) {
+	if (sync && !settings.dryRun && isWritten(result.status) && !result.error && result.supersededBy === undefined) {
 		const usual = { _sync: sync, key: result.key, status: result.status } satisfies Record<typeof SYNC_FIELD, unknown> & Record<string, unknown>;
 		return { json: usual as unknown as IDataObject, pairedItem: { item: index } };
 	}

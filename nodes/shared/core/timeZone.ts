@@ -97,7 +97,11 @@ export interface LocalTimeOffset {
  */
 export function offsetOfLocalTime(local: string, zone: IANAZone): LocalTimeOffset {
 	const steady = steadyOffsetOf(local, zone);
-	if (steady !== undefined) return { situation: 'normal', offsetMinutes: steady };
+	return steady === undefined ? offsetNearAChange(local, zone) : { situation: 'normal', offsetMinutes: steady };
+}
+
+/** offsetOfLocalTime for a reading whose hour is not steady: the zone asked around it. */
+function offsetNearAChange(local: string, zone: IANAZone): LocalTimeOffset {
 	const wall = wallClockMs(local);
 	const before = zone.offset(wall - DAY_MS);
 	const after = zone.offset(wall + DAY_MS);
@@ -124,7 +128,7 @@ function formatOffset(minutes: number): string {
 /** ISO 8601 with offset, keeping every digit of the local reading: `2024-10-27T02:30:00.1234567+02:00`. */
 export function changedAtInZone(local: string, zone: IANAZone): string {
 	// The steady hour asked first: every row read in local time carries this, and it needs no object for the answer.
-	return `${local}${formatOffset(steadyOffsetOf(local, zone) ?? offsetOfLocalTime(local, zone).offsetMinutes)}`;
+	return `${local}${formatOffset(steadyOffsetOf(local, zone) ?? offsetNearAChange(local, zone).offsetMinutes)}`;
 }
 
 function pad(value: number, width = 2): string {
