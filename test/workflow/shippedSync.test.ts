@@ -82,6 +82,21 @@ describe('shipped sync workflow', () => {
 		assert.equal(world.companies().length, 25);
 	});
 
+	for (const maxBatchesPerRun of [1, 2, 3]) {
+		it(`a run that stops at Max Batches per Run (${maxBatchesPerRun}) with more waiting gives the lease up, and the next run goes on from there`, async () => {
+			for (const day of range(1, 9)) world.addCustomer(day, onDay(day));
+			const workflow = withSettings(world.sync, { batchSize: 2, maxBatchesPerRun, transferOrders: false });
+			const run = await world.runSync(workflow);
+			assert.equal(run.errorMessage, undefined);
+			assert.equal(run.batches('customers'), maxBatchesPerRun);
+			assert.equal(run.summary('customers')?.moreWaiting, true);
+			assert.equal((await world.watermarks.read('customers'))?.leaseOwner, null, 'the last batch of the run gave the lease up');
+			assert.equal(world.companies().length, 2 * maxBatchesPerRun);
+			const next = await world.runSync(workflow);
+			assert.equal(next.summary('customers')?.rowsRead, Math.min(9 - 2 * maxBatchesPerRun, 2 * maxBatchesPerRun));
+		});
+	}
+
 	it('incremental sync sends only what changed since the last run', async () => {
 		for (const day of range(1, 5)) world.addCustomer(day, onDay(day));
 		await world.runSync();

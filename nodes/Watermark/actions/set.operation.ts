@@ -30,6 +30,7 @@ import {
 	writtenItemOf,
 } from '../../shared/core/watermark';
 import { errorItem, errorJson, toNodeError } from '../../shared/nodeErrors';
+import { itemCollection } from '../../shared/itemParameter';
 import { tokenOfUpstreamGet } from '../../shared/upstreamGet';
 import type { ReadWindow } from '../../shared/core/changeQuery';
 import type { StreamState } from '../stores/watermarkStore';
@@ -184,7 +185,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 	let failure: unknown;
 	try {
 		const token = decodeToken(tokenText(this));
-		const options = this.getNodeParameter('setOptions', 0, {}) as SetOptions;
+		const options = itemCollection(this, 'setOptions', 0) as SetOptions;
 		const written = items.map((item) => writtenItemOf(item.json));
 		const progress = furthestWrittenCursor(written, options.failedRows ?? 'park');
 		const changes = retryListChanges(written, progress, token.retryListInUse === true);
