@@ -67,20 +67,21 @@ function itemOf(values: Record<string, unknown>, sync: SyncInfo): IDataObject {
 
 function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor, window: ReadWindow): IDataObject[] {
 	const batchStartCursor = serializeCursor(batchStart);
+	const localTime = isLocalTimeMarker(plan.marker.kind);
 	return batch.rows.map((row, position) => {
-		const sync: SyncInfo = {
-			stream: plan.stream,
-			operation: row.operation,
-			key: keyOf(plan, row.values),
-			cursor: serializeCursor(row.cursor),
-			batchStartCursor,
-			position,
-			batchRows: batch.rows.length,
-			hasMore: batch.hasMore,
-			window,
-		};
-		if (isLocalTimeMarker(plan.marker.kind) && row.marker !== null) sync.changedAt = changedAtInZone(row.marker, plan.zone);
-		return itemOf(row.values, sync);
+		const stream = plan.stream;
+		const { operation, values, marker } = row;
+		const key = keyOf(plan, values);
+		const cursor = serializeCursor(row.cursor);
+		const batchRows = batch.rows.length;
+		const hasMore = batch.hasMore;
+		// Two literals rather than changedAt added afterwards: the added field moved every row's _sync to another shape
+		// and gave it a second block of storage (a tenth of the read's own CPU per row).
+		const sync: SyncInfo =
+			localTime && marker !== null
+				? { stream, operation, key, cursor, batchStartCursor, position, batchRows, hasMore, window, changedAt: changedAtInZone(marker, plan.zone) }
+				: { stream, operation, key, cursor, batchStartCursor, position, batchRows, hasMore, window };
+		return itemOf(values, sync);
 	});
 }
 
