@@ -28,6 +28,8 @@ export interface ScenarioSpec {
 export interface ScenarioResult {
 	spec: ScenarioSpec;
 	against: 'double' | 'sqlServer';
+	/** The Node version the run ran on (BENCH_NODE). */
+	node: string;
 	seconds: number;
 	roundTrips: number;
 	statements?: Record<string, number>;
@@ -262,6 +264,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 	return {
 		spec,
 		against: backend.against,
+		node: process.version,
 		seconds,
 		roundTrips: backend.roundTrips() - roundTripsBefore,
 		statements:

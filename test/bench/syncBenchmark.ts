@@ -9,6 +9,7 @@
  *   BENCH_LATENCY_MS=1,20              modelled round-trip latencies (default 1 ms, a LAN, and 20 ms, a VPN to a customer's server)
  *   BENCH_BASELINE_SAMPLE=10000        customers the per-row baseline is measured on; larger sizes are extrapolated
  *   BENCH_RUNS=3                       runs of each shipped scenario, each in its own process; the median is reported
+ *   BENCH_NODE=/path/to/node           the Node that runs the scenarios (default: this one), e.g. the Node 24 n8n 2.x runs on
  *   MSSQL_URL=mssql://…                also run against that server (see test/support/mssqlUrl.ts)
  *
  * The double answers at once, and each latency is modelled rather than slept: a run's time at latency L is its
@@ -98,12 +99,19 @@ async function measuredScenario(spec: ScenarioSpec, runs: number): Promise<Measu
 
 type ChildTask = { task: 'double'; spec: ScenarioSpec } | { task: 'sqlServer'; spec: ScenarioSpec } | { task: 'fidelity' };
 
+/** The Node that runs the scenarios: BENCH_NODE (n8n 2.x runs on Node 24, this package's tests on 20), else this one. */
+const scenarioNode = () => process.env.BENCH_NODE?.trim() || process.execPath;
+
 /** Runs one task in a fresh Node process and returns what it sends back. */
 async function inChild<T>(task: ChildTask): Promise<T> {
 	return await new Promise<T>((resolve, reject) => {
 		// --expose-gc only for the heap measured after the run (liveHeapAfterMb); nothing calls gc() before that.
 		// eslint-disable-next-line @n8n/community-nodes/no-dangerous-functions -- benchmark tooling, never shipped: a fresh process per scenario gives each its own peak RSS
-		const child = fork(__filename, ['--child', JSON.stringify(task)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, '--expose-gc'] });
+		const child = fork(__filename, ['--child', JSON.stringify(task)], {
+			stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+			execArgv: [...process.execArgv, '--expose-gc'],
+			execPath: scenarioNode(),
+		});
 		let answer: { ok: true; value: T } | { ok: false; error: string } | undefined;
 		child.on('message', (message) => (answer = message as typeof answer));
 		child.on('error', reject);
@@ -282,7 +290,7 @@ function printTargets(shipped: ScenarioResult[], baseline: ScenarioResult): void
 
 function describeMachine(config: Config): void {
 	const cpu = cpus();
-	out(`Machine: ${cpu.length} CPU(s), ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${process.platform}/${process.arch}`);
+	out(`Machine: ${cpu.length} CPU(s), ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${process.platform}/${process.arch}`);
 	out(
 		`Transport double: answers at once; round-trip latency ${config.latenciesMs.map((latency) => `${grouped(latency)} ms`).join(' and ')} modelled (time = measured time + round trips × latency, every round trip awaited in turn); Settings batch size ${config.batchSizes.map((size) => grouped(size)).join(' and ')}; each run in its own process, each shipped scenario ${config.runs} time(s): CPU and time of the run with the median CPU, peak RSS and heap kept the medians of all runs`,
 	);
@@ -340,6 +348,7 @@ async function parentMain(): Promise<void> {
 	out('≈ rows are extrapolated linearly from the measured per-row baseline sample (its round trips, time and CPU per row are constant per row).');
 	out('our CPU: main-thread CPU from n8n\'s nodeExecuteBefore to nodeExecuteAfter of the n8n-nodes-contracting-crm.* nodes (the expressions n8n resolves for them included), the fake server\'s own work taken out.');
 	out('process CPU: every thread of the process (n8n\'s own nodes, V8\'s background GC and compiler threads), the fake server\'s work taken out.');
+	out(`Node: the runs ran on Node ${[...new Set([...shipped, baseline].map((result) => result.node))].join(', ')} (BENCH_NODE chooses another).`);
 	out();
 	for (const result of [...shipped, baseline]) {
 		out(
