@@ -495,7 +495,7 @@ export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cur
 	const rows: SourceRow[] = [];
 	let returned = 0;
 	for (const recordset of checkedRecordsets(plan, window, after, result)) {
-		const keys = recordset.map((row) => aliases.map((alias) => keyTextOf(row[alias])));
+		const keys = recordset.map((row) => keyTextsOf(row, aliases));
 		checkBatchKeys(plan, keys);
 		returned += recordset.length;
 		// Loops rather than flat, map and slice: this shapes every row of a full re-send, and each of those copies the batch.
@@ -505,6 +505,13 @@ export function batchFromResult(plan: SourcePlan, window: ReadWindow, after: Cur
 }
 
 const keyTextOf = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+/** A row's key texts, by their aliases: a loop, where aliases.map made a closure per row of a re-send besides its array. */
+function keyTextsOf(row: SqlRow, aliases: string[]): Array<string | null> {
+	const texts = new Array<string | null>(aliases.length);
+	for (let index = 0; index < aliases.length; index++) texts[index] = keyTextOf(row[aliases[index]]);
+	return texts;
+}
 
 /** The key text as `=` compares it under the key column's collation: case and trailing spaces do not count in text. */
 function comparableKeyText(key: CatalogColumn, text: string): string {
