@@ -16,7 +16,7 @@
  * measured time plus its round trips times L, since the workflow awaits every round trip before it goes on (nothing
  * overlaps one). So one run gives every latency, and 20 ms at a million rows per row costs no hours of sleeping.
  * Every run is a child process of its own, so each peak RSS is that run's alone. The default (3 runs of each shipped
- * scenario) takes about 10 minutes on 2 cores; BENCH_SIZES=10000,100000 about 2, BENCH_RUNS=1 a third of that.
+ * scenario) takes about 5 minutes on 2 cores; BENCH_SIZES=10000,100000 about one.
  */
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
