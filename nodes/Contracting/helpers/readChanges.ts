@@ -66,15 +66,15 @@ function itemOf(values: Record<string, unknown>, sync: SyncInfo): IDataObject {
 }
 
 function syncItemsOf(plan: SourcePlan, batch: SourceBatch, batchStart: Cursor, window: ReadWindow): IDataObject[] {
+	const { stream } = plan;
 	const batchStartCursor = serializeCursor(batchStart);
+	const batchRows = batch.rows.length;
+	const { hasMore } = batch;
 	const localTime = isLocalTimeMarker(plan.marker.kind);
 	return batch.rows.map((row, position) => {
-		const stream = plan.stream;
 		const { operation, values, marker } = row;
 		const key = keyOf(plan, values);
 		const cursor = serializeCursor(row.cursor);
-		const batchRows = batch.rows.length;
-		const hasMore = batch.hasMore;
 		// Two literals rather than changedAt added afterwards: the added field moved every row's _sync to another shape
 		// and gave it a second block of storage (a fifth of the time spent building the read's items).
 		const sync: SyncInfo =
