@@ -1,4 +1,5 @@
-import type { IDataObject, IExecuteFunctions, IWorkflowDataProxyData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties, IWorkflowDataProxyData } from 'n8n-workflow';
+import { NodeOperationError, validateFieldType } from 'n8n-workflow';
 
 import type { NodeFieldReference } from './core/fieldReference';
 import { fieldReferenceOf, nodeFieldReferenceOf } from './core/fieldReference';
@@ -74,10 +75,34 @@ export function referencedField(context: IExecuteFunctions, reference: NodeField
 	return referencedItem(context, itemIndex, reference)?.json?.[reference.field];
 }
 
-/** A collection's entries for one item, each as itemParameter reads it. */
-export function itemCollection(context: IExecuteFunctions, name: string, itemIndex: number): IDataObject {
-	const raw = (context.getNodeParameter(name, itemIndex, {}, { rawExpressions: true }) ?? {}) as IDataObject;
+/** Option types the editor saves as such, and an expression can give as text ("false", "500"). */
+const CONVERTED_OPTION_TYPES = new Set(['boolean', 'number']);
+
+/**
+ * An option's value in its declared type, converted as n8n converts a field it validates (validateFieldType): the text
+ * "false" is false, "500" is 500. n8n converts a collection's options only where they declare validateType, and never
+ * for one read by name (`options.dryRun`), so without this an expression giving "false" would switch an option on.
+ */
+function typedOption(context: IExecuteFunctions, collection: INodeProperties, option: INodeProperties | undefined, value: unknown, itemIndex: number): unknown {
+	if (!option || !CONVERTED_OPTION_TYPES.has(option.type) || value === undefined || value === null) return value;
+	const type = option.type as 'boolean' | 'number';
+	if (typeof value === type) return value;
+	const result = validateFieldType(option.displayName, value, type);
+	if (result.valid) return result.newValue;
+	throw new NodeOperationError(context.getNode(), `'${option.displayName}' in ${collection.displayName} cannot be ${JSON.stringify(value)}`, {
+		itemIndex,
+		description: `It takes ${type === 'boolean' ? 'true or false' : 'a number'}. Give it one, or change the expression that sets it.`,
+	});
+}
+
+/** A collection's entries for one item, each as itemParameter reads it and in its option's type (see typedOption). */
+export function itemCollection(context: IExecuteFunctions, collection: INodeProperties, itemIndex: number): IDataObject {
+	const raw = (context.getNodeParameter(collection.name, itemIndex, {}, { rawExpressions: true }) ?? {}) as IDataObject;
+	const options = (collection.options ?? []) as INodeProperties[];
 	const entries: IDataObject = {};
-	for (const [key, value] of Object.entries(raw)) entries[key] = resolvedParameter(context, `${name}.${key}`, itemIndex, value) as IDataObject[string];
+	for (const [key, value] of Object.entries(raw)) {
+		const resolved = resolvedParameter(context, `${collection.name}.${key}`, itemIndex, value);
+		entries[key] = typedOption(context, collection, options.find((option) => option.name === key), resolved, itemIndex) as IDataObject[string];
+	}
 	return entries;
 }

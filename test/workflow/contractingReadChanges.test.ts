@@ -251,6 +251,13 @@ describe('Contracting node in a workflow', () => {
 		});
 	}
 
+	it('stops on a batch size an expression gives as words, naming the option, emitting no row', async () => {
+		contractingSource().table('dbo.Customers').insert({ CustomerNo: 1, Name: 'a', ChangedAt: '2024-11-30T10:00:00.0000000' });
+		const result = await runOnce(customersParameters({ batchSize: "={{ 'many' }}" }), null);
+		assert.match(result.errorMessage ?? '', /'Batch Size' in Options cannot be "many" — It takes a number/);
+		assert.deepEqual(result.output('Contracting'), []);
+	});
+
 	it('stops on an expired Change Tracking version, saying a full re-send is needed and how', async () => {
 		const source = contractingSource();
 		source.table('dbo.Orders').insert({ OrderNo: 10, CustomerNo: 1, Status: 'open', ChangedAt: null });

@@ -229,6 +229,16 @@ describe('CRM node: Upsert', () => {
 		assert.match(String(result.runsOf('CRM')[0].hints?.[0]?.message), /^Dry run on dbo\.Company, nothing written: would be 1 inserted, 1 updated, 1 unchanged/);
 	});
 
+	it('an expression that gives the text "false" for Dry Run writes; one that gives neither true nor false fails the items and names the option', async () => {
+		const memory = crm();
+		const written = await run(memory, [customer(1, 0)], { options: { dryRun: "={{ 'false' }}" } });
+		assert.equal(written.output('CRM')[0].json.status, 'inserted');
+		assert.equal(memory.rows(COMPANY).length, 1);
+		const refused = await run(memory, [customer(2, 1)], { options: { dryRun: "={{ 'perhaps' }}" } });
+		assert.match(String(refused.errorMessage), /'Dry Run' in Options cannot be "perhaps"/);
+		assert.equal(memory.rows(COMPANY).length, 1);
+	});
+
 	describe('deleted in Contracting', () => {
 		async function afterDeleting(parameters: IDataObject) {
 			const memory = crm();

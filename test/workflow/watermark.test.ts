@@ -259,6 +259,32 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.equal(next.output('Get Watermark')[0].json.cursor, rewound, 'the refused run gave its lease up');
 	});
 
+	for (const [how, allowMovingBackwards] of [
+		['an expression n8n resolves', "={{ 'FALSE'.toLowerCase() }}"],
+		['the text "0"', '={{ "0" }}'],
+	] as const) {
+		it(`Allow Moving Backwards set to false by ${how} keeps a rewind made while the run worked`, async () => {
+			await runWorkflow(syncWorkflow(10), { credentials });
+			const workflow = syncWithRewindDuringRun(11) as unknown as { nodes: Array<{ name: string; parameters: Record<string, unknown> }> };
+			const set = workflow.nodes.find((node) => node.name === 'Set Watermark');
+			if (!set) throw new Error('the workflow has a Set Watermark node');
+			set.parameters.setOptions = { allowMovingBackwards };
+			const run = await runWorkflow(workflow as unknown as IWorkflowBase, { credentials });
+			assert.equal(run.errorMessage, undefined);
+			assert.equal(run.output('Set Watermark')[0].json.outcome, 'not stored: rewound meanwhile');
+			assert.equal((await store.read('customers'))?.cursor, serializeCursor({ kind: 'datetime', marker: '2025-03-08T10:00:02', key: null }));
+		});
+	}
+
+	it('an option an expression sets to what is not true or false stops Set with the option named, and stores nothing', async () => {
+		await runWorkflow(syncWorkflow(10), { credentials });
+		const before = (await store.read('customers'))?.cursor;
+		// The field reference is read without n8n's expression engine: its value is checked all the same.
+		const run = await runWorkflow(syncWorkflow(11, -1, {}, { allowMovingBackwards: '={{ $json.status }}' }), { credentials });
+		assert.match(String(run.errorMessage), /'Allow Moving Backwards' in Options cannot be "inserted"/);
+		assert.equal((await store.read('customers'))?.cursor, before);
+	});
+
 	it('with Continue On Fail, a Set with a broken token gives an error item instead of stopping', async () => {
 		const workflow = syncWorkflow(1) as unknown as { nodes: Array<{ name: string; parameters: Record<string, unknown>; onError?: string }> };
 		const set = workflow.nodes.find((node) => node.name === 'Set Watermark');

@@ -105,6 +105,57 @@ function filtersProperty(column: INodeProperties): INodeProperties {
 	};
 }
 
+/** The read's Options, also read by name in forEachSourceItem (itemCollection converts them to their types). */
+const optionsProperty: INodeProperties = {
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add option',
+	default: {},
+	displayOptions: show(),
+	options: [
+		{
+			displayName: 'Batch Size',
+			name: 'batchSize',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE },
+			default: DEFAULT_BATCH_SIZE,
+			description: 'Rows per round trip to SQL Server; each output item tells which batch it came in',
+		},
+		{
+			displayName: 'Max Rows per Execution',
+			name: 'maxRows',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: MAX_ROWS_PER_EXECUTION },
+			default: DEFAULT_MAX_ROWS,
+			description: 'Stop after this many rows; the last item\'s _sync.hasMore tells the workflow to run again',
+		},
+		{
+			displayName: 'Rows Without a Change Marker',
+			name: 'nullMarkers',
+			type: 'options',
+			options: [
+				{ name: 'Read on the First Run Only', value: 'firstRunOnly', description: 'Read once when reading from the beginning, before every other row' },
+				{ name: 'Never Read', value: 'never' },
+			],
+			default: 'firstRunOnly',
+			description: 'What to do with rows whose change marker is empty (NULL). After the first run they are not seen until their marker is set.',
+		},
+		{
+			displayName: 'Safety Lag (Seconds)',
+			name: 'lagSeconds',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: MAX_LAG_SECONDS },
+			default: 60,
+			description:
+				'Rows changed within this many seconds of the database server\'s clock are left for the next run, so a transaction still in flight is never jumped over. 0 reads right up to now (only safe if nothing writes the marker inside a long transaction).',
+		},
+		timeZoneProperty(
+			"The zone the change marker's wall-clock times are written in: for GETDATE(), the SQL Server machine's zone; for UTC columns, UTC",
+		),
+	],
+};
+
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Stream',
@@ -257,55 +308,7 @@ export const description: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: show(),
-		options: [
-			{
-				displayName: 'Batch Size',
-				name: 'batchSize',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE },
-				default: DEFAULT_BATCH_SIZE,
-				description: 'Rows per round trip to SQL Server; each output item tells which batch it came in',
-			},
-			{
-				displayName: 'Max Rows per Execution',
-				name: 'maxRows',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: MAX_ROWS_PER_EXECUTION },
-				default: DEFAULT_MAX_ROWS,
-				description: 'Stop after this many rows; the last item\'s _sync.hasMore tells the workflow to run again',
-			},
-			{
-				displayName: 'Rows Without a Change Marker',
-				name: 'nullMarkers',
-				type: 'options',
-				options: [
-					{ name: 'Read on the First Run Only', value: 'firstRunOnly', description: 'Read once when reading from the beginning, before every other row' },
-					{ name: 'Never Read', value: 'never' },
-				],
-				default: 'firstRunOnly',
-				description: 'What to do with rows whose change marker is empty (NULL). After the first run they are not seen until their marker is set.',
-			},
-			{
-				displayName: 'Safety Lag (Seconds)',
-				name: 'lagSeconds',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: MAX_LAG_SECONDS },
-				default: 60,
-				description:
-					'Rows changed within this many seconds of the database server\'s clock are left for the next run, so a transaction still in flight is never jumped over. 0 reads right up to now (only safe if nothing writes the marker inside a long transaction).',
-			},
-			timeZoneProperty(
-				"The zone the change marker's wall-clock times are written in: for GETDATE(), the SQL Server machine's zone; for UTC columns, UTC",
-			),
-		],
-	},
+	optionsProperty,
 ];
 
 function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec {
@@ -387,7 +390,7 @@ export async function forEachSourceItem(
 		let tableName = 'the source table';
 		try {
 			// Read once, and without n8n's expression engine where Options only name a field (as the shipped sync's do).
-			const options = itemCollection(context, 'options', itemIndex);
+			const options = itemCollection(context, optionsProperty, itemIndex);
 			const spec = sourceSpecOf(context, itemIndex, options);
 			tableName = displayQualifiedName(spec.table);
 			const results = await work(spec, itemIndex, options);

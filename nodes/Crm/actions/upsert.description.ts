@@ -141,6 +141,33 @@ function lookupsProperty(fields: Record<'targetColumn' | 'fromTable' | 'keyColum
 	};
 }
 
+/** The upsert's Options, read by upsertSettingsOf (itemCollection converts them to their types). */
+export const upsertOptionsProperty: INodeProperties = {
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add option',
+	displayOptions: showForUpsert,
+	default: {},
+	options: [
+		{
+			displayName: 'Batch Size',
+			name: 'batchSize',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 1000,
+			description: 'Items written per statement and transaction',
+		},
+		{
+			displayName: 'Dry Run',
+			name: 'dryRun',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to only report what would be inserted, updated, left unchanged or deleted, without writing. Items then carry "wouldBe" instead of "status", so a Watermark node after this one does not move.',
+		},
+	],
+};
+
 export const upsertProperties: INodeProperties[] = [
 	{
 		displayName: 'Target',
@@ -244,29 +271,5 @@ export const upsertProperties: INodeProperties[] = [
 			valueColumn: lookupColumnPicker('valueColumn', 'Copy Column', 'e.g. CompanyId', LOOKUP_VALUE),
 		}),
 	),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		displayOptions: showForUpsert,
-		default: {},
-		options: [
-			{
-				displayName: 'Batch Size',
-				name: 'batchSize',
-				type: 'number',
-				typeOptions: { minValue: 1 },
-				default: 1000,
-				description: 'Items written per statement and transaction',
-			},
-			{
-				displayName: 'Dry Run',
-				name: 'dryRun',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to only report what would be inserted, updated, left unchanged or deleted, without writing. Items then carry "wouldBe" instead of "status", so a Watermark node after this one does not move.',
-			},
-		],
-	},
+	upsertOptionsProperty,
 ];

@@ -7,6 +7,7 @@ import { parseQualifiedName } from '../../shared/core/identifiers';
 import type { MappedColumn } from '../../shared/core/fieldReference';
 import { mappingSources } from '../../shared/core/fieldReference';
 import { itemCollection } from '../../shared/itemParameter';
+import { upsertOptionsProperty } from '../actions/upsert.description';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { NOW, UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -102,7 +103,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	const mappingMode = columns.mappingMode ?? 'autoMapInputData';
 	const removed = new Set((columns.schema ?? []).filter((field) => field.removed).map((field) => field.id));
 	const value = mappingMode === 'defineBelow' ? (columns.value ?? {}) : {};
-	const options = itemCollection(context, 'options', 0) as { batchSize?: number; dryRun?: boolean };
+	const options = itemCollection(context, upsertOptionsProperty, 0) as { batchSize?: number; dryRun?: boolean };
 	const deletes = context.getNodeParameter('deletes', 0, 'markDeleted') as DeleteHandling['kind'];
 	return {
 		mappingMode,

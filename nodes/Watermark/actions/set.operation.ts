@@ -37,63 +37,66 @@ import type { StreamState } from '../stores/watermarkStore';
 import type { WatermarkContext } from '../helpers/context';
 import { UnknownStreamError } from '../helpers/context';
 
+/** Set's Options, read in execute (itemCollection converts them to their types). */
+const setOptionsProperty: INodeProperties = {
+	displayName: 'Options',
+	name: 'setOptions',
+	type: 'collection',
+	placeholder: 'Add option',
+	default: {},
+	displayOptions: { show: { operation: ['set'] } },
+	options: [
+		{
+			displayName: 'Allow Moving Backwards',
+			name: 'allowMovingBackwards',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to store even if the stream was rewound since Get, or these rows were not read from the stored watermark. Off keeps a rewind made during a run. Never stores without the lease.',
+		},
+		{
+			displayName: 'Fail the Execution When a Row Is Parked',
+			name: 'failWhenParked',
+			type: 'boolean',
+			default: true,
+			description: "Whether to fail the execution (after storing the watermark) when a row reaches Max Attempts, so n8n's error workflow can alert someone",
+		},
+		{
+			displayName: 'Failed Rows',
+			name: 'failedRows',
+			type: 'options',
+			options: [
+				{
+					name: 'Park in Retry List and Move On',
+					value: 'park',
+					description: 'A row CRM refused goes to the retry list (in the same transaction) and the rows behind it go on; the next runs read it again first',
+				},
+				{ name: 'Stop Before Them', value: 'stop', description: 'The watermark stops before the first refused row, so it and everything after it are read again' },
+			],
+			default: 'park',
+			description: 'What to do with rows CRM refused',
+		},
+		{
+			displayName: 'Max Attempts',
+			name: 'maxAttempts',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: MAX_ATTEMPTS_LIMIT },
+			default: DEFAULT_MAX_ATTEMPTS,
+			description: 'How many times a row in the retry list is tried (once per run) before it stays there as parked and is reported',
+		},
+		{
+			displayName: 'Release Lease',
+			name: 'releaseLease',
+			type: 'boolean',
+			default: true,
+			description:
+				'Whether to give the stream up for the next run now. Off keeps it only while another batch of this run follows (the rows reached the end of a batch and more wait); a run that is caught up, read nothing or stopped at a failed row always gives it up.',
+		},
+	],
+};
+
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Options',
-		name: 'setOptions',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: { show: { operation: ['set'] } },
-		options: [
-			{
-				displayName: 'Allow Moving Backwards',
-				name: 'allowMovingBackwards',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to store even if the stream was rewound since Get, or these rows were not read from the stored watermark. Off keeps a rewind made during a run. Never stores without the lease.',
-			},
-			{
-				displayName: 'Fail the Execution When a Row Is Parked',
-				name: 'failWhenParked',
-				type: 'boolean',
-				default: true,
-				description: "Whether to fail the execution (after storing the watermark) when a row reaches Max Attempts, so n8n's error workflow can alert someone",
-			},
-			{
-				displayName: 'Failed Rows',
-				name: 'failedRows',
-				type: 'options',
-				options: [
-					{
-						name: 'Park in Retry List and Move On',
-						value: 'park',
-						description: 'A row CRM refused goes to the retry list (in the same transaction) and the rows behind it go on; the next runs read it again first',
-					},
-					{ name: 'Stop Before Them', value: 'stop', description: 'The watermark stops before the first refused row, so it and everything after it are read again' },
-				],
-				default: 'park',
-				description: 'What to do with rows CRM refused',
-			},
-			{
-				displayName: 'Max Attempts',
-				name: 'maxAttempts',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: MAX_ATTEMPTS_LIMIT },
-				default: DEFAULT_MAX_ATTEMPTS,
-				description: 'How many times a row in the retry list is tried (once per run) before it stays there as parked and is reported',
-			},
-			{
-				displayName: 'Release Lease',
-				name: 'releaseLease',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to give the stream up for the next run now. Off keeps it only while another batch of this run follows (the rows reached the end of a batch and more wait); a run that is caught up, read nothing or stopped at a failed row always gives it up.',
-			},
-		],
-	},
+	setOptionsProperty,
 	{
 		displayName: 'Advanced',
 		name: 'advanced',
@@ -185,7 +188,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 	let failure: unknown;
 	try {
 		const token = decodeToken(tokenText(this));
-		const options = itemCollection(this, 'setOptions', 0) as SetOptions;
+		const options = itemCollection(this, setOptionsProperty, 0) as SetOptions;
 		const written = items.map((item) => writtenItemOf(item.json));
 		const progress = furthestWrittenCursor(written, options.failedRows ?? 'park');
 		const changes = retryListChanges(written, progress, token.retryListInUse === true);

@@ -50,6 +50,12 @@ export type Clock = () => Date;
  * step (so, like one T-SQL transaction, nothing interleaves inside it), with a clock the test controls.
  * Existing tables (the "Store Cursor In" option) are modelled as rows the test seeds with `seedExistingRow`.
  */
+/**
+ * What SQL Server receives for a bit parameter: the driver (tedious) sends 1 for any truthy value, the text "false"
+ * included. The twin takes it the same way, so it is never kinder than SQL Server to a value of the wrong type.
+ */
+const asBitParameter = (value: unknown): boolean => Boolean(value);
+
 export class MemoryWatermarkStore implements WatermarkStore {
 	private readonly rows = new Map<string, Row>();
 	private readonly entries: HistoryEntry[] = [];
@@ -184,7 +190,7 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt },
 			request.token,
 			move && { fromStored: comparableStoredValue(storedValueOf(move.from, row.location)), to: move.to },
-			request.allowBackwards,
+			asBitParameter(request.allowBackwards),
 			this.clock(),
 		);
 		if (verdict === 'store' && move) {
