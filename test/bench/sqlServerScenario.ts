@@ -4,6 +4,7 @@
  * set-based INSERT … SELECT from a numbers CTE, and CRM gets them too, as a previous sync left them. The
  * watermark tables are new, so the sync starts from the beginning: the state a rewind to the beginning leaves.
  */
+import { restoreAllSeams } from '../../nodes/shared/seams';
 import { closeAllPools } from '../../nodes/shared/transport/mssqlTransport';
 import { connectWith } from '../../nodes/shared/transport/connect';
 import { credentialData, parseMssqlUrl } from '../support/mssqlUrl';
@@ -48,6 +49,7 @@ export async function runAgainstSqlServer(spec: ScenarioSpec): Promise<ScenarioR
 		});
 		return await measureScenario(spec, backend);
 	} finally {
+		restoreAllSeams();
 		await closeAllPools();
 	}
 }
