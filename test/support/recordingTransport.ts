@@ -1,5 +1,6 @@
 import { replaceSeam, sqlTransportSeam } from '../../nodes/shared/seams';
 import { retrying } from '../../nodes/shared/transport/retryingTransport';
+import { assertSendable } from '../../nodes/shared/transport/sendableParameters';
 import type { SqlRequest, SqlResult, SqlTransport } from '../../nodes/shared/transport/types';
 import type { ConnectionSettings } from '../../nodes/shared/transport/connectionSettings';
 import { describeTarget, redactSecrets } from '../../nodes/shared/transport/connectionSettings';
@@ -63,6 +64,8 @@ export class RecordingSqlTransport implements SqlTransport {
 
 	async execute(request: SqlRequest): Promise<SqlResult> {
 		if (this.options.keepRequests !== false) this.requests.push(structuredClone(request));
+		// What the real transport refuses before sending, the double refuses too: tests see the same error.
+		assertSendable(request);
 		const requestNumber = ++this.count;
 		if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
 		const fault = this.faults.get(requestNumber);

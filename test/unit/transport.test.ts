@@ -13,6 +13,7 @@ import { mssqlTransport } from '../../nodes/shared/transport/mssqlTransport';
 import { retrying } from '../../nodes/shared/transport/retryingTransport';
 import { SqlServerRequestError } from '../../nodes/shared/transport/sqlServerError';
 import { RecordingSqlTransport, resultOf, useRecordingTransport } from '../support/recordingTransport';
+import type { SqlValue } from '../../nodes/shared/transport/types';
 
 const request = { text: 'SELECT 1 AS one;', parameters: [] };
 
@@ -115,6 +116,18 @@ describe('typed parameters', () => {
 		);
 		assert.match(error.message, /@m carries a datetime2 as text; send it as varchar/);
 		assert.equal(error.attempts, 1);
+	});
+
+	it('refuses a bit that is not true, false, 1, 0 or NULL (the driver would send the text "false" as 1), in the real transport and the double', async () => {
+		const asking = (value: SqlValue) => ({ text: 'SELECT 1 WHERE @allow = 1', parameters: [{ name: 'allow', type: { name: 'bit' as const }, value }] });
+		const transport = mssqlTransport(connectionSettingsFromCredentials({ server: '127.0.0.1', port: 1 }));
+		const error = await rejection(transport.execute(asking('false')));
+		assert.match(error.message, /Parameter @allow is a bit but carries "false", which the driver would send as 1; convert it to true or false first/);
+		assert.equal(error.attempts, 1);
+		const double = new RecordingSqlTransport(() => resultOf([{ ok: 1 }]));
+		await assert.rejects(double.execute(asking('0')), /@allow is a bit but carries "0"/);
+		for (const value of [true, false, 1, 0, null]) assert.deepEqual((await double.execute(asking(value))).recordsets[0], [{ ok: 1 }]);
+		assert.equal(double.roundTrips, 5, 'a refused request is never counted as sent');
 	});
 });
 

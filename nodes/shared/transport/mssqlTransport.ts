@@ -7,8 +7,8 @@ import type { ConnectionSettings } from './connectionSettings';
 import { describeTarget, poolKey, redactSecrets } from './connectionSettings';
 import { IdleClosingCache } from './idleClosingCache';
 import { retrying } from './retryingTransport';
-import { isTemporalTypeName } from '../core/sqlTypes';
-import type { SqlParameter, SqlRequest, SqlResult, SqlTransport, SqlType } from './types';
+import { assertSendable } from './sendableParameters';
+import type { SqlRequest, SqlResult, SqlTransport, SqlType } from './types';
 
 /** A pool not used for this long is closed, so an idle n8n holds no connections to the customer's server. */
 export const POOL_IDLE_CLOSE_MS = 5 * 60_000;
@@ -98,24 +98,10 @@ function mssqlType(type: SqlType): mssql.ISqlType | (() => mssql.ISqlType) {
 	}
 }
 
-
-/**
- * The driver turns a temporal parameter into a JavaScript Date, which keeps milliseconds only. A cursor taken
- * from a datetime2(7) column would then compare a little too low and read rows twice; such values travel as
- * varchar and are converted in T-SQL with CONVERT(type, @p, 126).
- */
-function assertNoPrecisionLoss(parameter: SqlParameter) {
-	if (isTemporalTypeName(parameter.type.name) && typeof parameter.value === 'string') {
-		throw new Error(
-			`Parameter @${parameter.name} carries a ${parameter.type.name} as text; send it as varchar and CONVERT it in the statement`,
-		);
-	}
-}
-
 function singleAttempt(settings: ConnectionSettings): SqlTransport {
 	return {
 		async execute(request: SqlRequest): Promise<SqlResult> {
-			request.parameters.forEach(assertNoPrecisionLoss);
+			assertSendable(request);
 			const pool = await connectedPool(settings);
 			const mssqlRequest = pool.request();
 			for (const parameter of request.parameters) {
