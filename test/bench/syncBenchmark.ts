@@ -18,7 +18,7 @@
  * Every run is a child process of its own, so each peak RSS is that run's alone. In it, the shipped sync first runs two
  * batches and is rewound (measureAfterWarmUp): a re-send happens in an n8n that has been running the schedule, with its
  * code compiled and its pools' table answers kept, not in a process that has just started. The default (3 runs of each shipped
- * scenario) takes about 5 minutes on 2 cores; BENCH_SIZES=10000,100000 about one.
+ * scenario) takes about 6 minutes on 2 cores; BENCH_SIZES=10000,100000 about one.
  */
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
