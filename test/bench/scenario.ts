@@ -44,6 +44,12 @@ export interface ScenarioResult {
 	/** CPU of the main thread during the sync, the fake server's work taken out. */
 	mainThreadCpuMicros: number;
 	fakeServerCpuMicros: number;
+	/**
+	 * Minor page faults of the process during the run: each fresh page the heap grows into is one, and the kernel
+	 * charges its time to the thread that touched it (a 100,000-row run's heap grows by ≈ 230 MB before V8's first full
+	 * collection, see nodes/README.md).
+	 */
+	pageFaults: number;
 	/** process.resourceUsage().maxRSS of this process, in MB (1 MB = 2^20 bytes). */
 	peakRssMb: number;
 	/** RSS when the sync started (after loading n8n and the nodes). */
@@ -263,6 +269,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 	const roundTripsBefore = backend.roundTrips();
 	const statementsBefore = backend.statements?.();
 	const serverBefore = backend.serverCpuMicros();
+	const faultsBefore = process.resourceUsage().minorPageFault;
 	const cpuBefore = process.cpuUsage();
 	const mainBefore = mainThreadCpuMicros();
 	const started = process.hrtime.bigint();
@@ -270,6 +277,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 	const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 	const processCpu = cpuMicros(process.cpuUsage(cpuBefore));
 	const mainCpu = mainThreadCpuMicros() - mainBefore;
+	const pageFaults = process.resourceUsage().minorPageFault - faultsBefore;
 	clearInterval(sampler);
 	if (run.errorMessage) throw new Error(`The sync failed: ${run.errorMessage}`);
 	const summary = run.summary('customers') ?? {};
@@ -294,6 +302,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 		processCpuMicros: processCpu - serverMicros,
 		mainThreadCpuMicros: mainCpu - serverMicros,
 		fakeServerCpuMicros: serverMicros,
+		pageFaults,
 		peakRssMb: Math.max(process.resourceUsage().maxRSS * 1024, peakRss) / MB,
 		startRssMb: startRss / MB,
 		liveHeapAfterMb: liveHeapMb(),
