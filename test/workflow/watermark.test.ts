@@ -325,6 +325,18 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.ok(!run.executedNodes.includes('Fake CRM'));
 	});
 
+	it('Preview Only set by an expression to the text "true" previews and moves nothing; a value that is neither true nor false stops the node', async () => {
+		await runWorkflow(syncWorkflow(31), { credentials });
+		const preview = await runWorkflow(supportWorkflow({ operation: 'rewind', stream: 'customers', previewOnly: "={{ 'true' }}" }), { credentials });
+		assert.equal(preview.errorMessage, undefined);
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(31, 2), 'a preview moves nothing');
+		const refused = await runWorkflow(supportWorkflow({ operation: 'rewind', stream: 'customers', previewOnly: "={{ 'perhaps' }}" }), { credentials });
+		assert.match(String(refused.errorMessage), /Preview Only/);
+		assert.equal((await store.read('customers'))?.cursor, cursorOf(31, 2));
+		const byHistory = await runWorkflow(supportWorkflow({ operation: 'history', stream: 'customers', limit: "={{ '1' }}" }), { credentials });
+		assert.deepEqual(byHistory.output('Watermark').map((item) => item.json.action), ['set'], 'a number given as text is taken as the number');
+	});
+
 	it('rewinds all streams two days, shows it in History, and undoes it', async () => {
 		await runWorkflow(syncWorkflow(31), { credentials });
 		const rewind = await runWorkflow(supportWorkflow({ operation: 'rewind', streams: 'all' }), { credentials });

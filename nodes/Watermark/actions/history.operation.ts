@@ -12,6 +12,8 @@ export const description: INodeProperties[] = [
 		displayName: 'Limit',
 		name: 'limit',
 		type: 'number',
+		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		validateType: 'number',
 		typeOptions: { minValue: 1, maxValue: MAX_HISTORY_ROWS },
 		default: 50,
 		description: 'Max number of results to return',

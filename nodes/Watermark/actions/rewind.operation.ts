@@ -42,6 +42,8 @@ export const description: INodeProperties[] = [
 		displayName: 'Days',
 		name: 'days',
 		type: 'number',
+		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		validateType: 'number',
 		typeOptions: { minValue: 0 },
 		default: 2,
 		description: 'Calendar days: the same time of day, that many days earlier, in the stream\'s time zone',
@@ -51,6 +53,8 @@ export const description: INodeProperties[] = [
 		displayName: 'Hours',
 		name: 'hours',
 		type: 'number',
+		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		validateType: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
 		description: 'Elapsed hours, counted after the days',
@@ -78,6 +82,8 @@ export const description: INodeProperties[] = [
 		displayName: 'Preview Only',
 		name: 'previewOnly',
 		type: 'boolean',
+		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		validateType: 'boolean',
 		default: false,
 		description:
 			'Whether to only show where each stream would move, changing nothing: no watermark, history or lease is touched. The output has one item per stream, with the cursor a rewind would store.',

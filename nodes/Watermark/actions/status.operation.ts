@@ -30,6 +30,8 @@ export const description: INodeProperties[] = [
 		displayName: 'Unhealthy After (Minutes)',
 		name: 'maxMinutesBehind',
 		type: 'number',
+		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		validateType: 'number',
 		typeOptions: { minValue: 1, maxValue: MAX_MINUTES_BEHIND },
 		default: DEFAULT_MINUTES_BEHIND,
 		description: 'A stream is not healthy when no run of it has finished for longer than this. Several times the schedule, e.g. 30 for a sync every 5 minutes.',
