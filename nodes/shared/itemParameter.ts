@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties, IWorkflowDataProxyData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions, IWorkflowDataProxyData } from 'n8n-workflow';
 import { NodeOperationError, validateFieldType } from 'n8n-workflow';
 
 import type { NodeFieldReference } from './core/fieldReference';
@@ -105,4 +105,18 @@ export function itemCollection(context: IExecuteFunctions, collection: INodeProp
 		entries[key] = typedOption(context, collection, options.find((option) => option.name === key), resolved, itemIndex) as IDataObject[string];
 	}
 	return entries;
+}
+
+/**
+ * An options field's value, which must be one of its choices: n8n checks none when a node runs, and an expression can
+ * give any text ("All", "Beginning"). Anything else stops the node with the field named and its choices listed.
+ */
+export function chosenOption<T extends string>(context: IExecuteFunctions, property: INodeProperties, itemIndex: number): T {
+	const value = context.getNodeParameter(property.name, itemIndex);
+	const choices = (property.options ?? []) as INodePropertyOptions[];
+	if (choices.some((choice) => choice.value === value)) return value as T;
+	throw new NodeOperationError(context.getNode(), `'${property.displayName}' cannot be ${JSON.stringify(value)}`, {
+		itemIndex,
+		description: `It takes one of: ${choices.map((choice) => `"${String(choice.value)}" (${choice.name})`).join(', ')}. Choose one, or change the expression that sets it.`,
+	});
 }

@@ -337,6 +337,18 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.deepEqual(byHistory.output('Watermark').map((item) => item.json.action), ['set'], 'a number given as text is taken as the number');
 	});
 
+	for (const [field, parameters, message] of [
+		['Rewind By', { streams: 'one', stream: 'customers', rewindBy: "={{ 'Beginning' }}", dateTime: '2025-03-01T00:00:00' }, /'Rewind By' cannot be "Beginning" — It takes one of: "duration" \(Duration\), "dateTime" \(To a Date and Time\), "beginning" \(To the Beginning\)/],
+		['Streams', { streams: "={{ 'All' }}", stream: 'customers' }, /'Streams' cannot be "All" — It takes one of: "one" \(One Stream\), "all" \(All Streams\)/],
+	] as const) {
+		it(`a rewind whose ${field} an expression sets to none of its choices stops, naming them, and moves nothing`, async () => {
+			await runWorkflow(syncWorkflow(31), { credentials });
+			const run = await runWorkflow(supportWorkflow({ operation: 'rewind', ...parameters }), { credentials });
+			assert.match(String(run.errorMessage), message);
+			assert.equal((await store.read('customers'))?.cursor, cursorOf(31, 2));
+		});
+	}
+
 	it('rewinds all streams two days, shows it in History, and undoes it', async () => {
 		await runWorkflow(syncWorkflow(31), { credentials });
 		const rewind = await runWorkflow(supportWorkflow({ operation: 'rewind', streams: 'all' }), { credentials });

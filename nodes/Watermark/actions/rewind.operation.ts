@@ -7,37 +7,43 @@ import { existingStream, forEachItem, isLeaseLive, streamParameter } from '../he
 import type { StreamState, WatermarkStore } from '../stores/watermarkStore';
 import { replaceWithRetry } from '../helpers/replace';
 import { storedCursorOf } from '../../shared/core/watermarkLocation';
+import { chosenOption } from '../../shared/itemParameter';
 import { streamProperty } from './common.descriptions';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['rewind'], ...extra } });
 
 const DEFAULT_REWIND_REASON = 'Rewound by support';
 
+/** A rewind's choices are checked when it runs (chosenOption): an expression giving "All" or "Beginning" must not rewind something else. */
+const streamsProperty: INodeProperties = {
+	displayName: 'Streams',
+	name: 'streams',
+	type: 'options',
+	options: [
+		{ name: 'One Stream', value: 'one' },
+		{ name: 'All Streams', value: 'all', description: 'Every stream with a watermark in these tables' },
+	],
+	default: 'one',
+	displayOptions: show(),
+};
+
+const rewindByProperty: INodeProperties = {
+	displayName: 'Rewind By',
+	name: 'rewindBy',
+	type: 'options',
+	options: [
+		{ name: 'Duration', value: 'duration', description: 'Days and hours back from where the stream is' },
+		{ name: 'To a Date and Time', value: 'dateTime', description: 'Back to a wall-clock date and time' },
+		{ name: 'To the Beginning', value: 'beginning', description: 'Everything is sent again (a full re-send)' },
+	],
+	default: 'duration',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Streams',
-		name: 'streams',
-		type: 'options',
-		options: [
-			{ name: 'One Stream', value: 'one' },
-			{ name: 'All Streams', value: 'all', description: 'Every stream with a watermark in these tables' },
-		],
-		default: 'one',
-		displayOptions: show(),
-	},
+	streamsProperty,
 	streamProperty(['rewind'], { streams: ['one'] }),
-	{
-		displayName: 'Rewind By',
-		name: 'rewindBy',
-		type: 'options',
-		options: [
-			{ name: 'Duration', value: 'duration', description: 'Days and hours back from where the stream is' },
-			{ name: 'To a Date and Time', value: 'dateTime', description: 'Back to a wall-clock date and time' },
-			{ name: 'To the Beginning', value: 'beginning', description: 'Everything is sent again (a full re-send)' },
-		],
-		default: 'duration',
-		displayOptions: show(),
-	},
+	rewindByProperty,
 	{
 		displayName: 'Days',
 		name: 'days',
@@ -92,7 +98,7 @@ export const description: INodeProperties[] = [
 ];
 
 function requestOf(context: IExecuteFunctions, itemIndex: number): RewindRequest {
-	const by = context.getNodeParameter('rewindBy', itemIndex);
+	const by = chosenOption<RewindRequest['by']>(context, rewindByProperty, itemIndex);
 	if (by === 'beginning') return { by: 'beginning' };
 	if (by === 'dateTime') {
 		return { by: 'dateTime', dateTime: String(context.getNodeParameter('dateTime', itemIndex) ?? '') };
@@ -163,7 +169,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		this,
 		() => 'rewinding the watermark',
 		async (itemIndex) => {
-			const all = this.getNodeParameter('streams', itemIndex) === 'all';
+			const all = chosenOption(this, streamsProperty, itemIndex) === 'all';
 			const request = requestOf(this, itemIndex);
 			const reason = String(this.getNodeParameter('reason', itemIndex) ?? '').trim();
 			if (reason === '') throw new RewindInputError('Give a reason for the rewind; it is kept in the history');
