@@ -111,8 +111,8 @@ export function itemCollection(context: IExecuteFunctions, collection: INodeProp
  * An options field's value, which must be one of its choices: n8n checks none when a node runs, and an expression can
  * give any text ("All", "Beginning"). Anything else stops the node with the field named and its choices listed.
  */
-export function chosenOption<T extends string>(context: IExecuteFunctions, property: INodeProperties, itemIndex: number): T {
-	const value = context.getNodeParameter(property.name, itemIndex);
+export function chosenOption<T extends string>(context: IExecuteFunctions, property: INodeProperties, itemIndex: number, fallback?: T): T {
+	const value = context.getNodeParameter(property.name, itemIndex, fallback);
 	const choices = (property.options ?? []) as INodePropertyOptions[];
 	if (choices.some((choice) => choice.value === value)) return value as T;
 	throw new NodeOperationError(context.getNode(), `'${property.displayName}' cannot be ${JSON.stringify(value)}`, {

@@ -274,6 +274,18 @@ describe('CRM node: Upsert', () => {
 			]);
 		});
 
+		// The field takes no expression; a workflow edited by hand, or generated, can still hold any text.
+		for (const deletes of ['markdeleted', 'Mark the CRM Row']) {
+			it(`a "Deleted in Contracting" of ${deletes}, none of its choices, stops the node, deleting and writing nothing`, async () => {
+				const { memory, error } = await afterDeleting({ deletes });
+				assert.match(String(error), /'Deleted in Contracting' cannot be "(markdeleted|Mark the CRM Row)" — It takes one of: "markDeleted" \(Mark the CRM Row\), "delete" \(Delete the CRM Row\), "ignore" \(Ignore\)/);
+				assert.deepEqual(memory.rows(COMPANY).map((row) => [row.CustomerNo, row.IsActive, row.City]), [
+					[1, true, 'Oslo'],
+					[2, true, 'Oslo'],
+				]);
+			});
+		}
+
 		it('finds the key of a deleted row under _sync.key when the item carries nothing else', async () => {
 			const memory = crm();
 			await run(memory, [customer(1, 0), customer(2, 1)]);

@@ -141,6 +141,34 @@ function lookupsProperty(fields: Record<'targetColumn' | 'fromTable' | 'keyColum
 	};
 }
 
+/** What a deleted row does in CRM, read by upsertSettingsOf as one of its choices (chosenOption): any other value must not delete. */
+export const deletesProperty: INodeProperties = {
+	displayName: 'Deleted in Contracting',
+	name: 'deletes',
+	type: 'options',
+	noDataExpression: true,
+	displayOptions: showForUpsert,
+	options: [
+		{
+			name: 'Mark the CRM Row',
+			value: 'markDeleted',
+			description: 'Set columns of the CRM row, e.g. IsActive = 0 and DeletedAt = now; the row and its history stay',
+		},
+		{
+			name: 'Delete the CRM Row',
+			value: 'delete',
+			description: 'Remove the CRM row',
+		},
+		{
+			name: 'Ignore',
+			value: 'ignore',
+			description: 'Leave CRM as it is; the item is reported as ignored',
+		},
+	],
+	default: 'markDeleted',
+	description: 'What to do with items the Contracting node reports as deleted (Change Tracking)',
+};
+
 /** The upsert's Options, read by upsertSettingsOf (itemCollection converts them to their types). */
 export const upsertOptionsProperty: INodeProperties = {
 	displayName: 'Options',
@@ -221,32 +249,7 @@ export const upsertProperties: INodeProperties[] = [
 	},
 	columnsProperty({ show: { operation: ['upsert'], target: ['customers', 'orders'] } }),
 	columnsProperty({ show: { operation: ['upsert'], target: ['table'] }, hide: { table: [''] } }),
-	{
-		displayName: 'Deleted in Contracting',
-		name: 'deletes',
-		type: 'options',
-		noDataExpression: true,
-		displayOptions: showForUpsert,
-		options: [
-			{
-				name: 'Mark the CRM Row',
-				value: 'markDeleted',
-				description: 'Set columns of the CRM row, e.g. IsActive = 0 and DeletedAt = now; the row and its history stay',
-			},
-			{
-				name: 'Delete the CRM Row',
-				value: 'delete',
-				description: 'Remove the CRM row',
-			},
-			{
-				name: 'Ignore',
-				value: 'ignore',
-				description: 'Leave CRM as it is; the item is reported as ignored',
-			},
-		],
-		default: 'markDeleted',
-		description: 'What to do with items the Contracting node reports as deleted (Change Tracking)',
-	},
+	deletesProperty,
 	...byVersion(
 		deleteColumnsProperty(
 			writableColumnList('column', 'Column Name or ID'),

@@ -6,8 +6,8 @@ import { pickedName } from '../../shared/columnPicker';
 import { parseQualifiedName } from '../../shared/core/identifiers';
 import type { MappedColumn } from '../../shared/core/fieldReference';
 import { mappingSources } from '../../shared/core/fieldReference';
-import { itemCollection } from '../../shared/itemParameter';
-import { upsertOptionsProperty } from '../actions/upsert.description';
+import { chosenOption, itemCollection } from '../../shared/itemParameter';
+import { deletesProperty, upsertOptionsProperty } from '../actions/upsert.description';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { NOW, UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -104,7 +104,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	const removed = new Set((columns.schema ?? []).filter((field) => field.removed).map((field) => field.id));
 	const value = mappingMode === 'defineBelow' ? (columns.value ?? {}) : {};
 	const options = itemCollection(context, upsertOptionsProperty, 0) as { batchSize?: number; dryRun?: boolean };
-	const deletes = context.getNodeParameter('deletes', 0, 'markDeleted') as DeleteHandling['kind'];
+	const deletes = chosenOption<DeleteHandling['kind']>(context, deletesProperty, 0, 'markDeleted');
 	return {
 		mappingMode,
 		mappedNames: Object.keys(value).filter((name) => !removed.has(name)),
