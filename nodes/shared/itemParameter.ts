@@ -78,21 +78,39 @@ export function referencedField(context: IExecuteFunctions, reference: NodeField
 /** Option types the editor saves as such, and an expression can give as text ("false", "500"). */
 const CONVERTED_OPTION_TYPES = new Set(['boolean', 'number']);
 
+/** Stops the node for a field's value it cannot take, naming the field (`label`) and saying what it takes. */
+function refuseValue(context: IExecuteFunctions, label: string, value: unknown, takes: string, itemIndex: number): never {
+	throw new NodeOperationError(context.getNode(), `${label} cannot be ${JSON.stringify(value)}`, {
+		itemIndex,
+		description: `It takes ${takes}. Change the value, or the expression that gives it.`,
+	});
+}
+
+/** Whether `value` is one of an options field's choices; if not, the node stops with them listed. */
+function checkChoice(context: IExecuteFunctions, label: string, property: INodeProperties, value: unknown, itemIndex: number): void {
+	const choices = (property.options ?? []) as INodePropertyOptions[];
+	if (choices.some((choice) => choice.value === value)) return;
+	refuseValue(context, label, value, `one of: ${choices.map((choice) => `"${String(choice.value)}" (${choice.name})`).join(', ')}`, itemIndex);
+}
+
 /**
  * An option's value in its declared type, converted as n8n converts a field it validates (validateFieldType): the text
- * "false" is false, "500" is 500. n8n converts a collection's options only where they declare validateType, and never
- * for one read by name (`options.dryRun`), so without this an expression giving "false" would switch an option on.
+ * "false" is false, "500" is 500; an option that declares `validateType: 'options'` must be one of its choices.
+ * n8n converts a collection's options only where they declare validateType, and never for one read by name
+ * (`options.dryRun`), so without this an expression giving "false" would switch an option on.
  */
 function typedOption(context: IExecuteFunctions, collection: INodeProperties, option: INodeProperties | undefined, value: unknown, itemIndex: number): unknown {
-	if (!option || !CONVERTED_OPTION_TYPES.has(option.type) || value === undefined || value === null) return value;
+	if (!option || value === undefined || value === null) return value;
+	const label = `'${option.displayName}' in ${collection.displayName}`;
+	if (option.validateType === 'options') {
+		checkChoice(context, label, option, value, itemIndex);
+		return value;
+	}
+	if (!CONVERTED_OPTION_TYPES.has(option.type)) return value;
 	const type = option.type as 'boolean' | 'number';
 	if (typeof value === type) return value;
 	const result = validateFieldType(option.displayName, value, type);
-	if (result.valid) return result.newValue;
-	throw new NodeOperationError(context.getNode(), `'${option.displayName}' in ${collection.displayName} cannot be ${JSON.stringify(value)}`, {
-		itemIndex,
-		description: `It takes ${type === 'boolean' ? 'true or false' : 'a number'}. Give it one, or change the expression that sets it.`,
-	});
+	return result.valid ? result.newValue : refuseValue(context, label, value, type === 'boolean' ? 'true or false' : 'a number', itemIndex);
 }
 
 /** A collection's entries for one item, each as itemParameter reads it and in its option's type (see typedOption). */
@@ -113,10 +131,6 @@ export function itemCollection(context: IExecuteFunctions, collection: INodeProp
  */
 export function chosenOption<T extends string>(context: IExecuteFunctions, property: INodeProperties, itemIndex: number, fallback?: T): T {
 	const value = context.getNodeParameter(property.name, itemIndex, fallback);
-	const choices = (property.options ?? []) as INodePropertyOptions[];
-	if (choices.some((choice) => choice.value === value)) return value as T;
-	throw new NodeOperationError(context.getNode(), `'${property.displayName}' cannot be ${JSON.stringify(value)}`, {
-		itemIndex,
-		description: `It takes one of: ${choices.map((choice) => `"${String(choice.value)}" (${choice.name})`).join(', ')}. Choose one, or change the expression that sets it.`,
-	});
+	checkChoice(context, `'${property.displayName}'`, property, value, itemIndex);
+	return value as T;
 }

@@ -258,6 +258,13 @@ describe('Contracting node in a workflow', () => {
 		assert.deepEqual(result.output('Contracting'), []);
 	});
 
+	it('stops on a Rows Without a Change Marker an expression sets to none of its choices, listing them, emitting no row', async () => {
+		contractingSource().table('dbo.Customers').insert({ CustomerNo: 1, Name: 'a', ChangedAt: '2024-11-30T10:00:00.0000000' });
+		const result = await runOnce(customersParameters({ nullMarkers: "={{ 'Never' }}" }), null);
+		assert.match(result.errorMessage ?? '', /'Rows Without a Change Marker' in Options cannot be "Never" — It takes one of: "firstRunOnly" \(Read on the First Run Only\), "never" \(Never Read\)/);
+		assert.deepEqual(result.output('Contracting'), []);
+	});
+
 	it('stops on an expired Change Tracking version, saying a full re-send is needed and how', async () => {
 		const source = contractingSource();
 		source.table('dbo.Orders').insert({ OrderNo: 10, CustomerNo: 1, Status: 'open', ChangedAt: null });

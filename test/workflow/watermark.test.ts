@@ -276,6 +276,14 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		});
 	}
 
+	it('a Failed Rows option an expression sets to none of its choices stops Set with them listed, and stores nothing', async () => {
+		await runWorkflow(syncWorkflow(10), { credentials });
+		const before = (await store.read('customers'))?.cursor;
+		const run = await runWorkflow(syncWorkflow(11, 1, {}, { failedRows: "={{ 'Stop' }}" }), { credentials });
+		assert.match(String(run.errorMessage), /'Failed Rows' in Options cannot be "Stop" — It takes one of: "park" \(Park in Retry List and Move On\), "stop" \(Stop Before Them\)/);
+		assert.equal((await store.read('customers'))?.cursor, before);
+	});
+
 	it('an option an expression sets to what is not true or false stops Set with the option named, and stores nothing', async () => {
 		await runWorkflow(syncWorkflow(10), { credentials });
 		const before = (await store.read('customers'))?.cursor;

@@ -134,6 +134,8 @@ const optionsProperty: INodeProperties = {
 			displayName: 'Rows Without a Change Marker',
 			name: 'nullMarkers',
 			type: 'options',
+			// Checked against its choices when the node runs (itemCollection): an expression can give any text.
+			validateType: 'options',
 			options: [
 				{ name: 'Read on the First Run Only', value: 'firstRunOnly', description: 'Read once when reading from the beginning, before every other row' },
 				{ name: 'Never Read', value: 'never' },

@@ -65,6 +65,8 @@ const setOptionsProperty: INodeProperties = {
 			displayName: 'Failed Rows',
 			name: 'failedRows',
 			type: 'options',
+			// Checked against its choices when the node runs (itemCollection): an expression can give any text.
+			validateType: 'options',
 			options: [
 				{
 					name: 'Park in Retry List and Move On',
