@@ -265,6 +265,18 @@ describe('Contracting node in a workflow', () => {
 		assert.deepEqual(result.output('Contracting'), []);
 	});
 
+	for (const [field, parameters, message] of [
+		['Change Marker', { markerKind: 'date' }, /'Change Marker' cannot be "date" — It takes one of: "datetime" \(Date-Time Column\), "dateAndTime"/],
+		['Time Encoding', { markerKind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: "={{ 'HHMMSS' }}" }, /'Time Encoding' cannot be "HHMMSS" — It takes one of: "hhmmss" \(Hours Minutes Seconds \(134501 = 13:45:01\)\), "hhmm"/],
+	] as const) {
+		it(`stops on a ${field} that is none of its choices, listing them, emitting no row`, async () => {
+			contractingSource().table('dbo.Customers').insert({ CustomerNo: 1, Name: 'a', LastChangeDate: 20100603, LastChangeTime: 235959 });
+			const result = await runOnce({ ...customersParameters(), ...parameters }, null);
+			assert.match(result.errorMessage ?? '', message);
+			assert.deepEqual(result.output('Contracting'), []);
+		});
+	}
+
 	it('stops on an expired Change Tracking version, saying a full re-send is needed and how', async () => {
 		const source = contractingSource();
 		source.table('dbo.Orders').insert({ OrderNo: 10, CustomerNo: 1, Status: 'open', ChangedAt: null });

@@ -115,6 +115,10 @@ describe('shipped sync workflow: the retry list', () => {
 		assert.equal(quiet.summary('customers')?.retried, 0);
 		assert.equal(quiet.summary('orders')?.failed, 0, 'the orders stream goes on');
 
+		const misspelt = await runWorkflow(editorWorkflow({ operation: 'retryParkedAgain', change: "={{ 'Remove' }}" }), { credentials: CREDENTIALS, startNodeName: 'Start' });
+		assert.match(String(misspelt.errorMessage), /'Change' cannot be "Remove" — It takes one of: "retryAgain" \(Retry Again\), "remove" \(Remove From the List\)/);
+		assert.deepEqual((await editor({ operation: 'retryList' })).map((row) => row.parked), [true], 'a change that is none of the choices changes nothing');
+
 		const [again] = await editor({ operation: 'retryParkedAgain' });
 		assert.deepEqual([again.changed, again.message], [1, 'Stream "customers": 1 row(s) will be tried again by the next run (every parked row).']);
 		world.contracting.table('dbo.Customers').update({ CustomerNo: 1 }, { Name: 'Kunde 1 AS' });

@@ -6,7 +6,7 @@ import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import { errorItem, toNodeError } from '../../shared/nodeErrors';
-import { itemCollection } from '../../shared/itemParameter';
+import { chosenOption, itemCollection } from '../../shared/itemParameter';
 import type { PickerSpec } from '../../shared/columnPicker';
 import { byVersion, columnRows, namePicker, pickedName, pickedNames } from '../../shared/columnPicker';
 import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
@@ -158,6 +158,41 @@ const optionsProperty: INodeProperties = {
 	],
 };
 
+/** How rows are told apart as changed; read as one of its choices (chosenOption). */
+const markerKindProperty: INodeProperties = {
+	displayName: 'Change Marker',
+	name: 'markerKind',
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{ name: 'Date-Time Column', value: 'datetime', description: 'One datetime, datetime2 or smalldatetime column set on every change' },
+		{
+			name: 'Date Column + Time Column',
+			value: 'dateAndTime',
+			description: 'A date and a time column, as the original CRM link\'s "last change date" and "last change time" (also integer yyyymmdd + hhmmss or hhmm)',
+		},
+		{ name: 'Rowversion Column', value: 'rowversion', description: 'A rowversion (timestamp) column: SQL Server changes it on every update' },
+		{ name: 'Change Tracking', value: 'changeTracking', description: 'SQL Server Change Tracking on the table: also sees deleted rows' },
+	],
+	default: 'datetime',
+	description: 'How the node tells which rows changed since the watermark',
+	displayOptions: show(),
+};
+
+/** How an integer time column holds the time; read as one of its choices (chosenOption): a wrong encoding would misread every marker. */
+const timeEncodingProperty: INodeProperties = {
+	displayName: 'Time Encoding',
+	name: 'timeEncoding',
+	type: 'options',
+	options: [
+		{ name: 'Hours Minutes Seconds (134501 = 13:45:01)', value: 'hhmmss' },
+		{ name: 'Hours Minutes (1345 = 13:45)', value: 'hhmm' },
+	],
+	default: 'hhmmss',
+	description: 'How an integer time column holds the time (ignored for a time column)',
+	displayOptions: show({ markerKind: ['dateAndTime'] }),
+};
+
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Stream',
@@ -202,40 +237,11 @@ export const description: INodeProperties[] = [
 			displayOptions: show(),
 		},
 	),
-	{
-		displayName: 'Change Marker',
-		name: 'markerKind',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{ name: 'Date-Time Column', value: 'datetime', description: 'One datetime, datetime2 or smalldatetime column set on every change' },
-			{
-				name: 'Date Column + Time Column',
-				value: 'dateAndTime',
-				description: 'A date and a time column, as the original CRM link\'s "last change date" and "last change time" (also integer yyyymmdd + hhmmss or hhmm)',
-			},
-			{ name: 'Rowversion Column', value: 'rowversion', description: 'A rowversion (timestamp) column: SQL Server changes it on every update' },
-			{ name: 'Change Tracking', value: 'changeTracking', description: 'SQL Server Change Tracking on the table: also sees deleted rows' },
-		],
-		default: 'datetime',
-		description: 'How the node tells which rows changed since the watermark',
-		displayOptions: show(),
-	},
+	markerKindProperty,
 	markerColumn('markerColumn', 'Marker Column', 'ChangedAt', 'datetime', 'The column set to the date and time of each change'),
 	markerColumn('dateColumn', 'Date Column', 'LastChangeDate', 'dateAndTime', 'The date of each change: a date or datetime column, or an integer holding yyyymmdd'),
 	markerColumn('timeColumn', 'Time Column', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding)'),
-	{
-		displayName: 'Time Encoding',
-		name: 'timeEncoding',
-		type: 'options',
-		options: [
-			{ name: 'Hours Minutes Seconds (134501 = 13:45:01)', value: 'hhmmss' },
-			{ name: 'Hours Minutes (1345 = 13:45)', value: 'hhmm' },
-		],
-		default: 'hhmmss',
-		description: 'How an integer time column holds the time (ignored for a time column)',
-		displayOptions: show({ markerKind: ['dateAndTime'] }),
-	},
+	timeEncodingProperty,
 	markerColumn('rowversionColumn', 'Rowversion Column', 'RowVer', 'rowversion', 'The rowversion (timestamp) column'),
 	{
 		displayName: 'Columns to Output',
@@ -314,7 +320,7 @@ export const description: INodeProperties[] = [
 ];
 
 function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec {
-	const kind = context.getNodeParameter('markerKind', itemIndex) as MarkerSpec['kind'];
+	const kind = chosenOption<MarkerSpec['kind']>(context, markerKindProperty, itemIndex);
 	// Picked from the list or typed by name; a workflow saved before these were pickers holds the plain name.
 	const column = (name: string) => String(context.getNodeParameter(name, itemIndex, '', { extractValue: true }));
 	switch (kind) {
@@ -325,7 +331,7 @@ function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec
 				kind,
 				dateColumn: column('dateColumn'),
 				timeColumn: column('timeColumn'),
-				timeEncoding: context.getNodeParameter('timeEncoding', itemIndex) as TimeEncoding,
+				timeEncoding: chosenOption<TimeEncoding>(context, timeEncodingProperty, itemIndex),
 			};
 		case 'rowversion':
 			return { kind, column: column('rowversionColumn') };

@@ -3,9 +3,27 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { RetryListError } from '../../shared/core/retryList';
 import type { WatermarkContext } from '../helpers/context';
 import { existingStream, forEachItem, streamParameter } from '../helpers/context';
+import { chosenOption } from '../../shared/itemParameter';
 import { streamProperty } from './common.descriptions';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['retryParkedAgain'], ...extra } });
+
+/** What happens to the listed rows; read as one of its choices (chosenOption). */
+const changeProperty: INodeProperties = {
+	displayName: 'Change',
+	name: 'change',
+	type: 'options',
+	options: [
+		{ name: 'Retry Again', value: 'retryAgain', description: 'The next run tries the row again, with Max Attempts counted afresh' },
+		{
+			name: 'Remove From the List',
+			value: 'remove',
+			description: 'Forget the row: it is not sent again unless it changes in Contracting or the stream is rewound',
+		},
+	],
+	default: 'retryAgain',
+	displayOptions: show(),
+};
 
 export const description: INodeProperties[] = [
 	streamProperty(['retryParkedAgain']),
@@ -29,21 +47,7 @@ export const description: INodeProperties[] = [
 		description: 'The "key" of the row as the Retry List operation shows it',
 		displayOptions: show({ rows: ['oneRow'] }),
 	},
-	{
-		displayName: 'Change',
-		name: 'change',
-		type: 'options',
-		options: [
-			{ name: 'Retry Again', value: 'retryAgain', description: 'The next run tries the row again, with Max Attempts counted afresh' },
-			{
-				name: 'Remove From the List',
-				value: 'remove',
-				description: 'Forget the row: it is not sent again unless it changes in Contracting or the stream is rewound',
-			},
-		],
-		default: 'retryAgain',
-		displayOptions: show(),
-	},
+	changeProperty,
 ];
 
 function keyOf(value: unknown): Record<string, unknown> {
@@ -69,7 +73,7 @@ export async function execute(this: IExecuteFunctions, { store }: WatermarkConte
 		(itemIndex) => `changing the retry list of stream "${String(this.getNodeParameter('stream', itemIndex, ''))}"`,
 		async (itemIndex) => {
 			const stream = streamParameter(this, itemIndex);
-			const action = this.getNodeParameter('change', itemIndex) as 'retryAgain' | 'remove';
+			const action = chosenOption<'retryAgain' | 'remove'>(this, changeProperty, itemIndex);
 			const keys = this.getNodeParameter('rows', itemIndex) === 'oneRow' ? [keyOf(this.getNodeParameter('key', itemIndex))] : undefined;
 			await existingStream(store, stream);
 			const changed = await store.changeRetryEntries(stream, keys, action);
