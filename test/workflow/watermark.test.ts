@@ -243,6 +243,17 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 		assert.equal((await store.history('customers', 5)).at(-1)?.reason, 'Starting point: 2025-03-01T00:00:00 (Europe/Stockholm)');
 	});
 
+	for (const [field, getParameters, message] of [
+		['Starting Point', { startingPoint: "={{ 'Date' }}", startingDate: '2025-03-01T00:00:00' }, /'Starting Point' cannot be "Date" — It takes one of: "beginning" \(From the Beginning\), "date" \(From a Date\)/],
+		['Store Cursor In', { storeCursorIn: 'existingtable' }, /'Store Cursor In' cannot be "existingtable" — It takes one of: "packageTable" \(This Package's Table\), "existingTable" \(An Existing Table\)/],
+	] as const) {
+		it(`a Get whose ${field} is none of its choices stops, naming them, and starts no stream`, async () => {
+			const run = await runWorkflow(syncWorkflow(5, -1, getParameters), { credentials });
+			assert.match(String(run.errorMessage), message);
+			assert.equal(await store.read('customers'), undefined);
+		});
+	}
+
 	it('a rewind made while a run works survives that run\'s Set, and the next run starts from it', async () => {
 		await runWorkflow(syncWorkflow(10), { credentials });
 		const run = await runWorkflow(syncWithRewindDuringRun(11), { credentials });

@@ -18,7 +18,7 @@ import type { AuditInfo, StreamState, WatermarkStore, WatermarkTables } from '..
 import { credentialOf } from '../helpers/database';
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
-import { itemParameter } from '../../shared/itemParameter';
+import { chosenOption, itemParameter } from '../../shared/itemParameter';
 import { streamProperty } from './common.descriptions';
 
 export const DEFAULT_LEASE_SECONDS = 600;
@@ -54,20 +54,41 @@ function cursorTableColumn({ name, displayName, description, placeholder, displa
 	);
 }
 
+/** Where a new stream starts; read as one of its choices (chosenOption): "Date" must not mean the beginning. */
+const startingPointProperty: INodeProperties = {
+	displayName: 'Starting Point',
+	name: 'startingPoint',
+	type: 'options',
+	options: [
+		{ name: 'From the Beginning', value: 'beginning', description: 'The first run sends every row' },
+		{ name: 'From a Date', value: 'date', description: 'The first run sends the rows changed since a date and time' },
+	],
+	default: 'beginning',
+	description: 'Where the stream starts the very first time. Ignored once the stream has a watermark.',
+	displayOptions: show(),
+};
+
+/** Where the cursor is kept; read as one of its choices (chosenOption): a misspelt choice must not pick the other place. */
+const storeCursorInProperty: INodeProperties = {
+	displayName: 'Store Cursor In',
+	name: 'storeCursorIn',
+	type: 'options',
+	options: [
+		{ name: "This Package's Table", value: 'packageTable', description: 'The watermark table under Watermark Tables' },
+		{
+			name: 'An Existing Table',
+			value: 'existingTable',
+			description: 'A row of a table the installation already uses, e.g. the transfer date in Contracting\'s system codes',
+		},
+	],
+	default: 'packageTable',
+	description: 'Where the stream\'s position is kept. Leases and history always stay in the watermark tables. Fixed at the first run.',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
 	streamProperty(['get']),
-	{
-		displayName: 'Starting Point',
-		name: 'startingPoint',
-		type: 'options',
-		options: [
-			{ name: 'From the Beginning', value: 'beginning', description: 'The first run sends every row' },
-			{ name: 'From a Date', value: 'date', description: 'The first run sends the rows changed since a date and time' },
-		],
-		default: 'beginning',
-		description: 'Where the stream starts the very first time. Ignored once the stream has a watermark.',
-		displayOptions: show(),
-	},
+	startingPointProperty,
 	{
 		displayName: 'Starting Date',
 		name: 'startingDate',
@@ -80,22 +101,7 @@ export const description: INodeProperties[] = [
 	timeZoneProperty("The time zone of the stream's change dates; rewinds count days and hours in it. Stored with the stream on its first run.", {
 		displayOptions: show(),
 	}),
-	{
-		displayName: 'Store Cursor In',
-		name: 'storeCursorIn',
-		type: 'options',
-		options: [
-			{ name: "This Package's Table", value: 'packageTable', description: 'The watermark table under Watermark Tables' },
-			{
-				name: 'An Existing Table',
-				value: 'existingTable',
-				description: 'A row of a table the installation already uses, e.g. the transfer date in Contracting\'s system codes',
-			},
-		],
-		default: 'packageTable',
-		description: 'Where the stream\'s position is kept. Leases and history always stay in the watermark tables. Fixed at the first run.',
-		displayOptions: show(),
-	},
+	storeCursorInProperty,
 	{
 		displayName: 'Table',
 		name: 'cursorTable',
@@ -202,13 +208,13 @@ interface StartingPoint {
 }
 
 function startingPointOf(context: IExecuteFunctions, itemIndex: number, zoneName: string): StartingPoint {
-	if (context.getNodeParameter('startingPoint', itemIndex) !== 'date') return { cursor: null, label: 'the beginning' };
+	if (chosenOption(context, startingPointProperty, itemIndex) !== 'date') return { cursor: null, label: 'the beginning' };
 	const marker = wallTimeOfInput(String(context.getNodeParameter('startingDate', itemIndex) ?? ''), zoneNamed(zoneName));
 	return { cursor: serializeCursor({ kind: 'datetime', marker, key: null }), label: `${marker} (${zoneName})` };
 }
 
 function locationOf(context: IExecuteFunctions, itemIndex: number): CursorLocation {
-	if (context.getNodeParameter('storeCursorIn', itemIndex) !== 'existingTable') return PACKAGE_TABLE;
+	if (chosenOption(context, storeCursorInProperty, itemIndex) !== 'existingTable') return PACKAGE_TABLE;
 	const text = (name: string) => String(context.getNodeParameter(name, itemIndex, '', { extractValue: true }) ?? '').trim();
 	const tableText = text('cursorTable');
 	if (!tableText) throw new CursorLocationError('No table was chosen to keep the cursor in');
