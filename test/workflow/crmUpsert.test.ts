@@ -239,6 +239,13 @@ describe('CRM node: Upsert', () => {
 		assert.equal(memory.rows(COMPANY).length, 1);
 	});
 
+	it('a Target that is none of its choices stops the node naming them, writing nothing', async () => {
+		const memory = crm();
+		const result = await run(memory, [customer(1, 0)], { target: 'company' });
+		assert.match(String(result.errorMessage), /Target cannot be "company": it takes "customers" \(dbo\.Company\), "orders" \(dbo\.SalesOrder\) or "table" \(Other Table\)/);
+		assert.deepEqual(memory.rows(COMPANY), []);
+	});
+
 	describe('deleted in Contracting', () => {
 		async function afterDeleting(parameters: IDataObject) {
 			const memory = crm();

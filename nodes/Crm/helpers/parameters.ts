@@ -38,7 +38,13 @@ type LookupEntry = Record<'targetColumn' | 'fromTable' | 'keyColumn' | 'valueCol
 export function targetOf(context: IExecuteFunctions | ILoadOptionsFunctions): { table: QualifiedName; lookups: LookupSpec[] } {
 	const read = readerOf(context);
 	const choice = read('target', 'customers') as TargetChoice;
-	if (choice !== 'table') return TARGET_PRESETS[choice];
+	if (choice !== 'table') {
+		// A workflow edited by hand can hold any text here; a preset that does not exist must not become a TypeError later.
+		if (!Object.hasOwn(TARGET_PRESETS, choice)) {
+			throw new UpsertConfigurationError(`Target cannot be "${String(choice)}": it takes "customers" (dbo.Company), "orders" (dbo.SalesOrder) or "table" (Other Table)`);
+		}
+		return TARGET_PRESETS[choice];
+	}
 	const table = targetTableOf(context);
 	const entries = (read('lookups.lookup', []) as LookupEntry[]) ?? [];
 	const lookups = entries.map((entry): LookupSpec => {
