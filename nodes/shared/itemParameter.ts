@@ -86,7 +86,7 @@ function refuseValue(context: IExecuteFunctions, label: string, value: unknown, 
 	});
 }
 
-/** Whether `value` is one of an options field's choices; if not, the node stops with them listed. */
+/** Stops the node, listing an options field's choices, unless `value` is one of them. */
 function checkChoice(context: IExecuteFunctions, label: string, property: INodeProperties, value: unknown, itemIndex: number): void {
 	const choices = (property.options ?? []) as INodePropertyOptions[];
 	if (choices.some((choice) => choice.value === value)) return;

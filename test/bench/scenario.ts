@@ -63,7 +63,7 @@ export interface ScenarioResult {
 	unchanged: number;
 	batches: number;
 	/** The sync before the measured one in the same process (see measureAfterWarmUp): its rows and our CPU, the JIT's and the caches' first use in them. */
-	warmUp?: { customers: number; ourCpuMicros: number };
+	warmUp?: { rows: number; ourCpuMicros: number };
 }
 
 const MB = 1024 * 1024;
@@ -136,7 +136,7 @@ class OurNodesClock {
 
 const OUR_NODE_TYPES = ['contracting', 'crm', 'watermark'];
 
-/** CPU inside this package's nodes' execute() so far in this process (see timeOurExecutes). */
+/** The reader of the CPU spent inside this package's nodes' execute() so far in this process (see timeOurExecutes). */
 let ourExecuteMicros: Promise<() => number> | undefined;
 /** The CPU the measured run's server has spent answering, taken out of our nodes' (set per run by measureScenario). */
 let serverMicrosOfRun: () => number = () => 0;
@@ -325,7 +325,7 @@ export async function measureAfterWarmUp(spec: ScenarioSpec, backend: Backend): 
 	try {
 		const warmUp = await measureScenario({ ...spec, batchesPerRun: WARM_UP_BATCHES }, backend);
 		const measured = await measureScenario(spec, backend);
-		return { ...measured, warmUp: { customers: warmUp.rowsRead, ourCpuMicros: warmUp.ourCpuMicros } };
+		return { ...measured, warmUp: { rows: warmUp.rowsRead, ourCpuMicros: warmUp.ourCpuMicros } };
 	} finally {
 		restoreAllSeams();
 	}

@@ -3,7 +3,7 @@ import type { IExecuteFunctions, IGetNodeParameterOptions, ILoadOptionsFunctions
 
 import type { QualifiedName } from '../../shared/core/identifiers';
 import { pickedName } from '../../shared/columnPicker';
-import { parseQualifiedName } from '../../shared/core/identifiers';
+import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import type { MappedColumn } from '../../shared/core/fieldReference';
 import { mappingSources } from '../../shared/core/fieldReference';
 import { chosenOption, itemCollection } from '../../shared/itemParameter';
@@ -41,7 +41,8 @@ export function targetOf(context: IExecuteFunctions | ILoadOptionsFunctions): { 
 	if (choice !== 'table') {
 		// A workflow edited by hand can hold any text here; a preset that does not exist must not become a TypeError later.
 		if (!Object.hasOwn(TARGET_PRESETS, choice)) {
-			throw new UpsertConfigurationError(`Target cannot be "${String(choice)}": it takes "customers" (dbo.Company), "orders" (dbo.SalesOrder) or "table" (Other Table)`);
+			const presets = Object.entries(TARGET_PRESETS).map(([value, preset]) => `"${value}" (${displayQualifiedName(preset.table)})`);
+			throw new UpsertConfigurationError(`Target cannot be "${String(choice)}": it takes ${presets.join(', ')} or "table" (Other Table)`);
 		}
 		return TARGET_PRESETS[choice];
 	}

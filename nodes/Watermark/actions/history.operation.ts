@@ -12,7 +12,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Limit',
 		name: 'limit',
 		type: 'number',
-		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		// An expression may give it as text ("5"): n8n converts it, or stops the node naming it.
 		validateType: 'number',
 		typeOptions: { minValue: 1, maxValue: MAX_HISTORY_ROWS },
 		default: 50,

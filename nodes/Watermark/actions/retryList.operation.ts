@@ -10,7 +10,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Include Parked Rows',
 		name: 'includeParked',
 		type: 'boolean',
-		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		// An expression may give it as text ("true"): n8n converts it, or stops the node naming it.
 		validateType: 'boolean',
 		default: true,
 		description: 'Whether to list the rows that reached Max Attempts too (they are no longer retried until "Retry Parked Rows Again")',

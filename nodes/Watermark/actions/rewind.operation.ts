@@ -48,7 +48,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Days',
 		name: 'days',
 		type: 'number',
-		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		// An expression may give it as text ("5"): n8n converts it, or stops the node naming it.
 		validateType: 'number',
 		typeOptions: { minValue: 0 },
 		default: 2,
@@ -59,7 +59,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Hours',
 		name: 'hours',
 		type: 'number',
-		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		// An expression may give it as text ("5"): n8n converts it, or stops the node naming it.
 		validateType: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
@@ -88,7 +88,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Preview Only',
 		name: 'previewOnly',
 		type: 'boolean',
-		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		// An expression may give it as text ("true"): n8n converts it, or stops the node naming it.
 		validateType: 'boolean',
 		default: false,
 		description:

@@ -30,7 +30,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Unhealthy After (Minutes)',
 		name: 'maxMinutesBehind',
 		type: 'number',
-		// An expression may give it as text ("true", "5"): n8n converts it, or stops the node naming it.
+		// An expression may give it as text ("5"): n8n converts it, or stops the node naming it.
 		validateType: 'number',
 		typeOptions: { minValue: 1, maxValue: MAX_MINUTES_BEHIND },
 		default: DEFAULT_MINUTES_BEHIND,

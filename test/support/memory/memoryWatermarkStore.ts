@@ -24,6 +24,7 @@ import type {
 import type { HistoryAction } from '../../../nodes/shared/core/rewind';
 import type { RetryEntry, RetryRules, RetryChange } from '../../../nodes/shared/core/retryList';
 import { dueRetries, nextRetryEntry, parkingEndsTheRun, retryKeyText } from '../../../nodes/shared/core/retryList';
+import { parameterProblem } from '../../../nodes/shared/transport/sendableParameters';
 
 interface Row {
 	stream: string;
@@ -46,16 +47,20 @@ interface Row {
 export type Clock = () => Date;
 
 /**
+ * A bit parameter as the SQL Server adapter's transport takes it: one that is not true, false, 1, 0 or NULL is refused
+ * before anything is sent (parameterProblem, the transport's own rule), so the twin is never kinder than SQL Server.
+ */
+function asBitParameter(name: string, value: boolean): boolean {
+	const problem = parameterProblem({ name, type: { name: 'bit' }, value });
+	if (problem) throw new Error(problem);
+	return Boolean(value);
+}
+
+/**
  * The in-memory watermark store: the same meaning as the SQL Server adapter, each method one synchronous
  * step (so, like one T-SQL transaction, nothing interleaves inside it), with a clock the test controls.
  * Existing tables (the "Store Cursor In" option) are modelled as rows the test seeds with `seedExistingRow`.
  */
-/**
- * What SQL Server receives for a bit parameter: the driver (tedious) sends 1 for any truthy value, the text "false"
- * included. The twin takes it the same way, so it is never kinder than SQL Server to a value of the wrong type.
- */
-const asBitParameter = (value: unknown): boolean => Boolean(value);
-
 export class MemoryWatermarkStore implements WatermarkStore {
 	private readonly rows = new Map<string, Row>();
 	private readonly entries: HistoryEntry[] = [];
@@ -190,7 +195,7 @@ export class MemoryWatermarkStore implements WatermarkStore {
 			{ exists: true, storedCursor: comparableStoredValue(storedValue), rewoundAtGeneration: row.rewoundAtGeneration, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt },
 			request.token,
 			move && { fromStored: comparableStoredValue(storedValueOf(move.from, row.location)), to: move.to },
-			asBitParameter(request.allowBackwards),
+			asBitParameter('allowBackwards', request.allowBackwards),
 			this.clock(),
 		);
 		if (verdict === 'store' && move) {
