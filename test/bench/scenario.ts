@@ -108,23 +108,37 @@ export function benchSyncWorkflow(spec: ScenarioSpec): IWorkflowBase {
 	return { ...workflow, id: 'shipped-sync' };
 }
 
-/** Times the execute of this package's nodes with process.cpuUsage, through n8n's lifecycle hooks. */
+/**
+ * The CPU the measured run's server has spent answering, taken out of our nodes' (set per run by measureScenario).
+ * Module state, because execute() is timed by a wrapper installed once per process (timeOurExecutes).
+ */
+let serverMicrosOfRun: () => number = () => 0;
+
+/** Main-thread CPU at a moment, and the CPU the measured run's server had spent answering by then. */
+interface CpuMark {
+	cpu: number;
+	server: number;
+}
+
+const cpuMark = (): CpuMark => ({ cpu: mainThreadCpuMicros(), server: serverMicrosOfRun() });
+
+/** Our CPU since `mark`: the main thread's, less what the server spent answering meanwhile. */
+const ourCpuSince = (mark: CpuMark): number => mainThreadCpuMicros() - mark.cpu - (serverMicrosOfRun() - mark.server);
+
+/** Times this package's node runs, from n8n's nodeExecuteBefore to nodeExecuteAfter, through its lifecycle hooks. */
 class OurNodesClock {
 	cpuMicros = 0;
-	private started?: { cpu: number; excluded: number };
+	private started?: CpuMark;
 
-	constructor(
-		private readonly typeOf: Map<string, string>,
-		private readonly excludedMicros: () => number,
-	) {}
+	constructor(private readonly typeOf: Map<string, string>) {}
 
 	readonly attach = (hooks: ExecutionLifecycleHooks) => {
 		hooks.addHandler('nodeExecuteBefore', (nodeName: string) => {
-			if (this.isOurs(nodeName)) this.started = { cpu: mainThreadCpuMicros(), excluded: this.excludedMicros() };
+			if (this.isOurs(nodeName)) this.started = cpuMark();
 		});
 		hooks.addHandler('nodeExecuteAfter', (nodeName: string) => {
 			if (!this.isOurs(nodeName) || !this.started) return;
-			this.cpuMicros += mainThreadCpuMicros() - this.started.cpu - (this.excludedMicros() - this.started.excluded);
+			this.cpuMicros += ourCpuSince(this.started);
 			this.started = undefined;
 		});
 	};
@@ -138,8 +152,6 @@ const OUR_NODE_TYPES = ['contracting', 'crm', 'watermark'];
 
 /** The reader of the CPU spent inside this package's nodes' execute() so far in this process (see timeOurExecutes). */
 let ourExecuteMicros: Promise<() => number> | undefined;
-/** The CPU the measured run's server has spent answering, taken out of our nodes' (set per run by measureScenario). */
-let serverMicrosOfRun: () => number = () => 0;
 
 /**
  * Times the execute() of this package's node types, wrapped once per process: main-thread CPU from call to return,
@@ -154,12 +166,11 @@ async function timeOurExecutes(): Promise<() => number> {
 			const type = nodeTypes.getByNameAndVersion(`${PACKAGE_NAME}.${name}`, 1);
 			const execute = type.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>;
 			type.execute = async function timedExecute(this: IExecuteFunctions) {
-				const started = mainThreadCpuMicros();
-				const excluded = serverMicrosOfRun();
+				const started = cpuMark();
 				try {
 					return await execute.call(this);
 				} finally {
-					total += mainThreadCpuMicros() - started - (serverMicrosOfRun() - excluded);
+					total += ourCpuSince(started);
 				}
 			};
 		}
@@ -259,7 +270,7 @@ function liveHeapMb(): number | undefined {
 export async function measureScenario(spec: ScenarioSpec, backend: Backend): Promise<ScenarioResult> {
 	if (backend.needsRewind) await rewindToBeginning(backend.credentials);
 	const workflow = benchSyncWorkflow(spec);
-	const clock = new OurNodesClock(new Map(workflow.nodes.map((node) => [node.name, node.type])), backend.serverCpuMicros);
+	const clock = new OurNodesClock(new Map(workflow.nodes.map((node) => [node.name, node.type])));
 	const executeMicros = await timeOurExecutes();
 	serverMicrosOfRun = backend.serverCpuMicros;
 	const executeBefore = executeMicros();
