@@ -5,6 +5,7 @@
  */
 import type { ExecutionLifecycleHooks } from 'n8n-core';
 import { existsSync, openSync, readSync } from 'node:fs';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWorkflowBase } from 'n8n-workflow';
 
 import { serializeCursor } from '../../nodes/shared/core/cursor';
@@ -16,6 +17,8 @@ import { CREDENTIALS, REWIND_MANUAL_TRIGGER, REWIND_WORKFLOW_FILE, SYNC_WORKFLOW
 import type { RunOptions } from '../support/workflowRunner';
 import { PACKAGE_NAME, loadNodeTypes, readWorkflow, runWorkflow } from '../support/workflowRunner';
 import { FakeSqlServer, markerOf } from './fakeSqlServer';
+import type { Interval } from './intervals';
+import { overlapMillis } from './intervals';
 
 export type ScenarioKind = 'shipped' | 'perRowBaseline';
 
@@ -44,6 +47,11 @@ export interface ScenarioResult {
 	/** CPU of the main thread during the sync, the fake server's work taken out. */
 	mainThreadCpuMicros: number;
 	fakeServerCpuMicros: number;
+	/**
+	 * The garbage collector's pauses inside our node runs, the fake server's answers left out: the part of our CPU the
+	 * collector took (a pause is main-thread time, with helpers on the other core). Undefined against a real server.
+	 */
+	gcPausesInOurNodesMicros?: number;
 	/**
 	 * Minor page faults of the process during the run: each fresh page the heap grows into is one, and the kernel
 	 * charges its time to the thread that touched it (a 100,000-row run's heap grows by ≈ 230 MB before V8's first full
@@ -128,17 +136,20 @@ const ourCpuSince = (mark: CpuMark): number => mainThreadCpuMicros() - mark.cpu 
 /** Times this package's node runs, from n8n's nodeExecuteBefore to nodeExecuteAfter, through its lifecycle hooks. */
 class OurNodesClock {
 	cpuMicros = 0;
-	private started?: CpuMark;
+	/** When each of our node runs was, for the garbage collector's pauses in them. */
+	readonly windows: Interval[] = [];
+	private started?: CpuMark & { at: number };
 
 	constructor(private readonly typeOf: Map<string, string>) {}
 
 	readonly attach = (hooks: ExecutionLifecycleHooks) => {
 		hooks.addHandler('nodeExecuteBefore', (nodeName: string) => {
-			if (this.isOurs(nodeName)) this.started = cpuMark();
+			if (this.isOurs(nodeName)) this.started = { ...cpuMark(), at: performance.now() };
 		});
 		hooks.addHandler('nodeExecuteAfter', (nodeName: string) => {
 			if (!this.isOurs(nodeName) || !this.started) return;
 			this.cpuMicros += ourCpuSince(this.started);
+			this.windows.push([this.started.at, performance.now()]);
 			this.started = undefined;
 		});
 	};
@@ -185,6 +196,8 @@ interface Backend {
 	statements?(): Record<string, number>;
 	/** CPU spent answering as the server (the fake server only). */
 	serverCpuMicros(): number;
+	/** When the fake server answered, in time order (it answers inside our node runs). */
+	answerWindows?(): readonly Interval[];
 	credentials: RunOptions['credentials'];
 	/** Whether the watermark is past the last row and must be rewound first (a fresh real server starts at the beginning). */
 	needsRewind: boolean;
@@ -193,12 +206,15 @@ interface Backend {
 /** The fake server behind the transport double, already in the state a full rewind starts from. */
 export function fakeServerBackend(spec: ScenarioSpec, server = rewoundServer(spec.customers)): Backend & { server: FakeSqlServer } {
 	let serverMicros = 0;
+	const answers: Interval[] = [];
 	const timed: Responder = (request: SqlRequest) => {
 		const before = mainThreadCpuMicros();
+		const at = performance.now();
 		try {
 			return server.respond(request);
 		} finally {
 			serverMicros += mainThreadCpuMicros() - before;
+			answers.push([at, performance.now()]);
 		}
 	};
 	// The double answers at once: the benchmark adds the round trips' latency as modelled time (syncBenchmark.ts).
@@ -210,6 +226,7 @@ export function fakeServerBackend(spec: ScenarioSpec, server = rewoundServer(spe
 		roundTrips: () => double.roundTrips,
 		statements: () => ({ ...server.statements }),
 		serverCpuMicros: () => serverMicros,
+		answerWindows: () => answers,
 		credentials: CREDENTIALS,
 		needsRewind: true,
 	};
@@ -266,6 +283,13 @@ function liveHeapMb(): number | undefined {
 	return process.memoryUsage().heapUsed / MB;
 }
 
+/** The pauses inside our node runs, less those inside the fake server's answers (which lie within our node runs). */
+function gcPausesInOurNodes(pauses: Interval[], ourRuns: readonly Interval[], answers: readonly Interval[] | undefined): number | undefined {
+	if (!answers) return undefined;
+	const inTimeOrder = [...pauses].sort((a, b) => a[0] - b[0]);
+	return (overlapMillis(inTimeOrder, ourRuns) - overlapMillis(inTimeOrder, answers)) * 1000;
+}
+
 /** Rewinds, then runs and measures one full re-send. */
 export async function measureScenario(spec: ScenarioSpec, backend: Backend): Promise<ScenarioResult> {
 	if (backend.needsRewind) await rewindToBeginning(backend.credentials);
@@ -283,6 +307,12 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 	const faultsBefore = process.resourceUsage().minorPageFault;
 	const cpuBefore = process.cpuUsage();
 	const mainBefore = mainThreadCpuMicros();
+	const pauses: Interval[] = [];
+	const collector = new PerformanceObserver((list) => {
+		for (const entry of list.getEntries()) pauses.push([entry.startTime, entry.startTime + entry.duration]);
+	});
+	collector.observe({ entryTypes: ['gc'] });
+	const answersBefore = backend.answerWindows?.().length ?? 0;
 	const started = process.hrtime.bigint();
 	const run = await runSync(workflow, { credentials: backend.credentials, onHooks: clock.attach });
 	const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -290,6 +320,12 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 	const mainCpu = mainThreadCpuMicros() - mainBefore;
 	const pageFaults = process.resourceUsage().minorPageFault - faultsBefore;
 	clearInterval(sampler);
+	// Node hands the collector's entries over on a later turn of the event loop, and the run (the double answering at
+	// once) gave it none.
+	await new Promise((resolve) => setImmediate(resolve));
+	await new Promise((resolve) => setImmediate(resolve));
+	for (const entry of collector.takeRecords()) pauses.push([entry.startTime, entry.startTime + entry.duration]);
+	collector.disconnect();
 	if (run.errorMessage) throw new Error(`The sync failed: ${run.errorMessage}`);
 	const summary = run.summary('customers') ?? {};
 	const rowsToRead = Math.min(spec.customers, (spec.batchesPerRun ?? Infinity) * spec.batchSize);
@@ -313,6 +349,7 @@ export async function measureScenario(spec: ScenarioSpec, backend: Backend): Pro
 		processCpuMicros: processCpu - serverMicros,
 		mainThreadCpuMicros: mainCpu - serverMicros,
 		fakeServerCpuMicros: serverMicros,
+		gcPausesInOurNodesMicros: gcPausesInOurNodes(pauses, clock.windows, backend.answerWindows?.().slice(answersBefore)),
 		pageFaults,
 		peakRssMb: Math.max(process.resourceUsage().maxRSS * 1024, peakRss) / MB,
 		startRssMb: startRss / MB,
