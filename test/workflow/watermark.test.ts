@@ -246,6 +246,7 @@ describe('Watermark node in a workflow (in-memory store)', () => {
 	for (const [field, getParameters, message] of [
 		['Starting Point', { startingPoint: "={{ 'Date' }}", startingDate: '2025-03-01T00:00:00' }, /'Starting Point' cannot be "Date" — It takes one of: "beginning" \(From the Beginning\), "date" \(From a Date\)/],
 		['Store Cursor In', { storeCursorIn: 'existingtable' }, /'Store Cursor In' cannot be "existingtable" — It takes one of: "packageTable" \(This Package's Table\), "existingTable" \(An Existing Table\)/],
+		['Database', { database: 'Contracting' }, /'Database' cannot be "Contracting" — It takes one of: "crm" \(CRM\), "contracting" \(Contracting\)/],
 	] as const) {
 		it(`a Get whose ${field} is none of its choices stops, naming them, and starts no stream`, async () => {
 			const run = await runWorkflow(syncWorkflow(5, -1, getParameters), { credentials });

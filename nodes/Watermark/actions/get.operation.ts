@@ -15,7 +15,7 @@ import { encodeToken, heldByAnotherRunMessage, leaseOwnerOfRun, nextBatchLeaseFo
 import type { CursorLocation } from '../../shared/core/watermarkLocation';
 import { CursorLocationError, PACKAGE_TABLE, describeLocation, normalisedCursor, storedCursorOf } from '../../shared/core/watermarkLocation';
 import type { AuditInfo, StreamState, WatermarkStore, WatermarkTables } from '../stores/watermarkStore';
-import { credentialOf } from '../helpers/database';
+import { watermarkCredentialOf } from '../helpers/database';
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
 import { chosenOption, itemParameter } from '../../shared/itemParameter';
@@ -246,7 +246,7 @@ function leaseOf(context: IExecuteFunctions, itemIndex: number): { owner: string
 
 /** The credential and table of the lease, for the lease guard of a CRM write through the same credential. */
 function leasePlaceOf(context: IExecuteFunctions, tables: WatermarkTables): LeasePlace | undefined {
-	const credentialType = credentialOf(context.getNodeParameter('database', 0) as string);
+	const credentialType = watermarkCredentialOf(context);
 	const credentialId = context.getNode().credentials?.[credentialType]?.id;
 	return credentialId ? { credentialType, credentialId, table: tables.state } : undefined;
 }

@@ -8,7 +8,7 @@ import { errorItem, toNodeError } from '../../shared/nodeErrors';
 import { connect } from '../../shared/transport/connect';
 import type { AuditInfo, WatermarkStore, WatermarkTables } from '../stores/watermarkStore';
 import { DEFAULT_WATERMARK_TABLES, watermarkStoreSeam } from '../stores/watermarkStore';
-import { credentialOf } from './database';
+import { watermarkCredentialOf } from './database';
 
 /** What every operation works with: the store and who is making the change. */
 export interface WatermarkContext {
@@ -30,9 +30,8 @@ function tablesOf(options: { watermarkTable?: string; historyTable?: string; ret
 }
 
 export async function openWatermarkContext(context: IExecuteFunctions): Promise<WatermarkContext> {
-	const database = context.getNodeParameter('database', 0) as string;
 	const tables = tablesOf(context.getNodeParameter('tables', 0, {}) as { watermarkTable?: string; historyTable?: string; retryTable?: string });
-	const { transport, schema } = await connect(context, credentialOf(database));
+	const { transport, schema } = await connect(context, watermarkCredentialOf(context));
 	return {
 		store: watermarkStoreSeam.current(transport, tables, schema),
 		audit: { workflowId: context.getWorkflow().id ?? null, executionId: context.getExecutionId() ?? null },
