@@ -246,6 +246,14 @@ describe('CRM node: Upsert', () => {
 		assert.deepEqual(memory.rows(COMPANY), []);
 	});
 
+	it('a mapping mode that is none of the two stops the node naming them, writing nothing', async () => {
+		const memory = crm();
+		const columns = { mappingMode: 'DefineBelow', value: { CustomerNo: '={{ $json.CustomerNo }}', Name: '={{ $json.Name }}' }, matchingColumns: ['CustomerNo'], schema: [] };
+		const result = await run(memory, [customer(1, 0)], { columns });
+		assert.match(String(result.errorMessage), /The mapping mode of Columns cannot be "DefineBelow": it takes "defineBelow" \(Map Each Column Manually\) or "autoMapInputData" \(Map Automatically\)/);
+		assert.deepEqual(memory.rows(COMPANY), []);
+	});
+
 	describe('deleted in Contracting', () => {
 		async function afterDeleting(parameters: IDataObject) {
 			const memory = crm();

@@ -95,6 +95,12 @@ function assignmentOf({ column: picked, setTo, value }: DeleteColumnEntry): Assi
 	return { column, value: String(value ?? '') };
 }
 
+/** The mapping modes n8n's resource mapper saves, with the names its editor shows. */
+const MAPPING_MODES: Record<UpsertSettings['mappingMode'], string> = {
+	defineBelow: 'Map Each Column Manually',
+	autoMapInputData: 'Map Automatically',
+};
+
 /** "Columns" as the editor saved it. */
 interface ColumnsParameter {
 	mappingMode?: UpsertSettings['mappingMode'];
@@ -108,6 +114,11 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 	// fails only its row; n8n would check the whole mapping against the schema on every read of a part of it.
 	const columns = (context.getNodeParameter('columns', 0, {}, { rawExpressions: true, skipValidation: true }) ?? {}) as ColumnsParameter;
 	const mappingMode = columns.mappingMode ?? 'autoMapInputData';
+	// A workflow edited by hand can hold any text here; read as automatic, it would drop every column the manual mapping renames.
+	if (!Object.hasOwn(MAPPING_MODES, mappingMode)) {
+		const modes = Object.entries(MAPPING_MODES).map(([mode, label]) => `"${mode}" (${label})`);
+		throw new UpsertConfigurationError(`The mapping mode of Columns cannot be "${String(mappingMode)}": it takes ${modes.join(' or ')}`);
+	}
 	const removed = new Set((columns.schema ?? []).filter((field) => field.removed).map((field) => field.id));
 	const value = mappingMode === 'defineBelow' ? (columns.value ?? {}) : {};
 	const options = itemCollection(context, upsertOptionsProperty, 0) as { batchSize?: number; dryRun?: boolean };
