@@ -254,4 +254,12 @@ describe('Watermark node: Status of one stream', () => {
 		assert.equal(item.runState, 'never ran');
 		assert.match(String((item.problems as string[])[0]), /Stream "invoices" has never run/);
 	});
+
+	it('a Streams that is none of its choices stops the node naming them, instead of reporting every stream', async () => {
+		const world = new SyncWorld();
+		world.plugIn();
+		const workflow = loneWatermarkWorkflow('status of one stream', { operation: 'status', database: 'crm', statusStreams: "={{ 'One' }}", stream: 'invoices' });
+		const run = await runWorkflow(workflow, { credentials: CREDENTIALS, startNodeName: 'Start' });
+		assert.match(String(run.errorMessage), /'Streams' cannot be "One" — It takes one of: "all" \(All Streams\), "one" \(One Stream\)/);
+	});
 });

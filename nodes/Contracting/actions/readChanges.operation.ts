@@ -193,6 +193,19 @@ const timeEncodingProperty: INodeProperties = {
 	displayOptions: show({ markerKind: ['dateAndTime'] }),
 };
 
+const outputColumnsModeProperty: INodeProperties = {
+	displayName: 'Columns to Output',
+	name: 'outputColumnsMode',
+	type: 'options',
+	options: [
+		{ name: 'All Columns', value: 'all' },
+		{ name: 'Selected Columns', value: 'selected' },
+	],
+	default: 'all',
+	description: 'Which columns of each row to output; the key columns are always output',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Stream',
@@ -243,18 +256,7 @@ export const description: INodeProperties[] = [
 	markerColumn('timeColumn', 'Time Column', 'LastChangeTime', 'dateAndTime', 'The time of each change: a time column, or an integer (see Time Encoding)'),
 	timeEncodingProperty,
 	markerColumn('rowversionColumn', 'Rowversion Column', 'RowVer', 'rowversion', 'The rowversion (timestamp) column'),
-	{
-		displayName: 'Columns to Output',
-		name: 'outputColumnsMode',
-		type: 'options',
-		options: [
-			{ name: 'All Columns', value: 'all' },
-			{ name: 'Selected Columns', value: 'selected' },
-		],
-		default: 'all',
-		description: 'Which columns of each row to output; the key columns are always output',
-		displayOptions: show(),
-	},
+	outputColumnsModeProperty,
 	...byVersion(
 		{
 			displayName: 'Column Names or IDs',
@@ -352,7 +354,9 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number, options: ID
 	const tableText = context.getNodeParameter('table', itemIndex, '', { extractValue: true }) as string;
 	if (tableText.trim() === '') throw new NodeOperationError(context.getNode(), 'No source table is chosen', { itemIndex, description: 'Pick the table from the list or type its name, e.g. dbo.Customers.' });
 	const filters = ((context.getNodeParameter('filters', itemIndex, {}) as IDataObject).conditions ?? []) as IDataObject[];
-	const outputMode = context.getNodeParameter('outputColumnsMode', itemIndex, 'all') as string;
+	// Any other text would be read as "selected": a hand-edited "All" output the key columns only, and a mapping that
+	// reads the other fields then wrote them to CRM as empty.
+	const outputMode = chosenOption(context, outputColumnsModeProperty, itemIndex, 'all');
 	return {
 		stream: streamOf(context, itemIndex),
 		table: parseQualifiedName(tableText),

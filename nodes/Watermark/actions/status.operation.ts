@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { positionInWords } from '../../shared/core/rewind';
 import { DEFAULT_MINUTES_BEHIND, streamHealth } from '../../shared/core/syncStatus';
+import { chosenOption } from '../../shared/itemParameter';
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
 import type { StreamStatus } from '../stores/watermarkStore';
@@ -13,18 +14,20 @@ const MAX_RETRY_ROWS = 1000;
 const DEFAULT_RETRY_ROWS = 10;
 const MAX_MINUTES_BEHIND = 7 * 24 * 60;
 
+const statusStreamsProperty: INodeProperties = {
+	displayName: 'Streams',
+	name: 'statusStreams',
+	type: 'options',
+	options: [
+		{ name: 'All Streams', value: 'all', description: 'Every stream with a watermark in these tables' },
+		{ name: 'One Stream', value: 'one' },
+	],
+	default: 'all',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Streams',
-		name: 'statusStreams',
-		type: 'options',
-		options: [
-			{ name: 'All Streams', value: 'all', description: 'Every stream with a watermark in these tables' },
-			{ name: 'One Stream', value: 'one' },
-		],
-		default: 'all',
-		displayOptions: show(),
-	},
+	statusStreamsProperty,
 	streamProperty(['status'], { statusStreams: ['one'] }),
 	{
 		displayName: 'Unhealthy After (Minutes)',
@@ -129,7 +132,7 @@ export async function execute(this: IExecuteFunctions, { store }: WatermarkConte
 		this,
 		() => 'reading the status of the sync',
 		async (itemIndex) => {
-			const stream = this.getNodeParameter('statusStreams', itemIndex) === 'one' ? streamParameter(this, itemIndex) : null;
+			const stream = chosenOption(this, statusStreamsProperty, itemIndex) === 'one' ? streamParameter(this, itemIndex) : null;
 			const maxMinutesBehind = boundedNumber(Number(this.getNodeParameter('maxMinutesBehind', itemIndex)), itemIndex, this, 1, MAX_MINUTES_BEHIND, 'Unhealthy After (Minutes)');
 			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 			const retryRows = boundedNumber(Number(options.retryRowsShown ?? DEFAULT_RETRY_ROWS), itemIndex, this, 0, MAX_RETRY_ROWS, 'Retry Rows to Show');
