@@ -268,6 +268,7 @@ describe('Contracting node in a workflow', () => {
 	for (const [field, parameters, message] of [
 		['Change Marker', { markerKind: 'date' }, /'Change Marker' cannot be "date" — It takes one of: "datetime" \(Date-Time Column\), "dateAndTime"/],
 		['Time Encoding', { markerKind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: "={{ 'HHMMSS' }}" }, /'Time Encoding' cannot be "HHMMSS" — It takes one of: "hhmmss" \(Hours Minutes Seconds \(134501 = 13:45:01\)\), "hhmm"/],
+		['Stream', { streamPreset: 'Customers' }, /'Stream' cannot be "Customers" — It takes one of: "customers" \(Customers\), "orders" \(Orders\), "custom" \(Custom\)/],
 		['Columns to Output', { outputColumnsMode: "={{ 'All' }}" }, /'Columns to Output' cannot be "All" — It takes one of: "all" \(All Columns\), "selected" \(Selected Columns\)/],
 	] as const) {
 		it(`stops on a ${field} that is none of its choices, listing them, emitting no row`, async () => {

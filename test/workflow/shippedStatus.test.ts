@@ -255,6 +255,19 @@ describe('Watermark node: Status of one stream', () => {
 		assert.match(String((item.problems as string[])[0]), /Stream "invoices" has never run/);
 	});
 
+	it('a Record Run whose Event is none of its choices stops naming them, and records no finished run', async () => {
+		const world = new SyncWorld();
+		world.plugIn();
+		const record = loneWatermarkWorkflow('record a run', { operation: 'recordRun', database: 'crm', stream: 'invoices', runEvent: "={{ 'Started' }}" });
+		const run = await runWorkflow(record, { credentials: CREDENTIALS, startNodeName: 'Start' });
+		assert.match(String(run.errorMessage), /'Event' cannot be "Started" — It takes one of: "started" \(Run Started\), "finished" \(Run Finished\)/);
+		const status = await runWorkflow(loneWatermarkWorkflow('status of one stream', { operation: 'status', database: 'crm', statusStreams: 'one', stream: 'invoices' }), {
+			credentials: CREDENTIALS,
+			startNodeName: 'Start',
+		});
+		assert.equal(status.output('Watermark')[0].json.runState, 'never ran');
+	});
+
 	it('a Streams that is none of its choices stops the node naming them, instead of reporting every stream', async () => {
 		const world = new SyncWorld();
 		world.plugIn();

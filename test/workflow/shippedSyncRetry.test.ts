@@ -118,6 +118,12 @@ describe('shipped sync workflow: the retry list', () => {
 		const misspelt = await runWorkflow(editorWorkflow({ operation: 'retryParkedAgain', change: "={{ 'Remove' }}" }), { credentials: CREDENTIALS, startNodeName: 'Start' });
 		assert.match(String(misspelt.errorMessage), /'Change' cannot be "Remove" — It takes one of: "retryAgain" \(Retry Again\), "remove" \(Remove From the List\)/);
 		assert.deepEqual((await editor({ operation: 'retryList' })).map((row) => row.parked), [true], 'a change that is none of the choices changes nothing');
+		const oneRowMisspelt = await runWorkflow(editorWorkflow({ operation: 'retryParkedAgain', change: 'remove', rows: "={{ 'OneRow' }}", key: '{ "CustomerNo": 2 }' }), {
+			credentials: CREDENTIALS,
+			startNodeName: 'Start',
+		});
+		assert.match(String(oneRowMisspelt.errorMessage), /'Rows' cannot be "OneRow" — It takes one of: "allParked" \(Every Parked Row of the Stream\), "oneRow" \(One Row\)/);
+		assert.deepEqual((await editor({ operation: 'retryList' })).map((row) => row.parked), [true], 'Rows that is none of the choices removes no row, let alone every one');
 
 		const [again] = await editor({ operation: 'retryParkedAgain' });
 		assert.deepEqual([again.changed, again.message], [1, 'Stream "customers": 1 row(s) will be tried again by the next run (every parked row).']);

@@ -206,21 +206,23 @@ const outputColumnsModeProperty: INodeProperties = {
 	displayOptions: show(),
 };
 
+const streamPresetProperty: INodeProperties = {
+	displayName: 'Stream',
+	name: 'streamPreset',
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{ name: 'Customers', value: 'customers', description: 'Stream "customers" from dbo.Customers' },
+		{ name: 'Orders', value: 'orders', description: 'Stream "orders" from dbo.Orders' },
+		{ name: 'Custom', value: 'custom', description: 'Any table or view, as a stream with a name of your own' },
+	],
+	default: 'customers',
+	description: 'Which stream this node reads: it names the watermark and fills in the source table',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Stream',
-		name: 'streamPreset',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{ name: 'Customers', value: 'customers', description: 'Stream "customers" from dbo.Customers' },
-			{ name: 'Orders', value: 'orders', description: 'Stream "orders" from dbo.Orders' },
-			{ name: 'Custom', value: 'custom', description: 'Any table or view, as a stream with a name of your own' },
-		],
-		default: 'customers',
-		description: 'Which stream this node reads: it names the watermark and fills in the source table',
-		displayOptions: show(),
-	},
+	streamPresetProperty,
 	{
 		displayName: 'Stream Name',
 		name: 'streamName',
@@ -343,7 +345,7 @@ function markerSpecOf(context: IExecuteFunctions, itemIndex: number): MarkerSpec
 }
 
 function streamOf(context: IExecuteFunctions, itemIndex: number): string {
-	const preset = context.getNodeParameter('streamPreset', itemIndex) as string;
+	const preset = chosenOption<keyof typeof STREAM_PRESETS | 'custom'>(context, streamPresetProperty, itemIndex);
 	if (preset !== 'custom') return STREAM_PRESETS[preset].stream;
 	const name = (context.getNodeParameter('streamName', itemIndex) as string).trim();
 	if (name === '') throw new NodeOperationError(context.getNode(), 'Stream Name is empty', { itemIndex, description: 'Give the stream the name its watermark is stored under.' });
@@ -351,6 +353,8 @@ function streamOf(context: IExecuteFunctions, itemIndex: number): string {
 }
 
 function sourceSpecOf(context: IExecuteFunctions, itemIndex: number, options: IDataObject): SourceSpec {
+	// First: the fields shown below depend on the stream's preset, and n8n finds none of them for a preset that is not one.
+	const stream = streamOf(context, itemIndex);
 	const tableText = context.getNodeParameter('table', itemIndex, '', { extractValue: true }) as string;
 	if (tableText.trim() === '') throw new NodeOperationError(context.getNode(), 'No source table is chosen', { itemIndex, description: 'Pick the table from the list or type its name, e.g. dbo.Customers.' });
 	const filters = ((context.getNodeParameter('filters', itemIndex, {}) as IDataObject).conditions ?? []) as IDataObject[];
@@ -358,7 +362,7 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number, options: ID
 	// reads the other fields then wrote them to CRM as empty.
 	const outputMode = chosenOption(context, outputColumnsModeProperty, itemIndex, 'all');
 	return {
-		stream: streamOf(context, itemIndex),
+		stream,
 		table: parseQualifiedName(tableText),
 		keyColumns: pickedNames(context.getNodeParameter('keyColumns', itemIndex, [])),
 		marker: markerSpecOf(context, itemIndex),

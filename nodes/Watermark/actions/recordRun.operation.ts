@@ -3,24 +3,27 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { WatermarkContext } from '../helpers/context';
 import { forEachItem, streamParameter } from '../helpers/context';
+import { chosenOption } from '../../shared/itemParameter';
 import { streamProperty } from './common.descriptions';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { operation: ['recordRun'], ...extra } });
 
+const runEventProperty: INodeProperties = {
+	displayName: 'Event',
+	name: 'runEvent',
+	type: 'options',
+	options: [
+		{ name: 'Run Started', value: 'started', description: 'Before the stream\'s first batch' },
+		{ name: 'Run Finished', value: 'finished', description: 'After the stream\'s last batch, with the run\'s summary' },
+	],
+	default: 'finished',
+	description: 'What to record. A start with no finish after it shows in Status as a run that did not finish.',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
 	streamProperty(['recordRun']),
-	{
-		displayName: 'Event',
-		name: 'runEvent',
-		type: 'options',
-		options: [
-			{ name: 'Run Started', value: 'started', description: 'Before the stream\'s first batch' },
-			{ name: 'Run Finished', value: 'finished', description: 'After the stream\'s last batch, with the run\'s summary' },
-		],
-		default: 'finished',
-		description: 'What to record. A start with no finish after it shows in Status as a run that did not finish.',
-		displayOptions: show(),
-	},
+	runEventProperty,
 	{
 		displayName: 'Advanced',
 		name: 'advanced',
@@ -63,7 +66,7 @@ export async function execute(this: IExecuteFunctions, { store, audit }: Waterma
 		(itemIndex) => `recording a run of stream "${String(this.getNodeParameter('stream', itemIndex, ''))}"`,
 		async (itemIndex) => {
 			const stream = streamParameter(this, itemIndex);
-			const event = this.getNodeParameter('runEvent', itemIndex) === 'started' ? 'started' : 'finished';
+			const event = chosenOption<'started' | 'finished'>(this, runEventProperty, itemIndex);
 			await store.recordRun({ stream, event, ...(event === 'finished' ? { summary: summaryOf(this, itemIndex) } : {}), audit });
 			output.push({ json: items[itemIndex].json as IDataObject, pairedItem: { item: itemIndex } });
 		},

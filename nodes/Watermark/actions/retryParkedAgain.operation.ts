@@ -25,19 +25,21 @@ const changeProperty: INodeProperties = {
 	displayOptions: show(),
 };
 
+const rowsProperty: INodeProperties = {
+	displayName: 'Rows',
+	name: 'rows',
+	type: 'options',
+	options: [
+		{ name: 'Every Parked Row of the Stream', value: 'allParked' },
+		{ name: 'One Row', value: 'oneRow', description: 'The row with the key given below, parked or not' },
+	],
+	default: 'allParked',
+	displayOptions: show(),
+};
+
 export const description: INodeProperties[] = [
 	streamProperty(['retryParkedAgain']),
-	{
-		displayName: 'Rows',
-		name: 'rows',
-		type: 'options',
-		options: [
-			{ name: 'Every Parked Row of the Stream', value: 'allParked' },
-			{ name: 'One Row', value: 'oneRow', description: 'The row with the key given below, parked or not' },
-		],
-		default: 'allParked',
-		displayOptions: show(),
-	},
+	rowsProperty,
 	{
 		displayName: 'Key',
 		name: 'key',
@@ -74,7 +76,8 @@ export async function execute(this: IExecuteFunctions, { store }: WatermarkConte
 		async (itemIndex) => {
 			const stream = streamParameter(this, itemIndex);
 			const action = chosenOption<'retryAgain' | 'remove'>(this, changeProperty, itemIndex);
-			const keys = this.getNodeParameter('rows', itemIndex) === 'oneRow' ? [keyOf(this.getNodeParameter('key', itemIndex))] : undefined;
+			// Any text but "oneRow" meant every parked row: a hand-edited "OneRow" with Remove emptied the stream's list.
+			const keys = chosenOption(this, rowsProperty, itemIndex) === 'oneRow' ? [keyOf(this.getNodeParameter('key', itemIndex))] : undefined;
 			await existingStream(store, stream);
 			const changed = await store.changeRetryEntries(stream, keys, action);
 			const what = keys ? `the row ${JSON.stringify(keys[0])}` : 'every parked row';
