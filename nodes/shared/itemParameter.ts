@@ -130,7 +130,11 @@ export function itemCollection(context: IExecuteFunctions, collection: INodeProp
  * give any text ("All", "Beginning"). Anything else stops the node with the field named and its choices listed.
  */
 export function chosenOption<T extends string>(context: IExecuteFunctions, property: INodeProperties, itemIndex: number, fallback?: T): T {
-	const value = context.getNodeParameter(property.name, itemIndex, fallback);
-	checkChoice(context, `'${property.displayName}'`, property, value, itemIndex);
+	return checkedChoice<T>(context, `'${property.displayName}'`, property, context.getNodeParameter(property.name, itemIndex, fallback), itemIndex);
+}
+
+/** The same for a value read within a fixed collection's entry, `label` naming where it is. */
+export function checkedChoice<T extends string>(context: IExecuteFunctions, label: string, property: INodeProperties, value: unknown, itemIndex: number): T {
+	checkChoice(context, label, property, value, itemIndex);
 	return value as T;
 }

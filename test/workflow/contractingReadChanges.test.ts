@@ -269,6 +269,7 @@ describe('Contracting node in a workflow', () => {
 		['Change Marker', { markerKind: 'date' }, /'Change Marker' cannot be "date" — It takes one of: "datetime" \(Date-Time Column\), "dateAndTime"/],
 		['Time Encoding', { markerKind: 'dateAndTime', dateColumn: 'LastChangeDate', timeColumn: 'LastChangeTime', timeEncoding: "={{ 'HHMMSS' }}" }, /'Time Encoding' cannot be "HHMMSS" — It takes one of: "hhmmss" \(Hours Minutes Seconds \(134501 = 13:45:01\)\), "hhmm"/],
 		['Stream', { streamPreset: 'Customers' }, /'Stream' cannot be "Customers" — It takes one of: "customers" \(Customers\), "orders" \(Orders\), "custom" \(Custom\)/],
+		['Filter Operator', { filters: { conditions: [{ column: 'City', operator: "={{ 'Equal' }}", value: 'Oslo' }] } as INodeParameters }, /'Operator' in Filter cannot be "Equal" — It takes one of: "equal" \(Equal\), "greater" \(Greater Than\)/],
 		['Columns to Output', { outputColumnsMode: "={{ 'All' }}" }, /'Columns to Output' cannot be "All" — It takes one of: "all" \(All Columns\), "selected" \(Selected Columns\)/],
 	] as const) {
 		it(`stops on a ${field} that is none of its choices, listing them, emitting no row`, async () => {

@@ -6,7 +6,7 @@ import { MAX_LAG_SECONDS } from '../../shared/core/markers';
 import { MAX_BATCH_SIZE } from '../../shared/core/changeQuery';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import { errorItem, toNodeError } from '../../shared/nodeErrors';
-import { chosenOption, itemCollection } from '../../shared/itemParameter';
+import { checkedChoice, chosenOption, itemCollection } from '../../shared/itemParameter';
 import type { PickerSpec } from '../../shared/columnPicker';
 import { byVersion, columnRows, namePicker, pickedName, pickedNames } from '../../shared/columnPicker';
 import { chosenTimeZone, timeZoneProperty } from '../../shared/timeZoneParameter';
@@ -57,6 +57,24 @@ function markerColumn(name: string, displayName: string, defaultColumn: string, 
 	};
 }
 
+const filterOperatorProperty: INodeProperties = {
+	displayName: 'Operator',
+	name: 'operator',
+	type: 'options',
+	options: [
+		{ name: 'Equal', value: 'equal' },
+		{ name: 'Greater Than', value: 'greater' },
+		{ name: 'Greater Than or Equal', value: 'greaterOrEqual' },
+		{ name: 'Is Empty', value: 'isNull' },
+		{ name: 'Is Not Empty', value: 'isNotNull' },
+		{ name: 'Less Than', value: 'less' },
+		{ name: 'Less Than or Equal', value: 'lessOrEqual' },
+		{ name: 'Like', value: 'like', description: 'SQL LIKE on a text column: % any text, _ one character' },
+		{ name: 'Not Equal', value: 'notEqual', description: 'Rows where the column is empty (NULL) do not match' },
+	],
+	default: 'equal',
+};
+
 /** The conditions of the filter, whose column is a plain list in version 1 and a picker from 1.1. */
 function filtersProperty(column: INodeProperties): INodeProperties {
 	return {
@@ -74,23 +92,7 @@ function filtersProperty(column: INodeProperties): INodeProperties {
 				name: 'conditions',
 				values: [
 					column,
-					{
-						displayName: 'Operator',
-						name: 'operator',
-						type: 'options',
-						options: [
-							{ name: 'Equal', value: 'equal' },
-							{ name: 'Greater Than', value: 'greater' },
-							{ name: 'Greater Than or Equal', value: 'greaterOrEqual' },
-							{ name: 'Is Empty', value: 'isNull' },
-							{ name: 'Is Not Empty', value: 'isNotNull' },
-							{ name: 'Less Than', value: 'less' },
-							{ name: 'Less Than or Equal', value: 'lessOrEqual' },
-							{ name: 'Like', value: 'like', description: 'SQL LIKE on a text column: % any text, _ one character' },
-							{ name: 'Not Equal', value: 'notEqual', description: 'Rows where the column is empty (NULL) do not match' },
-						],
-						default: 'equal',
-					},
+					filterOperatorProperty,
 					{
 						displayName: 'Value',
 						name: 'value',
@@ -370,7 +372,8 @@ function sourceSpecOf(context: IExecuteFunctions, itemIndex: number, options: ID
 		filters: filters.map(
 			(condition): FilterCondition => ({
 				column: pickedName(condition.column),
-				operator: (condition.operator ?? 'equal') as FilterOperator,
+				// Any other text reached the SQL text as "undefined", and SQL Server's syntax error named nothing a partner set.
+				operator: checkedChoice<FilterOperator>(context, `'Operator' in Filter`, filterOperatorProperty, condition.operator ?? 'equal', itemIndex),
 				value: condition.value as FilterCondition['value'],
 			}),
 		),
