@@ -322,6 +322,12 @@ describe('CRM node: Upsert', () => {
 			}
 		});
 
+		it('refuses a Set To that is none of its choices, naming the column and the choices, before writing anything', async () => {
+			const { memory, error } = await afterDeleting({ deleteColumns: { column: [{ column: 'IsActive', setTo: 'value', value: '0' }, { column: 'DeletedAt', setTo: 'Now' }] } });
+			assert.match(String(error), /'Set To' of column "DeletedAt" in Columns to Set on Deleted Rows cannot be "Now" — It takes one of: "value" \(A Value\), "null" \(Empty \(NULL\)\), "now"/);
+			assert.deepEqual(memory.rows(COMPANY).map((row) => [row.IsActive, row.City]), [[true, 'Oslo'], [true, 'Oslo']]);
+		});
+
 		it('refuses a column to set that the table does not have, naming it, before writing anything', async () => {
 			const { memory, error } = await afterDeleting({ deleteColumns: { column: [{ column: 'Inactive', value: '1' }] } });
 			assert.match(String(error), /Column "Inactive" does not exist in dbo\.Company/);

@@ -53,6 +53,18 @@ const writableColumnPicker = (name: string, displayName: string, description: st
 const lookupColumnPicker = (name: string, displayName: string, placeholder: string, description: string): INodeProperties =>
 	namePicker({ name, displayName, description, searchListMethod: 'lookupColumnSearch', placeholder });
 
+export const setToProperty: INodeProperties = {
+	displayName: 'Set To',
+	name: 'setTo',
+	type: 'options',
+	options: [
+		{ name: 'A Value', value: 'value', description: 'The value below, converted to the column\'s type' },
+		{ name: 'Empty (NULL)', value: 'null' },
+		{ name: 'The Time of Writing (UTC)', value: 'now', description: 'For a date column; a row already marked keeps its first time' },
+	],
+	default: 'value',
+};
+
 /** "Columns to Set on Deleted Rows": its column a plain list in version 1, a picker from 1.1 (its default columns saved in the shape `savedAs` gives). */
 function deleteColumnsProperty(column: INodeProperties, savedAs: (column: string) => NodeParameterValueType): INodeProperties {
 	return {
@@ -69,17 +81,7 @@ function deleteColumnsProperty(column: INodeProperties, savedAs: (column: string
 				name: 'column',
 				values: [
 					column,
-					{
-						displayName: 'Set To',
-						name: 'setTo',
-						type: 'options',
-						options: [
-							{ name: 'A Value', value: 'value', description: 'The value below, converted to the column\'s type' },
-							{ name: 'Empty (NULL)', value: 'null' },
-							{ name: 'The Time of Writing (UTC)', value: 'now', description: 'For a date column; a row already marked keeps its first time' },
-						],
-						default: 'value',
-					},
+					setToProperty,
 					{
 						displayName: 'Value',
 						name: 'value',

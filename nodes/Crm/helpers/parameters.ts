@@ -6,8 +6,8 @@ import { pickedName } from '../../shared/columnPicker';
 import { displayQualifiedName, parseQualifiedName } from '../../shared/core/identifiers';
 import type { MappedColumn } from '../../shared/core/fieldReference';
 import { mappingSources } from '../../shared/core/fieldReference';
-import { chosenOption, itemCollection } from '../../shared/itemParameter';
-import { deletesProperty, upsertOptionsProperty } from '../actions/upsert.description';
+import { checkedChoice, chosenOption, itemCollection } from '../../shared/itemParameter';
+import { deletesProperty, setToProperty, upsertOptionsProperty } from '../actions/upsert.description';
 import type { AssignmentSpec, DeleteHandling, LookupSpec } from '../../shared/core/upsertPlan';
 import { NOW, UpsertConfigurationError } from '../../shared/core/upsertPlan';
 import type { TargetChoice } from './presets';
@@ -88,8 +88,10 @@ interface DeleteColumnEntry {
 	value?: string;
 }
 
-function assignmentOf({ column: picked, setTo, value }: DeleteColumnEntry): AssignmentSpec {
+function assignmentOf(context: IExecuteFunctions, { column: picked, setTo, value }: DeleteColumnEntry): AssignmentSpec {
 	const column = pickedName(picked);
+	// Any other text was taken as "a value": a hand-edited "Now" set the column to the empty text below.
+	if (setTo !== undefined) checkedChoice(context, `'Set To' of column "${column}" in Columns to Set on Deleted Rows`, setToProperty, setTo, 0);
 	if (setTo === 'now') return { column, value: NOW };
 	if (setTo === 'null') return { column, value: 'null' };
 	return { column, value: String(value ?? '') };
@@ -130,7 +132,7 @@ export function upsertSettingsOf(context: IExecuteFunctions): UpsertSettings {
 		matchingColumns: columns.matchingColumns ?? [],
 		deletes,
 		deleteAssignments:
-			deletes === 'markDeleted' ? ((context.getNodeParameter('deleteColumns.column', 0, []) as DeleteColumnEntry[]) ?? []).map(assignmentOf) : [],
+			deletes === 'markDeleted' ? ((context.getNodeParameter('deleteColumns.column', 0, []) as DeleteColumnEntry[]) ?? []).map((entry) => assignmentOf(context, entry)) : [],
 		batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
 		dryRun: options.dryRun === true,
 	};
